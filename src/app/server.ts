@@ -1,0 +1,165 @@
+// Composition root: builds every part from the configuration, starts them in order, and
+// stops them in the reverse order. Nothing below this file reads the config object itself.
+import type { Config } from '../config';
+import { authRequired } from '../config';
+import { child, type Logger } from '../log';
+import { openStore, type Store } from '../store';
+import { SipStack } from '../sip/stack';
+import { DigestAuthenticator } from '../core/auth/digest';
+import { AuthGate } from '../core/auth/gate';
+import { Registrar } from '../core/registrar';
+import { Router } from '../core/router';
+import { AdminServer, type HealthReport } from '../admin/http';
+import { packageVersion } from './version';
+
+export interface RunningServer {
+  readonly config: Config;
+  readonly ports: { sip: number; udp: boolean; tcp: boolean; msrp: number | null; http: number };
+  readonly store: Store;
+  readonly sip: SipStack;
+  readonly router: Router;
+  readonly registrar: Registrar;
+  health(): HealthReport;
+  /** Graceful stop: refuse new work, let transactions finish (bounded), close everything. */
+  stop(): Promise<void>;
+}
+
+/** How long a planned stop waits for in-flight SIP transactions. */
+const DRAIN_LIMIT_MS = 3000;
+
+export async function startServer(cfg: Config, log: Logger): Promise<RunningServer> {
+  const startedAt = Date.now();
+  const store = openStore({
+    dataDir: cfg.dataDir,
+    synchronous: cfg.store.synchronous,
+    cacheSizeKiB: cfg.store.cacheSizeKiB,
+    busyTimeoutMs: cfg.store.busyTimeoutMs,
+  });
+  const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
+  try {
+    const required = authRequired(cfg);
+    const digest = new DigestAuthenticator({
+      realm: cfg.auth.realm || cfg.domain,
+      nonceTtlS: cfg.auth.nonceTtlS,
+      algorithms: cfg.auth.algorithms,
+    });
+    const auth = new AuthGate(required, digest, store.users, child(log, 'auth'));
+    const registrar = new Registrar(
+      {
+        domain: cfg.domain,
+        localHosts: [cfg.bind, 'localhost', '127.0.0.1'].filter((h, i, a) => a.indexOf(h) === i),
+        minExpires: cfg.registrar.minExpires,
+        maxExpires: cfg.registrar.maxExpires,
+        defaultExpires: cfg.registrar.defaultExpires,
+        maxContactsPerUser: cfg.registrar.maxContactsPerUser,
+      },
+      {
+        users: store.users,
+        registrations: store.registrations,
+        auth,
+        transaction: (fn) => store.withTransaction(fn),
+        log: child(log, 'registrar'),
+      },
+    );
+    let draining = false;
+    let stack: SipStack | undefined;
+    const router = new Router(
+      { outboundProxy: cfg.sip.outboundProxy, userAgent: cfg.sip.userAgent },
+      {
+        stack: () => stack as SipStack,
+        registrar,
+        auth,
+        log: child(log, 'router'),
+        admission: {
+          refuseNew: () => (draining ? { retryAfterS: 5, reason: 'shutting down' } : undefined),
+        },
+      },
+    );
+    stack = await SipStack.start(
+      {
+        bind: cfg.bind,
+        port: cfg.sip.port,
+        udp: cfg.sip.udp,
+        tcp: cfg.sip.tcp,
+        maxBytesHeaders: cfg.sip.maxBytesHeaders,
+        maxContentLength: cfg.sip.maxContentLength,
+        maxTransactions: cfg.sip.maxTransactions,
+        overloadRetryAfterS: cfg.sessions.retryAfterS,
+        logger: child(log, 'sip'),
+      },
+      (req) => {
+        if (draining && req.msg.method !== 'ACK' && req.msg.method !== 'BYE' && req.msg.method !== 'CANCEL') {
+          req.reply(503, 'Service Unavailable (shutting down)', { headers: { 'retry-after': '5' } });
+          return;
+        }
+        return router.handle(req);
+      },
+    );
+    const sip = stack;
+    cleanup.unshift(() => sip.close());
+
+    const sweep = setInterval(() => {
+      try {
+        registrar.sweep();
+      } catch (err) {
+        log.error({ err }, 'registration sweep failed');
+      }
+    }, cfg.registrar.sweepIntervalMs);
+    sweep.unref();
+    cleanup.unshift(() => clearInterval(sweep));
+
+    const health = (): HealthReport => {
+      const checks = [
+        { name: 'sqlite-writable', ok: store.probeWritable() },
+        { name: 'sip-listeners', ok: !draining },
+      ];
+      return { ok: checks.every((c) => c.ok), checks };
+    };
+    const ports = { sip: sip.port, udp: sip.transports.udp, tcp: sip.transports.tcp, msrp: null as number | null, http: 0 };
+    const listeners = () => ({
+      bind: cfg.bind,
+      sip: { udp: ports.udp ? ports.sip : null, tcp: ports.tcp ? ports.sip : null },
+      msrp: ports.msrp,
+      http: ports.http,
+    });
+    const admin = await AdminServer.start(cfg.bind, cfg.http.port, {
+      version: packageVersion(),
+      startedAt,
+      health,
+      listeners,
+      log: child(log, 'admin'),
+    });
+    ports.http = admin.port;
+    cleanup.unshift(() => admin.close());
+
+    log.info({ ...listeners(), domain: cfg.domain, board: cfg.board, auth: required ? 'digest' : 'open (loopback)', dataDir: cfg.dataDir }, 'listening');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      config: cfg,
+      ports,
+      store,
+      sip,
+      router,
+      registrar,
+      health,
+      stop: () => {
+        stopping ??= (async () => {
+          draining = true;
+          const until = Date.now() + DRAIN_LIMIT_MS;
+          while (Date.now() < until) {
+            const t = sip.inFlight();
+            if (t.incoming === 0 && t.outgoing === 0) break;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          for (const step of cleanup) await step();
+          log.info('stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    for (const step of cleanup) await step();
+    throw err;
+  }
+}

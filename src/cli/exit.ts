@@ -1,0 +1,24 @@
+// Exit codes of the imedge command: 0 done, 1 failed at run time, 2 bad configuration,
+// bad usage or a port that cannot be had (nothing a restart would fix).
+import { ConfigError } from '../config';
+import { PortInUseError } from '../sip/stack';
+import { PortBusyError } from '../admin/http';
+import { StoreError, StoreValidationError } from '../store';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_CONFIG = 2;
+
+/** The exit code and one-line message for an error that ends the command. */
+export function describeFatal(err: unknown): { code: number; message: string } {
+  if (err instanceof ConfigError) return { code: EXIT_CONFIG, message: `configuration error: ${err.message}` };
+  if (err instanceof PortInUseError) return { code: EXIT_CONFIG, message: `port in use: ${err.message} (sip.port / --sip-port)` };
+  if (err instanceof PortBusyError) return { code: EXIT_CONFIG, message: `port in use: ${err.message} (http.port / --http-port)` };
+  if (err instanceof StoreError) return { code: EXIT_CONFIG, message: `data store error (dataDir / --data-dir): ${err.message}` };
+  if (err instanceof StoreValidationError) return { code: EXIT_CONFIG, message: `invalid input: ${err.message}` };
+  const e = err as { message?: string; code?: string };
+  if (e && typeof e.message === 'string' && e.message.includes('port') && e.code === 'EADDRINUSE') {
+    return { code: EXIT_CONFIG, message: `port in use: ${e.message}` };
+  }
+  return { code: EXIT_FAILURE, message: err instanceof Error ? err.message : String(err) };
+}

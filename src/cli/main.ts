@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// The imedge command. Subcommands stay thin: they parse arguments, load the configuration
+// and call into src/app; failures become an exit code and one clear line on stderr.
+import { Command, CommanderError } from 'commander';
+import { loadConfig, type FlagValues } from '../config';
+import { createLogger } from '../log';
+import { describeFatal, EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit';
+import { serve } from './serve';
+import { userAdd, userDelete, userList } from './user';
+import { packageVersion } from '../app/version';
+
+function fail(err: unknown): never {
+  const { code, message } = describeFatal(err);
+  process.stderr.write(`imedge: ${message}\n`);
+  process.exit(code);
+}
+
+const configFlags = (cmd: Command): Command =>
+  cmd
+    .option('--config <file>', 'configuration file (YAML or JSON)')
+    .option('--board <name>', 'board profile from board/')
+    .option('--domain <d>', 'SIP domain')
+    .option('--data-dir <dir>', 'directory of imedge.db');
+
+function flagsOf(o: Record<string, string | undefined>): Partial<FlagValues> {
+  const f: Partial<FlagValues> = {};
+  if (o.config !== undefined) f.config = o.config;
+  if (o.board !== undefined) f.board = o.board;
+  if (o.bind !== undefined) f.bind = o.bind;
+  if (o.domain !== undefined) f.domain = o.domain;
+  if (o.sipPort !== undefined) f.sipPort = o.sipPort;
+  if (o.msrpPort !== undefined) f.msrpPort = o.msrpPort;
+  if (o.httpPort !== undefined) f.httpPort = o.httpPort;
+  if (o.dataDir !== undefined) f.dataDir = o.dataDir;
+  if (o.watchdogDevice !== undefined) f.watchdogDevice = o.watchdogDevice;
+  return f;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('imedge')
+    .description('OMA SIMPLE IM server (SIP + MSRP) for small boards')
+    .version(packageVersion())
+    .exitOverride()
+    .showHelpAfterError();
+
+  configFlags(program.command('serve').description('run the server'))
+    .option('--bind <addr>', 'address every listener binds to')
+    .option('--sip-port <n>', 'SIP UDP+TCP port (0 = any free port)')
+    .option('--msrp-port <n>', 'MSRP TCP port (0 = any free port)')
+    .option('--http-port <n>', 'admin HTTP port (0 = any free port)')
+    .option('--watchdog-device <path>', 'turn the line-protocol watchdog on over this serial device')
+    .action(async (o) => {
+      const cfg = loadConfig({ flags: flagsOf(o) });
+      await serve(cfg, createLogger({ level: cfg.log.level }));
+    });
+
+  const user = program.command('user').description('manage users allowed to register (digest credentials)');
+  configFlags(user.command('add <name>').description('add a user or change its password'))
+    .option('--password-file <file>', 'read the password from the first line of this file')
+    .action(async (name: string, o) => {
+      await userAdd(loadConfig({ flags: flagsOf(o) }), name, o.passwordFile);
+    });
+  configFlags(user.command('list').description('list users')).action((o) => userList(loadConfig({ flags: flagsOf(o) })));
+  configFlags(user.command('delete <name>').description('delete a user and its registrations')).action((name: string, o) =>
+    userDelete(loadConfig({ flags: flagsOf(o) }), name),
+  );
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version print and exit 0; usage errors exit 2 (commander already printed them).
+      process.exit(err.exitCode === 0 ? EXIT_OK : EXIT_CONFIG);
+    }
+    fail(err);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv).catch((err) => {
+    process.stderr.write(`imedge: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(EXIT_FAILURE);
+  });
+}

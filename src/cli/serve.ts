@@ -1,0 +1,47 @@
+// `imedge serve`: start, log one "listening" line, stop cleanly on SIGTERM/SIGINT.
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import { startServer, type RunningServer } from '../app/server';
+import { describeFatal, EXIT_FAILURE } from './exit';
+
+export async function serve(cfg: Config, log: Logger): Promise<void> {
+  process.on('unhandledRejection', (reason) => {
+    // Handlers turn their own failures into SIP 500s; reaching here is a bug worth a restart.
+    log.fatal({ err: reason }, 'unhandled promise rejection');
+    process.exit(EXIT_FAILURE);
+  });
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'uncaught exception');
+    process.exit(EXIT_FAILURE);
+  });
+  // Signal handlers go in before start-up so a signal during start-up is a clean stop too.
+  let running: RunningServer | undefined;
+  let signalled: string | undefined;
+  const stop = () => {
+    if (!running) return;
+    running
+      .stop()
+      .then(() => process.exit(0))
+      .catch((err) => {
+        log.error({ err }, 'error while stopping');
+        process.exit(EXIT_FAILURE);
+      });
+  };
+  const onSignal = (signal: string) => {
+    if (signalled) return;
+    signalled = signal;
+    log.info({ signal }, 'stopping');
+    stop();
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  try {
+    running = await startServer(cfg, log);
+  } catch (err) {
+    const { code, message } = describeFatal(err);
+    log.fatal({ err }, message);
+    process.stderr.write(`imedge: ${message}\n`);
+    process.exit(code);
+  }
+  if (signalled) stop();
+}

@@ -1,0 +1,171 @@
+/**
+ * The one configuration schema of imedge: every key with its type, bounds,
+ * default and one line of documentation. Board profiles, the config file, the
+ * environment and the flags are all validated by it; the README table is
+ * generated from it (see reference.ts).
+ */
+import * as v from 'valibot';
+import { bool, int, listOf, num, oneOf, section, str } from './leaves';
+import { isIpAddress } from './net';
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+/** Board names become file names under board/: keep them to a safe alphabet. */
+export const BOARD_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** One byte: a single character up to U+00FF, or the escape \xNN. */
+export function parseKickByte(s: string): number | undefined {
+  const hex = /^\\x([0-9a-fA-F]{2})$/.exec(s);
+  if (hex?.[1] !== undefined) return parseInt(hex[1], 16);
+  if (s.length === 1 && s.charCodeAt(0) <= 0xff) return s.charCodeAt(0);
+  return undefined;
+}
+
+const noControl = (s: string): boolean => !/[\u0000-\u001f\u007f]/.test(s);
+
+export const configSchema = v.strictObject({
+  board: str('bench-x86', 'board profile board/<name>.yaml applied between the embedded defaults and the config file', {
+    maxLength: 64,
+    allowed: 'a board name: lower-case letters, digits, ".", "_", "-"',
+    ok: (s) => BOARD_NAME.test(s),
+  }),
+  domain: str('localhost', 'SIP domain served (AoRs are sip:user@domain)', {
+    maxLength: 253,
+    allowed: 'a host name or IP address',
+    ok: (s) => /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(s) || isIpAddress(s),
+  }),
+  bind: str('127.0.0.1', 'address every listener binds to', {
+    maxLength: 64,
+    allowed: 'an IPv4 or IPv6 address',
+    ok: isIpAddress,
+  }),
+  dataDir: str('./data', 'directory of imedge.db (relative paths are taken from the working directory)', {
+    maxLength: 4096,
+    allowed: 'a non-empty directory path',
+    ok: (s) => s.length > 0 && noControl(s),
+  }),
+  log: section('logging', {
+    level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], 'info', 'lowest level written to stdout'),
+  }),
+  sip: section('SIP listeners and limits', {
+    port: int(5060, 0, 65535, 'SIP port for UDP and TCP (0 = pick a free one)'),
+    udp: bool(true, 'listen on UDP'),
+    tcp: bool(true, 'listen on TCP'),
+    maxBytesHeaders: int(16 * KIB, KIB, MIB, 'largest header section accepted, in bytes'),
+    maxContentLength: int(MIB, 0, 16 * MIB, 'largest body accepted, in bytes'),
+    maxTransactions: int(4096, 16, 1_000_000, 'live server transactions; beyond it new requests get 503'),
+    outboundProxy: str('', 'upstream proxy SIP URI (empty = route locally)', {
+      maxLength: 512,
+      allowed: 'empty, or a sip: / sips: URI',
+      ok: (s) => s === '' || (/^sips?:\S+$/i.test(s) && noControl(s)),
+    }),
+    userAgent: str('imedge', 'User-Agent / Server header value', {
+      maxLength: 128,
+      allowed: 'printable text, 1 to 128 characters',
+      ok: (s) => s.length > 0 && noControl(s),
+    }),
+  }),
+  msrp: section('MSRP listener, relay rings and limits', {
+    port: int(2855, 0, 65535, 'MSRP TCP port (0 = pick a free one)'),
+    maxChunkSize: int(2048, 64, MIB, 'largest chunk body sent, in bytes'),
+    maxMessageSize: int(16 * MIB, KIB, 1024 * MIB, 'largest complete message accepted, in bytes'),
+    maxHeaderBytes: int(8 * KIB, 256, 64 * KIB, 'largest header section of one MSRP request, in bytes'),
+    ringBytes: int(64 * KIB, 4 * KIB, 16 * MIB, 'ring buffer per outbound leg, in bytes (memory = legs x ringBytes)'),
+    maxConnections: int(1024, 1, 100_000, 'open MSRP TCP connections'),
+    maxSessionsPerConnection: int(64, 1, 10_000, 'MSRP sessions sharing one connection'),
+    idleTimeoutMs: int(120_000, 100, 86_400_000, 'close a connection idle this long, in ms'),
+    transactionTimeoutMs: int(30_000, 100, 600_000, 'wait this long for a transaction response, in ms'),
+  }),
+  http: section('admin HTTP listener', {
+    port: int(8080, 0, 65535, 'admin HTTP port for /healthz, /metrics, /groups (0 = pick a free one)'),
+  }),
+  auth: section('digest authentication (RFC 8760)', {
+    mode: oneOf(['auto', 'required', 'off'], 'auto', 'auto = required unless bind is loopback; off is refused when bind is not loopback'),
+    realm: str('', 'digest realm (empty = the domain)', {
+      maxLength: 128,
+      allowed: 'text without quotes, backslashes or control characters',
+      ok: (s) => noControl(s) && !/["\\]/.test(s),
+    }),
+    nonceTtlS: int(300, 10, 86_400, 'lifetime of a nonce, in s'),
+    algorithms: listOf(['SHA-256', 'MD5'], ['SHA-256', 'MD5'], 'digest algorithms offered, in order of preference'),
+  }),
+  registrar: section('registrar and location store', {
+    minExpires: int(60, 1, 86_400, 'shortest registration accepted, in s (shorter gets 423)'),
+    maxExpires: int(7200, 1, 604_800, 'longest registration granted, in s'),
+    defaultExpires: int(3600, 1, 604_800, 'registration time when the client asks none, in s'),
+    maxContactsPerUser: int(10, 1, 100, 'contacts bound to one AoR'),
+    sweepIntervalMs: int(5000, 10, 3_600_000, 'how often expired bindings are removed, in ms'),
+  }),
+  sessions: section('IM session admission', {
+    maxTotal: int(200, 1, 100_000, 'IM sessions at once (beyond: 503 + Retry-After)'),
+    maxPerUser: int(10, 1, 10_000, 'IM sessions per user at once'),
+    retryAfterS: int(30, 1, 3600, 'Retry-After sent with 503 when a limit is hit, in s'),
+  }),
+  store: section('SQLite store', {
+    synchronous: oneOf(['FULL', 'NORMAL', 'EXTRA'], 'FULL', 'PRAGMA synchronous (FULL: an acknowledged write survives a power cut)'),
+    cacheSizeKiB: int(8192, 256, MIB, 'SQLite page cache, in KiB'),
+    busyTimeoutMs: int(5000, 0, 600_000, 'wait for a locked database, in ms'),
+    batchWindowMs: int(2, 0, 100, 'writes within this window share one transaction, in ms'),
+  }),
+  watchdog: section('external watchdog MCU', {
+    enabled: bool(false, 'send heartbeats to the watchdog'),
+    required: bool(false, 'exit with status 2 when the watchdog cannot be opened at start-up'),
+    device: str('', 'serial device (or /dev/watchdog for protocol devwatchdog)', {
+      maxLength: 4096,
+      allowed: 'a device path (empty when disabled)',
+      ok: noControl,
+    }),
+    baudRate: int(115_200, 50, 4_000_000, 'serial speed, in bit/s'),
+    protocol: oneOf(['line', 'kick', 'devwatchdog'], 'line', 'line = ARM/HB/DISARM text lines; kick = one byte per period; devwatchdog = Linux /dev/watchdog'),
+    periodMs: int(5000, 100, 60_000, 'heartbeat period while healthy, in ms'),
+    timeoutS: int(60, 5, 3600, 'MCU reset timeout sent with ARM, in s (must exceed stop + restart + start-up)'),
+    answerTimeoutMs: int(2000, 10, 60_000, 'wait for the MCU answer to a line, in ms'),
+    kickByte: str('\n', 'byte written per period by protocol kick', {
+      maxLength: 4,
+      allowed: 'one character or \\xNN',
+      ok: (s) => parseKickByte(s) !== undefined,
+    }),
+    reopenBackoffMs: section('delay between attempts to reopen a lost device', {
+      min: int(500, 10, 600_000, 'first retry delay, in ms'),
+      max: int(30_000, 10, 3_600_000, 'longest retry delay, in ms'),
+    }),
+  }),
+  health: section('health sampling and thresholds', {
+    sampleIntervalMs: int(30_000, 1000, 3_600_000, 'how often system figures are sampled, in ms'),
+    maxEventLoopLagMs: int(2000, 10, 600_000, 'event loop lag above which the process is unhealthy, in ms'),
+    maxRssMiB: int(256, 32, 65_536, 'resident memory above which new sessions are refused, in MiB'),
+    minDiskFreeMiB: int(64, 0, MIB, 'free space under dataDir below which new sessions are refused, in MiB'),
+    maxTempC: num(80, 30, 150, 'SoC temperature above which new sessions are refused, in C'),
+    maxLoad1PerCore: num(4, 0.1, 1000, '1-minute load per core above which new sessions are refused'),
+    uplinkInterface: str('', 'network interface whose link is reported (empty = do not check)', {
+      maxLength: 15,
+      allowed: 'empty, or an interface name (letters, digits, "_", ".", "-", ":")',
+      ok: (s) => /^[A-Za-z0-9_.:-]*$/.test(s),
+    }),
+    retryAfterS: int(30, 1, 3600, 'Retry-After sent with 503 under pressure, in s'),
+  }),
+});
+
+export type ConfigSchema = typeof configSchema;
+
+type DeepReadonly<T> = T extends readonly (infer I)[]
+  ? readonly DeepReadonly<I>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+/** The fully resolved configuration. */
+export type Config = DeepReadonly<v.InferOutput<ConfigSchema>>;
+
+/** A partial configuration, as written in a board profile or a config file. */
+export type PartialConfig = DeepReadonly<DeepPartial<v.InferOutput<ConfigSchema>>>;
+
+export type LogLevel = Config['log']['level'];
+export type WatchdogProtocol = Config['watchdog']['protocol'];

@@ -1,0 +1,149 @@
+// HTTP Digest for SIP (RFC 3261 22, RFC 8760: SHA-256 and MD5, qop=auth). Nonces are
+// stateless (time + HMAC), so a restart or a flood of REGISTERs costs no memory; an expired
+// but genuine nonce is answered with stale=true (RFC 7616 3.3).
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { AuthValue } from '../../sip/message/types';
+
+export type DigestAlgorithm = 'SHA-256' | 'MD5';
+
+export interface DigestCredentials {
+  md5: string;
+  sha256: string;
+}
+
+export interface DigestOptions {
+  realm: string;
+  nonceTtlS: number;
+  /** Offered in this order (RFC 8760 2.4: most preferred first). */
+  algorithms: readonly DigestAlgorithm[];
+  secret?: Buffer;
+  now?: () => number;
+}
+
+export type DigestVerdict =
+  | { ok: true; user: string }
+  | { ok: false; reason: 'missing' | 'malformed' | 'unknown-user' | 'wrong-realm' | 'bad-nonce' | 'bad-response' | 'unsupported-algorithm' | 'uri-mismatch' }
+  | { ok: false; reason: 'stale'; user: string };
+
+const hash = (alg: DigestAlgorithm, s: string) => createHash(alg === 'MD5' ? 'md5' : 'sha256').update(s, 'utf8').digest('hex');
+
+export function unquote(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const t = v.trim();
+  if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) return t.slice(1, -1).replace(/\\(.)/g, '$1');
+  return t;
+}
+
+const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
+
+export class DigestAuthenticator {
+  private readonly secret: Buffer;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: DigestOptions) {
+    this.secret = opts.secret ?? randomBytes(32);
+    this.now = opts.now ?? Date.now;
+  }
+
+  get realm(): string {
+    return this.opts.realm;
+  }
+
+  newNonce(): string {
+    const ts = Buffer.alloc(8);
+    ts.writeBigUInt64BE(BigInt(this.now()));
+    const mac = createHmac('sha256', this.secret).update(ts).digest().subarray(0, 16);
+    return Buffer.concat([ts, mac]).toString('base64url');
+  }
+
+  /** 'fresh', 'stale' (genuine but expired) or 'bad'. */
+  checkNonce(nonce: string): 'fresh' | 'stale' | 'bad' {
+    const raw = Buffer.from(nonce, 'base64url');
+    if (raw.length !== 24) return 'bad';
+    const ts = raw.subarray(0, 8);
+    const mac = createHmac('sha256', this.secret).update(ts).digest().subarray(0, 16);
+    if (!timingSafeEqual(mac, raw.subarray(8))) return 'bad';
+    const age = this.now() - Number(ts.readBigUInt64BE());
+    if (age < 0 || age > this.opts.nonceTtlS * 1000) return 'stale';
+    return 'fresh';
+  }
+
+  /** One challenge per algorithm, preferred first (RFC 8760 2.4). */
+  challenges(stale = false): AuthValue[] {
+    const nonce = this.newNonce();
+    return this.opts.algorithms.map((algorithm) => {
+      const c: AuthValue = { scheme: 'Digest', realm: quote(this.opts.realm), qop: '"auth"', algorithm, nonce: quote(nonce) };
+      if (stale) c.stale = 'true';
+      return c;
+    });
+  }
+
+  /**
+   * Verifies an Authorization value against the stored HA1 of its user (RFC 3261 22.4,
+   * RFC 8760 for the algorithm). lookup returns undefined for an unknown user.
+   */
+  verify(values: AuthValue[] | undefined, method: string, lookup: (user: string) => DigestCredentials | undefined): DigestVerdict {
+    const ours = (values ?? []).filter((v) => v.scheme?.toLowerCase() === 'digest' && unquote(v.realm) === this.opts.realm);
+    if (ours.length === 0) return { ok: false, reason: (values ?? []).length ? 'wrong-realm' : 'missing' };
+    const v = ours[0];
+    const user = unquote(v.username);
+    const nonce = unquote(v.nonce);
+    const uri = unquote(v.uri);
+    const response = unquote(v.response)?.toLowerCase();
+    if (!user || !nonce || !uri || !response) return { ok: false, reason: 'malformed' };
+    const algorithm = (unquote(v.algorithm) ?? 'MD5').toUpperCase() as DigestAlgorithm;
+    if (!this.opts.algorithms.includes(algorithm)) return { ok: false, reason: 'unsupported-algorithm' };
+    const creds = lookup(user);
+    if (!creds) return { ok: false, reason: 'unknown-user' };
+    const nonceState = this.checkNonce(nonce);
+    if (nonceState === 'bad') return { ok: false, reason: 'bad-nonce' };
+    const ha1 = algorithm === 'MD5' ? creds.md5 : creds.sha256;
+    const ha2 = hash(algorithm, `${method}:${uri}`);
+    const qop = unquote(v.qop);
+    let expected: string;
+    if (qop === 'auth') {
+      const nc = unquote(v.nc);
+      const cnonce = unquote(v.cnonce);
+      if (!nc || !cnonce) return { ok: false, reason: 'malformed' };
+      expected = hash(algorithm, `${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`);
+    } else if (qop === undefined) {
+      expected = hash(algorithm, `${ha1}:${nonce}:${ha2}`);
+    } else {
+      return { ok: false, reason: 'malformed' };
+    }
+    if (expected.length !== response.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(response))) {
+      return { ok: false, reason: 'bad-response' };
+    }
+    // A correct answer to an expired nonce: ask again with stale=true, no new password prompt.
+    if (nonceState === 'stale') return { ok: false, reason: 'stale', user };
+    return { ok: true, user };
+  }
+}
+
+/** Client side: the Authorization value answering a challenge (used by the client library and tests). */
+export function answerChallenge(
+  challenge: AuthValue,
+  creds: { user: string; password: string },
+  method: string,
+  uri: string,
+  nc = 1,
+): AuthValue {
+  const algorithm = ((unquote(challenge.algorithm) ?? 'MD5').toUpperCase() === 'SHA-256' ? 'SHA-256' : 'MD5') as DigestAlgorithm;
+  const realm = unquote(challenge.realm) ?? '';
+  const nonce = unquote(challenge.nonce) ?? '';
+  const ha1 = hash(algorithm, `${creds.user}:${realm}:${creds.password}`);
+  const ha2 = hash(algorithm, `${method}:${uri}`);
+  const qops = (unquote(challenge.qop) ?? '').split(',').map((s) => s.trim());
+  const out: AuthValue = { scheme: 'Digest', username: quote(creds.user), realm: quote(realm), nonce: quote(nonce), uri: quote(uri), algorithm };
+  if (qops.includes('auth')) {
+    const cnonce = randomBytes(8).toString('hex');
+    const ncs = nc.toString(16).padStart(8, '0');
+    out.qop = 'auth';
+    out.nc = ncs;
+    out.cnonce = quote(cnonce);
+    out.response = quote(hash(algorithm, `${ha1}:${nonce}:${ncs}:${cnonce}:auth:${ha2}`));
+  } else {
+    out.response = quote(hash(algorithm, `${ha1}:${nonce}:${ha2}`));
+  }
+  return out;
+}

@@ -1,0 +1,43 @@
+// Who may use this box: digest credentials checked when sent, and demanded when required
+// (any listener off loopback). The registrar answers 401, a proxy 407 (RFC 3261 22.3).
+import type { Logger } from '../../log';
+import type { IncomingRequest } from '../../sip/stack';
+import type { UserRepository } from '../../store';
+import type { DigestAuthenticator } from './digest';
+
+export class AuthGate {
+  constructor(
+    private readonly required: boolean,
+    private readonly digest: DigestAuthenticator,
+    private readonly users: UserRepository,
+    private readonly log: Logger,
+  ) {}
+
+  get isRequired(): boolean {
+    return this.required;
+  }
+
+  /**
+   * The authenticated user, null when no credentials were needed or sent, or undefined
+   * when a 401/407/403 has been sent and the caller must stop.
+   */
+  check(req: IncomingRequest, claimedUser: string | undefined, role: 'registrar' | 'proxy'): string | null | undefined {
+    const values = role === 'registrar' ? req.msg.headers.authorization : req.msg.headers['proxy-authorization'];
+    if (!this.required && (!values || values.length === 0)) return null;
+    const verdict = this.digest.verify(values, req.msg.method, (u) => this.users.get(u)?.ha1);
+    if (verdict.ok) {
+      // RFC 3261 22.4: the authenticated identity must be the identity the request claims.
+      if (claimedUser !== undefined && verdict.user !== claimedUser) {
+        req.reply(403, 'Forbidden (credentials do not match the claimed user)');
+        return undefined;
+      }
+      return verdict.user;
+    }
+    const stale = verdict.reason === 'stale';
+    this.log.info({ reason: verdict.reason, method: req.msg.method, remote: req.flow.address }, 'digest challenge sent');
+    const challenges = this.digest.challenges(stale);
+    if (role === 'registrar') req.reply(401, 'Unauthorized', { headers: { 'www-authenticate': challenges } });
+    else req.reply(407, 'Proxy Authentication Required', { headers: { 'proxy-authenticate': challenges } });
+    return undefined;
+  }
+}

@@ -1,0 +1,203 @@
+// Registrar of the local SIP/IP core (RFC 3261 10.3): bindings in SQLite, Expires handling,
+// several contacts per user, "*" removal, digest authentication when required.
+import type { Logger } from '../log';
+import type { IncomingRequest } from '../sip/stack';
+import { parseSipUri } from '../sip/stack';
+import type { NameAddr } from '../sip/message/types';
+import { headerText } from '../sip/message/types';
+import type { Binding, RegistrationRepository, UserRepository } from '../store';
+import type { AuthGate } from './auth/gate';
+
+export interface RegistrarOptions {
+  domain: string;
+  /** Extra host names this box answers for (its bind address). */
+  localHosts: readonly string[];
+  minExpires: number;
+  maxExpires: number;
+  defaultExpires: number;
+  maxContactsPerUser: number;
+}
+
+export interface RegistrarDeps {
+  users: UserRepository;
+  registrations: RegistrationRepository;
+  auth: AuthGate;
+  /** Runs the binding updates of one REGISTER atomically (Store.withTransaction). */
+  transaction: (fn: () => void) => void;
+  log: Logger;
+  now?: () => number;
+  /** Called after bindings of a user changed (for metrics / subscribers). */
+  onChange?: (user: string) => void;
+}
+
+const MAX_EXPIRES_DIGITS = /^\d{1,10}$/;
+
+export class Registrar {
+  private readonly now: () => number;
+
+  constructor(private readonly opts: RegistrarOptions, private readonly deps: RegistrarDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** True when the host names this box's domain (or its own address). */
+  isLocalHost(host: string): boolean {
+    const h = host.toLowerCase();
+    return h === this.opts.domain.toLowerCase() || this.opts.localHosts.includes(h);
+  }
+
+  handle(req: IncomingRequest): void {
+    const msg = req.msg;
+    // RFC 3261 10.3 step 1: the Request-URI names the domain of this registrar.
+    const ruri = parseSipUri(msg.uri);
+    if (!ruri || !this.isLocalHost(ruri.host)) {
+      req.reply(404, 'Not Found (domain not served here)');
+      return;
+    }
+    // 10.3 step 5: the address-of-record in To, which must be in our domain.
+    const to = msg.headers.to ? parseSipUri(msg.headers.to.uri) : undefined;
+    if (!to || !to.user || !this.isLocalHost(to.host)) {
+      req.reply(404, 'Not Found (address-of-record not in this domain)');
+      return;
+    }
+    const user = to.user;
+    // 10.3 step 4: authentication; the authenticated user must own the AoR.
+    const authUser = this.deps.auth.check(req, user, 'registrar');
+    if (authUser === undefined) return;
+    if (this.deps.auth.isRequired && !this.deps.users.get(user)) {
+      req.reply(404, 'Not Found');
+      return;
+    }
+
+    const headerExpires = headerText(msg, 'expires');
+    if (headerExpires !== undefined && !MAX_EXPIRES_DIGITS.test(headerExpires.trim())) {
+      req.reply(400, 'Bad Request (Expires)');
+      return;
+    }
+    const callId = msg.headers['call-id'] ?? '';
+    const cseq = msg.headers.cseq?.seq ?? 0;
+    const now = this.now();
+    const contacts = msg.headers.contact;
+
+    if (contacts === '*') {
+      // 10.3 step 6: "*" only with Expires: 0.
+      if (headerExpires === undefined || Number(headerExpires) !== 0) {
+        req.reply(400, 'Bad Request (Contact * needs Expires: 0)');
+        return;
+      }
+      this.deps.registrations.removeAll(user);
+      this.changed(user);
+      this.replyBindings(req, user, now);
+      return;
+    }
+
+    const list: NameAddr[] = Array.isArray(contacts) ? contacts : [];
+    const updates: { contact: string; expires: number; q: number | null; instanceId?: string; regId?: number }[] = [];
+    for (const c of list) {
+      const curi = parseSipUri(c.uri);
+      if (!curi) {
+        req.reply(400, 'Bad Request (Contact URI)');
+        return;
+      }
+      const pExp = c.params.expires;
+      const raw = pExp ?? headerExpires;
+      if (raw !== undefined && raw !== null && !MAX_EXPIRES_DIGITS.test(String(raw).trim())) {
+        req.reply(400, 'Bad Request (Contact expires)');
+        return;
+      }
+      let expires = raw === undefined || raw === null ? this.opts.defaultExpires : Number(raw);
+      // 10.3 step 7: too brief (but not zero) -> 423 with Min-Expires.
+      if (expires > 0 && expires < this.opts.minExpires) {
+        req.reply(423, 'Interval Too Brief', { headers: { 'min-expires': String(this.opts.minExpires) } });
+        return;
+      }
+      expires = Math.min(expires, this.opts.maxExpires);
+      const qRaw = c.params.q;
+      const q = qRaw === undefined || qRaw === null ? null : Number(qRaw);
+      if (q !== null && !(q >= 0 && q <= 1)) {
+        req.reply(400, 'Bad Request (q)');
+        return;
+      }
+      const instanceId = c.params['+sip.instance'] ?? undefined;
+      const regIdRaw = c.params['reg-id'];
+      updates.push({
+        contact: c.uri,
+        expires,
+        q,
+        instanceId: instanceId ?? undefined,
+        regId: regIdRaw ? Number(regIdRaw) : undefined,
+      });
+    }
+
+    const repo = this.deps.registrations;
+    let refused: string | undefined;
+    this.deps.transaction(() => {
+      for (const u of updates) {
+        const existing = repo.get(user, u.contact);
+        // 10.3 step 7: same Call-ID with an older or equal CSeq is out of order: ignored.
+        if (existing && existing.callId === callId && existing.cseq >= cseq && existing.expiresAt > now) continue;
+        if (u.expires === 0) {
+          repo.remove(user, u.contact);
+          continue;
+        }
+        if (!existing && repo.countFor(user, now) >= this.opts.maxContactsPerUser) {
+          refused = u.contact;
+          continue;
+        }
+        const binding: Binding = {
+          user,
+          contact: u.contact,
+          expiresAt: now + u.expires * 1000,
+          callId,
+          cseq,
+          q: u.q,
+          received: { protocol: req.flow.protocol, address: req.flow.address, port: req.flow.port },
+          instanceId: u.instanceId,
+          regId: u.regId,
+        };
+        repo.upsert(binding);
+      }
+    });
+    if (refused) {
+      this.deps.log.warn({ user, limit: this.opts.maxContactsPerUser }, 'registration refused: too many contacts');
+      req.reply(403, `Forbidden (at most ${this.opts.maxContactsPerUser} contacts per user)`);
+      return;
+    }
+    if (updates.length) this.changed(user);
+    this.replyBindings(req, user, now);
+  }
+
+  private changed(user: string): void {
+    this.deps.onChange?.(user);
+  }
+
+  /** 10.3 step 8: 200 OK listing every current binding with its remaining expires. */
+  private replyBindings(req: IncomingRequest, user: string, now: number): void {
+    const bindings = this.deps.registrations.listFor(user, now);
+    const contact: NameAddr[] = bindings.map((b) => ({
+      uri: b.contact,
+      params: { expires: String(Math.max(0, Math.round((b.expiresAt - now) / 1000))) },
+    }));
+    req.reply(200, 'OK', {
+      headers: { ...(contact.length ? { contact } : {}), date: new Date(now).toUTCString() },
+    });
+  }
+
+  /** Timer: removes expired bindings in bounded batches. */
+  sweep(): number {
+    const removed = this.deps.registrations.expire(this.now());
+    const users = new Set(removed.map((b) => b.user));
+    users.forEach((u) => this.changed(u));
+    if (removed.length) this.deps.log.debug({ removed: removed.length }, 'expired registrations removed');
+    return removed.length;
+  }
+
+  /** Current bindings of a user, best q first. */
+  lookup(user: string): Binding[] {
+    return this.deps.registrations.listFor(user, this.now());
+  }
+
+  /** Known = provisioned with `imedge user add`, or currently registered. */
+  isKnownUser(user: string): boolean {
+    return !!this.deps.users.get(user) || this.lookup(user).length > 0;
+  }
+}

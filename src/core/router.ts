@@ -1,0 +1,194 @@
+// Request routing of the local SIP/IP core: what the server answers itself (REGISTER,
+// OPTIONS, UPDATE) and how requests for a user reach that user's registered contacts.
+import type { Logger } from '../log';
+import type { IncomingRequest, SipStack } from '../sip/stack';
+import { parseSipUri, reasonFor } from '../sip/stack';
+import type { Flow, NameAddr, SipRequest, SipResponse } from '../sip/message/types';
+import { headerText } from '../sip/message/types';
+import type { Binding } from '../store';
+import type { AuthGate } from './auth/gate';
+import { ACCEPT_HEADER, ALLOW_HEADER, ALLOWED_METHODS, KNOWN_NOT_ALLOWED, SUPPORTED_HEADER } from './capabilities';
+import type { Registrar } from './registrar';
+
+export interface RouterOptions {
+  /** Upstream proxy URI for requests to other domains; empty = such requests get 404. */
+  outboundProxy: string;
+  userAgent: string;
+}
+
+/** A handler for methods the IM functions own (INVITE, BYE, SUBSCRIBE...). */
+export type MethodHandler = (req: IncomingRequest) => void | Promise<void>;
+
+export interface AdmissionCheck {
+  /** When set, new work is refused with 503 and this Retry-After. */
+  refuseNew(): { retryAfterS: number; reason: string } | undefined;
+}
+
+const MAX_FORWARDS_DEFAULT = 70;
+
+export class Router {
+  private readonly methods = new Map<string, MethodHandler>();
+
+  constructor(
+    private readonly opts: RouterOptions,
+    private readonly deps: {
+      stack: () => SipStack;
+      registrar: Registrar;
+      auth: AuthGate;
+      log: Logger;
+      admission?: AdmissionCheck;
+    },
+  ) {}
+
+  /** Lets an IM function take over a method (e.g. INVITE for the participating function). */
+  register(method: string, handler: MethodHandler): void {
+    this.methods.set(method.toUpperCase(), handler);
+  }
+
+  handle = async (req: IncomingRequest): Promise<void> => {
+    const method = req.msg.method;
+    if (method === 'ACK') {
+      const h = this.methods.get('ACK');
+      if (h) await h(req);
+      return;
+    }
+    // RFC 3261 16.3 step 2 / 8.2: Max-Forwards 0 on a request we would forward.
+    const mf = headerText(req.msg, 'max-forwards');
+    if (mf !== undefined && Number(mf) === 0 && method !== 'OPTIONS' && method !== 'REGISTER') {
+      req.reply(483, 'Too Many Hops');
+      return;
+    }
+    switch (method) {
+      case 'REGISTER':
+        if (this.refused(req)) return;
+        this.deps.registrar.handle(req);
+        return;
+      case 'OPTIONS':
+        return this.options(req);
+      case 'MESSAGE':
+        return this.message(req);
+      default:
+        break;
+    }
+    const handler = this.methods.get(method);
+    if (handler) return handler(req);
+    if (KNOWN_NOT_ALLOWED.has(method)) {
+      // OMA IM 7.1.1.5: UPDATE is not supported; modification is by re-INVITE only.
+      req.reply(405, 'Method Not Allowed', { headers: { allow: ALLOW_HEADER } });
+      return;
+    }
+    if ((ALLOWED_METHODS as readonly string[]).includes(method)) {
+      // In Allow, but no function owns it for this target (e.g. BYE/CANCEL outside a dialog).
+      req.reply(method === 'CANCEL' || method === 'BYE' ? 481 : 501);
+      return;
+    }
+    req.reply(501, 'Not Implemented', { headers: { allow: ALLOW_HEADER } });
+  };
+
+  private refused(req: IncomingRequest): boolean {
+    const verdict = this.deps.admission?.refuseNew();
+    if (!verdict) return false;
+    req.reply(503, `Service Unavailable (${verdict.reason})`, { headers: { 'retry-after': String(verdict.retryAfterS) } });
+    return true;
+  }
+
+  /** The server's own capabilities (RFC 3261 11.2), or the user's when a user is addressed. */
+  private options(req: IncomingRequest): void | Promise<void> {
+    const ruri = parseSipUri(req.msg.uri);
+    if (ruri?.user && this.deps.registrar.isLocalHost(ruri.host) && this.deps.registrar.lookup(ruri.user).length > 0) {
+      return this.proxyToUser(req, ruri.user);
+    }
+    req.reply(200, 'OK', {
+      headers: { allow: ALLOW_HEADER, accept: ACCEPT_HEADER, supported: SUPPORTED_HEADER, 'user-agent': this.opts.userAgent },
+    });
+  }
+
+  /** Page-mode MESSAGE (RFC 3428): to every registered contact of the target. */
+  private async message(req: IncomingRequest): Promise<void> {
+    const from = req.msg.headers.from ? parseSipUri(req.msg.headers.from.uri) : undefined;
+    const fromLocal = from && from.user && this.deps.registrar.isLocalHost(from.host) ? from.user : undefined;
+    const authUser = this.deps.auth.check(req, fromLocal, 'proxy');
+    if (authUser === undefined) return;
+    const ruri = parseSipUri(req.msg.uri);
+    if (!ruri) {
+      req.reply(416, 'Unsupported URI Scheme');
+      return;
+    }
+    if (!this.deps.registrar.isLocalHost(ruri.host)) return this.toUpstream(req);
+    if (!ruri.user) {
+      req.reply(404, 'Not Found');
+      return;
+    }
+    return this.proxyToUser(req, ruri.user);
+  }
+
+  private async toUpstream(req: IncomingRequest): Promise<void> {
+    if (!this.opts.outboundProxy) {
+      req.reply(404, 'Not Found (domain not served here and no upstream proxy)');
+      return;
+    }
+    const fwd = this.forwardable(req.msg, req.msg.uri);
+    fwd.headers.route = [{ uri: this.opts.outboundProxy, params: {} }];
+    const rs = await this.deps.stack().request(fwd);
+    this.relay(req, rs);
+  }
+
+  /** Forks to every binding in parallel; a 2xx wins at once, else the best final (RFC 3261 16.7). */
+  async proxyToUser(req: IncomingRequest, user: string): Promise<void> {
+    const bindings = this.deps.registrar.lookup(user);
+    if (bindings.length === 0) {
+      if (this.deps.registrar.isKnownUser(user)) req.reply(480, 'Temporarily Unavailable');
+      else req.reply(404, 'Not Found');
+      return;
+    }
+    const stack = this.deps.stack();
+    let answered = false;
+    const finals: SipResponse[] = [];
+    await Promise.all(
+      bindings.map(async (b) => {
+        const rs = await stack.request(this.forwardable(req.msg, b.contact), { targets: targetsOf(b) });
+        finals.push(rs);
+        if (!answered && rs.status >= 200 && rs.status < 300) {
+          answered = true;
+          this.relay(req, rs);
+        }
+      }),
+    );
+    if (!answered) this.relay(req, bestFinal(finals));
+  }
+
+  /** Copy of a request for forwarding: new Request-URI, Max-Forwards decremented, Vias kept. */
+  private forwardable(msg: SipRequest, uri: string): SipRequest {
+    const mf = Number(headerText(msg, 'max-forwards') ?? MAX_FORWARDS_DEFAULT);
+    const headers = { ...msg.headers, via: [...(msg.headers.via ?? [])], 'max-forwards': String(Math.max(0, mf - 1)) };
+    delete headers['proxy-authorization'];
+    return { method: msg.method, uri, headers, body: msg.body };
+  }
+
+  /** Sends a downstream answer upstream with the callee's To tag and its other headers. */
+  private relay(req: IncomingRequest, rs: SipResponse): void {
+    const skip = new Set(['via', 'to', 'from', 'call-id', 'cseq', 'content-length']);
+    const headers: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(rs.headers)) if (!skip.has(k) && v !== undefined) headers[k] = v;
+    req.reply(rs.status, rs.reason || reasonFor(rs.status), { headers, body: rs.body, to: rs.headers.to as NameAddr | undefined });
+  }
+}
+
+/** The flow a binding registered from first (NAT, same TCP connection), then its Contact. */
+export function targetsOf(b: Binding): Flow[] {
+  const flows: Flow[] = [{ protocol: b.received.protocol, address: b.received.address, port: b.received.port }];
+  const c = parseSipUri(b.contact);
+  if (c && b.received.protocol === 'TCP') {
+    const proto = (c.params.transport ?? 'udp').toUpperCase() === 'TCP' ? 'TCP' : 'UDP';
+    const port = c.port ?? 5060;
+    if (c.host !== b.received.address || port !== b.received.port || proto !== 'TCP') flows.push({ protocol: proto, address: c.host, port });
+  }
+  return flows;
+}
+
+/** RFC 3261 16.7 step 6, simplified: a 6xx, else the lowest class, first received. */
+function bestFinal(finals: SipResponse[]): SipResponse {
+  const six = finals.find((r) => r.status >= 600);
+  if (six) return six;
+  return [...finals].sort((a, b) => Math.floor(a.status / 100) - Math.floor(b.status / 100))[0];
+}

@@ -1,0 +1,65 @@
+// Binds the SIP UDP socket and TCP server on the same port before the library sees them, so
+// that port 0 yields one free port for both and "port in use" is an error we can name.
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+
+export class PortInUseError extends Error {
+  constructor(readonly port: number, readonly protocol: 'UDP' | 'TCP', readonly address: string, cause: string) {
+    super(`SIP ${protocol} port ${port} on ${address} is not available (${cause})`);
+    this.name = 'PortInUseError';
+  }
+}
+
+export interface BoundListeners {
+  port: number;
+  udp?: dgram.Socket;
+  tcp?: net.Server;
+}
+
+function listenTcp(address: string, port: number): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    const onError = (err: NodeJS.ErrnoException) => reject(new PortInUseError(port, 'TCP', address, err.code ?? err.message));
+    server.once('error', onError);
+    server.listen({ host: address, port, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve(server);
+    });
+  });
+}
+
+function bindUdp(address: string, port: number): Promise<dgram.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket({ type: net.isIPv6(address) ? 'udp6' : 'udp4' });
+    const onError = (err: NodeJS.ErrnoException) => {
+      socket.close();
+      reject(new PortInUseError(port, 'UDP', address, err.code ?? err.message));
+    };
+    socket.once('error', onError);
+    socket.bind({ address, port, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
+const closeTcp = (s: net.Server) => new Promise<void>((r) => s.close(() => r()));
+
+/** Port 0: TCP picks a free port and UDP takes the same one; retried a few times if UDP has it. */
+export async function bindSipListeners(address: string, port: number, udp: boolean, tcp: boolean): Promise<BoundListeners> {
+  const attempts = port === 0 ? 8 : 1;
+  let lastError: unknown;
+  for (let i = 0; i < attempts; i++) {
+    let server: net.Server | undefined;
+    try {
+      if (tcp) server = await listenTcp(address, port);
+      const chosen = server ? (server.address() as net.AddressInfo).port : port;
+      const socket = udp ? await bindUdp(address, chosen) : undefined;
+      return { port: socket ? socket.address().port : chosen, udp: socket, tcp: server };
+    } catch (err) {
+      lastError = err;
+      if (server) await closeTcp(server);
+    }
+  }
+  throw lastError;
+}

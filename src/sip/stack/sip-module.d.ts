@@ -1,0 +1,57 @@
+// Hand-written types for the parts of sip@0.0.6 (as patched in patches/) that src/sip/stack uses.
+// Strings inside these objects are "binary" (one char per byte); src/sip/stack/convert.ts
+// turns them into UTF-8 text and Buffers before anything else sees them.
+declare module 'sip' {
+  import type { Socket as UdpSocket } from 'node:dgram';
+  import type { Server as TcpServer } from 'node:net';
+
+  export type RawParams = Record<string, string | null>;
+  export interface RawUri {
+    schema: string; user?: string; password?: string; host: string; port?: number;
+    params: RawParams; headers: Record<string, string>;
+  }
+  export interface RawNameAddr { name?: string; uri: string | RawUri; params: RawParams }
+  export interface RawVia { version?: string; protocol?: string; host?: string; port?: number; params: RawParams }
+  export interface RawCSeq { seq: number; method: string }
+  export interface RawMessage {
+    method?: string; uri?: string | RawUri; version?: string;
+    status?: number; reason?: string;
+    headers: Record<string, unknown>;
+    content?: string;
+    /** Patch: the raw start line + header lines, CRLF separated. */
+    rawHead?: string;
+    /** Patch: byte length of the body as received. */
+    bodyLength?: number;
+    /** Patch: header names (or "line N") that failed to parse. */
+    headerErrors?: string[];
+  }
+  export interface RawFlow { protocol: string; address: string; port: number; local?: { address: string; port: number } }
+  export interface InvalidInfo {
+    reason: string; message?: RawMessage; raw: string; remote: RawFlow;
+    send(m: RawMessage): void; fatal: boolean; kind?: string;
+  }
+  export interface CreateOptions {
+    address?: string; port?: number; publicAddress?: string; hostname?: string;
+    udp?: boolean; tcp?: boolean; tls?: unknown; ws_port?: number;
+    udpSocket?: UdpSocket; tcpServer?: TcpServer;
+    maxBytesHeaders?: number; maxContentLength?: number;
+    maxServerTransactions?: number; overloadRetryAfter?: number;
+    rport?: boolean;
+    logger?: { error?(e: unknown): void; send?(m: RawMessage, target: unknown): void; recv?(m: RawMessage, remote: unknown): void };
+    onInvalid?(info: InvalidInfo): void;
+    onOverload?(m: RawMessage, remote: RawFlow): void;
+  }
+  export interface SipInstance {
+    send(m: RawMessage, callback?: (rs: RawMessage) => void, targets?: RawFlow[]): void;
+    destroy(): void;
+    hostname(): string;
+    transactionCounts(): { server: number; client: number };
+  }
+  export function create(options: CreateOptions, callback: (m: RawMessage, remote: RawFlow) => void): SipInstance;
+  export function makeResponse(rq: RawMessage, status: number, reason?: string, extension?: { headers?: Record<string, unknown>; content?: string }): RawMessage;
+  export function parseUri(s: string | RawUri): RawUri | undefined;
+  export function stringifyUri(u: string | RawUri): string;
+  export function parse(s: string | Buffer): RawMessage | undefined;
+  export function stringify(m: RawMessage): string;
+  export function generateBranch(): string;
+}

@@ -1,0 +1,310 @@
+// The SIP front: the only module that touches the `sip` package. Everything above it sees
+// typed messages with Buffer bodies (see convert.ts) and answers through IncomingRequest.
+import * as sip from 'sip';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../../log';
+import type { Flow, NameAddr, SipHeaders, SipRequest, SipResponse } from '../message/types';
+import { validateSipMessage } from '../message/validate';
+import { fromRaw, toRaw } from './convert';
+import { bindSipListeners } from './listeners';
+
+export interface SipStackOptions {
+  bind: string;
+  /** 0 picks one free port for both UDP and TCP. */
+  port: number;
+  udp: boolean;
+  tcp: boolean;
+  maxBytesHeaders: number;
+  maxContentLength: number;
+  /** Live server transactions; beyond it new requests get 503 (ECOSYSTEM fault 8). */
+  maxTransactions: number;
+  overloadRetryAfterS: number;
+  /** Host written in Via; defaults to the bind address. */
+  publicAddress?: string;
+  logger: Logger;
+}
+
+export interface ReplyExtra {
+  headers?: SipHeaders;
+  body?: Buffer;
+  /** The To header to answer with (a relayed answer keeps the callee's tag). */
+  to?: NameAddr;
+}
+
+export interface SipStats {
+  requestsIn: Record<string, number>;
+  responsesOut: Record<string, number>;
+  requestsOut: Record<string, number>;
+  /** Messages that could not be parsed or lacked mandatory headers. */
+  invalid: number;
+  /** 400/413/505/... answers to malformed requests. */
+  rejected: number;
+  /** Malformed messages that could not be answered (no Via, responses). */
+  dropped: number;
+  overload: number;
+  handlerErrors: number;
+}
+
+export type RequestHandler = (req: IncomingRequest) => void | Promise<void>;
+
+const SIP_REASONS: Record<number, string> = {
+  100: 'Trying', 180: 'Ringing', 183: 'Session Progress', 200: 'OK', 202: 'Accepted',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  407: 'Proxy Authentication Required', 408: 'Request Timeout', 413: 'Request Entity Too Large',
+  415: 'Unsupported Media Type', 416: 'Unsupported URI Scheme', 420: 'Bad Extension', 423: 'Interval Too Brief',
+  480: 'Temporarily Unavailable', 481: 'Call/Transaction Does Not Exist', 482: 'Loop Detected', 483: 'Too Many Hops',
+  486: 'Busy Here', 487: 'Request Terminated', 488: 'Not Acceptable Here', 489: 'Bad Event', 491: 'Request Pending',
+  500: 'Server Internal Error', 501: 'Not Implemented', 503: 'Service Unavailable', 504: 'Server Time-out',
+  505: 'Version Not Supported', 513: 'Message Too Large', 600: 'Busy Everywhere', 603: 'Decline',
+};
+
+export function reasonFor(status: number): string {
+  return SIP_REASONS[status] ?? (status < 300 ? 'OK' : 'Error');
+}
+
+function bump(map: Record<string, number>, key: string): void {
+  map[key] = (map[key] ?? 0) + 1;
+}
+
+export function newTag(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** A request received by the stack; exactly one final answer goes back through reply(). */
+export class IncomingRequest {
+  private finalSent = false;
+  private toTag: string | undefined;
+
+  constructor(
+    readonly msg: SipRequest,
+    readonly flow: Flow,
+    private readonly send: (rs: SipResponse) => void,
+  ) {}
+
+  get replied(): boolean {
+    return this.finalSent;
+  }
+
+  /** RFC 3261 8.2.6: copy Via, From, Call-ID, CSeq; add a To tag to every answer above 100. */
+  reply(status: number, reason?: string, extra: ReplyExtra = {}): void {
+    if (this.finalSent || this.msg.method === 'ACK') return;
+    if (status >= 200) this.finalSent = true;
+    const h = this.msg.headers;
+    const base = extra.to ?? h.to;
+    const to = base ? { ...base, params: { ...base.params } } : undefined;
+    if (to && status > 100 && !to.params.tag) {
+      this.toTag ??= newTag();
+      to.params.tag = this.toTag;
+    }
+    const headers: SipHeaders = { via: h.via, to, from: h.from, 'call-id': h['call-id'], cseq: h.cseq, ...extra.headers };
+    this.send({ status, reason: reason ?? reasonFor(status), headers, body: extra.body ?? Buffer.alloc(0) });
+  }
+
+  /** The To tag this request's answers carry (created on first use). */
+  localTag(): string {
+    this.toTag ??= (this.msg.headers.to?.params.tag as string | undefined) ?? newTag();
+    return this.toTag;
+  }
+}
+
+export interface SendOptions {
+  /** Every response, provisional and final, including 2xx retransmissions of an INVITE. */
+  onResponse?: (rs: SipResponse) => void;
+  /** Flows to try in order instead of resolving the Request-URI (503 from one tries the next). */
+  targets?: Flow[];
+}
+
+export class SipStack {
+  readonly stats: SipStats = {
+    requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, handlerErrors: 0,
+  };
+  private closed = false;
+  private pendingIn = 0;
+  private pendingOut = 0;
+
+  private constructor(
+    private readonly instance: sip.SipInstance,
+    readonly port: number,
+    readonly transports: { udp: boolean; tcp: boolean },
+    readonly host: string,
+    private readonly log: Logger,
+  ) {}
+
+  static async start(opts: SipStackOptions, handler: RequestHandler): Promise<SipStack> {
+    const log = opts.logger;
+    const bound = await bindSipListeners(opts.bind, opts.port, opts.udp, opts.tcp);
+    const host = opts.publicAddress ?? opts.bind;
+    // Filled in once the instance exists; the library calls back only after sockets deliver data.
+    let stack: SipStack | undefined;
+    const instance = sip.create(
+      {
+        address: opts.bind,
+        port: bound.port,
+        publicAddress: host,
+        udp: opts.udp,
+        tcp: opts.tcp,
+        udpSocket: bound.udp,
+        tcpServer: bound.tcp,
+        maxBytesHeaders: opts.maxBytesHeaders,
+        maxContentLength: opts.maxContentLength,
+        maxServerTransactions: opts.maxTransactions,
+        overloadRetryAfter: opts.overloadRetryAfterS,
+        // ECOSYSTEM fault 6: the library's own errors reach our logger.
+        logger: { error: (e) => log.error({ err: e }, 'sip library error') },
+        onInvalid: (info) => stack?.onInvalid(info),
+        onOverload: (m) => {
+          if (stack) stack.stats.overload++;
+          log.warn({ method: m.method, limit: opts.maxTransactions }, 'SIP transaction limit reached; answered 503');
+        },
+      },
+      (m, remote) => stack?.onMessage(m, remote, handler),
+    );
+    bound.udp?.on('error', (err) => log.error({ err }, 'SIP UDP socket error'));
+    bound.tcp?.on('error', (err) => log.error({ err }, 'SIP TCP server error'));
+    stack = new SipStack(instance, bound.port, { udp: !!bound.udp, tcp: !!bound.tcp }, host, log);
+    return stack;
+  }
+
+  /** Requests received and not yet answered finally, plus requests sent and not yet answered. */
+  inFlight(): { incoming: number; outgoing: number } {
+    return { incoming: this.pendingIn, outgoing: this.pendingOut };
+  }
+
+  /** Live transactions, for metrics and tests. */
+  transactionCounts(): { server: number; client: number } {
+    return this.instance.transactionCounts();
+  }
+
+  private onMessage(raw: sip.RawMessage, remote: sip.RawFlow, handler: RequestHandler): void {
+    const flow = toFlow(remote);
+    const transport = flow.protocol;
+    const verdict = validateSipMessage(raw.rawHead ?? '', raw.bodyLength ?? 0, { transport });
+    const headerError = raw.headerErrors?.[0];
+    if (raw.method === undefined) {
+      if (!verdict.ok || headerError) {
+        this.stats.invalid++;
+        this.stats.dropped++;
+        return;
+      }
+      // Responses without a client transaction (stray 2xx retransmissions) end here.
+      return;
+    }
+    bump(this.stats.requestsIn, raw.method);
+    const msg = fromRaw(raw, sip.stringifyUri as never) as SipRequest;
+    const counted = raw.method !== 'ACK';
+    if (counted) this.pendingIn++;
+    const req = new IncomingRequest(msg, flow, (rs) => {
+      if (counted && rs.status >= 200) this.pendingIn--;
+      this.respond(rs);
+    });
+    if (!verdict.ok || headerError) {
+      this.stats.invalid++;
+      this.stats.rejected++;
+      const status = verdict.ok ? 400 : verdict.status;
+      const reason = verdict.ok ? `Malformed header: ${headerError}` : verdict.reason;
+      this.log.debug({ method: raw.method, status, reason, remote: flow }, 'malformed SIP request rejected');
+      req.reply(status, reason);
+      return;
+    }
+    let result: void | Promise<void>;
+    try {
+      result = handler(req);
+    } catch (err) {
+      this.handlerFailed(req, err);
+      return;
+    }
+    if (result && typeof (result as Promise<void>).then === 'function') {
+      (result as Promise<void>).catch((err) => this.handlerFailed(req, err));
+    }
+  }
+
+  private handlerFailed(req: IncomingRequest, err: unknown): void {
+    this.stats.handlerErrors++;
+    this.log.error({ err, method: req.msg.method, callId: req.msg.headers['call-id'] }, 'SIP request handler failed');
+    if (!req.replied) req.reply(500);
+  }
+
+  /** Malformed input reported by the patched library: answer 400/413 when a response can be formed. */
+  private onInvalid(info: sip.InvalidInfo): void {
+    this.stats.invalid++;
+    const m = info.message;
+    const h = m?.headers;
+    const answerable = m && m.method !== undefined && m.method !== 'ACK' && Array.isArray(h?.via) && h.via.length > 0 && h['call-id'];
+    if (!answerable) {
+      this.stats.dropped++;
+      this.log.debug({ reason: info.reason, remote: info.remote, fatal: info.fatal }, 'malformed SIP message dropped');
+      return;
+    }
+    const status = info.kind === 'too-large' ? 413 : 400;
+    const reason = status === 413 ? reasonFor(413) : `Bad Request (${info.reason})`;
+    try {
+      info.send(sip.makeResponse(m, status, reason));
+      this.stats.rejected++;
+      bump(this.stats.responsesOut, String(status));
+    } catch (err) {
+      this.stats.dropped++;
+      this.log.debug({ err, reason: info.reason }, 'could not answer malformed SIP message');
+    }
+  }
+
+  private respond(rs: SipResponse): void {
+    if (this.closed) return;
+    bump(this.stats.responsesOut, String(rs.status));
+    this.instance.send(toRaw(rs));
+  }
+
+  /**
+   * Sends a request in a new client transaction. The library adds our Via on top of the ones
+   * given (pass [] for a request we originate). Resolves with the first final response; the
+   * library synthesises 408 on timeout and 404/503 when the target cannot be reached.
+   */
+  request(rq: SipRequest, opts: SendOptions = {}): Promise<SipResponse> {
+    if (this.closed) return Promise.resolve(synthetic(rq, 503));
+    bump(this.stats.requestsOut, rq.method);
+    const raw = toRaw(rq);
+    if (!Array.isArray(raw.headers.via)) raw.headers.via = [];
+    this.pendingOut++;
+    return new Promise((resolve) => {
+      let done = false;
+      this.instance.send(raw, (rawRs) => {
+        const rs = fromRaw(rawRs, sip.stringifyUri as never) as SipResponse;
+        opts.onResponse?.(rs);
+        if (!done && rs.status >= 200) {
+          done = true;
+          this.pendingOut--;
+          resolve(rs);
+        }
+      }, opts.targets?.map((t) => ({ protocol: t.protocol, address: t.address, port: t.port })));
+    });
+  }
+
+  /** ACK for a 2xx (RFC 3261 13.2.2.4) travels outside any transaction. */
+  sendAck(ack: SipRequest): void {
+    if (this.closed) return;
+    const raw = toRaw(ack);
+    raw.headers.via = [];
+    this.instance.send(raw);
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    this.instance.destroy();
+    return Promise.resolve();
+  }
+}
+
+function toFlow(remote: sip.RawFlow): Flow {
+  return {
+    protocol: remote.protocol.toUpperCase() === 'TCP' ? 'TCP' : 'UDP',
+    address: remote.address,
+    port: remote.port,
+    local: remote.local,
+  };
+}
+
+function synthetic(rq: SipRequest, status: number): SipResponse {
+  const h = rq.headers;
+  return { status, reason: reasonFor(status), headers: { to: h.to, from: h.from, 'call-id': h['call-id'], cseq: h.cseq, via: h.via }, body: Buffer.alloc(0) };
+}
+

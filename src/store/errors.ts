@@ -1,0 +1,34 @@
+/** Errors raised by the store; every one names the database path so an operator can act on it. */
+
+export type StoreErrorCode =
+  | 'STORE_INVALID_OPTIONS'
+  | 'STORE_UNWRITABLE'
+  | 'STORE_CORRUPT'
+  | 'STORE_TOO_NEW'
+  | 'STORE_BAD_MIGRATIONS'
+  | 'STORE_OPEN_FAILED';
+
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+
+  constructor(
+    readonly code: StoreErrorCode,
+    readonly path: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Thrown by repositories for values that must never reach the database. */
+export class StoreValidationError extends Error {
+  override readonly name = 'StoreValidationError';
+
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,15 @@
+/** Public surface of the store; the rest of imedge imports from here, never from better-sqlite3. */
+export { openStore, DEFAULT_FILE_NAME, type Store, type StoreOptions, type StoreSettings, type SynchronousMode } from './store';
+export { StoreError, StoreValidationError, type StoreErrorCode } from './errors';
+export { type Migration, type MigrationResult, checkMigrations } from './migration';
+export { MIGRATIONS } from './migrations';
+export { UserRepository, type UserRecord } from './users';
+export {
+  RegistrationRepository,
+  DEFAULT_EXPIRE_BATCH,
+  type Binding,
+  type ReceivedFrom,
+  type TransportProtocol,
+} from './registrations';
+export { computeHa1, isValidHa1, type Ha1 } from './ha1';
+export { isValidSipUser, MAX_USER_LENGTH } from './username';

@@ -1,0 +1,55 @@
+/**
+ * The schema, as an ordered list of steps. To extend: append a step with the
+ * next version number; never edit or reorder a step that has shipped.
+ * STRICT tables so a wrong type is an error rather than silently stored.
+ */
+import type { Migration } from './migration';
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'health probe',
+    // One row rewritten by probeWritable(): proves the file still takes commits.
+    up: `
+      CREATE TABLE health_probe (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        counter INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 2,
+    name: 'users',
+    // Only digest HA1 hashes are kept, never passwords (RFC 8760 §3).
+    up: `
+      CREATE TABLE users (
+        user       TEXT PRIMARY KEY NOT NULL,
+        realm      TEXT NOT NULL,
+        ha1_md5    TEXT NOT NULL CHECK (length(ha1_md5) = 32),
+        ha1_sha256 TEXT NOT NULL CHECK (length(ha1_sha256) = 64)
+      ) STRICT;
+    `,
+  },
+  {
+    version: 3,
+    name: 'registrations',
+    // No foreign key to users: on loopback, registration is open to users with no account.
+    up: `
+      CREATE TABLE registrations (
+        user        TEXT NOT NULL,
+        contact     TEXT NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        call_id     TEXT NOT NULL,
+        cseq        INTEGER NOT NULL,
+        q           REAL CHECK (q IS NULL OR (q >= 0 AND q <= 1)),
+        protocol    TEXT NOT NULL CHECK (protocol IN ('UDP', 'TCP')),
+        address     TEXT NOT NULL,
+        port        INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+        instance_id TEXT,
+        reg_id      INTEGER,
+        PRIMARY KEY (user, contact)
+      ) STRICT;
+      CREATE INDEX registrations_expires_at ON registrations (expires_at);
+    `,
+  },
+];

@@ -1,0 +1,217 @@
+/**
+ * openStore(): the one place that opens the SQLite file. Sets the pragmas the
+ * board profile asks for, migrates, proves the file takes a commit, and hands
+ * back the repositories. Nothing here is module-level: every Store owns its handle.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { StoreError, type StoreErrorCode } from './errors';
+import { applyMigrations, type Migration, type MigrationResult } from './migration';
+import { MIGRATIONS } from './migrations';
+import { RegistrationRepository } from './registrations';
+import { UserRepository } from './users';
+
+export type SynchronousMode = 'NORMAL' | 'FULL' | 'EXTRA';
+
+export interface StoreOptions {
+  /** created (with parents) when missing */
+  readonly dataDir: string;
+  /** plain file name inside dataDir; default imedge.db */
+  readonly fileName?: string;
+  /** FULL is what makes an acknowledged write survive a power cut in WAL mode */
+  readonly synchronous: SynchronousMode;
+  /** page cache per connection, KiB (the board profile decides; SQLite's default is 16 MB here) */
+  readonly cacheSizeKiB: number;
+  /** how long a statement waits for another connection's lock before SQLITE_BUSY */
+  readonly busyTimeoutMs: number;
+  /** for tests of the migration machinery; production uses the built-in list */
+  readonly migrations?: readonly Migration[];
+}
+
+/** The connection's effective settings, read back from SQLite (diagnostics and tests). */
+export interface StoreSettings {
+  readonly journalMode: string;
+  /** SQLite's numeric value: 1 NORMAL, 2 FULL, 3 EXTRA */
+  readonly synchronous: number;
+  readonly foreignKeys: boolean;
+  /** negative: KiB; positive: pages */
+  readonly cacheSize: number;
+  readonly busyTimeoutMs: number;
+  readonly userVersion: number;
+}
+
+export interface Store {
+  /** absolute path of the database file */
+  readonly path: string;
+  /** what start-up did to the schema, for the start-up log line */
+  readonly migration: MigrationResult;
+  readonly users: UserRepository;
+  readonly registrations: RegistrationRepository;
+  /**
+   * Runs fn in one IMMEDIATE transaction (nested calls become savepoints).
+   * fn must be synchronous: a transaction cannot span an await.
+   */
+  withTransaction<T>(fn: () => T): T;
+  /** Writes then reads back a row of the health table. True when both worked; never throws. */
+  probeWritable(): boolean;
+  /** Reads the settings back from the connection; throws when closed. */
+  settings(): StoreSettings;
+  readonly isOpen: boolean;
+  /** Checkpoints the WAL into the main file (TRUNCATE) and closes. Idempotent. */
+  close(): void;
+}
+
+export const DEFAULT_FILE_NAME = 'imedge.db';
+
+const SYNCHRONOUS_MODES: readonly string[] = ['NORMAL', 'FULL', 'EXTRA'];
+
+function checkOptions(opts: StoreOptions, path: string): void {
+  const bad = (message: string): never => {
+    throw new StoreError('STORE_INVALID_OPTIONS', path, `store options for ${path}: ${message}`);
+  };
+  if (!SYNCHRONOUS_MODES.includes(opts.synchronous)) bad(`synchronous must be one of ${SYNCHRONOUS_MODES.join(', ')}`);
+  if (!Number.isSafeInteger(opts.cacheSizeKiB) || opts.cacheSizeKiB < 1) bad('cacheSizeKiB must be a positive integer');
+  if (!Number.isSafeInteger(opts.busyTimeoutMs) || opts.busyTimeoutMs < 0 || opts.busyTimeoutMs > 2 ** 31 - 1) {
+    bad('busyTimeoutMs must be an integer in 0..2^31-1');
+  }
+}
+
+function checkFileName(fileName: string, dataDir: string): void {
+  if (fileName === '' || fileName === '.' || fileName === '..' || /[/\\\0]/.test(fileName) || fileName.startsWith(':')) {
+    throw new StoreError('STORE_INVALID_OPTIONS', dataDir, `store fileName must be a plain file name, got ${JSON.stringify(fileName)}`);
+  }
+}
+
+const UNWRITABLE_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'ENOSPC', 'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_FULL']);
+
+/** Maps a low-level failure to a StoreError that names the path and says what kind of problem it is. */
+function classify(err: unknown, path: string): StoreError {
+  if (err instanceof StoreError) return err;
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+  const reason = err instanceof Error ? err.message : String(err);
+  let kind: StoreErrorCode = 'STORE_OPEN_FAILED';
+  let what = 'cannot open database';
+  if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) {
+    kind = 'STORE_CORRUPT';
+    what = 'database file is corrupt or not a SQLite database';
+  } else if ([...UNWRITABLE_CODES].some((c) => code.startsWith(c))) {
+    kind = 'STORE_UNWRITABLE';
+    what = 'database location is not writable';
+  }
+  return new StoreError(kind, path, `${what}: ${path} (${code || 'error'}: ${reason})`, { cause: err });
+}
+
+function setPragmas(db: Database.Database, opts: StoreOptions, path: string): void {
+  // Values are validated above (enum, integers), so interpolating them is safe.
+  db.pragma(`busy_timeout = ${opts.busyTimeoutMs}`);
+  const mode = db.pragma('journal_mode = WAL', { simple: true });
+  if (mode !== 'wal') {
+    throw new StoreError('STORE_OPEN_FAILED', path, `cannot use WAL journal for ${path} (got ${String(mode)}); is the filesystem local?`);
+  }
+  db.pragma(`synchronous = ${opts.synchronous}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma(`cache_size = ${-opts.cacheSizeKiB}`);
+}
+
+class SqliteStore implements Store {
+  readonly users: UserRepository;
+  readonly registrations: RegistrationRepository;
+  private readonly probeWrite: Database.Statement<[]>;
+  private readonly probeRead: Database.Statement<[], { counter: number }>;
+  private readonly probeTx: Database.Transaction<() => boolean>;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+    readonly migration: MigrationResult,
+  ) {
+    this.users = new UserRepository(db);
+    this.registrations = new RegistrationRepository(db);
+    this.probeWrite = db.prepare(
+      'INSERT INTO health_probe (id, counter) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET counter = (counter + 1) % 1000000000',
+    );
+    this.probeRead = db.prepare('SELECT counter FROM health_probe WHERE id = 1');
+    this.probeTx = db.transaction((): boolean => {
+      const before = this.probeRead.get()?.counter ?? 0;
+      this.probeWrite.run();
+      return this.probeRead.get()?.counter === (before + 1) % 1000000000;
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
+  settings(): StoreSettings {
+    const read = (name: string): unknown => this.db.pragma(name, { simple: true });
+    return {
+      journalMode: String(read('journal_mode')),
+      synchronous: Number(read('synchronous')),
+      foreignKeys: Number(read('foreign_keys')) === 1,
+      cacheSize: Number(read('cache_size')),
+      busyTimeoutMs: Number(read('busy_timeout')),
+      userVersion: Number(read('user_version')),
+    };
+  }
+
+  withTransaction<T>(fn: () => T): T {
+    // IMMEDIATE takes the write lock up front: a deferred read-then-write can fail with
+    // SQLITE_BUSY without waiting when another connection committed in between.
+    return this.db.transaction(fn).immediate();
+  }
+
+  probeWritable(): boolean {
+    try {
+      return this.db.open && this.probeTx.immediate();
+    } catch {
+      return false;
+    }
+  }
+
+  /** Used by openStore to fail start-up with a clear error instead of returning false. */
+  requireWritable(): void {
+    this.probeTx.immediate();
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    try {
+      // Fold the WAL into the main file so a copy of imedge.db alone is complete.
+      // Another connection reading may keep it from finishing; closing is still correct.
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // the data is safe in the WAL either way
+    } finally {
+      this.db.close();
+    }
+  }
+}
+
+/** Opens (creating if needed) and migrates the database. Throws StoreError naming the path on any failure. */
+export function openStore(opts: StoreOptions): Store {
+  const dataDir = resolve(opts.dataDir);
+  const fileName = opts.fileName ?? DEFAULT_FILE_NAME;
+  checkFileName(fileName, dataDir);
+  const path = join(dataDir, fileName);
+  checkOptions(opts, path);
+
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (err) {
+    throw classify(err, dataDir);
+  }
+
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { timeout: opts.busyTimeoutMs });
+    setPragmas(db, opts, path);
+    const migration = applyMigrations(db, opts.migrations ?? MIGRATIONS, path);
+    const store = new SqliteStore(db, path, migration);
+    store.requireWritable();
+    return store;
+  } catch (err) {
+    if (db?.open === true) db.close();
+    throw classify(err, path);
+  }
+}

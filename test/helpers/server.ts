@@ -1,0 +1,104 @@
+// Starts the real `imedge serve` (compiled, as users run it) on free ports with a temp data
+// dir, and reads the "listening" line for the chosen ports.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+
+export interface ServerHandle {
+  proc: ChildProcess;
+  dataDir: string;
+  sipPort: number;
+  msrpPort: number | null;
+  httpPort: number;
+  lines: Record<string, unknown>[];
+  stderr: string[];
+  /** Resolves with the exit code after SIGTERM (or kill after a bound). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  waitForLog(pred: (l: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+export function tempDir(prefix = 'imedge-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function startServer(opts: { dataDir?: string; args?: string[]; env?: Record<string, string> } = {}): Promise<ServerHandle> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const args = [CLI, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir, ...(opts.args ?? [])];
+  const proc = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, IMEDGE_LOG__LEVEL: 'debug', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+  readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
+    try {
+      const obj = JSON.parse(line) as Record<string, unknown>;
+      lines.push(obj);
+      for (const w of [...waiters]) if (w.pred(obj)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(obj);
+      }
+    } catch {
+      /* not JSON: ignore */
+    }
+  });
+  proc.stderr!.on('data', (d) => stderr.push(String(d)));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+
+  const waitForLog = (pred: (l: Record<string, unknown>) => boolean, timeoutMs = 15000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const found = lines.find(pred);
+      if (found) return resolve(found);
+      const t = setTimeout(() => reject(new Error(`log line not seen; stderr: ${stderr.join('')}`)), timeoutMs);
+      waiters.push({ pred, resolve: (l) => (clearTimeout(t), resolve(l)) });
+      void exited.then((code) => {
+        clearTimeout(t);
+        reject(new Error(`server exited (${code}) before the log line; stderr: ${stderr.join('')}`));
+      });
+    });
+
+  const listening = await waitForLog((l) => l.msg === 'listening');
+  const sip = listening.sip as { udp: number | null; tcp: number | null };
+  return {
+    proc,
+    dataDir,
+    sipPort: (sip.udp ?? sip.tcp)!,
+    msrpPort: (listening.msrp as number | null) ?? null,
+    httpPort: listening.http as number,
+    lines,
+    stderr,
+    waitForLog,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill(signal);
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    },
+  };
+}
+
+/** Runs the CLI to completion. */
+export function runCli(args: string[], opts: { env?: Record<string, string>; input?: string; cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d) => (stdout += d));
+    proc.stderr.on('data', (d) => (stderr += d));
+    proc.stdin.end(opts.input ?? '');
+    const t = setTimeout(() => proc.kill('SIGKILL'), 20000);
+    proc.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
