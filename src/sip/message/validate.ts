@@ -6,8 +6,8 @@
  * Rules: RFC 3261 section 25 grammar, 8.2.2 (request checks), 18.3
  * (framing), and the invalid messages of RFC 4475 section 3.1.2.
  */
-import { checkHeaderLine, newHeaderFacts, type HeaderFacts, type SingleHeader } from './headers';
-import { isStatusLine, parseStartLine } from './startline';
+import { checkHeaderLine, newHeaderFacts, type HeaderFacts, type SingleHeader } from './grammar/headers';
+import { isStatusLine, parseStartLine } from './grammar/startline';
 
 export type SipTransportKind = 'UDP' | 'TCP';
 
@@ -90,54 +90,67 @@ function missingOrMismatch(facts: HeaderFacts, method: string | null): string | 
     const count = key === 'via' ? facts.vias : facts.counts[key];
     if (count === 0) return `Missing ${display} header`;
   }
-  // RFC 3261 8.2.2 / 12.2.1.1, RFC 4475 3.1.2.17-18: CSeq method equals the request method.
+  // RFC 3261 8.1.1.5, RFC 4475 3.1.2.17-18: the CSeq method equals the request method.
   if (method !== null && facts.cseq !== null && facts.cseq.method !== method) {
     return 'CSeq method does not match request method';
   }
   return null;
 }
 
-export function validateSipMessage(rawHead: string, bodyLength: number, options: ValidateOptions = {}): ValidationResult {
-  const transport = options.transport ?? 'UDP';
-  const lines = rawHead.split('\r\n');
-  // RFC 3261 7.5: CRLFs before the start line are ignored.
-  let k = 0;
-  while (k < lines.length && lines[k] === '') k++;
-  if (k === lines.length) return fail(400, 'Empty message', false);
-  const guessResponse = isStatusLine(lines[k]);
-  if (rawHead.length > (options.maxHeadLength ?? DEFAULT_MAX_HEAD_LENGTH)) {
-    return fail(513, 'Message Too Large', guessResponse);
-  }
-  if (hasBareNul(rawHead)) return fail(400, 'NUL byte in message head', guessResponse);
-
-  const start = parseStartLine(lines[k]);
-  if (start.kind === 'error') return fail(start.status, start.reason, start.isResponse);
-  const isResponse = start.kind === 'response';
-
-  // Single pass over the lines; a line starting with SP/HTAB continues the
-  // previous header (RFC 3261 7.3.1), its CRLF dropped and its LWS kept.
-  const facts = newHeaderFacts();
+/**
+ * Single pass over the header lines (lines[0] is the start line). A line
+ * starting with SP/HTAB continues the previous header (RFC 3261 7.3.1): its
+ * CRLF is dropped and its LWS kept, so checkers see LWS as plain SP/HTAB.
+ */
+function checkHeaderBlock(lines: readonly string[], facts: HeaderFacts): string | null {
   let current: string | null = null;
-  for (let n = k + 1; n < lines.length; n++) {
+  for (let n = 1; n < lines.length; n++) {
     const line = lines[n];
-    if (line === '') return fail(400, 'Empty line inside header block', isResponse);
+    if (line === '') return 'Empty line inside header block';
     const c0 = line.charCodeAt(0);
     if (c0 === SP || c0 === HTAB) {
-      if (current === null) return fail(400, 'Invalid line folding', isResponse);
+      if (current === null) return 'Invalid line folding';
       current += line;
       continue;
     }
     if (current !== null) {
       const problem = checkHeaderLine(current, facts);
-      if (problem) return fail(400, problem, isResponse);
+      if (problem) return problem;
     }
     current = line;
   }
-  if (current !== null) {
-    const problem = checkHeaderLine(current, facts);
-    if (problem) return fail(400, problem, isResponse);
-  }
+  return current === null ? null : checkHeaderLine(current, facts);
+}
 
+/**
+ * Validates one received message. rawHead: start line + header lines as a
+ * latin1 string (one char per byte), CRLF separated, without the empty line;
+ * bodyLength: bytes received after the empty line. Checks run in the order
+ * size (513), start line (400/505), header lines, mandatory headers and CSeq
+ * method, Content-Length framing (400), then the Request-URI scheme (416).
+ */
+export function validateSipMessage(rawHead: string, bodyLength: number, options: ValidateOptions = {}): ValidationResult {
+  if (!Number.isSafeInteger(bodyLength) || bodyLength < 0) throw new RangeError('bodyLength must be a byte count');
+  const transport = options.transport ?? 'UDP';
+  // RFC 3261 7.5: CRLFs before the start line are ignored.
+  let first = 0;
+  while (rawHead.startsWith('\r\n', first)) first += 2;
+  if (first === rawHead.length) return fail(400, 'Empty message', false);
+  const guessResponse = isStatusLine(rawHead.slice(first, first + 4));
+  // Size first: nothing below allocates in proportion to an oversized head.
+  if (rawHead.length > (options.maxHeadLength ?? DEFAULT_MAX_HEAD_LENGTH)) {
+    return fail(513, 'Message Too Large', guessResponse);
+  }
+  if (hasBareNul(rawHead)) return fail(400, 'NUL byte in message head', guessResponse);
+
+  const lines = rawHead.slice(first).split('\r\n');
+  const start = parseStartLine(lines[0]);
+  if (start.kind === 'error') return fail(start.status, start.reason, start.isResponse);
+  const isResponse = start.kind === 'response';
+
+  const facts = newHeaderFacts();
+  const problem = checkHeaderBlock(lines, facts);
+  if (problem) return fail(400, problem, isResponse);
   const semantic = missingOrMismatch(facts, start.kind === 'request' ? start.method : null);
   if (semantic) return fail(400, semantic, isResponse);
   const framing = checkContentLength(facts.contentLength, bodyLength, transport);

@@ -24,6 +24,8 @@ declare module 'sip' {
     bodyLength?: number;
     /** Patch: header names (or "line N") that failed to parse. */
     headerErrors?: string[];
+    /** Patch: the start line did not parse; method is a placeholder so a 400 can be sent. */
+    startLineError?: boolean;
   }
   export interface RawFlow { protocol: string; address: string; port: number; local?: { address: string; port: number } }
   export interface InvalidInfo {

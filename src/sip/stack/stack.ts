@@ -179,7 +179,7 @@ export class SipStack {
     const flow = toFlow(remote);
     const transport = flow.protocol;
     const verdict = validateSipMessage(raw.rawHead ?? '', raw.bodyLength ?? 0, { transport });
-    const headerError = raw.headerErrors?.[0];
+    const headerError = raw.startLineError ? 'start line' : raw.headerErrors?.[0];
     if (raw.method === undefined) {
       if (!verdict.ok || headerError) {
         this.stats.invalid++;
@@ -229,7 +229,8 @@ export class SipStack {
     this.stats.invalid++;
     const m = info.message;
     const h = m?.headers;
-    const answerable = m && m.method !== undefined && m.method !== 'ACK' && Array.isArray(h?.via) && h.via.length > 0 && h['call-id'];
+    // RFC 3261 8.2 / 18.2.2: any request with a Via can be answered, even if Call-ID or CSeq is missing.
+    const answerable = m && m.method !== undefined && m.method !== 'ACK' && Array.isArray(h?.via) && h.via.length > 0;
     if (!answerable) {
       this.stats.dropped++;
       this.log.debug({ reason: info.reason, remote: info.remote, fatal: info.fatal }, 'malformed SIP message dropped');

@@ -24,7 +24,7 @@ function isWs(c: number): boolean {
 /**
  * addr-spec outside angle brackets: it ends at SEMI, COMMA or LWS, and may
  * not contain "?" (RFC 3261 20.10: such URIs MUST be in angle brackets,
- * RFC 4475 3.1.2.12).
+ * RFC 4475 3.1.2.13).
  */
 function bareUri(c: Cursor): string | null {
   const s = c.s;

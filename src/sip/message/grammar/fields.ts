@@ -67,7 +67,7 @@ export function checkCallId(value: string): string | null {
 const RFC1123_DATE =
   /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
-/** Date = SIP-date = rfc1123-date, always GMT (RFC 3261 20.17, RFC 4475 3.1.2.11). */
+/** Date = SIP-date = rfc1123-date, always GMT (RFC 3261 20.17, RFC 4475 3.1.2.12). */
 export function checkDate(value: string): string | null {
   const [a, b] = trimmed(value);
   if (b - a !== 29) return 'not an RFC 1123 GMT date';
