@@ -39,9 +39,11 @@ function buildTable(): Uint16Array {
   add('[]/:&+$', PARAM);
   add('[]/?:+$', HNV);
   add(reserved, URIC);
-  add(alnum + "-.!%*_+`'~()<>:\\\"/[]?{}", WORD);
+  // Interop beyond RFC 3261's word: many UAs put base64 (with '=') in Call-ID, as Kamailio accepts.
+  add(alnum + "-.!%*_+`'~()<>:\\\"/[]?{}=", WORD);
   add(alnum + '+-.', SCHEME);
-  add(alnum + '-.', HOST);
+  // Interop: '_' appears in real DNS names (SRV-style labels, Windows hosts); refusing it loses clients.
+  add(alnum + '-._', HOST);
   return t;
 }
 
