@@ -10,7 +10,9 @@ import { AuthGate } from '../core/auth/gate';
 import { Registrar } from '../core/registrar';
 import { Router } from '../core/router';
 import { AdminServer, type HealthReport } from '../admin/http';
+import { buildMetrics } from '../admin/metrics';
 import { packageVersion } from './version';
+import { buildDevice, type Device } from './device';
 
 export interface RunningServer {
   readonly config: Config;
@@ -19,6 +21,7 @@ export interface RunningServer {
   readonly sip: SipStack;
   readonly router: Router;
   readonly registrar: Registrar;
+  readonly device: Device;
   health(): HealthReport;
   /** Graceful stop: refuse new work, let transactions finish (bounded), close everything. */
   stop(): Promise<void>;
@@ -63,6 +66,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     );
     let draining = false;
     let stack: SipStack | undefined;
+    const device = buildDevice(cfg, log);
     const router = new Router(
       { outboundProxy: cfg.sip.outboundProxy, userAgent: cfg.sip.userAgent },
       {
@@ -71,7 +75,12 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         auth,
         log: child(log, 'router'),
         admission: {
-          refuseNew: () => (draining ? { retryAfterS: 5, reason: 'shutting down' } : undefined),
+          // New sessions and registrations wait while the box is under pressure; running ones go on.
+          refuseNew: () => {
+            if (draining) return { retryAfterS: 5, reason: 'shutting down' };
+            const p = device.health.pressure();
+            return p.underPressure ? { retryAfterS: cfg.health.retryAfterS, reason: p.reasons.join(', ') } : undefined;
+          },
         },
       },
     );
@@ -108,13 +117,15 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     sweep.unref();
     cleanup.unshift(() => clearInterval(sweep));
 
-    const health = (): HealthReport => {
-      const checks = [
-        { name: 'sqlite-writable', ok: store.probeWritable() },
-        { name: 'sip-listeners', ok: !draining },
-      ];
-      return { ok: checks.every((c) => c.ok), checks };
-    };
+    // The SQLite probe writes and fsyncs: at most once a second whoever asks (/healthz, watchdog).
+    let probe = { at: 0, ok: true };
+    device.health.checks.register('sqlite-writable', () => {
+      const now = Date.now();
+      if (now - probe.at >= 1000) probe = { at: now, ok: store.probeWritable() };
+      return { ok: probe.ok, detail: probe.ok ? 'write probe ok' : `cannot write ${store.path}` };
+    });
+    device.health.checks.register('sip-listeners', () => ({ ok: !draining, detail: draining ? 'stopping' : `UDP+TCP ${sip.port}` }));
+    const health = (): HealthReport => device.health.evaluate();
     const ports = { sip: sip.port, udp: sip.transports.udp, tcp: sip.transports.tcp, msrp: null as number | null, http: 0 };
     const listeners = () => ({
       bind: cfg.bind,
@@ -122,17 +133,30 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       msrp: ports.msrp,
       http: ports.http,
     });
+    await device.start();
+    cleanup.unshift(() => device.stop());
+    const metrics = buildMetrics({
+      sip: () => sip.stats,
+      sipTransactions: () => sip.transactionCounts(),
+      registrations: () => store.registrations.count(),
+      sample: () => device.health.latest(),
+      underPressure: () => device.health.pressure().underPressure,
+      checks: () => device.health.evaluate().checks,
+      watchdog: device.watchdog ? () => device.watchdog!.stats() : undefined,
+    });
     const admin = await AdminServer.start(cfg.bind, cfg.http.port, {
       version: packageVersion(),
       startedAt,
       health,
       listeners,
+      routes: new Map([['/metrics', metrics.handler]]),
       log: child(log, 'admin'),
     });
     ports.http = admin.port;
     cleanup.unshift(() => admin.close());
 
-    log.info({ ...listeners(), domain: cfg.domain, board: cfg.board, auth: required ? 'digest' : 'open (loopback)', dataDir: cfg.dataDir }, 'listening');
+    log.info({ ...listeners(), domain: cfg.domain, board: cfg.board, auth: required ? 'digest' : 'open (loopback)', dataDir: cfg.dataDir, watchdog: device.watchdog ? cfg.watchdog.device : 'off' }, 'listening');
+    device.ready();
 
     let stopping: Promise<void> | undefined;
     return {
@@ -142,10 +166,13 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       sip,
       router,
       registrar,
+      device,
       health,
       stop: () => {
         stopping ??= (async () => {
           draining = true;
+          // A planned stop disarms the hardware watchdog before anything else goes down.
+          await device.stop();
           const until = Date.now() + DRAIN_LIMIT_MS;
           while (Date.now() < until) {
             const t = sip.inFlight();

@@ -8,6 +8,8 @@ import { describeFatal, EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit';
 import { serve } from './serve';
 import { userAdd, userDelete, userList } from './user';
 import { packageVersion } from '../app/version';
+import { detectBoard } from '../device/board/detect';
+import { formatDoctor, runDoctor } from '../app/doctor';
 
 function fail(err: unknown): never {
   const { code, message } = describeFatal(err);
@@ -33,6 +35,7 @@ function flagsOf(o: Record<string, string | undefined>): Partial<FlagValues> {
   if (o.httpPort !== undefined) f.httpPort = o.httpPort;
   if (o.dataDir !== undefined) f.dataDir = o.dataDir;
   if (o.watchdogDevice !== undefined) f.watchdogDevice = o.watchdogDevice;
+  // Options that are not configuration keys (modelFile, passwordFile) are not passed on.
   return f;
 }
 
@@ -64,6 +67,24 @@ export function buildProgram(): Command {
   configFlags(user.command('delete <name>').description('delete a user and its registrations')).action((name: string, o) =>
     userDelete(loadConfig({ flags: flagsOf(o) }), name),
   );
+  const board = program.command('board').description('board profiles');
+  board
+    .command('detect')
+    .description('name the board profile that fits this machine (from /proc/device-tree/model)')
+    .option('--model-file <path>', 'device-tree model file to read', '/proc/device-tree/model')
+    .action((o) => {
+      const d = detectBoard(o.modelFile);
+      process.stdout.write(`${d.profile ?? 'unknown'}\t${d.model ?? '(none)'}\t${d.reason}\n`);
+      if (!d.profile) process.exitCode = 1;
+    });
+  configFlags(program.command('doctor').description('check this machine against the board profile'))
+    .option('--watchdog-device <path>', 'check this watchdog device')
+    .option('--model-file <path>', 'device-tree model file to read', '/proc/device-tree/model')
+    .action((o) => {
+      const r = runDoctor(loadConfig({ flags: flagsOf({ ...o, modelFile: undefined }) }), { modelPath: o.modelFile });
+      process.stdout.write(formatDoctor(r));
+      if (!r.ok) process.exitCode = 1;
+    });
   return program;
 }
 

@@ -18,6 +18,12 @@ export function checkRules(cfg: Config): void {
   if (cfg.auth.mode === 'off' && !isLoopback(cfg.bind)) {
     fail('auth.mode', `"off" is not allowed while bind is ${cfg.bind} (not loopback); allowed: auto or required, or bind to 127.0.0.1 / ::1`);
   }
+  if (cfg.health.hardMaxRssMiB <= cfg.health.maxRssMiB) {
+    fail('health.hardMaxRssMiB', `${cfg.health.hardMaxRssMiB} must be above health.maxRssMiB (${cfg.health.maxRssMiB}): pressure refuses new sessions before the watchdog gives up`);
+  }
+  if (cfg.health.hardMaxEventLoopLagMs <= cfg.health.maxEventLoopLagMs) {
+    fail('health.hardMaxEventLoopLagMs', `${cfg.health.hardMaxEventLoopLagMs} must be above health.maxEventLoopLagMs (${cfg.health.maxEventLoopLagMs})`);
+  }
   const r = cfg.registrar;
   if (r.minExpires > r.maxExpires) {
     fail('registrar.minExpires', `${r.minExpires} is above registrar.maxExpires (${r.maxExpires}); allowed: <= ${r.maxExpires}`);

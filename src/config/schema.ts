@@ -133,6 +133,9 @@ export const configSchema = v.strictObject({
   }),
   health: section('health sampling and thresholds', {
     sampleIntervalMs: int(30_000, 1000, 3_600_000, 'how often system figures are sampled, in ms'),
+    fastSampleIntervalMs: int(1000, 50, 60_000, 'how often cheap /proc and /sys figures and event-loop lag are sampled, in ms'),
+    hardMaxEventLoopLagMs: int(10_000, 50, 600_000, 'event loop lag at which the process counts as hung: heartbeats stop, /healthz 503, in ms'),
+    hardMaxRssMiB: int(512, 32, 65_536, 'resident memory at which heartbeats stop and /healthz is 503 (the process memory limit), in MiB'),
     maxEventLoopLagMs: int(2000, 10, 600_000, 'event loop lag above which the process is unhealthy, in ms'),
     maxRssMiB: int(256, 32, 65_536, 'resident memory above which new sessions are refused, in MiB'),
     minDiskFreeMiB: int(64, 0, MIB, 'free space under dataDir below which new sessions are refused, in MiB'),

@@ -70,6 +70,8 @@ export class Router {
       default:
         break;
     }
+    // A new dialog (no To tag) is new work: refused under pressure; in-dialog requests go on.
+    if ((method === 'INVITE' || method === 'SUBSCRIBE') && !req.msg.headers.to?.params.tag && this.refused(req)) return;
     const handler = this.methods.get(method);
     if (handler) return handler(req);
     if (KNOWN_NOT_ALLOWED.has(method)) {

@@ -1,0 +1,106 @@
+import { parseArgs } from 'node:util';
+
+export type RelayName = 'pipe' | 'imedge' | 'kamailio';
+export const RELAY_NAMES: readonly RelayName[] = ['pipe', 'imedge', 'kamailio'];
+
+export interface BenchOptions {
+  readonly sizes: readonly number[];
+  readonly windows: readonly number[];
+  readonly only: readonly RelayName[];
+  /** Measured runs per row; the table shows the per-figure median. */
+  readonly runs: number;
+  /** Target duration of one measured run; the message count is derived from the warm-up rate. */
+  readonly seconds: number;
+  /** Fixed message count per run instead of the derived one. */
+  readonly messages: number | undefined;
+  /** Largest body per SEND; bigger messages go out in chunks (RFC 4975 section 5.1). */
+  readonly chunk: number;
+  /** Idle sessions for the footprint table; 0 skips it. */
+  readonly idleSessions: number;
+  readonly kamailioBin: string;
+  readonly help: boolean;
+}
+
+export const USAGE = `usage: npm run bench -- [options]
+  --quick              1 run per row of ~1 s (default: 3 runs of ~2.5 s, median shown)
+  --runs=N             measured runs per row (median shown)
+  --seconds=S          target length of one measured run
+  --messages=N         fixed number of messages per run (default: derived from the warm-up rate)
+  --sizes=LIST         message sizes, e.g. 100,1k,16k,256k (default 100,1k,16k,256k)
+  --windows=LIST       SEND requests outstanding, e.g. 1,64 (default 1,64)
+  --only=LIST          relays to run: pipe,imedge,kamailio (default all)
+  --chunk=BYTES        largest body per SEND chunk (default 8k: Kamailio's msrp module takes <= 10 KiB)
+  --idle-sessions=N    sessions for the idle footprint table (default 1000, 0 = skip)
+  --kamailio-bin=PATH  kamailio binary (default: kamailio on PATH or /usr/sbin/kamailio)`;
+
+/** "100", "1k", "16KiB", "256k" -> bytes (k = 1024). */
+export function parseSize(text: string): number {
+  const m = /^([0-9]+)\s*(b|k|kb|kib|m|mb|mib)?$/i.exec(text.trim());
+  if (m === null) throw new Error(`bad size: ${text}`);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const mult = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1;
+  const n = Number(m[1]) * mult;
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`bad size: ${text}`);
+  return n;
+}
+
+function positiveInt(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${name} wants a non-negative integer, got ${text}`);
+  return n;
+}
+
+function list<T>(text: string, each: (s: string) => T): T[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(each);
+}
+
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      seconds: { type: 'string' },
+      messages: { type: 'string' },
+      sizes: { type: 'string', default: '100,1k,16k,256k' },
+      windows: { type: 'string', default: '1,64' },
+      only: { type: 'string', default: RELAY_NAMES.join(',') },
+      chunk: { type: 'string', default: '8k' },
+      'idle-sessions': { type: 'string', default: '1000' },
+      'kamailio-bin': { type: 'string', default: '' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  const only = list(values.only, (s) => {
+    if (!(RELAY_NAMES as readonly string[]).includes(s)) throw new Error(`--only: unknown relay ${s}`);
+    return s as RelayName;
+  });
+  const windows = list(values.windows, (s) => {
+    const n = positiveInt('windows', s);
+    if (n < 1) throw new Error('--windows: a window is at least 1');
+    return n;
+  });
+  const seconds = values.seconds === undefined ? (values.quick ? 1 : 2.5) : Number(values.seconds);
+  if (!(seconds > 0 && seconds <= 60)) throw new Error('--seconds wants 0 < S <= 60');
+  const runs = values.runs === undefined ? (values.quick ? 1 : 3) : positiveInt('runs', values.runs);
+  if (runs < 1) throw new Error('--runs wants at least 1');
+  const messages = values.messages === undefined ? undefined : positiveInt('messages', values.messages);
+  if (messages === 0) throw new Error('--messages wants at least 1');
+  return {
+    sizes: list(values.sizes, parseSize),
+    windows,
+    only,
+    runs,
+    seconds,
+    messages,
+    chunk: parseSize(values.chunk),
+    idleSessions: positiveInt('idle-sessions', values['idle-sessions']),
+    kamailioBin: values['kamailio-bin'],
+    help: values.help,
+  };
+}

@@ -1,0 +1,123 @@
+// Prometheus /metrics (prom-client). Every figure is read from its owner at scrape time
+// through a small source function, so no hot path pays for metrics.
+import * as client from 'prom-client';
+import type * as http from 'node:http';
+
+export interface MetricSources {
+  sip: () => {
+    requestsIn: Record<string, number>;
+    responsesOut: Record<string, number>;
+    requestsOut: Record<string, number>;
+    invalid: number;
+    rejected: number;
+    dropped: number;
+    overload: number;
+    handlerErrors: number;
+  };
+  sipTransactions: () => { server: number; client: number };
+  registrations: () => number;
+  sample: () => { tempC: number | null; diskFreeBytes: number | null; memAvailableBytes: number | null; load1: number | null } | null;
+  underPressure: () => boolean;
+  checks: () => { name: string; ok: boolean }[];
+  watchdog?: () => { heartbeatsSent: number; heartbeatsWithheld: number; answersMissed: number; reopens: number; linkOpen: boolean };
+  /** Flat counters/gauges from the MSRP layer, e.g. {frames_in: 10}; exported as imedge_msrp_<name>. */
+  msrp?: () => Record<string, number>;
+  /** Sessions by kind ('1-1', 'adhoc', 'predefined', 'large-message'). */
+  sessions?: () => Record<string, number>;
+}
+
+/** A Counter that mirrors a monotonically growing number owned elsewhere. */
+function mirror(registry: client.Registry, name: string, help: string, labelNames: string[], read: () => Map<string, [Record<string, string>, number]>) {
+  const last = new Map<string, number>();
+  return new client.Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      for (const [key, [labels, value]] of read()) {
+        const prev = last.get(key) ?? 0;
+        if (value > prev) this.inc(labels, value - prev);
+        last.set(key, value);
+      }
+    },
+  });
+}
+
+const byLabel = (label: string, rec: Record<string, number>) => new Map(Object.entries(rec).map(([k, v]) => [k, [{ [label]: k }, v] as [Record<string, string>, number]]));
+const single = (v: number) => new Map([['', [{}, v] as [Record<string, string>, number]]]);
+
+function gauge(registry: client.Registry, name: string, help: string, labelNames: string[], collect: (g: client.Gauge) => void) {
+  return new client.Gauge({ name, help, labelNames, registers: [registry], collect() { collect(this); } });
+}
+
+export function buildMetrics(src: MetricSources): { registry: client.Registry; handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> } {
+  const registry = new client.Registry();
+  // Process RSS, CPU, heap and event-loop lag (prom-client's perf_hooks histogram).
+  client.collectDefaultMetrics({ register: registry, prefix: 'imedge_', eventLoopMonitoringPrecision: 20 });
+
+  mirror(registry, 'imedge_sip_requests_received_total', 'SIP requests received, by method', ['method'], () => byLabel('method', src.sip().requestsIn));
+  mirror(registry, 'imedge_sip_responses_sent_total', 'SIP responses sent, by status code', ['code'], () => byLabel('code', src.sip().responsesOut));
+  mirror(registry, 'imedge_sip_requests_sent_total', 'SIP requests sent (forwarded or originated), by method', ['method'], () => byLabel('method', src.sip().requestsOut));
+  mirror(registry, 'imedge_sip_parse_errors_total', 'SIP messages that were malformed', [], () => single(src.sip().invalid));
+  mirror(registry, 'imedge_sip_malformed_answered_total', 'malformed SIP requests answered with 4xx/5xx', [], () => single(src.sip().rejected));
+  mirror(registry, 'imedge_sip_malformed_dropped_total', 'malformed SIP messages dropped (no way to answer)', [], () => single(src.sip().dropped));
+  mirror(registry, 'imedge_sip_overload_total', 'SIP requests refused with 503 at the transaction limit', [], () => single(src.sip().overload));
+  mirror(registry, 'imedge_sip_handler_errors_total', 'SIP request handlers that failed (answered 500)', [], () => single(src.sip().handlerErrors));
+  gauge(registry, 'imedge_sip_transactions', 'live SIP transactions', ['kind'], (g) => {
+    const t = src.sipTransactions();
+    g.set({ kind: 'server' }, t.server);
+    g.set({ kind: 'client' }, t.client);
+  });
+  gauge(registry, 'imedge_registrations', 'registered contact bindings', [], (g) => g.set(src.registrations()));
+  gauge(registry, 'imedge_cpu_temperature_celsius', 'SoC temperature (absent when the board has no sensor)', [], (g) => {
+    const t = src.sample()?.tempC;
+    if (t === null || t === undefined) g.reset();
+    else g.set(t);
+  });
+  gauge(registry, 'imedge_disk_free_bytes', 'free bytes on the file system of the data dir', [], (g) => {
+    const d = src.sample()?.diskFreeBytes;
+    if (d !== null && d !== undefined) g.set(d);
+  });
+  gauge(registry, 'imedge_mem_available_bytes', 'MemAvailable of the host', [], (g) => {
+    const d = src.sample()?.memAvailableBytes;
+    if (d !== null && d !== undefined) g.set(d);
+  });
+  gauge(registry, 'imedge_load1', '1-minute load average', [], (g) => {
+    const d = src.sample()?.load1;
+    if (d !== null && d !== undefined) g.set(d);
+  });
+  gauge(registry, 'imedge_under_pressure', '1 while new sessions and registrations are refused with 503', [], (g) => g.set(src.underPressure() ? 1 : 0));
+  gauge(registry, 'imedge_health_check_ok', 'named health checks (1 = passing)', ['check'], (g) => {
+    for (const c of src.checks()) g.set({ check: c.name }, c.ok ? 1 : 0);
+  });
+  if (src.watchdog) {
+    const w = src.watchdog;
+    mirror(registry, 'imedge_watchdog_heartbeats_sent_total', 'heartbeats sent to the watchdog', [], () => single(w().heartbeatsSent));
+    mirror(registry, 'imedge_watchdog_heartbeats_withheld_total', 'heartbeats withheld because a health check failed', [], () => single(w().heartbeatsWithheld));
+    mirror(registry, 'imedge_watchdog_answers_missed_total', 'heartbeats the MCU did not echo in time', [], () => single(w().answersMissed));
+    mirror(registry, 'imedge_watchdog_reopens_total', 'times the watchdog link was re-opened', [], () => single(w().reopens));
+    gauge(registry, 'imedge_watchdog_link_open', '1 while the watchdog serial link is open', [], (g) => g.set(w().linkOpen ? 1 : 0));
+  }
+  if (src.sessions) {
+    const s = src.sessions;
+    gauge(registry, 'imedge_sessions', 'IM sessions, by kind', ['kind'], (g) => {
+      for (const [kind, n] of Object.entries(s())) g.set({ kind }, n);
+    });
+  }
+  if (src.msrp) {
+    const m = src.msrp;
+    gauge(registry, 'imedge_msrp', 'MSRP layer figures (frames, bytes, legs, ring high-water marks, pauses, 4xx, parse errors)', ['figure'], (g) => {
+      for (const [figure, n] of Object.entries(m())) g.set({ figure }, n);
+    });
+  }
+
+  return {
+    registry,
+    handler: async (_req, res) => {
+      const body = await registry.metrics();
+      res.writeHead(200, { 'content-type': registry.contentType, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    },
+  };
+}
