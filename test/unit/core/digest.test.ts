@@ -1,0 +1,53 @@
+// RFC 8760 / RFC 3261 22.4 digest: stateless nonces, stale=true, both algorithms.
+import { DigestAuthenticator, answerChallenge, unquote } from '../../../src/core/auth/digest';
+import { computeHa1 } from '../../../src/store/ha1';
+
+const realm = 'example.org';
+const creds = computeHa1('alice', realm, 'pw');
+const lookup = (u: string) => (u === 'alice' ? creds : undefined);
+
+function make(now: { t: number }) {
+  return new DigestAuthenticator({ realm, nonceTtlS: 30, algorithms: ['SHA-256', 'MD5'], now: () => now.t });
+}
+
+test('RFC 8760 2.4: one challenge per algorithm, SHA-256 first, qop=auth', () => {
+  const a = make({ t: 1000 });
+  const c = a.challenges();
+  expect(c.map((x) => x.algorithm)).toEqual(['SHA-256', 'MD5']);
+  expect(c[0].qop).toBe('"auth"');
+  expect(unquote(c[0].realm)).toBe(realm);
+});
+
+test.each(['SHA-256', 'MD5'])('RFC 3261 22.4: a correct %s answer is accepted, a wrong password is not', (alg) => {
+  const clock = { t: 1000 };
+  const a = make(clock);
+  const ch = a.challenges().find((c) => c.algorithm === alg)!;
+  const good = answerChallenge(ch, { user: 'alice', password: 'pw' }, 'REGISTER', 'sip:example.org');
+  expect(a.verify([good], 'REGISTER', lookup)).toEqual({ ok: true, user: 'alice' });
+  const bad = answerChallenge(ch, { user: 'alice', password: 'nope' }, 'REGISTER', 'sip:example.org');
+  expect(a.verify([bad], 'REGISTER', lookup)).toEqual({ ok: false, reason: 'bad-response' });
+  // The method is part of A2: the same answer does not authorise another method.
+  expect(a.verify([good], 'INVITE', lookup).ok).toBe(false);
+});
+
+test('RFC 7616 3.3: an expired but genuine nonce is "stale", a forged one is "bad-nonce"', () => {
+  const clock = { t: 1000 };
+  const a = make(clock);
+  const ch = a.challenges()[0];
+  const ans = answerChallenge(ch, { user: 'alice', password: 'pw' }, 'REGISTER', 'sip:example.org');
+  clock.t += 31_000;
+  expect(a.verify([ans], 'REGISTER', lookup)).toEqual({ ok: false, reason: 'stale', user: 'alice' });
+  const other = new DigestAuthenticator({ realm, nonceTtlS: 30, algorithms: ['SHA-256', 'MD5'] });
+  expect(other.verify([ans], 'REGISTER', lookup)).toEqual({ ok: false, reason: 'bad-nonce' });
+  expect(a.challenges(true)[0].stale).toBe('true');
+});
+
+test('missing, other-realm, unknown-user and unsupported-algorithm answers are refused', () => {
+  const a = new DigestAuthenticator({ realm, nonceTtlS: 30, algorithms: ['SHA-256'] });
+  expect(a.verify(undefined, 'REGISTER', lookup)).toEqual({ ok: false, reason: 'missing' });
+  const ch = a.challenges()[0];
+  const ans = answerChallenge(ch, { user: 'alice', password: 'pw' }, 'REGISTER', 'sip:x');
+  expect(a.verify([{ ...ans, realm: '"other"' }], 'REGISTER', lookup)).toEqual({ ok: false, reason: 'wrong-realm' });
+  expect(a.verify([{ ...ans, username: '"mallory"' }], 'REGISTER', lookup)).toEqual({ ok: false, reason: 'unknown-user' });
+  expect(a.verify([{ ...ans, algorithm: 'MD5' }], 'REGISTER', lookup)).toEqual({ ok: false, reason: 'unsupported-algorithm' });
+});
