@@ -13,3 +13,4 @@ export {
 } from './registrations';
 export { computeHa1, isValidHa1, type Ha1 } from './ha1';
 export { isValidSipUser, MAX_USER_LENGTH } from './username';
+export { SessionRepository, type SessionRecord, type SessionKind, type SessionState } from './sessions';

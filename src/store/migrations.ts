@@ -52,4 +52,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX registrations_expires_at ON registrations (expires_at);
     `,
   },
+  {
+    version: 4,
+    name: 'sessions',
+    // IM sessions of the participating function: one row per session, the dialog state of
+    // each leg as JSON (enough to send a BYE after a restart), timestamps in epoch ms.
+    up: `
+      CREATE TABLE sessions (
+        id          TEXT PRIMARY KEY NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('1-1', 'large-message')),
+        state       TEXT NOT NULL CHECK (state IN ('early', 'confirmed', 'terminated')),
+        caller      TEXT NOT NULL,
+        callee      TEXT NOT NULL,
+        caller_leg  TEXT NOT NULL,
+        callee_leg  TEXT,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX sessions_state ON sessions (state);
+    `,
+  },
 ];

@@ -11,6 +11,7 @@ import { applyMigrations, type Migration, type MigrationResult } from './migrati
 import { MIGRATIONS } from './migrations';
 import { RegistrationRepository } from './registrations';
 import { UserRepository } from './users';
+import { SessionRepository } from './sessions';
 
 export type SynchronousMode = 'NORMAL' | 'FULL' | 'EXTRA';
 
@@ -48,6 +49,7 @@ export interface Store {
   readonly migration: MigrationResult;
   readonly users: UserRepository;
   readonly registrations: RegistrationRepository;
+  readonly sessions: SessionRepository;
   /**
    * Runs fn in one IMMEDIATE transaction (nested calls become savepoints).
    * fn must be synchronous: a transaction cannot span an await.
@@ -117,6 +119,7 @@ function setPragmas(db: Database.Database, opts: StoreOptions, path: string): vo
 class SqliteStore implements Store {
   readonly users: UserRepository;
   readonly registrations: RegistrationRepository;
+  readonly sessions: SessionRepository;
   private readonly probeWrite: Database.Statement<[]>;
   private readonly probeRead: Database.Statement<[], { counter: number }>;
   private readonly probeTx: Database.Transaction<() => boolean>;
@@ -128,6 +131,7 @@ class SqliteStore implements Store {
   ) {
     this.users = new UserRepository(db);
     this.registrations = new RegistrationRepository(db);
+    this.sessions = new SessionRepository(db);
     this.probeWrite = db.prepare(
       'INSERT INTO health_probe (id, counter) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET counter = (counter + 1) % 1000000000',
     );
