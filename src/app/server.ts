@@ -13,6 +13,7 @@ import { AdminServer, type HealthReport } from '../admin/http';
 import { buildMetrics } from '../admin/metrics';
 import { packageVersion } from './version';
 import { buildDevice, type Device } from './device';
+import { MsrpRelay } from '../msrp/relay';
 
 export interface RunningServer {
   readonly config: Config;
@@ -22,6 +23,7 @@ export interface RunningServer {
   readonly router: Router;
   readonly registrar: Registrar;
   readonly device: Device;
+  readonly msrp: MsrpRelay;
   health(): HealthReport;
   /** Graceful stop: refuse new work, let transactions finish (bounded), close everything. */
   stop(): Promise<void>;
@@ -107,6 +109,24 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     const sip = stack;
     cleanup.unshift(() => sip.close());
 
+    // The MSRP data plane: one listener, back-to-back legs with a fixed ring each.
+    const msrp = new MsrpRelay(
+      {
+        maxConnections: cfg.msrp.maxConnections,
+        maxSessionsPerConnection: cfg.msrp.maxSessionsPerConnection,
+        maxHeaderBytes: cfg.msrp.maxHeaderBytes,
+        idleTimeoutMs: cfg.msrp.idleTimeoutMs,
+        transactionTimeoutMs: cfg.msrp.transactionTimeoutMs,
+        maxChunkSize: cfg.msrp.maxChunkSize,
+        maxMessageSize: cfg.msrp.maxMessageSize,
+        ringBytes: cfg.msrp.ringBytes,
+        maxPairs: cfg.sessions.maxTotal,
+      },
+      { log: child(log, 'msrp') },
+    );
+    const msrpAddr = await msrp.listen(cfg.bind, cfg.msrp.port);
+    cleanup.unshift(() => msrp.close());
+
     const sweep = setInterval(() => {
       try {
         registrar.sweep();
@@ -125,8 +145,9 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       return { ok: probe.ok, detail: probe.ok ? 'write probe ok' : `cannot write ${store.path}` };
     });
     device.health.checks.register('sip-listeners', () => ({ ok: !draining, detail: draining ? 'stopping' : `UDP+TCP ${sip.port}` }));
+    device.health.checks.register('msrp-listener', () => ({ ok: !draining, detail: draining ? 'stopping' : `TCP ${msrpAddr.port}` }));
     const health = (): HealthReport => device.health.evaluate();
-    const ports = { sip: sip.port, udp: sip.transports.udp, tcp: sip.transports.tcp, msrp: null as number | null, http: 0 };
+    const ports = { sip: sip.port, udp: sip.transports.udp, tcp: sip.transports.tcp, msrp: msrpAddr.port as number | null, http: 0 };
     const listeners = () => ({
       bind: cfg.bind,
       sip: { udp: ports.udp ? ports.sip : null, tcp: ports.tcp ? ports.sip : null },
@@ -143,6 +164,13 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       underPressure: () => device.health.pressure().underPressure,
       checks: () => device.health.evaluate().checks,
       watchdog: device.watchdog ? () => device.watchdog!.stats() : undefined,
+      msrp: () => {
+        const st = msrp.counters;
+        const out: Record<string, number> = {};
+        for (const [k, v] of Object.entries(st)) if (typeof v === 'number') out[k] = v;
+        return out;
+      },
+      sessions: () => ({ '1-1': 0, 'large-message': 0, ...store.sessions.countByKind() }),
     });
     const admin = await AdminServer.start(cfg.bind, cfg.http.port, {
       version: packageVersion(),
@@ -167,6 +195,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       router,
       registrar,
       device,
+      msrp,
       health,
       stop: () => {
         stopping ??= (async () => {

@@ -5,6 +5,7 @@ import { PortInUseError } from '../sip/stack';
 import { PortBusyError } from '../admin/http';
 import { StoreError, StoreValidationError } from '../store';
 import { WatchdogRequiredError } from '../app/device';
+import { MsrpPortInUseError } from '../msrp/net';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -16,6 +17,7 @@ export function describeFatal(err: unknown): { code: number; message: string } {
   if (err instanceof PortInUseError) return { code: EXIT_CONFIG, message: `port in use: ${err.message} (sip.port / --sip-port)` };
   if (err instanceof PortBusyError) return { code: EXIT_CONFIG, message: `port in use: ${err.message} (http.port / --http-port)` };
   if (err instanceof StoreError) return { code: EXIT_CONFIG, message: `data store error (dataDir / --data-dir): ${err.message}` };
+  if (err instanceof MsrpPortInUseError) return { code: EXIT_CONFIG, message: `port in use: ${err.message} (msrp.port / --msrp-port)` };
   if (err instanceof WatchdogRequiredError) return { code: EXIT_CONFIG, message: `${err.message} (watchdog.device / --watchdog-device)` };
   if (err instanceof StoreValidationError) return { code: EXIT_CONFIG, message: `invalid input: ${err.message}` };
   const e = err as { message?: string; code?: string };

@@ -33,9 +33,11 @@ test('/metrics is valid Prometheus text with SIP, health and process figures', a
   expect(fam('imedge_sip_requests_received_total')?.metrics.find((m) => m.labels?.method === 'OPTIONS')?.value).toBe('1');
   expect(Number(fam('imedge_sip_parse_errors_total')?.metrics[0].value)).toBeGreaterThanOrEqual(1);
   expect(fam('imedge_health_check_ok')?.metrics.map((m) => m.labels?.check)).toEqual(expect.arrayContaining(['event-loop', 'memory', 'sqlite-writable', 'sip-listeners']));
-  for (const n of ['imedge_process_resident_memory_bytes', 'imedge_nodejs_eventloop_lag_seconds', 'imedge_disk_free_bytes', 'imedge_registrations', 'imedge_under_pressure', 'imedge_sip_transactions']) {
+  for (const n of ['imedge_process_resident_memory_bytes', 'imedge_nodejs_eventloop_lag_seconds', 'imedge_disk_free_bytes', 'imedge_registrations', 'imedge_under_pressure', 'imedge_sip_transactions', 'imedge_msrp', 'imedge_sessions']) {
     expect(fam(n)).toBeDefined();
   }
+  const msrp = fam('imedge_msrp')!.metrics.map((m) => m.labels?.figure);
+  expect(msrp).toEqual(expect.arrayContaining(['framesIn', 'bytesIn', 'pauses', 'resumes', 'ringHighWater', 'liveLegs', 'parseErrors', 'errorResponsesSent']));
   p.close();
   await s.stop();
 });

@@ -28,6 +28,8 @@ test('start-up line names bind, domain and every chosen port; /healthz answers; 
   expect(line.domain).toBe('localhost');
   expect(line.sip).toEqual({ udp: s.sipPort, tcp: s.sipPort });
   expect(typeof line.http).toBe('number');
+  expect(typeof line.msrp).toBe('number');
+  expect(line.msrp).toBeGreaterThan(0);
   const h = await getJson(s.httpPort, '/healthz');
   expect(h.status).toBe(200);
   expect(h.body.status).toBe('ok');
@@ -104,6 +106,16 @@ describe('configuration errors end with exit code 2 and name the key', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as net.AddressInfo).port;
     const r = await runCli(['serve', '--sip-port', String(port), '--msrp-port', '0', '--http-port', '0', '--data-dir', tempDir()]);
+    blocker.close();
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(String(port));
+  });
+
+  test('an MSRP port in use is named', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const r = await runCli(['serve', '--sip-port', '0', '--msrp-port', String(port), '--http-port', '0', '--data-dir', tempDir()]);
     blocker.close();
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(String(port));

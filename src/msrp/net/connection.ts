@@ -1,0 +1,263 @@
+import type { Socket } from 'node:net';
+import { Waiter } from '../../util/waiter';
+import {
+  checkHead,
+  getHeader,
+  MsrpParser,
+  parsePath,
+  msrpUriEquals,
+  type MsrpFlag,
+  type MsrpFrameHead,
+  type MsrpParserHandler,
+  type MsrpRequestHead,
+  type MsrpResponseHead,
+  type MsrpWireError,
+} from '../wire';
+import type { MsrpNetCounters } from './counters';
+import type { MsrpNetOptions } from './options';
+import { Outbound } from './outbound';
+import { responseFor } from './respond';
+import type { MsrpSession } from './session';
+
+/** What a connection needs from the layer that owns it. */
+export interface ConnectionContext {
+  readonly options: MsrpNetOptions;
+  readonly counters: MsrpNetCounters;
+  findSession(id: string): MsrpSession | undefined;
+  onClosed(connection: MsrpConnection): void;
+}
+
+const enum Mode {
+  Idle,
+  Deliver,
+  Discard,
+}
+
+/**
+ * One MSRP TCP connection: one parser, the connection <-> session binding (RFC 4975 section
+ * 5.4, RFC 6135), answers for requests that cannot be delivered, transaction matching, idle
+ * timeout, and the outbound leg (ring) that serialises everything written.
+ */
+export class MsrpConnection implements MsrpParserHandler {
+  readonly out: Outbound;
+  /** Transactions this side sent on this connection, keyed by transaction id. */
+  readonly transactions: Waiter<string, MsrpResponseHead>;
+  readonly sessions = new Set<MsrpSession>();
+  readonly remoteAddress: string;
+  /** Listeners for this leg's congestion (the relay pauses the legs that feed it). */
+  readonly congestionListeners = new Set<(congested: boolean) => void>();
+  private readonly parser: MsrpParser;
+  private mode = Mode.Idle;
+  private target: MsrpSession | undefined;
+  private pauseCount = 0;
+  private isClosed = false;
+  private readonly closeListeners = new Set<() => void>();
+
+  constructor(
+    readonly socket: Socket,
+    private readonly ctx: ConnectionContext,
+    readonly direction: 'in' | 'out',
+  ) {
+    const o = ctx.options;
+    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    // bodies stream through, so no body cap here: endpoints answer 413 above maxMessageSize
+    // (closing the connection instead would lose the transaction's answer)
+    this.parser = new MsrpParser(this, { maxHeaderBytes: o.maxHeaderBytes });
+    this.transactions = new Waiter({ capacity: o.maxPendingTransactions, timeoutMs: o.transactionTimeoutMs });
+    this.out = new Outbound(socket, o, {
+      onCongestion: (c) => {
+        if (c) ctx.counters.pauses++;
+        else ctx.counters.resumes++;
+        for (const l of this.congestionListeners) l(c);
+      },
+      // the peer sends requests faster than it reads our answers: stop reading it
+      onControlPressure: (high) => (high ? this.pauseReading() : this.resumeReading()),
+    });
+    socket.setNoDelay(true);
+    socket.setTimeout(o.idleTimeoutMs, () => this.close());
+    socket.on('data', this.onData);
+    socket.on('end', () => {
+      this.parser.finish();
+      this.close();
+    });
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Stops reading the socket until as many resumeReading() calls (reasons are counted). */
+  pauseReading(): void {
+    if (this.pauseCount++ === 0 && !this.isClosed) this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (this.pauseCount === 0) return;
+    if (--this.pauseCount === 0 && !this.isClosed) this.socket.resume();
+  }
+
+  get readingPaused(): boolean {
+    return this.pauseCount > 0;
+  }
+
+  onClose(listener: () => void): void {
+    if (this.isClosed) listener();
+    else this.closeListeners.add(listener);
+  }
+
+  /** Queues a locally generated frame (response, REPORT); counts it. */
+  sendControl(frame: Buffer): boolean {
+    const ok = this.out.control(frame);
+    if (ok) this.ctx.counters.framesOut++;
+    else this.ctx.counters.controlDropped++;
+    return ok;
+  }
+
+  /** Answers a request with an error status (honours Failure-Report: no and REPORT, RFC 4975 7.2). */
+  reject(head: MsrpRequestHead, status: number, comment?: string): void {
+    if (head.method === 'REPORT') return; // section 7.1.2: REPORT requests are never answered
+    if ((getHeader(head, 'Failure-Report') ?? '').toLowerCase() === 'no') return;
+    const to = getHeader(head, 'To-Path');
+    const from = getHeader(head, 'From-Path');
+    if (to === undefined || from === undefined || parsePath(to) === undefined || parsePath(from) === undefined) return;
+    if (this.sendControl(responseFor(head, to, from, status, comment))) this.ctx.counters.errorResponsesSent++;
+  }
+
+  /** Closes once everything queued is written (after a final 400, say). */
+  closeAfterFlush(): void {
+    this.pauseReading();
+    this.out.whenEmpty(() => this.close());
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.parser.close();
+    this.endDelivery('#');
+    this.transactions.cancelAll();
+    this.out.destroy();
+    this.socket.destroy();
+    for (const s of this.sessions) {
+      if (s.connection === this) s.connection = undefined;
+      s.handler.onDisconnected?.(s, this);
+    }
+    this.sessions.clear();
+    this.ctx.onClosed(this);
+    for (const l of this.closeListeners) l();
+    this.closeListeners.clear();
+  }
+
+  /** Binds a session to this connection (RFC 4975 section 5.4); false over the per-connection limit. */
+  bind(session: MsrpSession): boolean {
+    if (session.connection === this) return true;
+    if (this.isClosed || session.connection !== undefined) return false;
+    if (this.sessions.size >= this.ctx.options.maxSessionsPerConnection) return false;
+    session.connection = this;
+    this.sessions.add(session);
+    session.handler.onBound?.(session, this);
+    return true;
+  }
+
+  unbind(session: MsrpSession): void {
+    if (session.connection === this) session.connection = undefined;
+    this.sessions.delete(session);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.ctx.counters.bytesIn += chunk.length;
+    this.parser.feed(chunk);
+  };
+
+  // ---- parser handler -------------------------------------------------------------------
+
+  onFrameHead(head: MsrpFrameHead): void {
+    this.ctx.counters.framesIn++;
+    if (head.kind === 'response') {
+      this.mode = Mode.Discard;
+      // responses are matched by transaction id on the connection the request went out on
+      if (!this.transactions.resolve(head.transactionId, head)) this.ctx.counters.unmatchedResponses++;
+      return;
+    }
+    this.mode = Mode.Discard;
+    const check = checkHead(head);
+    if (!check.ok) {
+      this.ctx.counters.parseErrors++;
+      this.reject(head, 400, check.reason);
+      return;
+    }
+    const fields = check.fields;
+    // section 7.3: the session is named by the first URI of To-Path
+    const sid = fields.toPath[0].sessionId;
+    const session = sid === undefined ? undefined : this.ctx.findSession(sid);
+    if (session === undefined || session.closed) {
+      this.reject(head, 481);
+      return;
+    }
+    if (session.connection !== this) {
+      // RFC 6135 / RFC 4975 5.4: a passive session is bound by the first request on a connection
+      if (session.connection !== undefined || session.setup !== 'passive') {
+        this.reject(head, 481);
+        return;
+      }
+      if (!this.fromPathMatches(session, fields.fromPath)) {
+        this.reject(head, 481, 'From-Path does not match the session');
+        return;
+      }
+      if (!this.bind(session)) {
+        this.reject(head, 403, 'too many sessions on this connection');
+        return;
+      }
+    } else if (!this.fromPathMatches(session, fields.fromPath)) {
+      this.reject(head, 481, 'From-Path does not match the session');
+      return;
+    }
+    if (head.method !== 'SEND' && head.method !== 'REPORT') {
+      // section 12: methods this side does not understand get 501
+      this.reject(head, 501);
+      return;
+    }
+    this.mode = Mode.Deliver;
+    this.target = session;
+    session.handler.onRequestHead(session, head, fields);
+  }
+
+  onBodyChunk(chunk: Buffer): void {
+    if (this.mode === Mode.Deliver) {
+      const t = this.target as MsrpSession;
+      t.handler.onRequestBody(t, chunk);
+    }
+  }
+
+  onFrameEnd(flag: MsrpFlag): void {
+    this.endDelivery(flag);
+  }
+
+  onError(error: MsrpWireError): void {
+    this.ctx.counters.parseErrors++;
+    this.endDelivery('#');
+    const start = error.start;
+    if (error.answerStatus === 400 && start !== undefined && start.kind === 'request') {
+      // a fake head carrying what was read: enough to address the 400 (section 7.2)
+      const head = { ...start, headers: error.headers, hasBody: false, raw: Buffer.alloc(0), syntaxErrors: [] };
+      this.reject(head, 400, error.kind);
+    }
+    if (error.recovery === 'close') this.closeAfterFlush();
+  }
+
+  private endDelivery(flag: MsrpFlag): void {
+    const t = this.target;
+    const deliver = this.mode === Mode.Deliver;
+    this.mode = Mode.Idle;
+    this.target = undefined;
+    if (deliver && t !== undefined) t.handler.onRequestEnd(t, flag);
+  }
+
+  /** Section 7.3 check of the sender: the last From-Path URI is the peer's own URI. */
+  private fromPathMatches(session: MsrpSession, fromPath: readonly import('../wire').MsrpUri[]): boolean {
+    const remote = session.remote;
+    if (remote === undefined) return true;
+    return msrpUriEquals(fromPath[fromPath.length - 1], remote[remote.length - 1]);
+  }
+}

@@ -1,0 +1,42 @@
+/** Counters of the MSRP network layer, read by metrics. Plain numbers, mutated in place. */
+export interface MsrpNetCounters {
+  framesIn: number;
+  framesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  parseErrors: number;
+  /** 4xx/5xx responses this side generated (400, 403, 413, 415, 481, 501, ...). */
+  errorResponsesSent: number;
+  connectionsAccepted: number;
+  connectionsDialled: number;
+  connectionsRejected: number;
+  connectionsLive: number;
+  /** Leg congestion crossings (high watermark up / low watermark down). */
+  pauses: number;
+  resumes: number;
+  /** Locally generated frames dropped because a connection's control queue was full. */
+  controlDropped: number;
+  /** Responses that matched no waiting transaction (late or unknown). */
+  unmatchedResponses: number;
+  transactionTimeouts: number;
+}
+
+export function newNetCounters(): MsrpNetCounters {
+  return {
+    framesIn: 0,
+    framesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    parseErrors: 0,
+    errorResponsesSent: 0,
+    connectionsAccepted: 0,
+    connectionsDialled: 0,
+    connectionsRejected: 0,
+    connectionsLive: 0,
+    pauses: 0,
+    resumes: 0,
+    controlDropped: 0,
+    unmatchedResponses: 0,
+    transactionTimeouts: 0,
+  };
+}

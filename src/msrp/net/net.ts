@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from '../../log';
+import { parseMsrpUri, msrpUriPort } from '../wire';
+import { MsrpConnection, type ConnectionContext } from './connection';
+import { newNetCounters, type MsrpNetCounters } from './counters';
+import { MsrpConnectError, MsrpPortInUseError } from './errors';
+import { resolveNetOptions, type MsrpNetOptions } from './options';
+import { MsrpSession, type MsrpSessionSpec } from './session';
+
+export interface MsrpNetDeps {
+  readonly log?: Logger;
+}
+
+export interface MsrpListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * The MSRP network layer: a TCP listener and dialer, the session registry (sessions are named
+ * by the session-id of their local URI), and the live connections.
+ */
+export class MsrpNet {
+  readonly options: MsrpNetOptions;
+  readonly counters: MsrpNetCounters = newNetCounters();
+  private server: Server | undefined;
+  private bound: MsrpListenAddress | undefined;
+  private readonly sessions = new Map<string, MsrpSession>();
+  private readonly live = new Set<MsrpConnection>();
+  private readonly ctx: ConnectionContext;
+
+  constructor(options: Partial<MsrpNetOptions> = {}, private readonly deps: MsrpNetDeps = {}) {
+    this.options = resolveNetOptions(options);
+    this.ctx = {
+      options: this.options,
+      counters: this.counters,
+      findSession: (id) => this.sessions.get(id),
+      onClosed: (c) => {
+        if (this.live.delete(c)) this.counters.connectionsLive--;
+      },
+    };
+  }
+
+  /** Binds the listener; port 0 picks a free port. Rejects MsrpPortInUseError naming the port. */
+  listen(host = '127.0.0.1', port = 0): Promise<MsrpListenAddress> {
+    if (this.server !== undefined) return Promise.reject(new Error('MSRP listener already started'));
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        this.server = undefined;
+        reject(err.code === 'EADDRINUSE' ? new MsrpPortInUseError(host, port) : err);
+      };
+      server.once('error', onError);
+      server.listen(port, host, () => {
+        server.off('error', onError);
+        server.on('error', (err) => this.deps.log?.warn({ err }, 'MSRP listener error'));
+        const addr = server.address();
+        const chosen = typeof addr === 'object' && addr !== null ? addr.port : port;
+        this.bound = { host, port: chosen };
+        resolve(this.bound);
+      });
+      this.server = server;
+    });
+  }
+
+  get address(): MsrpListenAddress | undefined {
+    return this.bound;
+  }
+
+  get connectionCount(): number {
+    return this.live.size;
+  }
+
+  /** Opens a connection to host:port (RFC 6135 active side). */
+  dial(host: string, port: number): Promise<MsrpConnection> {
+    if (this.live.size >= this.options.maxConnections) {
+      return Promise.reject(new MsrpConnectError(`MSRP connection limit (${this.options.maxConnections}) reached`));
+    }
+    return new Promise((resolve, reject) => {
+      const socket = createConnection({ host, port, noDelay: true });
+      const onError = (err: Error): void => reject(new MsrpConnectError(`cannot connect to ${host}:${port}: ${err.message}`, err));
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        socket.off('error', onError);
+        this.counters.connectionsDialled++;
+        resolve(this.adopt(socket, 'out'));
+      });
+    });
+  }
+
+  /** Dials the host and port of an MSRP URI (first hop of a remote path). */
+  dialUri(uri: string): Promise<MsrpConnection> {
+    const u = parseMsrpUri(uri);
+    if (u === undefined) return Promise.reject(new RangeError(`bad MSRP URI: ${uri}`));
+    const host = u.host.startsWith('[') ? u.host.slice(1, -1) : u.host;
+    return this.dial(host, msrpUriPort(u));
+  }
+
+  /** A fresh random session-id (RFC 4975 section 14.1: unguessable, 80+ bits). */
+  newSessionId(): string {
+    return randomBytes(12).toString('base64url');
+  }
+
+  /** msrp://host:port/<sessionId>;tcp on the listening address. */
+  localUri(sessionId: string = this.newSessionId(), host?: string): string {
+    const a = this.bound;
+    if (a === undefined) throw new Error('MSRP listener not started');
+    const h = host ?? (a.host.includes(':') ? `[${a.host}]` : a.host);
+    return `msrp://${h}:${a.port}/${sessionId};tcp`;
+  }
+
+  openSession(spec: MsrpSessionSpec): MsrpSession {
+    const session = new MsrpSession(spec);
+    if (this.sessions.has(session.id)) throw new RangeError(`MSRP session ${session.id} exists`);
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  findSession(id: string): MsrpSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  /** Forgets the session; its connection is closed when no other session uses it. */
+  closeSession(session: MsrpSession): void {
+    session.closed = true;
+    this.sessions.delete(session.id);
+    const c = session.connection;
+    if (c !== undefined) {
+      c.unbind(session);
+      if (c.sessions.size === 0) c.closeAfterFlush();
+    }
+  }
+
+  /** Attaches an active-side session to a connection it dialled (RFC 6135). */
+  attach(session: MsrpSession, connection: MsrpConnection): boolean {
+    return connection.bind(session);
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Stops listening and closes every connection. */
+  async close(): Promise<void> {
+    for (const c of [...this.live]) c.close();
+    const server = this.server;
+    this.server = undefined;
+    this.bound = undefined;
+    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    if (this.live.size >= this.options.maxConnections) {
+      this.counters.connectionsRejected++;
+      socket.destroy();
+      return;
+    }
+    this.counters.connectionsAccepted++;
+    this.adopt(socket, 'in');
+  }
+
+  private adopt(socket: Socket, direction: 'in' | 'out'): MsrpConnection {
+    const c = new MsrpConnection(socket, this.ctx, direction);
+    this.live.add(c);
+    this.counters.connectionsLive++;
+    return c;
+  }
+}

@@ -1,0 +1,63 @@
+/** Limits of the MSRP network layer; every buffer, map and timer is bounded by one of these. */
+export interface MsrpNetOptions {
+  /** Live TCP connections (accepted + dialled); further accepts are closed at once. */
+  readonly maxConnections: number;
+  /** Sessions one connection may carry (RFC 4975 section 5.4 lets a connection carry several). */
+  readonly maxSessionsPerConnection: number;
+  /** Cap on a frame's start line + headers (parser limit, checked before buffering). */
+  readonly maxHeaderBytes: number;
+  /** A connection with no traffic either way for this long is closed. */
+  readonly idleTimeoutMs: number;
+  /** How long a sent request waits for its transaction response (RFC 4975 section 7.1.1: 30 s). */
+  readonly transactionTimeoutMs: number;
+  /** Largest chunk body this side sends; endpoints split messages to this size. */
+  readonly maxChunkSize: number;
+  /** Largest message an endpoint reassembles (413 beyond). The relay streams, so it needs no cap. */
+  readonly maxMessageSize: number;
+  /** Transactions one connection may wait answers for at once. */
+  readonly maxPendingTransactions: number;
+  /** Outbound byte ring per connection: the only user-space write buffer of a leg. */
+  readonly ringBytes: number;
+  /** Above ringBytes * highWatermarkRatio the sources feeding the leg are paused. */
+  readonly highWatermarkRatio: number;
+  /** Below ringBytes * lowWatermarkRatio they resume. */
+  readonly lowWatermarkRatio: number;
+  /** Locally generated frames (responses, REPORTs) waiting for a frame boundary, per connection. */
+  readonly maxControlFrames: number;
+}
+
+export const DEFAULT_MSRP_NET_OPTIONS: MsrpNetOptions = Object.freeze({
+  maxConnections: 1024,
+  maxSessionsPerConnection: 16,
+  maxHeaderBytes: 16 * 1024,
+  idleTimeoutMs: 5 * 60_000,
+  transactionTimeoutMs: 30_000,
+  maxChunkSize: 64 * 1024,
+  maxMessageSize: 16 * 1024 * 1024,
+  maxPendingTransactions: 4096,
+  ringBytes: 256 * 1024,
+  highWatermarkRatio: 0.75,
+  lowWatermarkRatio: 0.25,
+  maxControlFrames: 1024,
+});
+
+/** Merges and checks options; throws RangeError naming the bad key. */
+export function resolveNetOptions(partial: Partial<MsrpNetOptions> = {}): MsrpNetOptions {
+  const o: MsrpNetOptions = { ...DEFAULT_MSRP_NET_OPTIONS, ...dropUndefined(partial) };
+  for (const key of Object.keys(DEFAULT_MSRP_NET_OPTIONS) as (keyof MsrpNetOptions)[]) {
+    const v = o[key];
+    if (typeof v !== 'number' || !(v > 0)) throw new RangeError(`MSRP option ${key} must be a positive number, got ${String(v)}`);
+  }
+  if (!(o.lowWatermarkRatio < o.highWatermarkRatio && o.highWatermarkRatio <= 1)) {
+    throw new RangeError('MSRP options need 0 < lowWatermarkRatio < highWatermarkRatio <= 1');
+  }
+  // a locally generated frame (REPORT, response) must always fit in an empty ring
+  if (o.ringBytes < 4096) throw new RangeError('MSRP option ringBytes must be at least 4096');
+  return o;
+}
+
+function dropUndefined<T extends object>(p: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(p)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

@@ -1,0 +1,298 @@
+import { BoundedQueue } from '../../util/bounded-queue';
+import { ByteRing } from '../../util/ring';
+
+/** What the outbound writes into: a net.Socket in production, anything alike in tests. */
+export interface OutboundSink {
+  write(chunk: Buffer, cb: (err?: Error | null) => void): boolean;
+  cork(): void;
+  uncork(): void;
+}
+
+export interface OutboundEvents {
+  /** The leg crossed the high watermark (true) or came back under the low one (false). */
+  onCongestion(congested: boolean): void;
+  /** Locally generated frames pile up (true) or drained (false): pause whoever causes them. */
+  onControlPressure(high: boolean): void;
+}
+
+export interface OutboundLimits {
+  readonly ringBytes: number;
+  readonly highWatermarkRatio: number;
+  readonly lowWatermarkRatio: number;
+  readonly maxControlFrames: number;
+}
+
+/** A piece that did not fit in the ring yet: a view of the producer's buffer, never a copy. */
+interface Piece {
+  readonly buf: Buffer;
+  off: number;
+  readonly endsFrame: boolean;
+}
+
+/**
+ * The write side of one connection (one outbound leg). Every byte sent on the socket goes
+ * through this object's ring, so frames never interleave:
+ * - streamed frames (beginFrame/body/endFrame) are copied into the ring as they come; what does
+ *   not fit waits as views in `pending`, and the leg reports congestion so the producer's socket
+ *   gets paused (at most one socket read is held that way);
+ * - locally generated whole frames (control: responses, REPORTs) wait in a bounded queue and
+ *   enter the ring only at a frame boundary.
+ * The socket is written with views of the ring (no copy) and the ring space is released only in
+ * the write callback, so user-space memory for the leg stays at ringBytes.
+ */
+export class Outbound {
+  readonly ring: ByteRing;
+  private readonly high: number;
+  private readonly low: number;
+  private readonly controls: BoundedQueue<Buffer>;
+  private readonly controlHighMark: number;
+  private readonly controlLowMark: number;
+  private pending: Piece[] = [];
+  /** True when the bytes copied into the ring so far end on a frame boundary. */
+  private atBoundary = true;
+  private inflight = 0;
+  private readonly writeSizes: number[] = [];
+  private writeHead = 0;
+  private flushScheduled = false;
+  private destroyed = false;
+  private congestedNow = false;
+  private controlHigh = false;
+  private drainWaiters: (() => void)[] = [];
+  private emptyWaiter: (() => void) | undefined;
+  /** Crossing counts of this leg (also summed by the owner into its counters). */
+  pauses = 0;
+  resumes = 0;
+  bytesOut = 0;
+  controlDropped = 0;
+
+  constructor(
+    private readonly sink: OutboundSink,
+    limits: OutboundLimits,
+    private readonly events: OutboundEvents,
+  ) {
+    this.ring = new ByteRing(limits.ringBytes);
+    this.high = Math.floor(limits.ringBytes * limits.highWatermarkRatio);
+    this.low = Math.floor(limits.ringBytes * limits.lowWatermarkRatio);
+    this.controls = new BoundedQueue<Buffer>(limits.maxControlFrames);
+    this.controlHighMark = Math.max(1, Math.floor(limits.maxControlFrames / 2));
+    this.controlLowMark = Math.floor(limits.maxControlFrames / 4);
+  }
+
+  get congested(): boolean {
+    return this.congestedNow;
+  }
+
+  get isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  /** Locally generated frames waiting for a frame boundary (an endpoint interrupts its SEND for them). */
+  get controlWaiting(): number {
+    return this.controls.length;
+  }
+
+  /** Bytes not yet handed to the kernel: ring + pending. */
+  get queuedBytes(): number {
+    let n = this.ring.length;
+    for (const p of this.pending) n += p.buf.length - p.off;
+    return n;
+  }
+
+  /** Free ring bytes a producer may fill without creating pending pieces. */
+  get writableBytes(): number {
+    return this.pending.length > 0 ? 0 : this.ring.free;
+  }
+
+  beginFrame(head: Buffer): void {
+    this.put(head, false);
+  }
+
+  body(chunk: Buffer): void {
+    if (chunk.length > 0) this.put(chunk, false);
+  }
+
+  endFrame(endLine: Buffer): void {
+    this.put(endLine, true);
+  }
+
+  /**
+   * Queues a whole locally generated frame; it goes out at the next frame boundary.
+   * Returns false (and counts a drop) when the control queue is full or the leg is gone.
+   */
+  control(frame: Buffer): boolean {
+    if (this.destroyed) return false;
+    if (frame.length > this.ring.capacity) {
+      this.controlDropped++;
+      return false;
+    }
+    if (this.atBoundary && this.pending.length === 0 && this.controls.length === 0 && this.ring.free >= frame.length) {
+      this.ring.write(frame);
+    } else if (!this.controls.push(frame)) {
+      this.controlDropped++;
+      return false;
+    }
+    this.levels();
+    this.scheduleFlush();
+    return true;
+  }
+
+  /** Resolves once the leg is under its low watermark (at once when it is), or destroyed. */
+  whenWritable(): Promise<void> {
+    if (!this.congestedNow || this.destroyed) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Calls cb once everything queued has been written (or the leg is destroyed). */
+  whenEmpty(cb: () => void): void {
+    if (this.destroyed || this.isEmpty()) cb();
+    else this.emptyWaiter = cb;
+  }
+
+  /** Drops everything; releases whoever waits and lifts congestion. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.ring.clear();
+    this.pending = [];
+    this.controls.clear();
+    if (this.congestedNow) {
+      this.congestedNow = false;
+      this.resumes++;
+      this.events.onCongestion(false);
+    }
+    if (this.controlHigh) {
+      this.controlHigh = false;
+      this.events.onControlPressure(false);
+    }
+    this.releaseWaiters();
+    const w = this.emptyWaiter;
+    this.emptyWaiter = undefined;
+    if (w !== undefined) w();
+  }
+
+  private isEmpty(): boolean {
+    return this.ring.length === 0 && this.pending.length === 0 && this.controls.length === 0;
+  }
+
+  private put(buf: Buffer, endsFrame: boolean): void {
+    if (this.destroyed) return;
+    if (this.pending.length === 0) {
+      const n = this.ring.write(buf);
+      if (n === buf.length) {
+        this.atBoundary = endsFrame;
+        if (endsFrame && this.controls.length > 0) this.pump();
+      } else {
+        if (n > 0) this.atBoundary = false;
+        this.pending.push({ buf, off: n, endsFrame });
+      }
+    } else {
+      this.pending.push({ buf, off: 0, endsFrame });
+    }
+    this.levels();
+    this.scheduleFlush();
+  }
+
+  /** Moves waiting pieces and control frames into the ring, in order, as space allows. */
+  private pump(): void {
+    for (;;) {
+      if (this.atBoundary && this.controls.length > 0) {
+        const c = this.controls.peek() as Buffer;
+        if (this.ring.free < c.length) return;
+        this.ring.write(c);
+        this.controls.shift();
+        continue;
+      }
+      if (this.pending.length === 0) return;
+      const p = this.pending[0];
+      const n = this.ring.write(p.buf, p.off);
+      p.off += n;
+      if (p.off < p.buf.length) {
+        if (n > 0) this.atBoundary = false;
+        return;
+      }
+      this.pending.shift();
+      this.atBoundary = p.endsFrame;
+    }
+  }
+
+  /** Watermark crossings, each counted once (STYLE habit 3). */
+  private levels(): void {
+    const len = this.ring.length;
+    if (!this.congestedNow) {
+      if (len >= this.high || this.pending.length > 0) {
+        this.congestedNow = true;
+        this.pauses++;
+        this.events.onCongestion(true);
+      }
+    } else if (len <= this.low && this.pending.length === 0) {
+      this.congestedNow = false;
+      this.resumes++;
+      this.events.onCongestion(false);
+      this.releaseWaiters();
+    }
+    const queued = this.controls.length;
+    if (!this.controlHigh && queued >= this.controlHighMark) {
+      this.controlHigh = true;
+      this.events.onControlPressure(true);
+    } else if (this.controlHigh && queued <= this.controlLowMark) {
+      this.controlHigh = false;
+      this.events.onControlPressure(false);
+    }
+  }
+
+  private releaseWaiters(): void {
+    if (this.drainWaiters.length === 0) return;
+    const ws = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of ws) w();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.destroyed) return;
+    this.flushScheduled = true;
+    // one flush per turn of the event loop: every frame queued while handling one socket read
+    // leaves in one or two writes
+    queueMicrotask(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (this.destroyed) return;
+    const unsent = this.ring.length - this.inflight;
+    if (unsent <= 0) return;
+    const first = this.ring.segment(this.inflight) as Buffer;
+    const second = first.length < unsent ? this.ring.segment(this.inflight + first.length) : undefined;
+    if (second !== undefined) this.sink.cork();
+    this.send(first);
+    if (second !== undefined) {
+      this.send(second);
+      this.sink.uncork();
+    }
+  };
+
+  private send(view: Buffer): void {
+    this.inflight += view.length;
+    this.writeSizes.push(view.length);
+    this.sink.write(view, this.onWritten);
+  }
+
+  private readonly onWritten = (err?: Error | null): void => {
+    if (this.destroyed || err) return;
+    const n = this.writeSizes[this.writeHead++];
+    if (this.writeHead === this.writeSizes.length) {
+      this.writeSizes.length = 0;
+      this.writeHead = 0;
+    }
+    this.inflight -= n;
+    this.ring.consume(n);
+    this.bytesOut += n;
+    this.pump();
+    this.levels();
+    if (this.ring.length > this.inflight) this.scheduleFlush();
+    else if (this.emptyWaiter !== undefined && this.isEmpty()) {
+      const w = this.emptyWaiter;
+      this.emptyWaiter = undefined;
+      w();
+    }
+  };
+}

@@ -1,0 +1,60 @@
+import { parseMsrpUri, parsePath, type MsrpFields, type MsrpFlag, type MsrpRequestHead, type MsrpUri } from '../wire';
+import type { MsrpConnection } from './connection';
+
+/**
+ * RFC 6135 a=setup as seen from this side: 'passive' waits for the peer to connect and bind
+ * the session by sending first; 'active' dials out and is attached to its connection.
+ */
+export type MsrpSetup = 'active' | 'passive';
+
+/** Receives the requests addressed to one session, streamed, in wire order. */
+export interface MsrpSessionHandler {
+  /** A request for this session passed every check (paths, binding, method SEND/REPORT). */
+  onRequestHead(session: MsrpSession, head: MsrpRequestHead, fields: MsrpFields): void;
+  /** Body bytes of that request: a view of the socket read, valid only during the call. */
+  onRequestBody(session: MsrpSession, chunk: Buffer): void;
+  /** End-line flag; '#' also when the frame broke off (parse error or connection lost). */
+  onRequestEnd(session: MsrpSession, flag: MsrpFlag): void;
+  onBound?(session: MsrpSession, connection: MsrpConnection): void;
+  onDisconnected?(session: MsrpSession, connection: MsrpConnection): void;
+}
+
+export interface MsrpSessionSpec {
+  /** Our URI for this session, as offered in a=path; its session-id identifies the session. */
+  readonly localUri: string;
+  /** The peer's a=path when known: the last URI of a received From-Path must equal its last URI. */
+  readonly remotePath?: readonly string[];
+  readonly setup?: MsrpSetup;
+  readonly handler: MsrpSessionHandler;
+}
+
+export class MsrpSession {
+  readonly id: string;
+  readonly local: MsrpUri;
+  readonly localUri: string;
+  readonly remote: readonly MsrpUri[] | undefined;
+  /** The peer path as written in our To-Path headers. */
+  readonly remotePath: readonly string[] | undefined;
+  readonly setup: MsrpSetup;
+  readonly handler: MsrpSessionHandler;
+  connection: MsrpConnection | undefined;
+  closed = false;
+
+  constructor(spec: MsrpSessionSpec) {
+    const local = parseMsrpUri(spec.localUri);
+    if (local === undefined || local.sessionId === undefined) {
+      throw new RangeError(`local MSRP URI needs a session-id: ${spec.localUri}`);
+    }
+    this.local = local;
+    this.id = local.sessionId;
+    this.localUri = spec.localUri;
+    if (spec.remotePath !== undefined) {
+      const remote = parsePath(spec.remotePath.join(' '));
+      if (remote === undefined) throw new RangeError(`bad remote MSRP path: ${spec.remotePath.join(' ')}`);
+      this.remote = remote;
+      this.remotePath = [...spec.remotePath];
+    }
+    this.setup = spec.setup ?? 'passive';
+    this.handler = spec.handler;
+  }
+}

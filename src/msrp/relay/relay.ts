@@ -1,0 +1,372 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../../log';
+import {
+  CRLF,
+  encodeEndLine,
+  encodeRequestHead,
+  spliceHead,
+  type ByteRange,
+  type FailureReport,
+  type MsrpFields,
+  type MsrpFlag,
+  type MsrpRequestHead,
+  type MsrpResponseHead,
+} from '../wire';
+import { MsrpNet, reasonOf, responseFor, type MsrpConnection, type MsrpNetOptions, type MsrpSession } from '../net';
+import type { WaitOutcome } from '../../util/waiter';
+
+export interface MsrpRelayOptions extends Partial<MsrpNetOptions> {
+  /** Live pairs at most; createPair throws beyond. */
+  readonly maxPairs?: number;
+}
+
+export interface MsrpRelayDeps {
+  /**
+   * The listener. When given, its ring and limit options apply (the relay's net options are
+   * ignored); when absent the relay builds its own MsrpNet from `opts` and owns it.
+   */
+  readonly net?: MsrpNet;
+  readonly log?: Logger;
+}
+
+export interface RelayPairSpec {
+  /** Each client's a=path (its own MSRP URI last). */
+  readonly a: { readonly remotePath: readonly string[] };
+  readonly b: { readonly remotePath: readonly string[] };
+}
+
+export interface RelayPairInfo {
+  readonly id: string;
+  /** URI imedge offers side A in its a=path (A sends To-Path: aLocal). */
+  readonly aLocal: string;
+  readonly bLocal: string;
+}
+
+export interface MsrpRelayCounters {
+  /** Requests streamed from one leg to the other. */
+  framesForwarded: number;
+  /** Body bytes streamed through. */
+  bodyBytesForwarded: number;
+  /** Hop-by-hop 200s this relay sent (RFC 4976 section 7). */
+  okSent: number;
+  /** Failure REPORTs this relay generated (next hop gone, timed out or refused). */
+  failureReportsSent: number;
+  /** REPORTs from one client forwarded to the other (success reports come only this way). */
+  reportsForwarded: number;
+  /** Empty SENDs that bound a connection (RFC 4975 5.4) and were answered here. */
+  bindSends: number;
+}
+
+/** Everything metrics read: relay counters, the net's counters, live legs/pairs, ring peaks. */
+export interface MsrpRelayStats extends MsrpRelayCounters {
+  readonly framesIn: number;
+  readonly framesOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly parseErrors: number;
+  readonly errorResponsesSent: number;
+  readonly pauses: number;
+  readonly resumes: number;
+  readonly livePairs: number;
+  /** Sessions currently bound to a connection (each has one outbound leg). */
+  readonly liveLegs: number;
+  /** Highest ring occupancy any leg ever reached; never above ringBytes. */
+  readonly ringHighWater: number;
+  readonly ringBytes: number;
+}
+
+const enum FrameMode {
+  None,
+  Forward,
+  Bind,
+  Drop,
+}
+
+/** What a failure REPORT for one forwarded SEND chunk needs (RFC 4975 7.1.2, RFC 4976 7.3). */
+interface Forwarded {
+  readonly side: Side;
+  readonly toPath: string;
+  readonly messageId: string | undefined;
+  readonly byteRange: ByteRange | undefined;
+  readonly bytes: number;
+  readonly failureReport: FailureReport | undefined;
+}
+
+/** One client of a pair: its session with the relay, and the frame it is streaming now. */
+class Side {
+  peer!: Side;
+  session!: MsrpSession;
+  /** The peer connection this side's congestion paused, to resume exactly that one. */
+  pausedPeer: MsrpConnection | undefined;
+  mode = FrameMode.None;
+  head: MsrpRequestHead | undefined;
+  fields: MsrpFields | undefined;
+  /** The connection the current frame is being written to. */
+  target: MsrpConnection | undefined;
+  bytes = 0;
+  readonly onCongestion = (congested: boolean): void => {
+    if (congested) {
+      const p = this.peer.session.connection;
+      if (this.pausedPeer === undefined && p !== undefined && !p.closed) {
+        this.pausedPeer = p;
+        p.pauseReading();
+      }
+    } else if (this.pausedPeer !== undefined) {
+      const p = this.pausedPeer;
+      this.pausedPeer = undefined;
+      p.resumeReading();
+    }
+  };
+  constructor(readonly name: 'a' | 'b', readonly pairId: string) {}
+}
+
+interface Pair {
+  readonly id: string;
+  readonly a: Side;
+  readonly b: Side;
+}
+
+/**
+ * Back-to-back MSRP legs for 1-1 sessions (DESIGN "The ring-buffer MSRP relay").
+ *
+ * Both clients connect out to us (RFC 6135: they are active) and bind by sending to their
+ * local URI. A request from one side is streamed to the other: its head spliced (only
+ * To-Path/From-Path rewritten), its body copied into the other connection's ring as it
+ * arrives; the relay never holds a message. Back-pressure: a leg over its high watermark
+ * pauses the socket that feeds it, and resumes it under the low one.
+ *
+ * Responses are hop by hop, as RFC 4976 relays do: the relay answers 200 to a SEND chunk once
+ * it has received it whole and handed it to the next leg; the next hop's response ends there.
+ * When the next hop fails (connection gone, no answer within transactionTimeoutMs, or an error
+ * response), the sender gets a failure REPORT with that status (408 for a timeout, 481 when the
+ * receiver is gone) unless it asked Failure-Report: no. A SEND for a peer that is not connected
+ * is answered 481 directly. The relay never generates success REPORTs: the receiver's REPORT
+ * is forwarded like any request, so a success report means the receiver confirmed.
+ */
+export class MsrpRelay {
+  readonly net: MsrpNet;
+  private readonly ownsNet: boolean;
+  private readonly pairs = new Map<string, Pair>();
+  private readonly maxPairs: number;
+  private readonly counts: MsrpRelayCounters = {
+    framesForwarded: 0,
+    bodyBytesForwarded: 0,
+    okSent: 0,
+    failureReportsSent: 0,
+    reportsForwarded: 0,
+    bindSends: 0,
+  };
+  private ringPeak = 0;
+
+  constructor(opts: MsrpRelayOptions = {}, deps: MsrpRelayDeps = {}) {
+    const { maxPairs, ...netOpts } = opts;
+    this.maxPairs = maxPairs ?? 1024;
+    this.ownsNet = deps.net === undefined;
+    this.net = deps.net ?? new MsrpNet(netOpts, { log: deps.log });
+  }
+
+  /** Starts the listener when the relay owns its net (port 0: pick a free one). */
+  listen(host?: string, port?: number): ReturnType<MsrpNet['listen']> {
+    return this.net.listen(host, port);
+  }
+
+  createPair(spec: RelayPairSpec): RelayPairInfo {
+    if (this.pairs.size >= this.maxPairs) throw new RangeError(`MSRP relay pair limit (${this.maxPairs}) reached`);
+    const id = randomBytes(9).toString('base64url');
+    const a = new Side('a', id);
+    const b = new Side('b', id);
+    a.peer = b;
+    b.peer = a;
+    a.session = this.net.openSession({ localUri: this.net.localUri(), remotePath: spec.a.remotePath, setup: 'passive', handler: this.handler(a) });
+    try {
+      b.session = this.net.openSession({ localUri: this.net.localUri(), remotePath: spec.b.remotePath, setup: 'passive', handler: this.handler(b) });
+    } catch (err) {
+      this.net.closeSession(a.session);
+      throw err;
+    }
+    this.pairs.set(id, { id, a, b });
+    return { id, aLocal: a.session.localUri, bLocal: b.session.localUri };
+  }
+
+  releasePair(id: string): boolean {
+    const p = this.pairs.get(id);
+    if (p === undefined) return false;
+    this.pairs.delete(id);
+    for (const s of [p.a, p.b]) {
+      this.noteRing(s.session.connection);
+      s.onCongestion(false);
+      this.net.closeSession(s.session);
+    }
+    return true;
+  }
+
+  get counters(): MsrpRelayStats {
+    const n = this.net.counters;
+    let legs = 0;
+    let peak = this.ringPeak;
+    for (const p of this.pairs.values()) {
+      for (const s of [p.a, p.b]) {
+        const c = s.session.connection;
+        if (c === undefined) continue;
+        legs++;
+        peak = Math.max(peak, c.out.ring.highWater);
+      }
+    }
+    return {
+      ...this.counts,
+      framesIn: n.framesIn,
+      framesOut: n.framesOut,
+      bytesIn: n.bytesIn,
+      bytesOut: n.bytesOut,
+      parseErrors: n.parseErrors,
+      errorResponsesSent: n.errorResponsesSent,
+      pauses: n.pauses,
+      resumes: n.resumes,
+      livePairs: this.pairs.size,
+      liveLegs: legs,
+      ringHighWater: peak,
+      ringBytes: this.net.options.ringBytes,
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.pairs.keys()]) this.releasePair(id);
+    if (this.ownsNet) await this.net.close();
+  }
+
+  private noteRing(c: MsrpConnection | undefined): void {
+    if (c !== undefined) this.ringPeak = Math.max(this.ringPeak, c.out.ring.highWater);
+  }
+
+  private handler(side: Side): MsrpSession['handler'] {
+    return {
+      onRequestHead: (_s, head, fields) => this.onHead(side, head, fields),
+      onRequestBody: (_s, chunk) => {
+        if (side.mode !== FrameMode.Forward) return;
+        side.bytes += chunk.length;
+        (side.target as MsrpConnection).out.body(chunk);
+      },
+      onRequestEnd: (_s, flag) => this.onEnd(side, flag),
+      onBound: (_s, conn) => conn.congestionListeners.add(side.onCongestion),
+      onDisconnected: (_s, conn) => {
+        this.noteRing(conn);
+        conn.congestionListeners.delete(side.onCongestion);
+      },
+    };
+  }
+
+  private onHead(side: Side, head: MsrpRequestHead, fields: MsrpFields): void {
+    side.head = head;
+    side.fields = fields;
+    side.bytes = 0;
+    const conn = side.session.connection as MsrpConnection;
+    if (head.method === 'SEND' && !head.hasBody) {
+      // RFC 4975 5.4 / RFC 6135: an empty SEND binds the connection; it ends here
+      side.mode = FrameMode.Bind;
+      return;
+    }
+    const target = side.peer.session.connection;
+    if (target === undefined || target.closed) {
+      side.mode = FrameMode.Drop;
+      conn.reject(head, 481, 'peer not connected');
+      return;
+    }
+    const peerRemote = side.peer.session.remotePath as readonly string[];
+    // RFC 4976 7.3 / STYLE habit 4: only the path headers change, every other byte is kept
+    const spliced = spliceHead(head.raw, { toPath: peerRemote, fromPath: [side.peer.session.localUri] });
+    if (spliced === undefined) {
+      side.mode = FrameMode.Drop;
+      conn.reject(head, 400, 'path headers not found');
+      return;
+    }
+    side.mode = FrameMode.Forward;
+    side.target = target;
+    target.out.beginFrame(spliced);
+    if (head.hasBody) target.out.body(CRLF);
+  }
+
+  private onEnd(side: Side, flag: MsrpFlag): void {
+    const mode = side.mode;
+    const head = side.head as MsrpRequestHead;
+    const fields = side.fields as MsrpFields;
+    const conn = side.session.connection;
+    side.mode = FrameMode.None;
+    side.head = undefined;
+    side.fields = undefined;
+    if (mode === FrameMode.Bind) {
+      this.counts.bindSends++;
+      if (conn !== undefined) this.answer(conn, head, fields, 200);
+      return;
+    }
+    if (mode !== FrameMode.Forward) return;
+    const target = side.target as MsrpConnection;
+    side.target = undefined;
+    if (target.closed) {
+      // the receiver went away while the chunk streamed: it is lost (RFC 4976 7.3)
+      if (conn !== undefined && head.method === 'SEND') conn.reject(head, 481, 'peer connection lost');
+      return;
+    }
+    target.out.endFrame(encodeEndLine(head.transactionId, flag, head.hasBody));
+    this.net.counters.framesOut++;
+    this.counts.framesForwarded++;
+    this.counts.bodyBytesForwarded += side.bytes;
+    if (head.method !== 'SEND') {
+      this.counts.reportsForwarded++;
+      return; // section 7.1.2: REPORTs get no response, nothing to track
+    }
+    if (flag === '#') return; // an aborted chunk: the sender gave up on it
+    if (fields.failureReport !== 'no') {
+      const fwd: Forwarded = {
+        side,
+        toPath: head.headers[1].value,
+        messageId: fields.messageId,
+        byteRange: fields.byteRange,
+        bytes: side.bytes,
+        failureReport: fields.failureReport,
+      };
+      target.transactions.wait(head.transactionId, (outcome, res) => this.onNextHop(fwd, outcome, res));
+    }
+    if (conn !== undefined) this.answer(conn, head, fields, 200);
+  }
+
+  /** Hop-by-hop answer to the sender (RFC 4975 7.2: none for Failure-Report no, only errors for partial). */
+  private answer(conn: MsrpConnection, head: MsrpRequestHead, fields: MsrpFields, status: number): void {
+    const fr = fields.failureReport;
+    if (fr === 'no' || (fr === 'partial' && status === 200)) return;
+    if (conn.sendControl(responseFor(head, head.headers[0].value, head.headers[1].value, status)) && status === 200) {
+      this.counts.okSent++;
+    }
+  }
+
+  /** Next hop answered, timed out or vanished: a failure becomes a REPORT to the sender. */
+  private onNextHop(fwd: Forwarded, outcome: WaitOutcome, res: MsrpResponseHead | undefined): void {
+    if (outcome === 'answer' && res !== undefined && res.status === 200) return;
+    if (outcome === 'timeout') this.net.counters.transactionTimeouts++;
+    const status = outcome === 'answer' && res !== undefined ? res.status : outcome === 'timeout' ? 408 : 481;
+    const conn = fwd.side.session.connection;
+    if (conn === undefined || conn.closed || fwd.messageId === undefined) return;
+    // RFC 4975 7.1.2: the REPORT covers the bytes of the failed chunk
+    const start = fwd.byteRange?.start ?? 1;
+    const end = fwd.byteRange?.end ?? start + fwd.bytes - 1;
+    const byteRange: ByteRange = { start, end: Math.max(end, start - 1), total: fwd.byteRange?.total ?? null };
+    const tid = randomBytes(8).toString('hex');
+    const report = Buffer.concat([
+      encodeRequestHead({
+        transactionId: tid,
+        method: 'REPORT',
+        toPath: [firstOf(fwd.toPath)],
+        fromPath: [fwd.side.session.localUri],
+        messageId: fwd.messageId,
+        byteRange,
+        status: { namespace: 0, code: status, reason: res?.comment ?? reasonOf(status) },
+      }),
+      encodeEndLine(tid, '$', false),
+    ]);
+    if (conn.sendControl(report)) this.counts.failureReportsSent++;
+  }
+}
+
+function firstOf(pathValue: string): string {
+  const sp = pathValue.search(/[ \t]/);
+  return sp < 0 ? pathValue : pathValue.slice(0, sp);
+}

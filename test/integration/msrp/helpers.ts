@@ -1,0 +1,113 @@
+import { connect, type Socket } from 'node:net';
+import { MsrpEndpoint, type ReceivedMessage, type ReceivedReport } from '../../../src/msrp/endpoint';
+import { MsrpNet, type MsrpNetOptions } from '../../../src/msrp/net';
+import { MsrpRelay, type MsrpRelayOptions, type RelayPairInfo } from '../../../src/msrp/relay';
+import { frameCollector, MsrpParser, type MsrpFrame } from '../../../src/msrp/wire';
+
+export interface Rig {
+  relay: MsrpRelay;
+  port: number;
+  pair: RelayPairInfo;
+  netA: MsrpNet;
+  netB: MsrpNet;
+  a: MsrpEndpoint;
+  b: MsrpEndpoint;
+  aUri: string;
+  bUri: string;
+  received: ReceivedMessage[];
+  reportsAtA: ReceivedReport[];
+  close(): Promise<void>;
+}
+
+/** A relay on loopback port 0 with two active client endpoints bound to one pair. */
+export async function relayRig(
+  relayOpts: MsrpRelayOptions = {},
+  clientOpts: Partial<MsrpNetOptions> = {},
+  acceptTypesB?: string[],
+): Promise<Rig> {
+  const relay = new MsrpRelay(relayOpts);
+  const { port } = await relay.listen('127.0.0.1', 0);
+  const netA = new MsrpNet(clientOpts);
+  const netB = new MsrpNet(clientOpts);
+  const aUri = `msrp://127.0.0.1:9/${netA.newSessionId()};tcp`;
+  const bUri = `msrp://127.0.0.1:9/${netB.newSessionId()};tcp`;
+  const pair = relay.createPair({ a: { remotePath: [aUri] }, b: { remotePath: [bUri] } });
+  const received: ReceivedMessage[] = [];
+  const reportsAtA: ReceivedReport[] = [];
+  const a = new MsrpEndpoint(netA, { localUri: aUri, remotePath: [pair.aLocal], setup: 'active' }, { onReport: (r) => reportsAtA.push(r) });
+  const b = new MsrpEndpoint(
+    netB,
+    { localUri: bUri, remotePath: [pair.bLocal], setup: 'active', acceptTypes: acceptTypesB },
+    { onMessage: (m) => received.push(m) },
+  );
+  await a.connect();
+  await b.connect();
+  return {
+    relay, port, pair, netA, netB, a, b, aUri, bUri, received, reportsAtA,
+    async close() {
+      await netA.close();
+      await netB.close();
+      await relay.close();
+    },
+  };
+}
+
+/** A hand-driven MSRP client: writes raw bytes, collects the frames it receives. */
+export class RawClient {
+  readonly frames: MsrpFrame[] = [];
+  readonly socket: Socket;
+  closed = false;
+  private readonly parser = new MsrpParser(frameCollector({ onFrame: (f) => this.frames.push(f), onError: () => undefined }), {
+    maxHeaderBytes: 64 * 1024,
+  });
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('data', (d: Buffer) => this.parser.feed(d));
+    socket.on('close', () => (this.closed = true));
+    socket.on('error', () => undefined);
+  }
+
+  static open(port: number): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port }, () => resolve(new RawClient(s)));
+      s.once('error', reject);
+    });
+  }
+
+  write(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  responses(tid?: string): MsrpFrame[] {
+    return this.frames.filter((f) => f.head.kind === 'response' && (tid === undefined || f.head.transactionId === tid));
+  }
+
+  requests(method?: string): MsrpFrame[] {
+    return this.frames.filter((f) => f.head.kind === 'request' && (method === undefined || f.head.method === method));
+  }
+
+  end(): void {
+    this.socket.destroy();
+  }
+}
+
+export function sendText(tid: string, to: string, from: string, body: string, extra = ''): string {
+  return (
+    `MSRP ${tid} SEND\r\nTo-Path: ${to}\r\nFrom-Path: ${from}\r\nMessage-ID: m${tid}\r\n${extra}` +
+    `Byte-Range: 1-${Buffer.byteLength(body)}/${Buffer.byteLength(body)}\r\nContent-Type: text/plain\r\n\r\n${body}\r\n-------${tid}$\r\n`
+  );
+}
+
+export function bindSend(tid: string, to: string, from: string): string {
+  return `MSRP ${tid} SEND\r\nTo-Path: ${to}\r\nFrom-Path: ${from}\r\nMessage-ID: b${tid}\r\n-------${tid}$\r\n`;
+}
+
+/** Polls until cond() holds (behaviour, not timing: the deadline only bounds a hung test). */
+export async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

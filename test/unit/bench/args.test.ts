@@ -1,0 +1,41 @@
+import { parseBenchArgs, parseSize } from '../../../scripts/bench/args';
+import { senderToPath } from '../../../scripts/bench/session';
+
+describe('bench command line', () => {
+  test('defaults: the issue sizes and windows, every relay, 3 runs', () => {
+    const o = parseBenchArgs([]);
+    expect(o.sizes).toEqual([100, 1024, 16384, 262144]);
+    expect(o.windows).toEqual([1, 64]);
+    expect(o.only).toEqual(['pipe', 'imedge', 'kamailio']);
+    expect(o.runs).toBe(3);
+    expect(o.idleSessions).toBe(1000);
+  });
+
+  test('--quick is one short run; explicit flags win', () => {
+    expect(parseBenchArgs(['--quick']).runs).toBe(1);
+    expect(parseBenchArgs(['--quick', '--runs=5']).runs).toBe(5);
+    const o = parseBenchArgs(['--sizes=1k,256KiB', '--windows=8', '--only=pipe']);
+    expect(o.sizes).toEqual([1024, 262144]);
+    expect(o.windows).toEqual([8]);
+    expect(o.only).toEqual(['pipe']);
+  });
+
+  test('bad values are refused', () => {
+    expect(() => parseBenchArgs(['--only=opensips'])).toThrow(/unknown relay/);
+    expect(() => parseBenchArgs(['--windows=0'])).toThrow();
+    expect(() => parseBenchArgs(['--bogus'])).toThrow();
+    expect(() => parseSize('12q')).toThrow();
+  });
+
+  test('RFC 4976: after B AUTHs, A sends to B\'s Use-Path then to B', () => {
+    const t = { host: '127.0.0.1', port: 1, handshakeToPath: [], toPath: ['msrp://r:1/x;tcp'] };
+    const useB = 'msrp://127.0.0.1:5/s1;tcp';
+    expect(senderToPath({ ...t, handshake: 'auth' }, { ...t, handshake: 'auth' }, useB, 'msrp://b/b;tcp')).toEqual([
+      useB,
+      'msrp://b/b;tcp',
+    ]);
+    expect(senderToPath({ ...t, handshake: 'bind' }, { ...t, handshake: 'bind' }, undefined, 'msrp://b/b;tcp')).toEqual([
+      'msrp://r:1/x;tcp',
+    ]);
+  });
+});
