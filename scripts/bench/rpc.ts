@@ -27,16 +27,26 @@ function isReply(m: unknown): m is RpcReply {
 
 /** Every child the bench starts, so that all are killed on exit, whatever happened. */
 export class ChildRegistry {
-  private readonly children = new Set<ChildProcess>();
+  private readonly children = new Map<ChildProcess, boolean>();
 
-  add(child: ChildProcess): void {
-    this.children.add(child);
-    child.once('exit', () => this.children.delete(child));
+  /** group: the child was spawned detached and leads a process group (its own children too). */
+  add(child: ChildProcess, group = false): void {
+    this.children.set(child, group);
+    // a group leader's children may outlive it: keep it listed so killAll() reaches them
+    if (!group) child.once('exit', () => this.children.delete(child));
   }
 
-  /** SIGKILL to each live child (and its process group when it leads one). */
+  /** SIGKILL to each live child, or to its whole process group when it leads one. */
   killAll(): void {
-    for (const c of this.children) killHard(c);
+    for (const [c, group] of this.children) {
+      if (group && c.pid !== undefined) {
+        try {
+          process.kill(-c.pid, 'SIGKILL');
+        } catch {
+          // group already empty
+        }
+      } else killHard(c);
+    }
     this.children.clear();
   }
 }

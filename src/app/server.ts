@@ -14,6 +14,7 @@ import { buildMetrics } from '../admin/metrics';
 import { packageVersion } from './version';
 import { buildDevice, type Device } from './device';
 import { MsrpRelay } from '../msrp/relay';
+import { ParticipatingFunction } from '../im/participating/b2bua';
 
 export interface RunningServer {
   readonly config: Config;
@@ -24,6 +25,7 @@ export interface RunningServer {
   readonly registrar: Registrar;
   readonly device: Device;
   readonly msrp: MsrpRelay;
+  readonly participating: ParticipatingFunction;
   health(): HealthReport;
   /** Graceful stop: refuse new work, let transactions finish (bounded), close everything. */
   stop(): Promise<void>;
@@ -127,6 +129,27 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     const msrpAddr = await msrp.listen(cfg.bind, cfg.msrp.port);
     cleanup.unshift(() => msrp.close());
 
+    const participating = new ParticipatingFunction(
+      {
+        sipHost: sip.host,
+        sipPort: sip.port,
+        msrp: { address: cfg.bind, port: msrpAddr.port },
+        maxSessions: cfg.sessions.maxTotal,
+        maxSessionsPerUser: cfg.sessions.maxPerUser,
+        retryAfterS: cfg.sessions.retryAfterS,
+        msrpConnectTimeoutMs: cfg.msrp.transactionTimeoutMs,
+        largeMessageMaxMs: cfg.msrp.transactionTimeoutMs * 4,
+      },
+      { stack: () => sip, registrar, auth, relay: msrp, sessions: store.sessions, log: child(log, 'participating') },
+    );
+    router.register('INVITE', participating.invite);
+    router.register('ACK', participating.ack);
+    router.register('BYE', participating.bye);
+    router.register('CANCEL', participating.cancel);
+    participating.recover();
+    // Before the relay closes: every live session gets its BYE.
+    cleanup.unshift(() => participating.releaseAll('shutting down'));
+
     const sweep = setInterval(() => {
       try {
         registrar.sweep();
@@ -170,7 +193,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         for (const [k, v] of Object.entries(st)) if (typeof v === 'number') out[k] = v;
         return out;
       },
-      sessions: () => ({ '1-1': 0, 'large-message': 0, ...store.sessions.countByKind() }),
+      sessions: () => participating.counts(),
     });
     const admin = await AdminServer.start(cfg.bind, cfg.http.port, {
       version: packageVersion(),
@@ -196,12 +219,14 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       registrar,
       device,
       msrp,
+      participating,
       health,
       stop: () => {
         stopping ??= (async () => {
           draining = true;
           // A planned stop disarms the hardware watchdog before anything else goes down.
           await device.stop();
+          participating.releaseAll('shutting down');
           const until = Date.now() + DRAIN_LIMIT_MS;
           while (Date.now() < until) {
             const t = sip.inFlight();

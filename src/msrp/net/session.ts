@@ -32,9 +32,9 @@ export class MsrpSession {
   readonly id: string;
   readonly local: MsrpUri;
   readonly localUri: string;
-  readonly remote: readonly MsrpUri[] | undefined;
-  /** The peer path as written in our To-Path headers. */
-  readonly remotePath: readonly string[] | undefined;
+  remote: readonly MsrpUri[] | undefined;
+  /** The peer path as written in our To-Path headers (set late when the SDP answer brings it). */
+  remotePath: readonly string[] | undefined;
   readonly setup: MsrpSetup;
   readonly handler: MsrpSessionHandler;
   connection: MsrpConnection | undefined;
@@ -56,5 +56,13 @@ export class MsrpSession {
     }
     this.setup = spec.setup ?? 'passive';
     this.handler = spec.handler;
+  }
+
+  /** Learns the peer's a=path after the session opened (a B2BUA offers before it is answered). */
+  setRemotePath(path: readonly string[]): void {
+    const remote = parsePath(path.join(' '));
+    if (remote === undefined) throw new RangeError(`bad remote MSRP path: ${path.join(' ')}`);
+    this.remote = remote;
+    this.remotePath = [...path];
   }
 }

@@ -27,12 +27,14 @@ export interface MsrpRelayDeps {
    */
   readonly net?: MsrpNet;
   readonly log?: Logger;
+  /** A bound leg lost its connection: the session layer releases the session (BYE both sides). */
+  readonly onLegDown?: (pairId: string, side: 'a' | 'b') => void;
 }
 
 export interface RelayPairSpec {
-  /** Each client's a=path (its own MSRP URI last). */
+  /** Each client's a=path (its own MSRP URI last); B's may come later (setRemotePath). */
   readonly a: { readonly remotePath: readonly string[] };
-  readonly b: { readonly remotePath: readonly string[] };
+  readonly b: { readonly remotePath?: readonly string[] };
 }
 
 export interface RelayPairInfo {
@@ -157,8 +159,11 @@ export class MsrpRelay {
     bindSends: 0,
   };
   private ringPeak = 0;
+  /** Settable after construction: the session layer is built after the relay. */
+  onLegDown: MsrpRelayDeps['onLegDown'];
 
   constructor(opts: MsrpRelayOptions = {}, deps: MsrpRelayDeps = {}) {
+    this.onLegDown = deps.onLegDown;
     const { maxPairs, ...netOpts } = opts;
     this.maxPairs = maxPairs ?? 1024;
     this.ownsNet = deps.net === undefined;
@@ -186,6 +191,20 @@ export class MsrpRelay {
     }
     this.pairs.set(id, { id, a, b });
     return { id, aLocal: a.session.localUri, bLocal: b.session.localUri };
+  }
+
+  /** The peer's a=path learnt from the SDP answer (B2BUA: B answers after we offered bLocal). */
+  setRemotePath(id: string, side: 'a' | 'b', path: readonly string[]): boolean {
+    const p = this.pairs.get(id);
+    if (p === undefined) return false;
+    p[side].session.setRemotePath(path);
+    return true;
+  }
+
+  /** True once both clients have bound a connection. */
+  isConnected(id: string): boolean {
+    const p = this.pairs.get(id);
+    return p !== undefined && p.a.session.connection !== undefined && p.b.session.connection !== undefined;
   }
 
   releasePair(id: string): boolean {
@@ -251,6 +270,7 @@ export class MsrpRelay {
       onDisconnected: (_s, conn) => {
         this.noteRing(conn);
         conn.congestionListeners.delete(side.onCongestion);
+        if (this.pairs.has(side.pairId)) this.onLegDown?.(side.pairId, side.name);
       },
     };
   }

@@ -74,6 +74,7 @@ export function newTag(): string {
 export class IncomingRequest {
   private finalSent = false;
   private toTag: string | undefined;
+  private lastFinal: SipResponse | undefined;
 
   constructor(
     readonly msg: SipRequest,
@@ -97,7 +98,17 @@ export class IncomingRequest {
       to.params.tag = this.toTag;
     }
     const headers: SipHeaders = { via: h.via, to, from: h.from, 'call-id': h['call-id'], cseq: h.cseq, ...extra.headers };
-    this.send({ status, reason: reason ?? reasonFor(status), headers, body: extra.body ?? Buffer.alloc(0) });
+    const rs: SipResponse = { status, reason: reason ?? reasonFor(status), headers, body: extra.body ?? Buffer.alloc(0) };
+    if (status >= 200) this.lastFinal = rs;
+    this.send(rs);
+  }
+
+  /**
+   * Sends the final response again. RFC 3261 13.3.1.4 / RFC 6026: over UDP the UAS core
+   * retransmits its 2xx to an INVITE until the ACK arrives; the transaction does not.
+   */
+  resendFinal(): void {
+    if (this.lastFinal) this.send(this.lastFinal);
   }
 
   /** The To tag this request's answers carry (created on first use). */
@@ -112,6 +123,8 @@ export interface SendOptions {
   onResponse?: (rs: SipResponse) => void;
   /** Flows to try in order instead of resolving the Request-URI (503 from one tries the next). */
   targets?: Flow[];
+  /** Internal: the library's message object, whose top Via carries the branch (for CANCEL). */
+  onRaw?: (raw: sip.RawMessage) => void;
 }
 
 export class SipStack {
@@ -265,6 +278,7 @@ export class SipStack {
     const raw = toRaw(rq);
     if (!Array.isArray(raw.headers.via)) raw.headers.via = [];
     this.pendingOut++;
+    opts.onRaw?.(raw);
     return new Promise((resolve) => {
       let done = false;
       this.instance.send(raw, (rawRs) => {
@@ -279,12 +293,66 @@ export class SipStack {
     });
   }
 
+  /**
+   * An INVITE that can be cancelled (RFC 3261 9.1): cancel() sends a CANCEL with the INVITE's
+   * branch once a provisional response has arrived (or at once if one already has).
+   */
+  inviteCancelable(rq: SipRequest, opts: SendOptions = {}): { response: Promise<SipResponse>; cancel(): void } {
+    let provisional = false;
+    let wantCancel = false;
+    let final = false;
+    let raw: sip.RawMessage | undefined;
+    const targets = opts.targets?.map((t) => ({ protocol: t.protocol, address: t.address, port: t.port }));
+    const sendCancel = () => {
+      if (!raw || final || !Array.isArray(raw.headers.via) || raw.headers.via.length === 0) return;
+      const h = raw.headers as Record<string, unknown> & { cseq: { seq: number } };
+      const cancel: sip.RawMessage = {
+        method: 'CANCEL',
+        uri: raw.uri,
+        headers: {
+          via: [(raw.headers.via as unknown[])[0]],
+          from: h.from,
+          to: h.to,
+          'call-id': h['call-id'],
+          cseq: { seq: h.cseq.seq, method: 'CANCEL' },
+          ...(h.route ? { route: h.route } : {}),
+          'max-forwards': 70,
+        },
+        content: '',
+      };
+      bump(this.stats.requestsOut, 'CANCEL');
+      this.instance.send(cancel, () => undefined, targets);
+    };
+    const response = this.request(rq, {
+      ...opts,
+      onResponse: (rs) => {
+        if (rs.status < 200) {
+          if (!provisional) {
+            provisional = true;
+            if (wantCancel) sendCancel();
+          }
+        } else final = true;
+        opts.onResponse?.(rs);
+      },
+      onRaw: (r) => (raw = r),
+    });
+    return {
+      response,
+      cancel: () => {
+        if (final || wantCancel) return;
+        wantCancel = true;
+        if (provisional) sendCancel();
+      },
+    };
+  }
+
   /** ACK for a 2xx (RFC 3261 13.2.2.4) travels outside any transaction. */
-  sendAck(ack: SipRequest): void {
+  sendAck(ack: SipRequest, targets?: Flow[]): void {
     if (this.closed) return;
     const raw = toRaw(ack);
     raw.headers.via = [];
-    this.instance.send(raw);
+    bump(this.stats.requestsOut, 'ACK');
+    this.instance.send(raw, undefined, targets?.map((t) => ({ protocol: t.protocol, address: t.address, port: t.port })));
   }
 
   close(): Promise<void> {

@@ -1,0 +1,158 @@
+/**
+ * MSRP relay benchmark (`npm run bench -- --help`). Not a test, never run in CI: it prints
+ * figures of imedge's relay beside baselines measured in the same run between the same client
+ * processes: a bare Node TCP pipe (the limit for any relay on this machine) and Kamailio's msrp
+ * module when the Debian kamailio package is installed.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus, release } from 'node:os';
+import { parseBenchArgs, USAGE, type BenchOptions, type RelayName } from './args';
+import { measureIdle } from './idle';
+import { measureRow } from './measure';
+import { ChildRegistry } from './rpc';
+import { imedgeRelay } from './relays/imedge';
+import { kamailioRelay } from './relays/kamailio';
+import { pipeRelay } from './relays/pipe';
+import type { RelayUnderTest } from './relays/types';
+import { idleTable, throughputTable, type ConfigOutcome, type IdleOutcome, type RowOutcome } from './report';
+import type { BenchContext } from './session';
+import { fmt, fmtSize } from './table';
+
+function clockTicks(): number {
+  try {
+    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return n > 0 ? n : 100;
+  } catch {
+    return 100;
+  }
+}
+
+function kamailioVersion(bin: string): string {
+  try {
+    const out = execFileSync(bin === '' ? 'kamailio' : bin, ['-v'], { encoding: 'utf8', timeout: 5000 });
+    return /version:\s*(\S+ \S+)/.exec(out)?.[1] ?? 'unknown version';
+  } catch {
+    return 'unknown version';
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** "kamailio: not installed", "imedge relay: not available (...)". */
+function unavailableLine(name: string, reason: string): string {
+  if (name === 'imedge') return `imedge relay: not available (${reason})`;
+  if (reason === 'not installed') return `${name}: not installed`;
+  return `${name}: not available (${reason})`;
+}
+
+async function run(opts: BenchOptions, ctx: BenchContext): Promise<void> {
+  const all: Record<RelayName, RelayUnderTest> = {
+    pipe: pipeRelay(ctx.registry),
+    kamailio: kamailioRelay(ctx.registry, opts.kamailioBin),
+    imedge: imedgeRelay(ctx.registry),
+  };
+  // table order: the baselines first, the subject last, just above its ratio rows
+  const order: RelayName[] = ['pipe', 'kamailio', 'imedge'];
+  const relays: RelayUnderTest[] = [];
+  console.log(`MSRP relay benchmark - node ${process.version}, linux ${release()}, ${cpus().length} x ${cpus()[0]?.model ?? '?'}`);
+  console.log(
+    `runs/row ${opts.runs} (median shown), ~${opts.seconds} s/run, chunk <= ${fmtSize(opts.chunk)}, ` +
+      `sizes ${opts.sizes.map(fmtSize).join(', ')}, windows ${opts.windows.join(', ')}`,
+  );
+  for (const name of order) {
+    if (!opts.only.includes(name)) continue;
+    const reason = await all[name].probe();
+    if (reason !== undefined) console.log(unavailableLine(name, reason));
+    else {
+      relays.push(all[name]);
+      if (name === 'kamailio') console.log(`kamailio: ${kamailioVersion(opts.kamailioBin)}`);
+    }
+  }
+  if (relays.length === 0) return;
+
+  const configs: ConfigOutcome[] = [];
+  for (const size of opts.sizes) {
+    for (const window of opts.windows) {
+      const outcomes: RowOutcome[] = [];
+      for (const relay of relays) {
+        const label = `${relay.name} ${fmtSize(size)} window ${window}`;
+        try {
+          const result = await measureRow(
+            relay,
+            { size, window, chunk: opts.chunk, runs: opts.runs, seconds: opts.seconds, messages: opts.messages },
+            ctx,
+          );
+          console.error(`  ${label}: ${fmt(result.figures.msgsPerSec)} msg/s`);
+          outcomes.push({ relay: relay.name, result });
+        } catch (e) {
+          console.error(`  ${label}: failed: ${errorText(e)}`);
+          outcomes.push({ relay: relay.name, error: errorText(e) });
+        }
+      }
+      configs.push({ size, window, outcomes });
+    }
+  }
+  const main = throughputTable(configs);
+  console.log('');
+  console.log(main.table);
+  for (const f of main.footnotes) console.log(f);
+
+  if (opts.idleSessions > 0) {
+    const idle: IdleOutcome[] = [];
+    for (const relay of relays) {
+      try {
+        idle.push({ relay: relay.name, result: await measureIdle(relay, opts.idleSessions, ctx) });
+      } catch (e) {
+        idle.push({ relay: relay.name, error: errorText(e) });
+      }
+    }
+    const t = idleTable(idle);
+    console.log('');
+    console.log(`Idle footprint: ${opts.idleSessions} sessions (A and B connected and bound, no traffic)`);
+    console.log(t.table);
+    for (const f of t.footnotes) console.log(f);
+  }
+
+  console.log('');
+  console.log('win = SEND requests outstanding at A (each chunk is one SEND); MB = 10^6 payload bytes.');
+  console.log('B = SEND written at A -> message complete at B; 200 = -> 200 to its last chunk back at A.');
+  console.log('CPU = relay user+system time per message; ratios are imedge figure / baseline figure.');
+  for (const r of relays) if (r.note !== undefined) console.log(r.note);
+}
+
+async function main(): Promise<void> {
+  let opts: BenchOptions;
+  try {
+    opts = parseBenchArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`${errorText(e)}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (opts.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (process.platform !== 'linux') {
+    console.error('the bench reads /proc: Linux only');
+    process.exitCode = 2;
+    return;
+  }
+  const registry = new ChildRegistry();
+  process.on('exit', () => registry.killAll());
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      registry.killAll();
+      process.exit(130);
+    });
+  }
+  try {
+    await run(opts, { registry, baseNs: process.hrtime.bigint(), clkTck: clockTicks() });
+  } finally {
+    registry.killAll();
+  }
+}
+
+void main();

@@ -1,0 +1,334 @@
+// One IM session seen from the client: its SIP dialog and its MSRP endpoint. Modification by
+// re-INVITE only (OMA IM 7.1.1.5), leaving by BYE to the IM Session Identity (7.1.1.12),
+// answering a received BYE with 200 (7.1.1.13, 7.1.2.3).
+import { EventEmitter } from 'node:events';
+import type { ReceivedMessage, ReceivedReport, SendResult } from '../msrp/endpoint';
+import type { MsrpNet } from '../msrp/net';
+import { acceptRemoteSeq, inDialogRequest, refreshTarget, type DialogState } from '../sip/message/dialog';
+import type { SipRequest } from '../sip/message/types';
+import type { IncomingRequest } from '../sip/stack';
+import { MediaError } from './errors';
+import { SessionMedia } from './media';
+import { answerOffer, buildOffer, readAnswer, type LocalMedia } from './offer';
+import { statusError, type SipUa } from './sip-ua';
+
+export type EndReason = 'bye-received' | 'bye-sent' | 'msrp-lost';
+
+export interface InboundMessage {
+  readonly messageId: string;
+  readonly contentType: string;
+  readonly body: Buffer;
+}
+
+export interface ImSessionEvents {
+  message: [InboundMessage];
+  report: [ReceivedReport];
+  /** A re-INVITE (ours or the peer's) changed the negotiated media. */
+  modified: [{ acceptTypes: readonly string[]; remoteAcceptTypes: readonly string[] }];
+  ended: [EndReason];
+}
+
+export interface SessionSendOptions {
+  readonly contentType?: string;
+  /** Ask for a success REPORT (RFC 4975 7.1.1); failure reports are always asked for. */
+  readonly successReport?: boolean;
+}
+
+/** What a session needs from its client; passed in, never reached for. */
+export interface SessionDeps {
+  readonly ua: SipUa;
+  readonly net: MsrpNet;
+  /** Every type this client can take: the ceiling of any (re-)negotiation. */
+  readonly supportedTypes: readonly string[];
+  readonly maxChunkSize?: number;
+  readonly maxMessageSize?: number;
+  readonly msrpConnectTimeoutMs: number;
+  onEnded(session: ImSession, reason: EndReason): void;
+}
+
+export interface SessionSetup {
+  readonly role: 'uac' | 'uas';
+  readonly dialog: DialogState;
+  readonly local: LocalMedia;
+  readonly mediaRole: 'active' | 'passive';
+  readonly remotePath: readonly string[];
+  readonly acceptTypes: readonly string[];
+  readonly remoteAcceptTypes: readonly string[];
+  readonly peerMaxSize: number | undefined;
+  readonly maxSize: number | undefined;
+  /** OMA IM 9.1.1: one large message, not a chat. */
+  readonly largeMessage: boolean;
+}
+
+type State = 'connecting' | 'active' | 'ending' | 'ended';
+
+export class ImSession extends EventEmitter<ImSessionEvents> {
+  readonly role: 'uac' | 'uas';
+  readonly dialog: DialogState;
+  readonly largeMessage: boolean;
+  /** Negotiated types we accept; the same array the MSRP endpoint reads (see media.ts). */
+  private readonly ourTypes: string[];
+  private theirTypes: readonly string[];
+  private peerMaxSize: number | undefined;
+  private maxSize: number | undefined;
+  private local: LocalMedia;
+  private readonly mediaRole: 'active' | 'passive';
+  private readonly media: SessionMedia;
+  private state: State = 'connecting';
+  private endReason: EndReason | undefined;
+  private modifying = false;
+  private readyPromise: Promise<void> | undefined;
+
+  constructor(private readonly deps: SessionDeps, setup: SessionSetup) {
+    super();
+    this.role = setup.role;
+    this.dialog = setup.dialog;
+    this.largeMessage = setup.largeMessage;
+    this.ourTypes = [...setup.acceptTypes];
+    this.theirTypes = setup.remoteAcceptTypes;
+    this.peerMaxSize = setup.peerMaxSize;
+    this.maxSize = setup.maxSize;
+    this.local = setup.local;
+    this.mediaRole = setup.mediaRole;
+    this.media = new SessionMedia(
+      deps.net,
+      {
+        localUri: setup.local.uri,
+        remotePath: setup.remotePath,
+        setup: setup.mediaRole,
+        acceptTypes: this.ourTypes,
+        ...(deps.maxChunkSize !== undefined ? { maxChunkSize: deps.maxChunkSize } : {}),
+        ...(deps.maxMessageSize !== undefined ? { maxMessageSize: deps.maxMessageSize } : {}),
+      },
+      {
+        onMessage: (m: ReceivedMessage) => this.emit('message', { messageId: m.messageId, contentType: m.contentType, body: m.body }),
+        onReport: (r) => this.emit('report', r),
+        onLost: () => this.onMsrpLost(),
+      },
+    );
+  }
+
+  /** The IM Session Identity: the dialog's remote target (the focus Contact for a group). */
+  get identity(): string {
+    return this.dialog.remoteTarget;
+  }
+
+  /** The other party's URI (To of our INVITE, or From of theirs). */
+  get peer(): string {
+    return this.dialog.remote.uri;
+  }
+
+  get callId(): string {
+    return this.dialog.callId;
+  }
+
+  get acceptTypes(): readonly string[] {
+    return [...this.ourTypes];
+  }
+
+  get remoteAcceptTypes(): readonly string[] {
+    return this.theirTypes;
+  }
+
+  get ended(): boolean {
+    return this.state === 'ended';
+  }
+
+  get endedBy(): EndReason | undefined {
+    return this.endReason;
+  }
+
+  /**
+   * Opens the MSRP side: dials and binds when we are active, else waits for the peer's
+   * connection. A failure ends the session with BYE ('msrp-lost') and rejects.
+   */
+  ready(): Promise<void> {
+    this.readyPromise ??= (async () => {
+      try {
+        if (this.mediaRole === 'active') await this.media.connect();
+        else await this.media.whenBound(this.deps.msrpConnectTimeoutMs);
+      } catch (err) {
+        this.onMsrpLost();
+        throw new MediaError(`MSRP setup failed: ${(err as Error).message}`);
+      }
+      if (this.state === 'connecting') this.state = 'active';
+      if (this.state !== 'active') throw new MediaError('session ended before MSRP was up');
+    })();
+    return this.readyPromise;
+  }
+
+  /** Sends one message over MSRP; resolves with the transaction outcome (200 = delivered to the next hop). */
+  async send(body: string | Buffer, opts: SessionSendOptions = {}): Promise<SendResult> {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    await this.ready();
+    if (this.state !== 'active') throw new MediaError('session has ended');
+    // RFC 4975 8.7: never send more than the peer's a=max-size
+    if (this.peerMaxSize !== undefined && bytes.length > this.peerMaxSize) {
+      throw new MediaError(`message of ${bytes.length} bytes exceeds the peer's max-size ${this.peerMaxSize}`);
+    }
+    return this.media.endpoint.send(bytes, {
+      contentType: opts.contentType ?? 'text/plain',
+      ...(opts.successReport ? { successReport: 'yes' as const } : {}),
+    });
+  }
+
+  /**
+   * OMA IM 7.1.1.5: modification is a re-INVITE carrying the new SDP (never UPDATE). The
+   * re-offer keeps our path and our a=setup role, so the running MSRP connection continues.
+   * A refusal leaves the session as it was (RFC 3261 14.1) and throws SipStatusError.
+   */
+  async modify(change: { acceptTypes?: readonly string[]; maxSize?: number }): Promise<void> {
+    if (this.state !== 'active') throw new MediaError('session is not active');
+    if (this.modifying) throw new MediaError('a modification is already pending');
+    this.modifying = true;
+    try {
+      const types = change.acceptTypes ?? this.ourTypes;
+      const maxSize = change.maxSize ?? this.maxSize;
+      const local = { ...this.local, version: this.local.version + 1 };
+      const sdp = buildOffer(local, { acceptTypes: types, ...(maxSize !== undefined ? { maxSize } : {}), setup: this.mediaRole });
+      const reinvite = inDialogRequest(this.dialog, 'INVITE', {
+        body: Buffer.from(sdp),
+        contentType: 'application/sdp',
+        headers: { contact: [this.deps.ua.contact()] },
+      });
+      const { req, rs } = await this.deps.ua.send(reinvite, this.inDialogTargets());
+      this.dialog.localSeq = Math.max(this.dialog.localSeq, req.headers.cseq?.seq ?? 0);
+      if (rs.status >= 300) throw statusError('re-INVITE', rs);
+      this.ack(req);
+      refreshTarget(this.dialog, rs);
+      const answer = readAnswer(rs.body, this.mediaRole);
+      if (!answer.ok) throw new MediaError(`re-INVITE answer unusable: ${answer.reason}`);
+      this.local = local;
+      this.maxSize = maxSize;
+      this.ourTypes.splice(0, this.ourTypes.length, ...types);
+      this.theirTypes = answer.remoteAcceptTypes;
+      this.peerMaxSize = answer.peerMaxSize;
+      this.emit('modified', { acceptTypes: this.acceptTypes, remoteAcceptTypes: this.theirTypes });
+    } finally {
+      this.modifying = false;
+    }
+  }
+
+  /**
+   * OMA IM 7.1.1.12: BYE whose Request-URI is the IM Session Identity (the dialog's remote
+   * target), with Privacy: id (RFC 3325) when anonymity is requested; on its answer the MSRP
+   * session is released. Resolves with the BYE's final status.
+   */
+  async leave(opts: { anonymous?: boolean } = {}): Promise<number> {
+    if (this.state === 'ended' || this.state === 'ending') return 0;
+    this.state = 'ending';
+    const bye = inDialogRequest(this.dialog, 'BYE', { headers: opts.anonymous ? { privacy: 'id' } : {} });
+    let status = 0;
+    try {
+      const { req, rs } = await this.deps.ua.send(bye, this.inDialogTargets());
+      this.dialog.localSeq = Math.max(this.dialog.localSeq, req.headers.cseq?.seq ?? 0);
+      status = rs.status;
+    } finally {
+      this.finish('bye-sent');
+    }
+    return status;
+  }
+
+  // ---- requests from the peer -------------------------------------------------------------
+
+  /** An in-dialog request for this session (the client matched Call-ID and tags). */
+  handle(req: IncomingRequest): void {
+    const m = req.msg;
+    if (m.method === 'ACK') return;
+    // RFC 3261 12.2.2: an out-of-order CSeq is answered 500
+    if (!acceptRemoteSeq(this.dialog, m)) {
+      req.reply(500, 'CSeq out of order');
+      return;
+    }
+    switch (m.method) {
+      case 'BYE':
+        return this.onBye(req);
+      case 'INVITE':
+        return this.onReInvite(req);
+      case 'UPDATE':
+        // OMA IM 7.1.1.5: sessions are modified by re-INVITE only; UPDATE is not supported
+        req.reply(405, undefined, { headers: { allow: ALLOW } });
+        return;
+      default:
+        req.reply(405, undefined, { headers: { allow: ALLOW } });
+    }
+  }
+
+  /** OMA IM 7.1.1.13 / 7.1.2.3: 200 to the BYE, then release the MSRP session. */
+  private onBye(req: IncomingRequest): void {
+    req.reply(200);
+    this.finish('bye-received');
+  }
+
+  private onReInvite(req: IncomingRequest): void {
+    // RFC 3261 14.2: a re-INVITE while ours is pending is answered 491
+    if (this.modifying || this.state !== 'active') {
+      req.reply(491);
+      return;
+    }
+    const local = { ...this.local, version: this.local.version + 1 };
+    const answer = answerOffer(req.msg.body, local, { acceptTypes: this.deps.supportedTypes, preferredSetup: this.mediaRole });
+    if (!answer.ok) {
+      // the failed re-INVITE leaves the session unchanged (RFC 3261 14.2)
+      req.reply(answer.status, undefined, { headers: { warning: `399 ${this.deps.ua.stack.host} "${answer.reason}"` } });
+      return;
+    }
+    refreshTarget(this.dialog, req.msg);
+    this.local = local;
+    this.ourTypes.splice(0, this.ourTypes.length, ...answer.acceptTypes);
+    this.theirTypes = answer.remoteAcceptTypes;
+    this.peerMaxSize = answer.peerMaxSize;
+    req.reply(200, undefined, {
+      headers: { contact: [this.deps.ua.contact()], allow: ALLOW, 'content-type': 'application/sdp' },
+      body: Buffer.from(answer.sdp),
+    });
+    this.emit('modified', { acceptTypes: this.acceptTypes, remoteAcceptTypes: this.theirTypes });
+  }
+
+  // ---- endings ------------------------------------------------------------------------------
+
+  private onMsrpLost(): void {
+    if (this.state === 'ended' || this.state === 'ending') return;
+    this.state = 'ending';
+    // the media is gone: tell the peer too (best effort, nobody waits for it)
+    const bye = inDialogRequest(this.dialog, 'BYE');
+    this.deps.ua.send(bye, this.inDialogTargets()).catch(() => undefined);
+    this.finish('msrp-lost');
+  }
+
+  private finish(reason: EndReason): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.endReason = reason;
+    this.media.close();
+    this.deps.onEnded(this, reason);
+    this.emit('ended', reason);
+  }
+
+  /** Closes the media without signalling (client shutdown). */
+  abandon(): void {
+    this.finish(this.endReason ?? 'msrp-lost');
+  }
+
+  /** RFC 3261 13.2.2.4: the ACK for a 2xx carries the INVITE's CSeq number. */
+  ack(invite: SipRequest): void {
+    const seq = invite.headers.cseq?.seq ?? this.dialog.localSeq;
+    const auth = pickAuth(invite);
+    const ack = inDialogRequest(this.dialog, 'ACK', { seq, headers: auth });
+    this.deps.ua.stack.sendAck(ack);
+  }
+
+  /** In-dialog requests go where the peer was reached: the server, or the flow of its INVITE. */
+  private inDialogTargets(): { targets: NonNullable<DialogState['flow']>[] } {
+    return { targets: [this.dialog.flow ?? this.deps.ua.serverFlow()] };
+  }
+}
+
+export const ALLOW = 'INVITE, ACK, BYE, CANCEL, MESSAGE, OPTIONS';
+
+function pickAuth(req: SipRequest): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (req.headers.authorization) out.authorization = req.headers.authorization;
+  if (req.headers['proxy-authorization']) out['proxy-authorization'] = req.headers['proxy-authorization'];
+  return out;
+}

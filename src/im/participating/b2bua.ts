@@ -1,0 +1,491 @@
+// Participating IM function for 1-1 sessions: a back-to-back user agent on the signalling
+// path and a back-to-back MSRP relay on the media path (DESIGN "Roles", OMA IM 7.1, 7.2.1.10
+// for 1-1, 9.1.1). Each client keeps its own dialog and MSRP leg with imedge.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../../log';
+import type { IncomingRequest, SipStack } from '../../sip/stack';
+import { newTag, parseSipUri } from '../../sip/stack';
+import type { Flow, NameAddr, SipRequest, SipResponse } from '../../sip/message/types';
+import { headerText } from '../../sip/message/types';
+import {
+  acceptRemoteSeq,
+  dialogAsUac,
+  dialogAsUas,
+  inDialogRequest,
+  matchesDialog,
+  mediaType,
+  refreshTarget,
+  type DialogState,
+} from '../../sip/message/dialog';
+import type { SessionRepository } from '../../store';
+import type { MsrpRelay } from '../../msrp/relay';
+import { isLargeMessageMode, type MediaDescription } from '../../sdp';
+import type { AuthGate } from '../../core/auth/gate';
+import type { Registrar } from '../../core/registrar';
+import { targetsOf } from '../../core/router';
+import { ALLOW_HEADER } from '../../core/capabilities';
+import { answerConnectsToUs, msrpMediaOf, relayAnswer, relayOffer, type MsrpListen } from './media';
+import { B2bSession, type Leg, type LegName } from './session';
+
+export interface ParticipatingOptions {
+  /** Host and port written in our Contact headers. */
+  sipHost: string;
+  sipPort: number;
+  msrp: MsrpListen;
+  maxSessions: number;
+  maxSessionsPerUser: number;
+  retryAfterS: number;
+  /** Both MSRP legs must be connected this long after the session is confirmed. */
+  msrpConnectTimeoutMs: number;
+  /** A large-message session (9.1.1) is released after this long whatever happens. */
+  largeMessageMaxMs: number;
+}
+
+export interface ParticipatingDeps {
+  stack: () => SipStack;
+  registrar: Registrar;
+  auth: AuthGate;
+  relay: MsrpRelay;
+  sessions: SessionRepository;
+  log: Logger;
+}
+
+const T1 = 500;
+const T2 = 4000;
+const ACK_WAIT_MS = 64 * T1;
+
+const sdpHeaders = { 'content-type': 'application/sdp' };
+
+export class ParticipatingFunction {
+  private readonly sessions = new Map<string, B2bSession>();
+  /** Call-ID -> sessions with a leg in that dialog (caller Call-IDs are not ours to choose). */
+  private readonly byCallId = new Map<string, Set<B2bSession>>();
+  private readonly byPair = new Map<string, B2bSession>();
+  /** Top Via branch of a pending caller INVITE -> its session, for CANCEL (RFC 3261 9.2). */
+  private readonly byBranch = new Map<string, B2bSession>();
+
+  constructor(private readonly opts: ParticipatingOptions, private readonly deps: ParticipatingDeps) {
+    deps.relay.onLegDown = (pairId, side) => {
+      const s = this.byPair.get(pairId);
+      if (s && s.state !== 'terminated') {
+        deps.log.info({ session: s.id, side }, 'MSRP leg lost: releasing the session');
+        this.release(s, 'msrp-lost');
+      }
+    };
+  }
+
+  /** Live sessions by kind, for metrics and tests. */
+  counts(): Record<string, number> {
+    const out: Record<string, number> = { '1-1': 0, 'large-message': 0 };
+    for (const s of this.sessions.values()) out[s.kind]++;
+    return out;
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  // ---- entry points from the router ------------------------------------------------------
+
+  invite = async (req: IncomingRequest): Promise<void> => {
+    if (req.msg.headers.to?.params.tag) return this.reinvite(req);
+    return this.initialInvite(req);
+  };
+
+  ack = (req: IncomingRequest): void => {
+    const found = this.findDialog(req.msg);
+    if (!found) return;
+    const [s, leg] = found;
+    if (leg === 'caller' && s.ackTimer) {
+      clearTimeout(s.ackTimer);
+      s.ackTimer = undefined;
+    }
+  };
+
+  bye = async (req: IncomingRequest): Promise<void> => {
+    const found = this.findDialog(req.msg);
+    if (!found) {
+      req.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    const [s, from] = found;
+    // OMA IM 7.2.1.10 (1-1): 200 to the BYE, release the MSRP legs, BYE to the other side.
+    req.reply(200);
+    this.deps.log.info({ session: s.id, from, privacy: headerText(req.msg, 'privacy') }, 'BYE received: releasing the session');
+    this.release(s, `bye-from-${from}`, from);
+  };
+
+  cancel = (req: IncomingRequest): void => {
+    const branch = req.msg.headers.via?.[0]?.params.branch;
+    const s = branch ? this.byBranch.get(String(branch)) : undefined;
+    if (!s || !s.invite || s.invite.replied) {
+      req.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    // RFC 3261 9.2: 200 to the CANCEL, 487 to the INVITE, and cancel our own INVITE.
+    req.reply(200);
+    s.invite.reply(487, 'Request Terminated');
+    this.release(s, 'cancelled', 'caller');
+  };
+
+  // ---- session set-up ------------------------------------------------------------------
+
+  private async initialInvite(req: IncomingRequest): Promise<void> {
+    const msg = req.msg;
+    const from = msg.headers.from ? parseSipUri(msg.headers.from.uri) : undefined;
+    const callerUser = from?.user && this.deps.registrar.isLocalHost(from.host) ? from.user : undefined;
+    const authUser = this.deps.auth.check(req, callerUser, 'proxy');
+    if (authUser === undefined) return;
+    const ruri = parseSipUri(msg.uri);
+    if (!ruri || !ruri.user || !this.deps.registrar.isLocalHost(ruri.host)) {
+      req.reply(404, 'Not Found');
+      return;
+    }
+    const calleeUser = ruri.user;
+    const offer = msrpMediaOf(mediaType(msg), msg.body);
+    if (!offer.ok) {
+      req.reply(offer.status, offer.reason, offer.status === 415 ? { headers: { accept: 'application/sdp' } } : {});
+      return;
+    }
+    const bindings = this.deps.registrar.lookup(calleeUser);
+    if (bindings.length === 0) {
+      req.reply(this.deps.registrar.isKnownUser(calleeUser) ? 480 : 404);
+      return;
+    }
+    // Limits: the box first (503 + Retry-After), then the user (486).
+    if (this.sessions.size >= this.opts.maxSessions) {
+      req.reply(503, 'Service Unavailable (session limit)', { headers: { 'retry-after': String(this.opts.retryAfterS) } });
+      return;
+    }
+    const callerName = callerUser ?? from?.user ?? 'anonymous';
+    if (this.userSessions(callerName) >= this.opts.maxSessionsPerUser || this.userSessions(calleeUser) >= this.opts.maxSessionsPerUser) {
+      req.reply(486, 'Busy Here (session limit per user)');
+      return;
+    }
+
+    let pair;
+    try {
+      pair = this.deps.relay.createPair({ a: { remotePath: offer.media.path }, b: {} });
+    } catch (err) {
+      this.deps.log.warn({ err }, 'cannot create MSRP legs');
+      req.reply(503, 'Service Unavailable (MSRP legs)', { headers: { 'retry-after': String(this.opts.retryAfterS) } });
+      return;
+    }
+    const id = randomBytes(8).toString('hex');
+    const kind = isLargeMessageMode(offer.media) ? 'large-message' : '1-1';
+    const caller: Leg = { user: callerName, flows: [req.flow], media: offer.media, ourUri: pair.aLocal };
+    const callee: Leg = { user: calleeUser, flows: [], ourUri: pair.bLocal };
+    const s = new B2bSession(id, kind, pair.id, caller, callee);
+    s.invite = req;
+    caller.dialog = dialogAsUas(msg, req.localTag(), req.flow);
+    this.track(s);
+    const branch = msg.headers.via?.[0]?.params.branch;
+    if (branch) this.byBranch.set(String(branch), s);
+    req.reply(100, 'Trying');
+    this.deps.log.info({ session: s.id, kind, caller: callerName, callee: calleeUser, contacts: bindings.length }, 'session requested');
+
+    // Our INVITE to every binding of the callee in parallel; the first 2xx wins (RFC 3261 16.7).
+    const callId = `${randomBytes(10).toString('hex')}@imedge`;
+    const fromTag = newTag();
+    const body = relayOffer(offer.media, pair.bLocal, this.opts.msrp, s.id, ++s.sdpVersion);
+    let winner: { rs: SipResponse; rq: SipRequest; flows: Flow[] } | undefined;
+    const failures: SipResponse[] = [];
+    await Promise.all(
+      bindings.map(async (b) => {
+        const rq: SipRequest = {
+          method: 'INVITE',
+          uri: b.contact,
+          headers: {
+            via: [],
+            'max-forwards': '70',
+            from: { ...(msg.headers.from as NameAddr), params: { tag: fromTag } },
+            to: { uri: `sip:${calleeUser}@${ruri.host}`, params: {} },
+            'call-id': callId,
+            cseq: { seq: 1, method: 'INVITE' },
+            contact: [this.contact(s, b.received.protocol)],
+            allow: ALLOW_HEADER,
+            ...(headerText(msg, 'privacy') ? { privacy: headerText(msg, 'privacy') } : {}),
+            ...(headerText(msg, 'subject') ? { subject: headerText(msg, 'subject') } : {}),
+            ...sdpHeaders,
+          },
+          body,
+        };
+        const flows = targetsOf(b);
+        const call = this.deps.stack().inviteCancelable(rq, {
+          targets: flows,
+          onResponse: (rs) => {
+            // Ringing and progress reach the caller while it waits (a To tag of our own).
+            if (rs.status > 100 && rs.status < 200 && !winner && s.invite && !s.invite.replied && s.state === 'early') s.invite.reply(rs.status, rs.reason);
+          },
+        });
+        s.cancelCallee.push(call.cancel);
+        const rs = await call.response;
+        if (rs.status >= 200 && rs.status < 300) {
+          if (winner || s.state === 'terminated') {
+            // A second 2xx from a forked branch, or one after CANCEL: ACK and BYE it.
+            this.ackAndBye(rq, rs, flows);
+            return;
+          }
+          winner = { rs, rq, flows };
+          for (const c of s.cancelCallee) if (c !== call.cancel) c();
+        } else {
+          failures.push(rs);
+        }
+      }),
+    );
+    s.cancelCallee = [];
+    if (s.state === 'terminated') return;
+    if (!winner) {
+      const best = failures.find((r) => r.status >= 600) ?? failures.sort((a, b) => Math.floor(a.status / 100) - Math.floor(b.status / 100))[0];
+      s.invite?.reply(best?.status ?? 480, best?.reason);
+      this.release(s, `callee-${best?.status ?? 480}`, 'caller');
+      return;
+    }
+    this.calleeAnswered(s, winner.rq, winner.rs, winner.flows);
+  }
+
+  private calleeAnswered(s: B2bSession, rq: SipRequest, rs: SipResponse, flows: Flow[]): void {
+    const d = dialogAsUac(rq, rs, flows[0]);
+    s.callee.dialog = d;
+    s.callee.flows = flows;
+    this.indexDialog(s, d);
+    // RFC 3261 13.2.2.4: ACK every 2xx at once, whatever we do next.
+    this.deps.stack().sendAck(inDialogRequest(d, 'ACK', { seq: rq.headers.cseq?.seq }), flows);
+    const answer = msrpMediaOf(mediaType(rs), rs.body);
+    const refuse = (status: number, reason: string) => {
+      this.deps.log.info({ session: s.id, status, reason }, 'callee answer refused');
+      s.invite?.reply(status, reason);
+      this.release(s, `answer-${status}`, 'caller');
+    };
+    if (!answer.ok) return refuse(488, answer.reason);
+    if (!answerConnectsToUs(answer.media)) return refuse(488, 'callee wants imedge to connect (a=setup:passive)');
+    const ours = relayAnswer(s.caller.media as MediaDescription, answer.media, s.caller.ourUri, this.opts.msrp, s.id, ++s.sdpVersion);
+    // The intersection of what both sides accept; nothing in common is 488 (RFC 4975 8.6).
+    if (!ours.ok) return refuse(488, ours.reason);
+    s.callee.media = answer.media;
+    this.deps.relay.setRemotePath(s.pairId, 'b', answer.media.path);
+    const invite = s.invite as IncomingRequest;
+    invite.reply(200, 'OK', { headers: { contact: [this.contact(s, invite.flow.protocol)], allow: ALLOW_HEADER, ...sdpHeaders }, body: ours.body });
+    s.state = 'confirmed';
+    this.byBranch.delete(String(invite.msg.headers.via?.[0]?.params.branch));
+    this.persist(s);
+    this.armAckTimer(s, invite);
+    this.armConnectTimer(s);
+    this.deps.log.info({ session: s.id, kind: s.kind }, 'session established');
+  }
+
+  /** RFC 3261 13.3.1.4: retransmit the 2xx over UDP until the ACK; give up after 64*T1. */
+  private armAckTimer(s: B2bSession, invite: IncomingRequest): void {
+    const started = Date.now();
+    let interval = T1;
+    const tick = () => {
+      if (s.state === 'terminated') return;
+      if (Date.now() - started >= ACK_WAIT_MS) {
+        this.deps.log.warn({ session: s.id }, 'no ACK for our 2xx: releasing the session');
+        this.release(s, 'no-ack');
+        return;
+      }
+      if (invite.flow.protocol === 'UDP') invite.resendFinal();
+      interval = Math.min(interval * 2, T2);
+      s.ackTimer = setTimeout(tick, interval);
+    };
+    s.ackTimer = setTimeout(tick, interval);
+  }
+
+  private armConnectTimer(s: B2bSession): void {
+    const limit = s.kind === 'large-message' ? this.opts.largeMessageMaxMs : this.opts.msrpConnectTimeoutMs;
+    s.connectTimer = setTimeout(() => {
+      if (s.state === 'terminated') return;
+      if (s.kind === 'large-message' || !this.deps.relay.isConnected(s.pairId)) {
+        this.deps.log.info({ session: s.id, kind: s.kind }, s.kind === 'large-message' ? 'large message session timed out' : 'MSRP legs not connected in time');
+        this.release(s, 'msrp-timeout');
+      }
+    }, limit);
+  }
+
+  // ---- in-dialog ---------------------------------------------------------------------------
+
+  /** OMA IM 7.1.1.5: modification by re-INVITE; relayed to the other leg with our own path. */
+  private async reinvite(req: IncomingRequest): Promise<void> {
+    const found = this.findDialog(req.msg);
+    if (!found) {
+      req.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    const [s, from] = found;
+    const leg = s.leg(from);
+    const to = s.leg(s.other(from));
+    if (!acceptRemoteSeq(leg.dialog as DialogState, req.msg)) {
+      req.reply(500, 'Server Internal Error (CSeq out of order)');
+      return;
+    }
+    if (s.state !== 'confirmed' || s.modifying) {
+      req.reply(491, 'Request Pending');
+      return;
+    }
+    const offer = msrpMediaOf(mediaType(req.msg), req.msg.body);
+    if (!offer.ok) {
+      req.reply(offer.status, offer.reason);
+      return;
+    }
+    s.modifying = true;
+    try {
+      refreshTarget(leg.dialog as DialogState, req.msg);
+      const d = to.dialog as DialogState;
+      const rq = inDialogRequest(d, 'INVITE', {
+        body: relayOffer(offer.media, to.ourUri, this.opts.msrp, s.id, ++s.sdpVersion),
+        contentType: 'application/sdp',
+        headers: { contact: [this.contact(s, to.flows[0]?.protocol ?? 'UDP')] },
+      });
+      const rs = await this.deps.stack().request(rq, { targets: to.flows });
+      if (rs.status < 200 || rs.status >= 300) {
+        req.reply(rs.status, rs.reason);
+        return;
+      }
+      this.deps.stack().sendAck(inDialogRequest(d, 'ACK', { seq: rq.headers.cseq?.seq }), to.flows);
+      refreshTarget(d, rs);
+      const answer = msrpMediaOf(mediaType(rs), rs.body);
+      const ours = answer.ok ? relayAnswer(offer.media, answer.media, leg.ourUri, this.opts.msrp, s.id, ++s.sdpVersion) : answer;
+      if (!answer.ok || !ours.ok) {
+        // The other side took the change but we cannot answer it: keep the old parameters.
+        req.reply(488, ours.ok ? 'Not Acceptable Here' : ours.reason);
+        return;
+      }
+      leg.media = offer.media;
+      to.media = answer.media;
+      req.reply(200, 'OK', { headers: { contact: [this.contact(s, req.flow.protocol)], ...sdpHeaders }, body: ours.body });
+      this.persist(s);
+      this.deps.log.info({ session: s.id, from, acceptTypes: offer.media.acceptTypes }, 'session modified by re-INVITE');
+    } finally {
+      s.modifying = false;
+    }
+  }
+
+  // ---- release -------------------------------------------------------------------------------
+
+  /**
+   * Ends a session: MSRP legs released at once (sockets, rings, timers), BYE to every leg
+   * that did not itself end it, store row removed. Idempotent.
+   */
+  release(s: B2bSession, reason: string, skip?: LegName): void {
+    if (s.state === 'terminated') return;
+    const wasEarly = s.state === 'early';
+    s.state = 'terminated';
+    s.clearTimers();
+    for (const c of s.cancelCallee) c();
+    s.cancelCallee = [];
+    if (s.invite && !s.invite.replied) s.invite.reply(wasEarly ? 480 : 500);
+    this.deps.relay.releasePair(s.pairId);
+    for (const name of ['caller', 'callee'] as const) {
+      const leg = s.leg(name);
+      if (name === skip || !leg.dialog || (wasEarly && name === 'caller')) continue;
+      const bye = inDialogRequest(leg.dialog, 'BYE', { headers: { reason: `SIP;text="${reason}"` } });
+      void this.deps.stack().request(bye, { targets: leg.flows });
+    }
+    this.untrack(s);
+    try {
+      this.deps.sessions.remove(s.id);
+    } catch (err) {
+      this.deps.log.error({ err, session: s.id }, 'cannot remove session row');
+    }
+    this.deps.log.info({ session: s.id, reason, lifetimeMs: Date.now() - s.createdAt }, 'session released');
+  }
+
+  /** After a restart: every stored session lost its MSRP legs; tell both clients (BYE). */
+  recover(): number {
+    const live = this.deps.sessions.live();
+    for (const row of live) {
+      for (const legJson of [row.callerLeg, row.calleeLeg]) {
+        if (!legJson) continue;
+        try {
+          const leg = JSON.parse(legJson) as { dialog: DialogState; flows: Flow[] };
+          const bye = inDialogRequest(leg.dialog, 'BYE', { headers: { reason: 'SIP;text="imedge restarted"' } });
+          void this.deps.stack().request(bye, { targets: leg.flows });
+        } catch (err) {
+          this.deps.log.warn({ err, session: row.id }, 'stored session leg unreadable');
+        }
+      }
+      this.deps.sessions.remove(row.id);
+    }
+    if (live.length) this.deps.log.info({ sessions: live.length }, 'stale sessions from before the restart released');
+    return live.length;
+  }
+
+  /** Planned stop: BYE to every live session so no client keeps a zombie. */
+  releaseAll(reason: string): void {
+    for (const s of [...this.sessions.values()]) this.release(s, reason);
+  }
+
+  // ---- bookkeeping ---------------------------------------------------------------------------
+
+  private contact(s: B2bSession, protocol: 'UDP' | 'TCP'): NameAddr {
+    const transport = protocol === 'TCP' ? ';transport=tcp' : '';
+    return { uri: `sip:im-${s.id}@${this.opts.sipHost}:${this.opts.sipPort}${transport}`, params: {} };
+  }
+
+  private userSessions(user: string): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.caller.user === user || s.callee.user === user) n++;
+    return n;
+  }
+
+  private track(s: B2bSession): void {
+    this.sessions.set(s.id, s);
+    this.byPair.set(s.pairId, s);
+    if (s.caller.dialog) this.indexDialog(s, s.caller.dialog);
+  }
+
+  private indexDialog(s: B2bSession, d: DialogState): void {
+    let set = this.byCallId.get(d.callId);
+    if (!set) this.byCallId.set(d.callId, (set = new Set()));
+    set.add(s);
+  }
+
+  private untrack(s: B2bSession): void {
+    this.sessions.delete(s.id);
+    this.byPair.delete(s.pairId);
+    for (const leg of [s.caller, s.callee]) {
+      const set = leg.dialog ? this.byCallId.get(leg.dialog.callId) : undefined;
+      set?.delete(s);
+      if (set && set.size === 0 && leg.dialog) this.byCallId.delete(leg.dialog.callId);
+    }
+    for (const [b, x] of this.byBranch) if (x === s) this.byBranch.delete(b);
+  }
+
+  private findDialog(m: SipRequest): [B2bSession, LegName] | undefined {
+    const set = this.byCallId.get(m.headers['call-id'] ?? '');
+    if (!set) return undefined;
+    for (const s of set) {
+      for (const name of ['caller', 'callee'] as const) {
+        const d = s.leg(name).dialog;
+        if (d && matchesDialog(d, m)) return [s, name];
+      }
+    }
+    return undefined;
+  }
+
+  private persist(s: B2bSession): void {
+    const leg = (l: Leg) => (l.dialog ? JSON.stringify({ dialog: l.dialog, flows: l.flows }) : null);
+    try {
+      this.deps.sessions.save({
+        id: s.id,
+        kind: s.kind,
+        state: s.state === 'terminated' ? 'terminated' : s.state,
+        caller: s.caller.user,
+        callee: s.callee.user,
+        callerLeg: leg(s.caller) ?? '{}',
+        calleeLeg: leg(s.callee),
+        createdAt: s.createdAt,
+        updatedAt: Date.now(),
+      });
+    } catch (err) {
+      this.deps.log.error({ err, session: s.id }, 'cannot persist session');
+    }
+  }
+
+  private ackAndBye(rq: SipRequest, rs: SipResponse, flows: Flow[]): void {
+    const d = dialogAsUac(rq, rs, flows[0]);
+    this.deps.stack().sendAck(inDialogRequest(d, 'ACK', { seq: rq.headers.cseq?.seq }), flows);
+    void this.deps.stack().request(inDialogRequest(d, 'BYE'), { targets: flows });
+  }
+}

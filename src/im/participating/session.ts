@@ -1,0 +1,60 @@
+// One back-to-back IM session as the participating function holds it in memory.
+import type { DialogState } from '../../sip/message/dialog';
+import type { Flow } from '../../sip/message/types';
+import type { IncomingRequest } from '../../sip/stack';
+import type { MediaDescription } from '../../sdp';
+
+export type LegName = 'caller' | 'callee';
+export type SessionKind = '1-1' | 'large-message';
+
+export interface Leg {
+  user: string;
+  /** Dialog with this client; the callee's exists once it answered. */
+  dialog?: DialogState;
+  /** Where in-dialog requests to this client go first. */
+  flows: Flow[];
+  /** Its current MSRP stream (offer or answer). */
+  media?: MediaDescription;
+  /** Our MSRP URI this client connects to. */
+  ourUri: string;
+}
+
+export class B2bSession {
+  state: 'early' | 'confirmed' | 'terminated' = 'early';
+  /** The caller's INVITE until it is answered finally. */
+  invite?: IncomingRequest;
+  /** Cancels our INVITE toward the callee(s) while it is pending. */
+  cancelCallee: (() => void)[] = [];
+  /** Our 2xx to the caller, retransmitted over UDP until its ACK (RFC 3261 13.3.1.4). */
+  ackTimer?: NodeJS.Timeout;
+  /** Releases a session whose clients never connected their MSRP legs. */
+  connectTimer?: NodeJS.Timeout;
+  /** o= version of our SDP, one up for every description we send. */
+  sdpVersion = 0;
+  /** A re-INVITE is being relayed; a second one gets 491 (RFC 3261 14.2). */
+  modifying = false;
+  readonly createdAt = Date.now();
+
+  constructor(
+    readonly id: string,
+    readonly kind: SessionKind,
+    readonly pairId: string,
+    readonly caller: Leg,
+    readonly callee: Leg,
+  ) {}
+
+  leg(name: LegName): Leg {
+    return name === 'caller' ? this.caller : this.callee;
+  }
+
+  other(name: LegName): LegName {
+    return name === 'caller' ? 'callee' : 'caller';
+  }
+
+  clearTimers(): void {
+    clearTimeout(this.ackTimer);
+    clearTimeout(this.connectTimer);
+    this.ackTimer = undefined;
+    this.connectTimer = undefined;
+  }
+}

@@ -1,0 +1,162 @@
+// A minimal SIP UA + MSRP endpoint for server tests, built from the raw SipPeer and our MSRP
+// endpoint: enough to place and answer INVITEs with MSRP SDP, ACK, BYE and re-INVITE. The
+// client library (src/client) is tested on its own; this keeps server tests independent of it.
+import { randomBytes } from 'node:crypto';
+import { MsrpNet } from '../../src/msrp/net';
+import { MsrpEndpoint, type ReceivedMessage } from '../../src/msrp/endpoint';
+import { parseSdp, findMsrpMedia } from '../../src/sdp';
+import { SipPeer, header, headers, rid, type WireMessage } from './sip-peer';
+
+export function msrpOffer(uri: string, opts: { acceptTypes?: string[]; setup?: string; direction?: string; maxSize?: number } = {}): string {
+  return [
+    'v=0',
+    'o=- 1 1 IN IP4 127.0.0.1',
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    'm=message 9 TCP/MSRP *',
+    `a=accept-types:${(opts.acceptTypes ?? ['text/plain', 'message/cpim']).join(' ')}`,
+    ...(opts.maxSize ? [`a=max-size:${opts.maxSize}`] : []),
+    `a=path:${uri}`,
+    `a=setup:${opts.setup ?? 'actpass'}`,
+    ...(opts.direction ? [`a=${opts.direction}`] : []),
+    '',
+  ].join('\r\n');
+}
+
+export const sdpPath = (body: Buffer) => findMsrpMedia(parseSdp(body))!.path;
+export const sdpMedia = (body: Buffer) => findMsrpMedia(parseSdp(body))!;
+
+export interface Dialog {
+  callId: string;
+  localTag: string;
+  remoteTag: string;
+  localUri: string;
+  remoteUri: string;
+  remoteTarget: string;
+  cseq: number;
+}
+
+/** One user: a SIP peer registered with the server and an MSRP net to dial the relay. */
+export class RawUa {
+  readonly net = new MsrpNet({ transactionTimeoutMs: 5000 });
+  readonly messages: ReceivedMessage[] = [];
+  readonly byes: WireMessage[] = [];
+  endpoint?: MsrpEndpoint;
+  dialog?: Dialog;
+  /** How to answer an incoming INVITE: status, or 200 with MSRP SDP. */
+  answerStatus = 200;
+  answerTypes = ['text/plain', 'message/cpim'];
+  private msrpUri = `msrp://127.0.0.1:9/${randomBytes(6).toString('hex')};tcp`;
+  incomingReady?: Promise<void>;
+  msrpError?: Error;
+
+  private constructor(readonly user: string, readonly peer: SipPeer) {
+    peer.onRequest = (m, p) => this.onRequest(m, p);
+  }
+
+  static async open(user: string, sipPort: number, transport: 'UDP' | 'TCP' = 'UDP'): Promise<RawUa> {
+    const ua = new RawUa(user, await SipPeer.open(transport, sipPort));
+    const r = await ua.peer.request({
+      method: 'REGISTER', uri: 'sip:localhost', from: `sip:${user}@localhost`, to: `sip:${user}@localhost`,
+      contact: `<${ua.peer.contactUri}>`, headers: { Expires: '300' },
+    });
+    if (r.status !== 200) throw new Error(`register ${user}: ${r.status}`);
+    return ua;
+  }
+
+  private onRequest(m: WireMessage, p: SipPeer): void {
+    if (m.method === 'INVITE' && !/;tag=/.test(header(m, 'to') ?? '')) {
+      if (this.answerStatus !== 200) return p.answer(m, this.answerStatus, 'Refused');
+      const theirPath = sdpPath(m.body);
+      const tag = rid();
+      const body = Buffer.from(msrpOffer(this.msrpUri, { acceptTypes: this.answerTypes, setup: 'active', direction: sdpMedia(m.body).direction === 'sendonly' ? 'recvonly' : undefined }));
+      this.dialog = {
+        callId: header(m, 'call-id')!, localTag: tag, remoteTag: /tag=([^;>\s]+)/.exec(header(m, 'from')!)![1],
+        localUri: `sip:${this.user}@localhost`, remoteUri: /<([^>]+)>/.exec(header(m, 'from')!)![1],
+        remoteTarget: /<([^>]+)>/.exec(header(m, 'contact')!)![1], cseq: 100,
+      };
+      const lines = [`SIP/2.0 200 OK`, ...headers(m, 'via').map((v) => `Via: ${v}`), `From: ${header(m, 'from')}`, `To: ${header(m, 'to')};tag=${tag}`,
+        `Call-ID: ${header(m, 'call-id')}`, `CSeq: ${header(m, 'cseq')}`, `Contact: <${p.contactUri}>`, 'Content-Type: application/sdp', `Content-Length: ${body.length}`, '', ''];
+      p.sendRaw(Buffer.concat([Buffer.from(lines.join('\r\n')), body]));
+      // A session the server refuses after our 200 (488) makes this bind fail: keep the error.
+      this.incomingReady = this.connectMsrp(theirPath).catch((err: Error) => {
+        this.msrpError = err;
+      });
+      return;
+    }
+    if (m.method === 'INVITE') {
+      // re-INVITE: answer with our SDP again (types as now configured)
+      const body = Buffer.from(msrpOffer(this.msrpUri, { acceptTypes: this.answerTypes, setup: 'active' }));
+      const lines = [`SIP/2.0 200 OK`, ...headers(m, 'via').map((v) => `Via: ${v}`), `From: ${header(m, 'from')}`, `To: ${header(m, 'to')}`,
+        `Call-ID: ${header(m, 'call-id')}`, `CSeq: ${header(m, 'cseq')}`, `Contact: <${p.contactUri}>`, 'Content-Type: application/sdp', `Content-Length: ${body.length}`, '', ''];
+      p.sendRaw(Buffer.concat([Buffer.from(lines.join('\r\n')), body]));
+      return;
+    }
+    if (m.method === 'BYE') this.byes.push(m);
+    if (m.method === 'ACK') return;
+    p.answer(m, 200);
+  }
+
+  private async connectMsrp(theirPath: string[]): Promise<void> {
+    this.endpoint = new MsrpEndpoint(this.net, { localUri: this.msrpUri, remotePath: theirPath, setup: 'active' }, { onMessage: (msg) => this.messages.push(msg) });
+    await this.endpoint.connect();
+  }
+
+  /** INVITE to a user through the server; on 200: ACK and MSRP connect. Returns the final response. */
+  async invite(to: string, opts: { acceptTypes?: string[]; direction?: string } = {}): Promise<WireMessage> {
+    const callId = rid();
+    const fromTag = rid();
+    const raw = Buffer.concat([
+      Buffer.from([
+        `INVITE sip:${to}@localhost SIP/2.0`,
+        `Via: SIP/2.0/${this.peer.transport} 127.0.0.1:${this.peer.port};branch=z9hG4bK${rid()};rport`,
+        'Max-Forwards: 70', `From: <sip:${this.user}@localhost>;tag=${fromTag}`, `To: <sip:${to}@localhost>`,
+        `Call-ID: ${callId}`, 'CSeq: 1 INVITE', `Contact: <${this.peer.contactUri}>`, 'Content-Type: application/sdp', '',
+      ].join('\r\n')),
+    ]);
+    const body = Buffer.from(msrpOffer(this.msrpUri, opts));
+    const full = Buffer.concat([raw.subarray(0, raw.length), Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]);
+    const rs = await this.peer.requestRaw(full, `${callId}|1 INVITE`, 15000);
+    if (rs.status === 200) {
+      const toHdr = header(rs, 'to')!;
+      this.dialog = {
+        callId, localTag: fromTag, remoteTag: /tag=([^;>\s]+)/.exec(toHdr)![1], localUri: `sip:${this.user}@localhost`,
+        remoteUri: `sip:${to}@localhost`, remoteTarget: /<([^>]+)>/.exec(header(rs, 'contact')!)![1], cseq: 1,
+      };
+      this.sendInDialog('ACK', 1);
+      await this.connectMsrp(sdpPath(rs.body));
+    }
+    return rs;
+  }
+
+  private inDialogBytes(method: string, cseq: number, extra: string[] = [], body = Buffer.alloc(0)): Buffer {
+    const d = this.dialog!;
+    return Buffer.concat([
+      Buffer.from([
+        `${method} ${d.remoteTarget} SIP/2.0`,
+        `Via: SIP/2.0/${this.peer.transport} 127.0.0.1:${this.peer.port};branch=z9hG4bK${rid()};rport`,
+        'Max-Forwards: 70', `From: <${d.localUri}>;tag=${d.localTag}`, `To: <${d.remoteUri}>;tag=${d.remoteTag}`,
+        `Call-ID: ${d.callId}`, `CSeq: ${cseq} ${method}`, ...extra, `Content-Length: ${body.length}`, '', '',
+      ].join('\r\n')),
+      body,
+    ]);
+  }
+
+  sendInDialog(method: string, cseq: number): void {
+    this.peer.sendRaw(this.inDialogBytes(method, cseq));
+  }
+
+  async requestInDialog(method: string, extra: string[] = [], body?: Buffer): Promise<WireMessage> {
+    const d = this.dialog!;
+    d.cseq += 1;
+    const rs = await this.peer.requestRaw(this.inDialogBytes(method, d.cseq, extra, body), `${d.callId}|${d.cseq} ${method}`, 15000);
+    if (method === 'INVITE' && rs.status === 200) this.sendInDialog('ACK', d.cseq);
+    return rs;
+  }
+
+  async close(): Promise<void> {
+    this.peer.close();
+    await this.net.close();
+  }
+}
