@@ -50,6 +50,7 @@ export class RawUa {
   private msrpUri = `msrp://127.0.0.1:9/${randomBytes(6).toString('hex')};tcp`;
   incomingReady?: Promise<void>;
   msrpError?: Error;
+  cancelResponse?: Promise<WireMessage>;
 
   private constructor(readonly user: string, readonly peer: SipPeer) {
     peer.onRequest = (m, p) => this.onRequest(m, p);
@@ -67,6 +68,8 @@ export class RawUa {
 
   private onRequest(m: WireMessage, p: SipPeer): void {
     if (m.method === 'INVITE' && !/;tag=/.test(header(m, 'to') ?? '')) {
+      // 0: ring and never answer (for CANCEL); the INVITE stays pending.
+      if (this.answerStatus === 0) return p.answer(m, 180, 'Ringing', [`Contact: <${p.contactUri}>`]);
       if (this.answerStatus !== 200) return p.answer(m, this.answerStatus, 'Refused');
       const theirPath = sdpPath(m.body);
       const tag = rid();
@@ -104,20 +107,33 @@ export class RawUa {
   }
 
   /** INVITE to a user through the server; on 200: ACK and MSRP connect. Returns the final response. */
-  async invite(to: string, opts: { acceptTypes?: string[]; direction?: string } = {}): Promise<WireMessage> {
+  async invite(to: string, opts: { acceptTypes?: string[]; direction?: string; cancelAfterMs?: number } = {}): Promise<WireMessage> {
     const callId = rid();
     const fromTag = rid();
+    const branch = `z9hG4bK${rid()}`;
     const raw = Buffer.concat([
       Buffer.from([
         `INVITE sip:${to}@localhost SIP/2.0`,
-        `Via: SIP/2.0/${this.peer.transport} 127.0.0.1:${this.peer.port};branch=z9hG4bK${rid()};rport`,
+        `Via: SIP/2.0/${this.peer.transport} 127.0.0.1:${this.peer.port};branch=${branch};rport`,
         'Max-Forwards: 70', `From: <sip:${this.user}@localhost>;tag=${fromTag}`, `To: <sip:${to}@localhost>`,
         `Call-ID: ${callId}`, 'CSeq: 1 INVITE', `Contact: <${this.peer.contactUri}>`, 'Content-Type: application/sdp', '',
       ].join('\r\n')),
     ]);
     const body = Buffer.from(msrpOffer(this.msrpUri, opts));
     const full = Buffer.concat([raw.subarray(0, raw.length), Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]);
-    const rs = await this.peer.requestRaw(full, `${callId}|1 INVITE`, 15000);
+    const pending = this.peer.requestRaw(full, `${callId}|1 INVITE`, 15000);
+    if (opts.cancelAfterMs !== undefined) {
+      // RFC 3261 9.1: CANCEL carries the INVITE's Request-URI, Call-ID, From, To, CSeq number and branch.
+      await new Promise((r) => setTimeout(r, opts.cancelAfterMs));
+      const cancel = [
+        `CANCEL sip:${to}@localhost SIP/2.0`,
+        `Via: SIP/2.0/${this.peer.transport} 127.0.0.1:${this.peer.port};branch=${branch};rport`,
+        'Max-Forwards: 70', `From: <sip:${this.user}@localhost>;tag=${fromTag}`, `To: <sip:${to}@localhost>`,
+        `Call-ID: ${callId}`, 'CSeq: 1 CANCEL', 'Content-Length: 0', '', '',
+      ].join('\r\n');
+      this.cancelResponse = this.peer.requestRaw(Buffer.from(cancel), `${callId}|1 CANCEL`, 15000);
+    }
+    const rs = await pending;
     if (rs.status === 200) {
       const toHdr = header(rs, 'to')!;
       this.dialog = {

@@ -56,6 +56,24 @@ describe('SIPp against imedge', () => {
     expect((await uas).code).toBe(0);
   });
 
+  test('invite-expect-404 for a user nobody knows', async () => {
+    expect((await sipp(server, 'invite-expect-404.xml', { service: 'ghost', localPort: port() })).code).toBe(0);
+  });
+
+  test('invite-expect-488 for an offer without an MSRP stream', async () => {
+    expect((await sipp(server, 'invite-expect-488.xml', { service: 'anyone', localPort: port() })).code).toBe(0);
+  });
+
+  test('invite-uas-486 callee: the caller gets invite-expect-486', async () => {
+    const carolPort = port();
+    expect((await sipp(server, 'register-expect-200.xml', { service: 'carol', localPort: carolPort })).code).toBe(0);
+    const uas = sipp(server, 'invite-uas-486.xml', { service: 'carol', localPort: carolPort, timeoutS: 15 });
+    await new Promise((r) => setTimeout(r, 500));
+    const r = await sipp(server, 'invite-expect-486.xml', { service: 'carol', localPort: port() });
+    expect(r.code).toBe(0);
+    expect((await uas).code).toBe(0);
+  });
+
   test('message-expect-404 for a user nobody knows', async () => {
     const r = await sipp(server, 'message-expect-404.xml', { service: 'ghost', localPort: port() });
     expect(r.code).toBe(0);
