@@ -10,6 +10,7 @@ import { userAdd, userDelete, userList } from './user';
 import { packageVersion } from '../app/version';
 import { detectBoard } from '../device/board/detect';
 import { formatDoctor, runDoctor } from '../app/doctor';
+import { registerChatCommand } from './chat';
 
 function fail(err: unknown): never {
   const { code, message } = describeFatal(err);
@@ -85,6 +86,7 @@ export function buildProgram(): Command {
       process.stdout.write(formatDoctor(r));
       if (!r.ok) process.exitCode = 1;
     });
+  registerChatCommand(program);
   return program;
 }
 

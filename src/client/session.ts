@@ -43,6 +43,8 @@ export interface SessionDeps {
   readonly maxChunkSize?: number;
   readonly maxMessageSize?: number;
   readonly msrpConnectTimeoutMs: number;
+  /** After the MSRP connection drops, how long a BYE may take to arrive before we end the session ourselves. */
+  readonly msrpLossGraceMs: number;
   onEnded(session: ImSession, reason: EndReason): void;
 }
 
@@ -78,6 +80,9 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
   private endReason: EndReason | undefined;
   private modifying = false;
   private readyPromise: Promise<void> | undefined;
+  private acked = false;
+  private lossTimer: NodeJS.Timeout | undefined;
+  private ackWaiter: (() => void) | undefined;
 
   constructor(private readonly deps: SessionDeps, setup: SessionSetup) {
     super();
@@ -145,10 +150,15 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
   ready(): Promise<void> {
     this.readyPromise ??= (async () => {
       try {
-        if (this.mediaRole === 'active') await this.media.connect();
+        if (this.mediaRole === 'active') {
+          // RFC 6135 active answerer: dial once the ACK shows the offerer has our answer and
+          // its session is ready for our binding SEND (the server's relay leg, say)
+          if (this.role === 'uas') await this.whenAcked(Math.min(ACK_WAIT_MS, this.deps.msrpConnectTimeoutMs));
+          await this.media.connect();
+        }
         else await this.media.whenBound(this.deps.msrpConnectTimeoutMs);
       } catch (err) {
-        this.onMsrpLost();
+        this.abortMedia();
         throw new MediaError(`MSRP setup failed: ${(err as Error).message}`);
       }
       if (this.state === 'connecting') this.state = 'active';
@@ -229,12 +239,32 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
     return status;
   }
 
+  /** Resolves on the ACK of our 2xx, or after ms when it is lost (the dial then tells). */
+  private whenAcked(ms: number): Promise<void> {
+    if (this.acked) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.ackWaiter = () => {
+        this.ackWaiter = undefined;
+        done();
+      };
+    });
+  }
+
   // ---- requests from the peer -------------------------------------------------------------
 
   /** An in-dialog request for this session (the client matched Call-ID and tags). */
   handle(req: IncomingRequest): void {
     const m = req.msg;
-    if (m.method === 'ACK') return;
+    if (m.method === 'ACK') {
+      this.acked = true;
+      this.ackWaiter?.();
+      return;
+    }
     // RFC 3261 12.2.2: an out-of-order CSeq is answered 500
     if (!acceptRemoteSeq(this.dialog, m)) {
       req.reply(500, 'CSeq out of order');
@@ -288,17 +318,33 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
   // ---- endings ------------------------------------------------------------------------------
 
   private onMsrpLost(): void {
+    if (this.state === 'ended' || this.state === 'ending' || this.lossTimer !== undefined) return;
+    // A server releasing a session closes our MSRP leg and sends BYE at about the same time
+    // (OMA IM 7.2.1.10): give the BYE a moment to arrive so the ending is reported as it was.
+    this.lossTimer = setTimeout(() => {
+      this.lossTimer = undefined;
+      if (this.state === 'ended' || this.state === 'ending') return;
+      this.state = 'ending';
+      // the media is gone: tell the peer too (best effort, nobody waits for it)
+      const bye = inDialogRequest(this.dialog, 'BYE');
+      this.deps.ua.send(bye, this.inDialogTargets()).catch(() => undefined);
+      this.finish('msrp-lost');
+    }, this.deps.msrpLossGraceMs);
+  }
+
+  /** MSRP could not be set up: hang up at once. */
+  private abortMedia(): void {
     if (this.state === 'ended' || this.state === 'ending') return;
     this.state = 'ending';
-    // the media is gone: tell the peer too (best effort, nobody waits for it)
-    const bye = inDialogRequest(this.dialog, 'BYE');
-    this.deps.ua.send(bye, this.inDialogTargets()).catch(() => undefined);
+    this.deps.ua.send(inDialogRequest(this.dialog, 'BYE'), this.inDialogTargets()).catch(() => undefined);
     this.finish('msrp-lost');
   }
 
   private finish(reason: EndReason): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
+    if (this.lossTimer !== undefined) clearTimeout(this.lossTimer);
+    this.lossTimer = undefined;
     this.endReason = reason;
     this.media.close();
     this.deps.onEnded(this, reason);
@@ -323,6 +369,9 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
     return { targets: [this.dialog.flow ?? this.deps.ua.serverFlow()] };
   }
 }
+
+/** How long an active answerer waits for the ACK before dialling anyway. */
+const ACK_WAIT_MS = 2000;
 
 export const ALLOW = 'INVITE, ACK, BYE, CANCEL, MESSAGE, OPTIONS';
 

@@ -1,0 +1,287 @@
+// `imedge chat`: an IM client on the command line, interactive or scripted, on top of
+// src/client. Exit codes: 0 done, 1 failed (the SIP status is printed), 2 bad usage.
+import * as readline from 'node:readline';
+import type { Command } from 'commander';
+import { ImClient, SipStatusError, type ImSession, type PagerMessage } from '../client';
+import { readPassword } from './password';
+import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit';
+
+export interface ChatFlags {
+  user?: string;
+  password?: string;
+  passwordFile?: string;
+  server: string;
+  domain: string;
+  transport: string;
+  to?: string;
+  send?: string;
+  waitReply?: boolean;
+  timeout: string;
+  listen?: boolean;
+  reply?: string;
+  once?: boolean;
+  page?: boolean;
+  register: boolean;
+  anonymous?: boolean;
+  localHost: string;
+  sipPort: string;
+  storeFile?: string;
+}
+
+export interface ChatIo {
+  readonly out: NodeJS.WritableStream;
+  readonly err: NodeJS.WritableStream;
+  readonly input: NodeJS.ReadableStream;
+  /** Resolves when the user interrupts (SIGINT/SIGTERM); tests pass their own. */
+  readonly interrupted: Promise<void>;
+}
+
+class UsageError extends Error {}
+
+interface Parsed {
+  user: string;
+  password: string | undefined;
+  server: { host: string; port: number; transport: 'UDP' | 'TCP' };
+  timeoutMs: number;
+  sipPort: number;
+}
+
+async function parse(f: ChatFlags): Promise<Parsed> {
+  if (!f.user) throw new UsageError('--user is required');
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(f.server);
+  if (!m) throw new UsageError(`--server ${f.server}: expected host:port`);
+  const port = m[2] === undefined ? 5060 : Number(m[2]);
+  if (!(port > 0 && port < 65536)) throw new UsageError(`--server ${f.server}: bad port`);
+  const transport = f.transport.toUpperCase();
+  if (transport !== 'UDP' && transport !== 'TCP') throw new UsageError(`--transport ${f.transport}: expected udp or tcp`);
+  const timeout = Number(f.timeout);
+  if (!(timeout > 0)) throw new UsageError(`--timeout ${f.timeout}: expected a positive number of seconds`);
+  const sipPort = Number(f.sipPort);
+  if (!Number.isInteger(sipPort) || sipPort < 0 || sipPort > 65535) throw new UsageError(`--sip-port ${f.sipPort}: bad port`);
+  if (f.password !== undefined && f.passwordFile !== undefined) throw new UsageError('use --password or --password-file, not both');
+  if (f.listen && f.to) throw new UsageError('--listen waits for a session; it takes no --to');
+  if (!f.listen && !f.to) throw new UsageError('--to PEER is required (or --listen)');
+  if (f.waitReply && f.send === undefined) throw new UsageError('--wait-reply needs --send');
+  if (f.reply !== undefined && !f.listen) throw new UsageError('--reply needs --listen');
+  if (f.page && f.send === undefined) throw new UsageError('--page needs --send');
+  const password = f.passwordFile !== undefined ? await readPassword({ passwordFile: f.passwordFile, prompt: '' }) : f.password;
+  const host = m[1].startsWith('[') ? m[1].slice(1, -1) : m[1];
+  return { user: f.user, password, server: { host, port, transport }, timeoutMs: timeout * 1000, sipPort };
+}
+
+const line = (s: NodeJS.WritableStream, text: string) => s.write(`${text}\n`);
+const json = (s: NodeJS.WritableStream, v: Record<string, unknown>) => line(s, JSON.stringify(v));
+
+function timeoutAfter(ms: number): { promise: Promise<'timeout'>; cancel(): void } {
+  let t: NodeJS.Timeout | undefined;
+  const promise = new Promise<'timeout'>((r) => {
+    t = setTimeout(() => r('timeout'), ms);
+  });
+  return { promise, cancel: () => clearTimeout(t) };
+}
+
+/** Runs the command; resolves with its exit code. Never calls process.exit (testable in-process). */
+export async function runChat(flags: ChatFlags, io: ChatIo): Promise<number> {
+  let p: Parsed;
+  try {
+    p = await parse(flags);
+  } catch (err) {
+    line(io.err, `imedge chat: ${(err as Error).message}`);
+    return err instanceof UsageError ? EXIT_CONFIG : EXIT_FAILURE;
+  }
+  let client: ImClient | undefined;
+  try {
+    client = await ImClient.start({
+      user: p.user,
+      domain: flags.domain,
+      ...(p.password !== undefined ? { password: p.password } : {}),
+      server: p.server,
+      localHost: flags.localHost,
+      sipPort: p.sipPort,
+      ...(flags.storeFile !== undefined ? { storeFile: flags.storeFile } : {}),
+    });
+    if (flags.register) await client.register();
+    if (flags.listen) return await listen(client, flags, p, io);
+    if (flags.send !== undefined) return await sendOnce(client, flags, p, io);
+    return await interactive(client, flags, io);
+  } catch (err) {
+    if (err instanceof SipStatusError) line(io.err, `imedge chat: ${err.method} failed: ${err.status} ${err.reason}${err.warning ? ` (${err.warning})` : ''}`);
+    else line(io.err, `imedge chat: ${(err as Error).message}`);
+    return EXIT_FAILURE;
+  } finally {
+    if (client !== undefined) {
+      if (flags.register) await client.unregister().catch(() => undefined);
+      await client.close();
+    }
+  }
+}
+
+function printReports(s: ImSession, io: ChatIo): void {
+  s.on('report', (r) => json(io.err, { event: 'report', messageId: r.messageId, status: r.status.code }));
+}
+
+/** Scripted: --send TEXT [--wait-reply] [--page]. */
+async function sendOnce(client: ImClient, f: ChatFlags, p: Parsed, io: ChatIo): Promise<number> {
+  const to = f.to as string;
+  const text = f.send as string;
+  if (f.page) {
+    const r = await client.sendMessage(to, text);
+    line(io.err, `delivered: ${r.mode} ${r.status}`);
+    return r.status === 200 ? EXIT_OK : EXIT_FAILURE;
+  }
+  const session = await client.invite(to, { anonymous: !!f.anonymous });
+  printReports(session, io);
+  const reply = new Promise<Buffer>((resolve) => session.once('message', (m) => resolve(m.body)));
+  const ended = new Promise<'ended'>((resolve) => session.once('ended', () => resolve('ended')));
+  const result = await session.send(text, { successReport: true });
+  line(io.err, `delivered: ${result.status}`);
+  if (result.status !== 200) {
+    await session.leave({ anonymous: !!f.anonymous });
+    return EXIT_FAILURE;
+  }
+  let code = EXIT_OK;
+  if (f.waitReply) {
+    const t = timeoutAfter(p.timeoutMs);
+    const got = await Promise.race([reply, ended, t.promise, io.interrupted.then(() => 'interrupted' as const)]);
+    t.cancel();
+    if (Buffer.isBuffer(got)) line(io.out, got.toString('utf8'));
+    else {
+      line(io.err, got === 'timeout' ? `imedge chat: no reply within ${p.timeoutMs / 1000} s` : `imedge chat: session ${got} before a reply`);
+      code = EXIT_FAILURE;
+    }
+  }
+  await session.leave({ anonymous: !!f.anonymous });
+  return code;
+}
+
+/** Scripted: wait for sessions and messages, print them as JSON lines, --reply to each. */
+async function listen(client: ImClient, f: ChatFlags, p: Parsed, io: ChatIo): Promise<number> {
+  let received = 0;
+  let firstEnded: () => void = () => undefined;
+  const onceDone = new Promise<'done'>((r) => (firstEnded = () => r('done')));
+  client.on('session', (s) => {
+    json(io.out, { event: 'session', peer: s.peer });
+    printReports(s, io);
+    s.on('message', (m) => {
+      received++;
+      json(io.out, { event: 'message', mode: 'session', peer: s.peer, contentType: m.contentType, body: m.body.toString('utf8') });
+      if (f.reply !== undefined) {
+        s.send(f.reply).then(
+          (r) => json(io.out, { event: 'sent', status: r.status }),
+          (err: Error) => json(io.out, { event: 'error', message: err.message }),
+        );
+      }
+    });
+    s.on('ended', (reason) => {
+      json(io.out, { event: 'ended', peer: s.peer, reason });
+      if (f.once) firstEnded();
+    });
+  });
+  client.on('message', (m: PagerMessage) => {
+    received++;
+    json(io.out, { event: 'message', mode: m.mode, peer: m.from, contentType: m.contentType, body: m.body.toString('utf8') });
+    if (f.reply !== undefined) {
+      client.sendMessage(m.from, f.reply).then(
+        (r) => json(io.out, { event: 'sent', status: r.status }),
+        (err: Error) => json(io.out, { event: 'error', message: err.message }),
+      );
+    }
+    if (f.once) firstEnded();
+  });
+  json(io.out, { event: 'listening', aor: client.aor, sipPort: client.sipPort });
+  // --timeout bounds the wait only when given explicitly with --once; otherwise run until interrupted
+  const t = f.once ? timeoutAfter(p.timeoutMs) : undefined;
+  const outcome = await Promise.race([onceDone, io.interrupted.then(() => 'interrupted' as const), ...(t ? [t.promise] : [])]);
+  t?.cancel();
+  if (outcome === 'timeout' && received === 0) {
+    line(io.err, `imedge chat: nothing received within ${p.timeoutMs / 1000} s`);
+    return EXIT_FAILURE;
+  }
+  return EXIT_OK;
+}
+
+/** Interactive: typed lines are sent; /quit, /anonymous, /modify TYPES. */
+async function interactive(client: ImClient, f: ChatFlags, io: ChatIo): Promise<number> {
+  let anonymous = !!f.anonymous;
+  const session = await client.invite(f.to as string, { anonymous });
+  printReports(session, io);
+  line(io.err, `connected to ${session.peer} (/quit, /anonymous, /modify type,type)`);
+  session.on('message', (m) => line(io.out, `${session.peer}> ${m.body.toString('utf8')}`));
+  const rl = readline.createInterface({ input: io.input, terminal: false });
+  const ended = new Promise<string>((r) => session.once('ended', (reason) => r(reason)));
+  const done = new Promise<void>((resolve) => {
+    rl.on('close', () => resolve());
+    rl.on('line', (text) => {
+      void (async () => {
+        const cmd = text.trim();
+        if (cmd === '/quit') return rl.close();
+        if (cmd === '/anonymous') {
+          anonymous = !anonymous;
+          return line(io.err, `anonymous ${anonymous ? 'on' : 'off'} (applies to leaving)`);
+        }
+        if (cmd.startsWith('/modify')) {
+          const types = cmd.slice('/modify'.length).trim().split(/[,\s]+/).filter(Boolean);
+          if (types.length === 0) return line(io.err, 'usage: /modify text/plain,message/cpim');
+          try {
+            await session.modify({ acceptTypes: types });
+            line(io.err, `modified: accept-types ${types.join(' ')}`);
+          } catch (err) {
+            line(io.err, `modify failed: ${(err as Error).message}`);
+          }
+          return;
+        }
+        if (!text) return;
+        try {
+          const r = await session.send(text, { successReport: true });
+          line(io.err, `delivered: ${r.status}`);
+        } catch (err) {
+          line(io.err, `send failed: ${(err as Error).message}`);
+        }
+      })();
+    });
+  });
+  const why = await Promise.race([done.then(() => 'quit'), ended, io.interrupted.then(() => 'interrupted')]);
+  rl.close();
+  if (why === 'quit' || why === 'interrupted') {
+    const status = await session.leave({ anonymous });
+    line(io.err, `left (BYE ${status})`);
+    return status === 200 ? EXIT_OK : EXIT_FAILURE;
+  }
+  line(io.err, `session ended: ${why}`);
+  return why === 'bye-received' ? EXIT_OK : EXIT_FAILURE;
+}
+
+/** Adds `imedge chat` to the program. */
+export function registerChatCommand(program: Command): void {
+  program
+    .command('chat')
+    .description('IM client: chat with a peer through the server (interactive or scripted)')
+    .option('--user <name>', 'our user name (sip:<user>@<domain>)')
+    .option('--password <p>', 'digest password')
+    .option('--password-file <file>', 'read the password from the first line of this file')
+    .option('--server <host:port>', 'the imedge server', '127.0.0.1:5060')
+    .option('--domain <d>', 'SIP domain', 'localhost')
+    .option('--transport <t>', 'udp or tcp', 'udp')
+    .option('--to <peer>', 'who to chat with (user, user@domain or a SIP URI)')
+    .option('--send <text>', 'send this one message, then leave')
+    .option('--wait-reply', 'with --send: print the first reply before leaving')
+    .option('--page', 'with --send: no session; page-mode MESSAGE (large message mode above 1300 bytes)')
+    .option('--timeout <s>', 'seconds to wait for a reply (--wait-reply) or for traffic (--listen --once)', '10')
+    .option('--listen', 'wait for incoming sessions and messages; print them as JSON lines')
+    .option('--reply <text>', 'with --listen: answer every message with this text')
+    .option('--once', 'with --listen: exit after the first session ends (or the first page message)')
+    .option('--anonymous', 'leave (and invite) with Privacy: id')
+    .option('--no-register', 'do not REGISTER first (talking to a peer client directly)')
+    .option('--local-host <addr>', 'address our SIP and MSRP listeners use', '127.0.0.1')
+    .option('--sip-port <n>', 'our SIP port (0 = any free port)', '0')
+    .option('--store-file <file>', 'JSON file keeping IM Session Identities for rejoin')
+    .action(async (flags: ChatFlags) => {
+      const interrupted = new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      const code = await runChat(flags, { out: process.stdout, err: process.stderr, input: process.stdin, interrupted });
+      // let stdout drain to a pipe before leaving
+      process.stdout.write('', () => process.exit(code));
+    });
+}

@@ -1,0 +1,501 @@
+// The IM client: a SIP user agent (its own SipStack on one port, UDP+TCP) and an MSRP
+// listener, speaking only the wire layers, so it works against the imedge server and
+// directly against another client alike.
+import { randomBytes, randomInt } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { silentLogger, type Logger } from '../log';
+import type { SendResult } from '../msrp/endpoint';
+import { MsrpNet } from '../msrp/net';
+import { dialogAsUac, dialogAsUas, inDialogRequest, matchesDialog, mediaType, type DialogState } from '../sip/message/dialog';
+import type { NameAddr, SipRequest, SipResponse } from '../sip/message/types';
+import { IncomingRequest, SipStack } from '../sip/stack';
+import type { Direction } from '../sdp';
+import { MediaError, NoStoredSessionError } from './errors';
+import { answerOffer, buildOffer, readAnswer, type LocalMedia } from './offer';
+import { RejoinStore, type RejoinEntry } from './rejoin-store';
+import { ALLOW, ImSession, type EndReason, type SessionDeps } from './session';
+import { SipUa, statusError, type ServerAddress } from './sip-ua';
+
+export interface IncomingInvite {
+  readonly from: string;
+  readonly to: string;
+  /** The offer's a=accept-types. */
+  readonly acceptTypes: readonly string[];
+  readonly largeMessage: boolean;
+}
+
+export interface ImClientOptions {
+  readonly user: string;
+  readonly domain: string;
+  readonly password?: string;
+  /** Next hop of every request we originate (the imedge server, or a peer client). */
+  readonly server: ServerAddress;
+  /** Address our SIP and MSRP listeners bind to and that we advertise. Default 127.0.0.1. */
+  readonly localHost?: string;
+  /** Our SIP port (UDP+TCP); 0 picks a free one. Default 0. */
+  readonly sipPort?: number;
+  /** Types we accept (a=accept-types). Default text/plain and message/cpim. */
+  readonly acceptTypes?: readonly string[];
+  readonly maxChunkSize?: number;
+  /** Largest MSRP message we reassemble (and announce as a=max-size). */
+  readonly maxMessageSize?: number;
+  /** Bodies above this many bytes go by large message mode (OMA IM 9.1.1). Default 1300. */
+  readonly largeMessageThreshold?: number;
+  /** How long an IM Session Identity stays rejoinable (OMA IM 7.1.1.12 note). Default 5 min. */
+  readonly rejoinWindowMs?: number;
+  readonly maxRejoinEntries?: number;
+  /** JSON file of rejoinable identities; memory only when absent. */
+  readonly storeFile?: string;
+  /** Sessions at once (chat + large message); further INVITEs get 486. Default 32. */
+  readonly maxSessions?: number;
+  /** How long a passive side waits for the peer's MSRP connection. Default 10 s. */
+  readonly msrpConnectTimeoutMs?: number;
+  /** After an MSRP connection drops, how long to wait for the BYE before ending the session. Default 1 s. */
+  readonly msrpLossGraceMs?: number;
+  /** Return a status (e.g. 486, 603) to refuse an incoming session; undefined accepts it. */
+  readonly incoming?: (invite: IncomingInvite) => number | undefined;
+  readonly logger?: Logger;
+}
+
+export interface PagerMessage {
+  /** 'page': a SIP MESSAGE (RFC 3428); 'large': a large message mode session (OMA IM 9.1.1). */
+  readonly mode: 'page' | 'large';
+  readonly from: string;
+  readonly contentType: string;
+  readonly body: Buffer;
+}
+
+export interface ImClientEvents {
+  session: [ImSession];
+  message: [PagerMessage];
+}
+
+export interface InviteOptions {
+  readonly acceptTypes?: readonly string[];
+  readonly maxSize?: number;
+  /** Privacy: id (RFC 3325) on the INVITE. */
+  readonly anonymous?: boolean;
+}
+
+export interface MessageResult {
+  readonly mode: 'page' | 'large';
+  readonly status: number;
+  /** The MSRP outcome in large message mode. */
+  readonly msrp?: SendResult;
+}
+
+const DEFAULT_TYPES = ['text/plain', 'message/cpim'];
+
+export class ImClient extends EventEmitter<ImClientEvents> {
+  readonly ua: SipUa;
+  private readonly sessionsById = new Map<string, ImSession>();
+  private readonly store: RejoinStore;
+  private readonly types: readonly string[];
+  private readonly deps: SessionDeps;
+  private registerCallId = `${randomBytes(10).toString('hex')}`;
+  private registerSeq = 0;
+  private registerTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private registered = false;
+
+  private constructor(
+    private readonly opts: ImClientOptions,
+    readonly stack: SipStack,
+    readonly net: MsrpNet,
+  ) {
+    super();
+    this.ua = new SipUa(stack, { user: opts.user, domain: opts.domain, password: opts.password, server: { ...opts.server } });
+    this.types = opts.acceptTypes ?? DEFAULT_TYPES;
+    this.store = new RejoinStore({
+      ...(opts.storeFile !== undefined ? { file: opts.storeFile } : {}),
+      windowMs: opts.rejoinWindowMs ?? 5 * 60_000,
+      maxEntries: opts.maxRejoinEntries ?? 32,
+    });
+    this.deps = {
+      ua: this.ua,
+      net,
+      supportedTypes: this.types,
+      ...(opts.maxChunkSize !== undefined ? { maxChunkSize: opts.maxChunkSize } : {}),
+      ...(opts.maxMessageSize !== undefined ? { maxMessageSize: opts.maxMessageSize } : {}),
+      msrpConnectTimeoutMs: opts.msrpConnectTimeoutMs ?? 10_000,
+      msrpLossGraceMs: opts.msrpLossGraceMs ?? 1000,
+      onEnded: (s, reason) => this.onSessionEnded(s, reason),
+    };
+  }
+
+  static async start(opts: ImClientOptions): Promise<ImClient> {
+    const host = opts.localHost ?? '127.0.0.1';
+    const logger = opts.logger ?? silentLogger();
+    const net = new MsrpNet({
+      ...(opts.maxChunkSize !== undefined ? { maxChunkSize: opts.maxChunkSize } : {}),
+      ...(opts.maxMessageSize !== undefined ? { maxMessageSize: opts.maxMessageSize } : {}),
+    }, { log: logger });
+    await net.listen(host, 0);
+    let client: ImClient | undefined;
+    let stack: SipStack;
+    try {
+      stack = await SipStack.start(
+        {
+          bind: host,
+          port: opts.sipPort ?? 0,
+          udp: true,
+          tcp: true,
+          maxBytesHeaders: 16 * 1024,
+          maxContentLength: 64 * 1024,
+          maxTransactions: 256,
+          overloadRetryAfterS: 5,
+          logger,
+        },
+        (req) => client?.onRequest(req),
+      );
+    } catch (err) {
+      await net.close();
+      throw err;
+    }
+    client = new ImClient(opts, stack, net);
+    return client;
+  }
+
+  get sipPort(): number {
+    return this.stack.port;
+  }
+
+  get aor(): string {
+    return this.ua.aor;
+  }
+
+  /** Points requests we originate at another next hop (tests wiring two clients together). */
+  setServer(server: ServerAddress): void {
+    this.ua.id.server = { ...server };
+  }
+
+  sessions(): ImSession[] {
+    return [...this.sessionsById.values()].filter((s) => !s.largeMessage);
+  }
+
+  // ---- registration -------------------------------------------------------------------------
+
+  /** REGISTER our Contact (digest when challenged); refreshed at half the granted time. */
+  async register(expires = 3600): Promise<SipResponse> {
+    const rs = await this.sendRegister(expires);
+    if (rs.status >= 300) throw statusError('REGISTER', rs);
+    this.registered = true;
+    this.scheduleRefresh(grantedExpires(rs, expires));
+    return rs;
+  }
+
+  async unregister(): Promise<SipResponse> {
+    this.clearRefresh();
+    this.registered = false;
+    const rs = await this.sendRegister(0);
+    if (rs.status >= 300) throw statusError('REGISTER', rs);
+    return rs;
+  }
+
+  private async sendRegister(expires: number): Promise<SipResponse> {
+    const aor: NameAddr = { uri: this.ua.aor, params: {} };
+    const req = this.ua.newRequest('REGISTER', `sip:${this.opts.domain}`, aor, {
+      callId: this.registerCallId,
+      seq: ++this.registerSeq,
+      headers: { expires: String(expires) },
+    });
+    const { req: sent, rs } = await this.ua.send(req);
+    this.registerSeq = sent.headers.cseq?.seq ?? this.registerSeq;
+    return rs;
+  }
+
+  private scheduleRefresh(expires: number): void {
+    this.clearRefresh();
+    if (expires <= 0) return;
+    this.registerTimer = setTimeout(() => {
+      this.register(expires).catch(() => undefined);
+    }, Math.max(1, expires / 2) * 1000);
+    this.registerTimer.unref();
+  }
+
+  private clearRefresh(): void {
+    if (this.registerTimer !== undefined) clearTimeout(this.registerTimer);
+    this.registerTimer = undefined;
+  }
+
+  // ---- sessions we start ----------------------------------------------------------------------
+
+  /** Starts a 1-1 IM session: INVITE with an SDP offer, ACK, MSRP up. Failure throws SipStatusError. */
+  async invite(peer: string, opts: InviteOptions = {}): Promise<ImSession> {
+    const uri = this.ua.peerUri(peer);
+    return this.openSession(uri, uri, opts, 'sendrecv');
+  }
+
+  /** OMA IM 7.1.1.9: the stored IM Session Identities still inside the rejoin window. */
+  rejoinable(): RejoinEntry[] {
+    return this.store.list();
+  }
+
+  /**
+   * OMA IM 7.1.1.9: step 1, the identity must still be stored, else NoStoredSessionError (the
+   * error to show the user); steps 2-5, an initial INVITE with an SDP offer to that identity.
+   */
+  async rejoin(sessionId: string, opts: InviteOptions = {}): Promise<ImSession> {
+    const entry = this.store.get(sessionId);
+    if (entry === undefined) throw new NoStoredSessionError(sessionId);
+    const session = await this.openSession(entry.sessionId, entry.sessionId, opts, 'sendrecv');
+    this.store.remove(sessionId);
+    return session;
+  }
+
+  /**
+   * Sends outside a session: page-mode MESSAGE (RFC 3428) up to largeMessageThreshold bytes,
+   * large message mode above it (OMA IM 9.1.1).
+   */
+  async sendMessage(peer: string, body: string | Buffer, opts: { contentType?: string } = {}): Promise<MessageResult> {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const contentType = opts.contentType ?? 'text/plain';
+    if (bytes.length > (this.opts.largeMessageThreshold ?? 1300)) {
+      const msrp = await this.sendLargeMessage(peer, bytes, contentType);
+      return { mode: 'large', status: msrp.status, msrp };
+    }
+    const uri = this.ua.peerUri(peer);
+    const req = this.ua.newRequest('MESSAGE', uri, { uri, params: {} }, { body: bytes, contentType });
+    // RFC 3428 4: a MESSAGE creates no dialog and carries no Contact
+    delete req.headers.contact;
+    const { rs } = await this.ua.sendOk(req);
+    return { mode: 'page', status: rs.status };
+  }
+
+  /**
+   * OMA IM 9.1.1 large message mode: INVITE whose SDP says a=sendonly, the one message over
+   * MSRP, then BYE. Resolves with the MSRP outcome of the message.
+   */
+  async sendLargeMessage(peer: string, body: string | Buffer, contentType = 'text/plain'): Promise<SendResult> {
+    const uri = this.ua.peerUri(peer);
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const session = await this.openSession(uri, uri, { acceptTypes: [contentType] }, 'sendonly');
+    try {
+      return await session.send(bytes, { contentType });
+    } finally {
+      await session.leave().catch(() => undefined);
+    }
+  }
+
+  private async openSession(requestUri: string, toUri: string, opts: InviteOptions, direction: Direction): Promise<ImSession> {
+    if (this.closed) throw new MediaError('client is closed');
+    if (this.sessionsById.size >= this.maxSessions) throw new MediaError(`session limit (${this.maxSessions}) reached`);
+    const local = this.newLocalMedia();
+    const acceptTypes = opts.acceptTypes ?? this.types;
+    const maxSize = opts.maxSize ?? this.opts.maxMessageSize;
+    const sdp = buildOffer(local, {
+      acceptTypes,
+      ...(maxSize !== undefined ? { maxSize } : {}),
+      setup: 'actpass',
+      ...(direction !== 'sendrecv' ? { direction } : {}),
+    });
+    const invite = this.ua.newRequest('INVITE', requestUri, { uri: toUri, params: {} }, {
+      body: Buffer.from(sdp),
+      contentType: 'application/sdp',
+      headers: { allow: ALLOW, ...(opts.anonymous ? { privacy: 'id' } : {}) },
+    });
+    let session: ImSession | undefined;
+    const { req, rs } = await this.ua.send(invite, {
+      // RFC 3261 13.2.2.4: every retransmitted 2xx is ACKed again
+      onResponse: (r) => {
+        if (session !== undefined && r.status >= 200 && r.status < 300) session.ack(req);
+      },
+    });
+    if (rs.status >= 300) throw statusError('INVITE', rs);
+    const dialog = dialogAsUac(req, rs, this.ua.serverFlow());
+    const answer = readAnswer(rs.body, 'actpass');
+    if (!answer.ok) {
+      ackAndBye(this.ua, dialog, req);
+      throw new MediaError(`unusable SDP answer: ${answer.reason}`);
+    }
+    session = new ImSession(this.deps, {
+      role: 'uac',
+      dialog,
+      local,
+      mediaRole: answer.connects === 'we' ? 'active' : 'passive',
+      remotePath: answer.remotePath,
+      acceptTypes,
+      remoteAcceptTypes: answer.remoteAcceptTypes,
+      peerMaxSize: answer.peerMaxSize,
+      maxSize,
+      largeMessage: direction === 'sendonly',
+    });
+    this.sessionsById.set(dialog.callId, session);
+    session.ack(req);
+    await session.ready();
+    return session;
+  }
+
+  private get maxSessions(): number {
+    return this.opts.maxSessions ?? 32;
+  }
+
+  private newLocalMedia(): LocalMedia {
+    const id = this.net.newSessionId();
+    const addr = this.net.address;
+    if (addr === undefined) throw new MediaError('MSRP listener is not running');
+    return {
+      address: addr.host,
+      port: addr.port,
+      uri: this.net.localUri(id),
+      sessionId: String(randomInt(1, 2 ** 47)),
+      version: 1,
+    };
+  }
+
+  // ---- requests from the network --------------------------------------------------------------
+
+  private onRequest(req: IncomingRequest): void {
+    const m = req.msg;
+    const callId = m.headers['call-id'] ?? '';
+    const inDialog = m.headers.to?.params.tag !== undefined && m.headers.to?.params.tag !== null;
+    if (inDialog || m.method === 'ACK' || m.method === 'BYE') {
+      const s = this.sessionsById.get(callId);
+      if (s !== undefined && matchesDialog(s.dialog, m)) {
+        s.handle(req);
+        return;
+      }
+      if (m.method !== 'ACK') req.reply(481);
+      return;
+    }
+    switch (m.method) {
+      case 'INVITE':
+        this.onInvite(req);
+        return;
+      case 'MESSAGE':
+        this.onMessage(req);
+        return;
+      case 'OPTIONS':
+        req.reply(200, undefined, { headers: { allow: ALLOW, accept: 'application/sdp' } });
+        return;
+      case 'CANCEL':
+        // INVITEs are answered at once, so there is never a pending one to cancel
+        req.reply(481);
+        return;
+      default:
+        // OMA IM 7.1.1.5: no UPDATE (nor anything else we do not implement)
+        req.reply(405, undefined, { headers: { allow: ALLOW } });
+    }
+  }
+
+  /** RFC 3428: a page-mode message is acknowledged with 200 and handed to the application. */
+  private onMessage(req: IncomingRequest): void {
+    const m = req.msg;
+    req.reply(200);
+    this.emit('message', {
+      mode: 'page',
+      from: m.headers.from?.uri ?? '',
+      contentType: mediaType(m) ?? 'text/plain',
+      body: m.body,
+    });
+  }
+
+  private onInvite(req: IncomingRequest): void {
+    const m = req.msg;
+    if (this.closed || this.sessionsById.size >= this.maxSessions) {
+      req.reply(486);
+      return;
+    }
+    if (mediaType(m) !== 'application/sdp') {
+      req.reply(415, undefined, { headers: { accept: 'application/sdp' } });
+      return;
+    }
+    const local = this.newLocalMedia();
+    // a fresh session: we answer passive to actpass, so the offerer (or the server) dials us
+    const answer = answerOffer(m.body, local, { acceptTypes: this.types, maxSize: this.opts.maxMessageSize, preferredSetup: 'passive' });
+    if (!answer.ok) {
+      req.reply(answer.status, undefined, { headers: { warning: `399 ${this.stack.host} "${answer.reason}"` } });
+      return;
+    }
+    const refusal = this.opts.incoming?.({
+      from: m.headers.from?.uri ?? '',
+      to: m.headers.to?.uri ?? '',
+      acceptTypes: answer.remoteAcceptTypes,
+      largeMessage: answer.largeMessage,
+    });
+    if (refusal !== undefined) {
+      req.reply(refusal);
+      return;
+    }
+    const dialog = dialogAsUas(m, req.localTag(), req.flow);
+    const session = new ImSession(this.deps, {
+      role: 'uas',
+      dialog,
+      local,
+      mediaRole: answer.connects === 'we' ? 'active' : 'passive',
+      remotePath: answer.remotePath,
+      acceptTypes: answer.acceptTypes,
+      remoteAcceptTypes: answer.remoteAcceptTypes,
+      peerMaxSize: answer.peerMaxSize,
+      maxSize: this.opts.maxMessageSize,
+      largeMessage: answer.largeMessage,
+    });
+    this.sessionsById.set(dialog.callId, session);
+    if (answer.largeMessage) {
+      // OMA IM 9.1.1: the one message of a large message session goes to the application
+      const from = dialog.remote.uri;
+      session.on('message', (msg) => this.emit('message', { mode: 'large', from, contentType: msg.contentType, body: msg.body }));
+    }
+    req.reply(200, undefined, {
+      headers: { contact: [this.ua.contact()], allow: ALLOW, 'content-type': 'application/sdp' },
+      body: Buffer.from(answer.sdp),
+    });
+    if (!answer.largeMessage) this.emit('session', session);
+    // an MSRP failure ends the session (BYE, 'ended' msrp-lost); nothing else to do here
+    session.ready().catch(() => undefined);
+  }
+
+  private onSessionEnded(s: ImSession, _reason: EndReason): void {
+    if (this.sessionsById.get(s.callId) === s) this.sessionsById.delete(s.callId);
+    // OMA IM 7.1.1.12/13, 7.1.2.3 notes: keep the IM Session Identity for a later rejoin
+    if (!s.largeMessage && !this.closed) this.store.put(s.identity, s.peer);
+  }
+
+  /** Leaves every session (BYE), unregisters, each waiting at most byeWaitMs, then closes the listeners. */
+  async close(byeWaitMs = 2000): Promise<void> {
+    if (this.closed) return;
+    const live = [...this.sessionsById.values()];
+    await Promise.all(live.map((s) => withTimeout(s.leave(), byeWaitMs).catch(() => undefined)));
+    // a stale Contact left at the registrar would get our calls forked to a dead port
+    if (this.registered) await withTimeout(this.unregister(), byeWaitMs).catch(() => undefined);
+    this.closed = true;
+    for (const s of live) s.abandon();
+    this.clearRefresh();
+    await this.net.close();
+    await this.stack.close();
+  }
+}
+
+/** RFC 3261 13.2.2.4: a 2xx is ACKed even when its answer is unusable; then we hang up. */
+function ackAndBye(ua: SipUa, d: DialogState, invite: SipRequest): void {
+  ua.stack.sendAck(inDialogRequest(d, 'ACK', { seq: invite.headers.cseq?.seq ?? d.localSeq }));
+  ua.send(inDialogRequest(d, 'BYE'), { targets: [ua.serverFlow()] }).catch(() => undefined);
+}
+
+function grantedExpires(rs: SipResponse, asked: number): number {
+  const contacts = rs.headers.contact;
+  if (Array.isArray(contacts)) {
+    for (const c of contacts) {
+      const e = Number(c.params.expires);
+      if (Number.isFinite(e) && e > 0) return e;
+    }
+  }
+  const h = Number(rs.headers.expires);
+  return Number.isFinite(h) && h > 0 ? h : asked;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('timeout')), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

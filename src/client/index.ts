@@ -1,0 +1,7 @@
+/** The IM client library (SIP UA + MSRP endpoint) used by `imedge chat`, tests and benchmarks. */
+export { ImClient, type ImClientOptions, type ImClientEvents, type IncomingInvite, type InviteOptions, type MessageResult, type PagerMessage } from './client';
+export { ImSession, type EndReason, type ImSessionEvents, type InboundMessage, type SessionSendOptions } from './session';
+export { RejoinStore, type RejoinEntry, type RejoinStoreOptions } from './rejoin-store';
+export { SipStatusError, NoStoredSessionError, MediaError } from './errors';
+export type { ServerAddress } from './sip-ua';
+export { answerOffer, buildOffer, connectsAfterAnswer, readAnswer, type LocalMedia, type MediaAgreement } from './offer';
