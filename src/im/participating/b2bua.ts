@@ -188,60 +188,62 @@ export class ParticipatingFunction {
     const callId = `${randomBytes(10).toString('hex')}@imedge`;
     const fromTag = newTag();
     const body = relayOffer(offer.media, pair.bLocal, this.opts.msrp, s.id, ++s.sdpVersion);
-    let winner: { rs: SipResponse; rq: SipRequest; flows: Flow[] } | undefined;
+    // The first 2xx is acted on at once: a dead contact (no answer until Timer B) must not
+    // hold the caller; the other branches are cancelled, and a late 2xx is ACKed and BYEd.
+    let answered = false;
+    let pending = bindings.length;
     const failures: SipResponse[] = [];
-    await Promise.all(
-      bindings.map(async (b) => {
-        const rq: SipRequest = {
-          method: 'INVITE',
-          uri: b.contact,
-          headers: {
-            via: [],
-            'max-forwards': '70',
-            from: { ...(msg.headers.from as NameAddr), params: { tag: fromTag } },
-            to: { uri: `sip:${calleeUser}@${ruri.host}`, params: {} },
-            'call-id': callId,
-            cseq: { seq: 1, method: 'INVITE' },
-            contact: [this.contact(s, b.received.protocol)],
-            allow: ALLOW_HEADER,
-            ...(headerText(msg, 'privacy') ? { privacy: headerText(msg, 'privacy') } : {}),
-            ...(headerText(msg, 'subject') ? { subject: headerText(msg, 'subject') } : {}),
-            ...sdpHeaders,
-          },
-          body,
-        };
-        const flows = targetsOf(b);
-        const call = this.deps.stack().inviteCancelable(rq, {
-          targets: flows,
-          onResponse: (rs) => {
-            // Ringing and progress reach the caller while it waits (a To tag of our own).
-            if (rs.status > 100 && rs.status < 200 && !winner && s.invite && !s.invite.replied && s.state === 'early') s.invite.reply(rs.status, rs.reason);
-          },
-        });
-        s.cancelCallee.push(call.cancel);
-        const rs = await call.response;
-        if (rs.status >= 200 && rs.status < 300) {
-          if (winner || s.state === 'terminated') {
-            // A second 2xx from a forked branch, or one after CANCEL: ACK and BYE it.
-            this.ackAndBye(rq, rs, flows);
-            return;
-          }
-          winner = { rs, rq, flows };
-          for (const c of s.cancelCallee) if (c !== call.cancel) c();
-        } else {
-          failures.push(rs);
+    const branches = bindings.map(async (b) => {
+      const rq: SipRequest = {
+        method: 'INVITE',
+        uri: b.contact,
+        headers: {
+          via: [],
+          'max-forwards': '70',
+          from: { ...(msg.headers.from as NameAddr), params: { tag: fromTag } },
+          to: { uri: `sip:${calleeUser}@${ruri.host}`, params: {} },
+          'call-id': callId,
+          cseq: { seq: 1, method: 'INVITE' },
+          contact: [this.contact(s, b.received.protocol)],
+          allow: ALLOW_HEADER,
+          ...(headerText(msg, 'privacy') ? { privacy: headerText(msg, 'privacy') } : {}),
+          ...(headerText(msg, 'subject') ? { subject: headerText(msg, 'subject') } : {}),
+          ...sdpHeaders,
+        },
+        body,
+      };
+      const flows = targetsOf(b);
+      const call = this.deps.stack().inviteCancelable(rq, {
+        targets: flows,
+        onResponse: (rs) => {
+          // Ringing and progress reach the caller while it waits (a To tag of our own).
+          if (rs.status > 100 && rs.status < 200 && !answered && s.invite && !s.invite.replied && s.state === 'early') s.invite.reply(rs.status, rs.reason);
+        },
+      });
+      s.cancelCallee.push(call.cancel);
+      const rs = await call.response;
+      pending--;
+      if (rs.status >= 200 && rs.status < 300) {
+        if (answered || s.state !== 'early') {
+          this.ackAndBye(rq, rs, flows);
+          return;
         }
-      }),
-    );
-    s.cancelCallee = [];
-    if (s.state === 'terminated') return;
-    if (!winner) {
-      const best = failures.find((r) => r.status >= 600) ?? failures.sort((a, b) => Math.floor(a.status / 100) - Math.floor(b.status / 100))[0];
-      s.invite?.reply(best?.status ?? 480, best?.reason);
-      this.release(s, `callee-${best?.status ?? 480}`, 'caller');
-      return;
-    }
-    this.calleeAnswered(s, winner.rq, winner.rs, winner.flows);
+        answered = true;
+        for (const c of s.cancelCallee) if (c !== call.cancel) c();
+        s.cancelCallee = [];
+        this.calleeAnswered(s, rq, rs, flows);
+        return;
+      }
+      failures.push(rs);
+      if (pending === 0 && !answered && s.state === 'early') {
+        s.cancelCallee = [];
+        // RFC 3261 16.7: a 6xx wins, else the lowest class.
+        const best = failures.find((r) => r.status >= 600) ?? [...failures].sort((x, y) => Math.floor(x.status / 100) - Math.floor(y.status / 100))[0];
+        s.invite?.reply(best?.status ?? 480, best?.reason);
+        this.release(s, `callee-${best?.status ?? 480}`, 'caller');
+      }
+    });
+    await Promise.all(branches);
   }
 
   private calleeAnswered(s: B2bSession, rq: SipRequest, rs: SipResponse, flows: Flow[]): void {
@@ -375,13 +377,15 @@ export class ParticipatingFunction {
     for (const c of s.cancelCallee) c();
     s.cancelCallee = [];
     if (s.invite && !s.invite.replied) s.invite.reply(wasEarly ? 480 : 500);
-    this.deps.relay.releasePair(s.pairId);
+    // BYE first, then the legs: a client then learns the end from signalling, not from a
+    // closed MSRP socket.
     for (const name of ['caller', 'callee'] as const) {
       const leg = s.leg(name);
       if (name === skip || !leg.dialog || (wasEarly && name === 'caller')) continue;
       const bye = inDialogRequest(leg.dialog, 'BYE', { headers: { reason: `SIP;text="${reason}"` } });
       void this.deps.stack().request(bye, { targets: leg.flows });
     }
+    this.deps.relay.releasePair(s.pairId);
     this.untrack(s);
     try {
       this.deps.sessions.remove(s.id);
