@@ -18,6 +18,10 @@ export interface BenchOptions {
   /** Idle sessions for the footprint table; 0 skips it. */
   readonly idleSessions: number;
   readonly kamailioBin: string;
+  /** Concurrent client pairs for the session set-up table (issue 1-1 sessions); 0 skips it. */
+  readonly sessions: number;
+  /** Sessions held open for the RSS-per-session figure. */
+  readonly openSessions: number;
   readonly help: boolean;
 }
 
@@ -31,7 +35,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --only=LIST          relays to run: pipe,imedge,kamailio (default all)
   --chunk=BYTES        largest body per SEND chunk (default 8k: Kamailio's msrp module takes <= 10 KiB)
   --idle-sessions=N    sessions for the idle footprint table (default 1000, 0 = skip)
-  --kamailio-bin=PATH  kamailio binary (default: kamailio on PATH or /usr/sbin/kamailio)`;
+  --kamailio-bin=PATH  kamailio binary (default: kamailio on PATH or /usr/sbin/kamailio)
+  --sessions=N         concurrent client pairs for the 1-1 session set-up table (default 8, 0 = skip)
+  --open-sessions=N    sessions held open for RSS per session (default 200)`;
 
 /** "100", "1k", "16KiB", "256k" -> bytes (k = 1024). */
 export function parseSize(text: string): number {
@@ -72,6 +78,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       chunk: { type: 'string', default: '8k' },
       'idle-sessions': { type: 'string', default: '1000' },
       'kamailio-bin': { type: 'string', default: '' },
+      sessions: { type: 'string', default: '8' },
+      'open-sessions': { type: 'string', default: '200' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -101,6 +109,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     chunk: parseSize(values.chunk),
     idleSessions: positiveInt('idle-sessions', values['idle-sessions']),
     kamailioBin: values['kamailio-bin'],
+    sessions: positiveInt('sessions', values.sessions),
+    openSessions: positiveInt('open-sessions', values['open-sessions']),
     help: values.help,
   };
 }

@@ -17,6 +17,7 @@ import type { RelayUnderTest } from './relays/types';
 import { idleTable, throughputTable, type ConfigOutcome, type IdleOutcome, type RowOutcome } from './report';
 import type { BenchContext } from './session';
 import { fmt, fmtSize } from './table';
+import { measureSessions, sessionsTable } from './sessions';
 
 function clockTicks(): number {
   try {
@@ -70,8 +71,19 @@ async function run(opts: BenchOptions, ctx: BenchContext): Promise<void> {
       if (name === 'kamailio') console.log(`kamailio: ${kamailioVersion(opts.kamailioBin)}`);
     }
   }
-  if (relays.length === 0) return;
+  if (relays.length > 0) await relayTables(opts, ctx, relays);
+  if (opts.sessions > 0) {
+    console.log('');
+    try {
+      const f = await measureSessions(opts.sessions, opts.seconds, opts.openSessions, ctx.clkTck);
+      console.log(sessionsTable(opts.sessions, f));
+    } catch (e) {
+      console.log(`1-1 sessions: failed (${errorText(e)})`);
+    }
+  }
+}
 
+async function relayTables(opts: BenchOptions, ctx: BenchContext, relays: RelayUnderTest[]): Promise<void> {
   const configs: ConfigOutcome[] = [];
   for (const size of opts.sizes) {
     for (const window of opts.windows) {

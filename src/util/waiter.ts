@@ -30,17 +30,20 @@ interface Entry<V> {
 }
 
 export class Waiter<K, V> {
-  private readonly entries = new Map<K, Entry<V>>();
+  /** Made at the first wait: one Waiter per connection, and most connections never wait. */
+  private entries: Map<K, Entry<V>> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private readonly now: () => number;
 
   constructor(private readonly opts: WaiterOptions) {
     if (!(opts.capacity > 0) || !(opts.timeoutMs > 0)) throw new RangeError('waiter capacity and timeoutMs must be positive');
-    this.now = opts.now ?? (() => performance.now());
+  }
+
+  private now(): number {
+    return this.opts.now === undefined ? performance.now() : this.opts.now();
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries?.size ?? 0;
   }
 
   get capacity(): number {
@@ -48,13 +51,14 @@ export class Waiter<K, V> {
   }
 
   has(key: K): boolean {
-    return this.entries.has(key);
+    return this.entries?.has(key) ?? false;
   }
 
   /** Registers a wait; false (and no callback ever) when full or the key is already waited for. */
   wait(key: K, cb: WaitCallback<V>): boolean {
-    if (this.entries.size >= this.opts.capacity || this.entries.has(key)) return false;
-    this.entries.set(key, { deadline: this.now() + this.opts.timeoutMs, cb });
+    const entries = (this.entries ??= new Map());
+    if (entries.size >= this.opts.capacity || entries.has(key)) return false;
+    entries.set(key, { deadline: this.now() + this.opts.timeoutMs, cb });
     if (this.timer === undefined) this.arm(this.opts.timeoutMs);
     return true;
   }
@@ -72,18 +76,18 @@ export class Waiter<K, V> {
 
   /** Delivers the answer for key; false when nobody waits for it (late or unknown answer). */
   resolve(key: K, value: V): boolean {
-    const e = this.entries.get(key);
+    const e = this.entries?.get(key);
     if (e === undefined) return false;
-    this.entries.delete(key);
+    this.entries?.delete(key);
     this.disarmIfEmpty();
     e.cb('answer', value);
     return true;
   }
 
   cancel(key: K): boolean {
-    const e = this.entries.get(key);
+    const e = this.entries?.get(key);
     if (e === undefined) return false;
-    this.entries.delete(key);
+    this.entries?.delete(key);
     this.disarmIfEmpty();
     e.cb('cancelled', undefined);
     return true;
@@ -91,6 +95,7 @@ export class Waiter<K, V> {
 
   /** Cancels every wait (e.g. the connection closed). */
   cancelAll(): void {
+    if (this.entries === undefined) return;
     const all = [...this.entries.values()];
     this.entries.clear();
     this.disarmIfEmpty();
@@ -98,29 +103,37 @@ export class Waiter<K, V> {
   }
 
   private arm(delayMs: number): void {
-    this.timer = setTimeout(this.expire, Math.max(1, Math.ceil(delayMs)));
+    // the waiter rides as the timer's argument: no closure per Waiter (one per connection)
+    this.timer = setTimeout(expireWaiter, Math.max(1, Math.ceil(delayMs)), this);
     // pending waits must not keep a process alive on their own
     this.timer.unref();
   }
 
   private disarmIfEmpty(): void {
-    if (this.entries.size === 0 && this.timer !== undefined) {
+    if (this.size === 0 && this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
   }
 
-  private readonly expire = (): void => {
+  /** Times out the due waits; called by the timer only (public for expireWaiter). */
+  expire(): void {
     this.timer = undefined;
+    const entries = this.entries;
+    if (entries === undefined) return;
     const now = this.now();
     const due: Entry<V>[] = [];
-    for (const [key, e] of this.entries) {
+    for (const [key, e] of entries) {
       if (e.deadline > now) break;
-      this.entries.delete(key);
+      entries.delete(key);
       due.push(e);
     }
-    const next = this.entries.values().next();
+    const next = entries.values().next();
     if (!next.done) this.arm(next.value.deadline - now);
     for (const e of due) e.cb('timeout', undefined);
-  };
+  }
+}
+
+function expireWaiter(waiter: { expire(): void }): void {
+  waiter.expire();
 }

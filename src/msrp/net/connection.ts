@@ -3,20 +3,24 @@ import { Waiter } from '../../util/waiter';
 import {
   checkHead,
   getHeader,
+  MsrpHeadCache,
   MsrpParser,
+  MsrpResponseEncoder,
   parsePath,
   msrpUriEquals,
   type MsrpFlag,
   type MsrpFrameHead,
+  type MsrpHeadCheckOptions,
   type MsrpParserHandler,
   type MsrpRequestHead,
   type MsrpResponseHead,
+  type MsrpUri,
   type MsrpWireError,
 } from '../wire';
 import type { MsrpNetCounters } from './counters';
 import type { MsrpNetOptions } from './options';
 import { Outbound } from './outbound';
-import { responseFor } from './respond';
+import { firstUri, reasonOf } from './respond';
 import type { MsrpSession } from './session';
 
 /** What a connection needs from the layer that owns it. */
@@ -51,7 +55,15 @@ export class MsrpConnection implements MsrpParserHandler {
   private target: MsrpSession | undefined;
   private pauseCount = 0;
   private isClosed = false;
-  private readonly closeListeners = new Set<() => void>();
+  /** Made at the first onClose(): few connections ever get a close listener. */
+  private closeListeners: Set<() => void> | undefined;
+  /** Requests on one connection repeat their paths: decode them once (see MsrpHeadCache). */
+  private readonly checkOptions: MsrpHeadCheckOptions = { cache: new MsrpHeadCache() };
+  private readonly responses = new MsrpResponseEncoder();
+  /** The last From-Path (as decoded by the cache) that matched this session: no re-compare. */
+  private matchedFromPath: readonly MsrpUri[] | undefined;
+  private matchedSession: MsrpSession | undefined;
+  private matchedRemote: readonly MsrpUri[] | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -104,7 +116,7 @@ export class MsrpConnection implements MsrpParserHandler {
 
   onClose(listener: () => void): void {
     if (this.isClosed) listener();
-    else this.closeListeners.add(listener);
+    else (this.closeListeners ??= new Set()).add(listener);
   }
 
   /** Queues a locally generated frame (response, REPORT); counts it. */
@@ -122,7 +134,22 @@ export class MsrpConnection implements MsrpParserHandler {
     const to = getHeader(head, 'To-Path');
     const from = getHeader(head, 'From-Path');
     if (to === undefined || from === undefined || parsePath(to) === undefined || parsePath(from) === undefined) return;
-    if (this.sendControl(responseFor(head, to, from, status, comment))) this.ctx.counters.errorResponsesSent++;
+    if (this.sendControl(this.responseTo(head, to, from, status, comment))) this.ctx.counters.errorResponsesSent++;
+  }
+
+  /**
+   * Transaction response to a request received here (RFC 4975 section 7.2): To-Path is the
+   * previous hop (first URI of the request's From-Path), From-Path this hop (first URI of its
+   * To-Path). `toPathValue`/`fromPathValue` are the request's header values as received.
+   */
+  responseTo(
+    head: Pick<MsrpRequestHead, 'transactionId'>,
+    toPathValue: string,
+    fromPathValue: string,
+    status: number,
+    comment: string = reasonOf(status),
+  ): Buffer {
+    return this.responses.encode(head.transactionId, status, comment, firstUri(fromPathValue), firstUri(toPathValue));
   }
 
   /** Closes once everything queued is written (after a final 400, say). */
@@ -145,8 +172,9 @@ export class MsrpConnection implements MsrpParserHandler {
     }
     this.sessions.clear();
     this.ctx.onClosed(this);
-    for (const l of this.closeListeners) l();
-    this.closeListeners.clear();
+    const listeners = this.closeListeners;
+    this.closeListeners = undefined;
+    if (listeners !== undefined) for (const l of listeners) l();
   }
 
   /** Binds a session to this connection (RFC 4975 section 5.4); false over the per-connection limit. */
@@ -161,6 +189,7 @@ export class MsrpConnection implements MsrpParserHandler {
   }
 
   unbind(session: MsrpSession): void {
+    if (session === this.matchedSession) this.matchedSession = undefined;
     if (session.connection === this) session.connection = undefined;
     this.sessions.delete(session);
   }
@@ -181,7 +210,7 @@ export class MsrpConnection implements MsrpParserHandler {
       return;
     }
     this.mode = Mode.Discard;
-    const check = checkHead(head);
+    const check = checkHead(head, this.checkOptions);
     if (!check.ok) {
       this.ctx.counters.parseErrors++;
       this.reject(head, 400, check.reason);
@@ -255,9 +284,16 @@ export class MsrpConnection implements MsrpParserHandler {
   }
 
   /** Section 7.3 check of the sender: the last From-Path URI is the peer's own URI. */
-  private fromPathMatches(session: MsrpSession, fromPath: readonly import('../wire').MsrpUri[]): boolean {
+  private fromPathMatches(session: MsrpSession, fromPath: readonly MsrpUri[]): boolean {
     const remote = session.remote;
     if (remote === undefined) return true;
-    return msrpUriEquals(fromPath[fromPath.length - 1], remote[remote.length - 1]);
+    // the head cache hands out the same decoded path while the text repeats: a match holds
+    // (the session replaces its remote array when its path changes, so that is compared too)
+    if (fromPath === this.matchedFromPath && session === this.matchedSession && remote === this.matchedRemote) return true;
+    if (!msrpUriEquals(fromPath[fromPath.length - 1], remote[remote.length - 1])) return false;
+    this.matchedFromPath = fromPath;
+    this.matchedSession = session;
+    this.matchedRemote = remote;
+    return true;
   }
 }

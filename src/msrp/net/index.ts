@@ -7,3 +7,4 @@ export { DEFAULT_MSRP_NET_OPTIONS, resolveNetOptions, type MsrpNetOptions } from
 export { newNetCounters, type MsrpNetCounters } from './counters';
 export { MsrpConnectError, MsrpPortInUseError } from './errors';
 export { firstUri, reasonOf, responseFor } from './respond';
+export { TransactionIds } from './ids';

@@ -22,6 +22,12 @@ export interface OutboundLimits {
   readonly maxControlFrames: number;
 }
 
+/**
+ * First backing store of a leg's ring: enough for the odd response or REPORT of an idle
+ * connection; the ring takes its full ringBytes the first time it must hold more.
+ */
+const IDLE_RING_BYTES = 256;
+
 /** A piece that did not fit in the ring yet: a view of the producer's buffer, never a copy. */
 interface Piece {
   readonly buf: Buffer;
@@ -70,7 +76,7 @@ export class Outbound {
     limits: OutboundLimits,
     private readonly events: OutboundEvents,
   ) {
-    this.ring = new ByteRing(limits.ringBytes);
+    this.ring = new ByteRing(limits.ringBytes, { initialBytes: IDLE_RING_BYTES });
     this.high = Math.floor(limits.ringBytes * limits.highWatermarkRatio);
     this.low = Math.floor(limits.ringBytes * limits.lowWatermarkRatio);
     this.controls = new BoundedQueue<Buffer>(limits.maxControlFrames);
@@ -103,8 +109,15 @@ export class Outbound {
     return this.pending.length > 0 ? 0 : this.ring.free;
   }
 
-  beginFrame(head: Buffer): void {
-    this.put(head, false);
+  /** The head of a streamed frame, whole or in pieces (a relay's spliced head: no concat). */
+  beginFrame(head: Buffer | readonly Buffer[]): void {
+    if (Buffer.isBuffer(head)) {
+      this.put(head, false);
+      return;
+    }
+    for (const piece of head) if (piece.length > 0) this.append(piece, false);
+    this.levels();
+    this.scheduleFlush();
   }
 
   body(chunk: Buffer): void {
@@ -176,6 +189,14 @@ export class Outbound {
 
   private put(buf: Buffer, endsFrame: boolean): void {
     if (this.destroyed) return;
+    this.append(buf, endsFrame);
+    this.levels();
+    this.scheduleFlush();
+  }
+
+  /** Copies into the ring what fits; the rest waits as a view in `pending`. */
+  private append(buf: Buffer, endsFrame: boolean): void {
+    if (this.destroyed) return;
     if (this.pending.length === 0) {
       const n = this.ring.write(buf);
       if (n === buf.length) {
@@ -188,8 +209,6 @@ export class Outbound {
     } else {
       this.pending.push({ buf, off: 0, endsFrame });
     }
-    this.levels();
-    this.scheduleFlush();
   }
 
   /** Moves waiting pieces and control frames into the ring, in order, as space allows. */

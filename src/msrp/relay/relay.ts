@@ -4,7 +4,10 @@ import {
   CRLF,
   encodeEndLine,
   encodeRequestHead,
-  spliceHead,
+  findPathValues,
+  formatPath,
+  splicePieces,
+  type ValueSpan,
   type ByteRange,
   type FailureReport,
   type MsrpFields,
@@ -12,7 +15,15 @@ import {
   type MsrpRequestHead,
   type MsrpResponseHead,
 } from '../wire';
-import { MsrpNet, reasonOf, responseFor, type MsrpConnection, type MsrpNetOptions, type MsrpSession } from '../net';
+import {
+  MsrpNet,
+  reasonOf,
+  TransactionIds,
+  type MsrpConnection,
+  type MsrpNetOptions,
+  type MsrpSession,
+  type MsrpSessionHandler,
+} from '../net';
 import type { WaitOutcome } from '../../util/waiter';
 
 export interface MsrpRelayOptions extends Partial<MsrpNetOptions> {
@@ -94,8 +105,18 @@ interface Forwarded {
   readonly failureReport: FailureReport | undefined;
 }
 
-/** One client of a pair: its session with the relay, and the frame it is streaming now. */
-class Side {
+/** What a Side calls back into its relay (one object per relay, shared by every side). */
+interface SideHooks {
+  onHead(side: Side, head: MsrpRequestHead, fields: MsrpFields): void;
+  onEnd(side: Side, flag: MsrpFlag): void;
+  onDisconnected(side: Side, conn: MsrpConnection): void;
+}
+
+/**
+ * One client of a pair: its session with the relay, and the frame it is streaming now. It is
+ * the session's handler itself (methods, not per-side closures: idle pairs stay small).
+ */
+class Side implements MsrpSessionHandler {
   peer!: Side;
   session!: MsrpSession;
   /** The peer connection this side's congestion paused, to resume exactly that one. */
@@ -106,6 +127,10 @@ class Side {
   /** The connection the current frame is being written to. */
   target: MsrpConnection | undefined;
   bytes = 0;
+  /** The peer path outTo was encoded from: the session replaces its array when the path changes. */
+  private outFor: readonly string[] | undefined;
+  private outTo: Buffer | undefined;
+  private outFrom: Buffer | undefined;
   readonly onCongestion = (congested: boolean): void => {
     if (congested) {
       const p = this.peer.session.connection;
@@ -119,7 +144,53 @@ class Side {
       p.resumeReading();
     }
   };
-  constructor(readonly name: 'a' | 'b', readonly pairId: string) {}
+  constructor(
+    readonly name: 'a' | 'b',
+    readonly pairId: string,
+    private readonly hooks: SideHooks,
+  ) {}
+
+  /**
+   * The To-Path value this side's requests carry once forwarded: the peer's path (RFC 4976
+   * 7.3), encoded when it is first needed or has changed, not per frame. Undefined while the
+   * peer's path is not known.
+   */
+  outToPath(): Buffer | undefined {
+    const path = this.peer.session.remotePath;
+    if (path !== this.outFor) {
+      this.outTo = path === undefined ? undefined : Buffer.from(formatPath(path), 'utf8');
+      this.outFor = path;
+    }
+    return this.outTo;
+  }
+
+  /** The From-Path value of forwarded requests: our URI for the peer, encoded once. */
+  outFromPath(): Buffer {
+    return (this.outFrom ??= Buffer.from(formatPath([this.peer.session.localUri]), 'utf8'));
+  }
+
+  onRequestHead(_s: MsrpSession, head: MsrpRequestHead, fields: MsrpFields): void {
+    this.hooks.onHead(this, head, fields);
+  }
+
+  onRequestBody(_s: MsrpSession, chunk: Buffer): void {
+    if (this.mode !== FrameMode.Forward) return;
+    this.bytes += chunk.length;
+    (this.target as MsrpConnection).out.body(chunk);
+  }
+
+  onRequestEnd(_s: MsrpSession, flag: MsrpFlag): void {
+    this.hooks.onEnd(this, flag);
+  }
+
+  onBound(_s: MsrpSession, conn: MsrpConnection): void {
+    conn.congestionListeners.add(this.onCongestion);
+  }
+
+  onDisconnected(_s: MsrpSession, conn: MsrpConnection): void {
+    conn.congestionListeners.delete(this.onCongestion);
+    this.hooks.onDisconnected(this, conn);
+  }
 }
 
 interface Pair {
@@ -159,6 +230,12 @@ export class MsrpRelay {
     bindSends: 0,
   };
   private ringPeak = 0;
+  private readonly tids = new TransactionIds();
+  private readonly hooks: SideHooks = {
+    onHead: (side, head, fields) => this.onHead(side, head, fields),
+    onEnd: (side, flag) => this.onEnd(side, flag),
+    onDisconnected: (side, conn) => this.onLegGone(side, conn),
+  };
   /** Settable after construction: the session layer is built after the relay. */
   onLegDown: MsrpRelayDeps['onLegDown'];
 
@@ -178,13 +255,13 @@ export class MsrpRelay {
   createPair(spec: RelayPairSpec): RelayPairInfo {
     if (this.pairs.size >= this.maxPairs) throw new RangeError(`MSRP relay pair limit (${this.maxPairs}) reached`);
     const id = randomBytes(9).toString('base64url');
-    const a = new Side('a', id);
-    const b = new Side('b', id);
+    const a = new Side('a', id, this.hooks);
+    const b = new Side('b', id, this.hooks);
     a.peer = b;
     b.peer = a;
-    a.session = this.net.openSession({ localUri: this.net.localUri(), remotePath: spec.a.remotePath, setup: 'passive', handler: this.handler(a) });
+    a.session = this.net.openSession({ localUri: this.net.localUri(), remotePath: spec.a.remotePath, setup: 'passive', handler: a });
     try {
-      b.session = this.net.openSession({ localUri: this.net.localUri(), remotePath: spec.b.remotePath, setup: 'passive', handler: this.handler(b) });
+      b.session = this.net.openSession({ localUri: this.net.localUri(), remotePath: spec.b.remotePath, setup: 'passive', handler: b });
     } catch (err) {
       this.net.closeSession(a.session);
       throw err;
@@ -257,22 +334,10 @@ export class MsrpRelay {
     if (c !== undefined) this.ringPeak = Math.max(this.ringPeak, c.out.ring.highWater);
   }
 
-  private handler(side: Side): MsrpSession['handler'] {
-    return {
-      onRequestHead: (_s, head, fields) => this.onHead(side, head, fields),
-      onRequestBody: (_s, chunk) => {
-        if (side.mode !== FrameMode.Forward) return;
-        side.bytes += chunk.length;
-        (side.target as MsrpConnection).out.body(chunk);
-      },
-      onRequestEnd: (_s, flag) => this.onEnd(side, flag),
-      onBound: (_s, conn) => conn.congestionListeners.add(side.onCongestion),
-      onDisconnected: (_s, conn) => {
-        this.noteRing(conn);
-        conn.congestionListeners.delete(side.onCongestion);
-        if (this.pairs.has(side.pairId)) this.onLegDown?.(side.pairId, side.name);
-      },
-    };
+  /** The relay's side of a leg going down: note its ring peak and tell the session layer. */
+  private onLegGone(side: Side, conn: MsrpConnection): void {
+    this.noteRing(conn);
+    if (this.pairs.has(side.pairId)) this.onLegDown?.(side.pairId, side.name);
   }
 
   private onHead(side: Side, head: MsrpRequestHead, fields: MsrpFields): void {
@@ -291,17 +356,20 @@ export class MsrpRelay {
       conn.reject(head, 481, 'peer not connected');
       return;
     }
-    const peerRemote = side.peer.session.remotePath as readonly string[];
     // RFC 4976 7.3 / STYLE habit 4: only the path headers change, every other byte is kept
-    const spliced = spliceHead(head.raw, { toPath: peerRemote, fromPath: [side.peer.session.localUri] });
-    if (spliced === undefined) {
+    const outTo = side.outToPath();
+    const spans = findPathValues(head.raw, outTo !== undefined, true);
+    if ((outTo !== undefined && spans.toPath === undefined) || spans.fromPath === undefined) {
       side.mode = FrameMode.Drop;
       conn.reject(head, 400, 'path headers not found');
       return;
     }
     side.mode = FrameMode.Forward;
     side.target = target;
-    target.out.beginFrame(spliced);
+    const edits: [ValueSpan, Buffer][] = [[spans.fromPath, side.outFromPath()]];
+    // no peer path known yet (set later by setRemotePath): To-Path goes on as received
+    if (outTo !== undefined && spans.toPath !== undefined) edits.push([spans.toPath, outTo]);
+    target.out.beginFrame(splicePieces(head.raw, edits));
     if (head.hasBody) target.out.body(CRLF);
   }
 
@@ -353,7 +421,7 @@ export class MsrpRelay {
   private answer(conn: MsrpConnection, head: MsrpRequestHead, fields: MsrpFields, status: number): void {
     const fr = fields.failureReport;
     if (fr === 'no' || (fr === 'partial' && status === 200)) return;
-    if (conn.sendControl(responseFor(head, head.headers[0].value, head.headers[1].value, status)) && status === 200) {
+    if (conn.sendControl(conn.responseTo(head, head.headers[0].value, head.headers[1].value, status)) && status === 200) {
       this.counts.okSent++;
     }
   }
@@ -369,7 +437,7 @@ export class MsrpRelay {
     const start = fwd.byteRange?.start ?? 1;
     const end = fwd.byteRange?.end ?? start + fwd.bytes - 1;
     const byteRange: ByteRange = { start, end: Math.max(end, start - 1), total: fwd.byteRange?.total ?? null };
-    const tid = randomBytes(8).toString('hex');
+    const tid = this.tids.next();
     const report = Buffer.concat([
       encodeRequestHead({
         transactionId: tid,

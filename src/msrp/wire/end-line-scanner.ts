@@ -2,6 +2,10 @@ import { CR, LF } from './grammar';
 import type { MsrpFlag } from './types';
 
 const EMPTY = Buffer.alloc(0);
+/** The empty line's CRLF, held (virtually) at the start of every body. Only ever read. */
+const FRAMING_CRLF = Buffer.from('\r\n', 'latin1');
+/** CRLF + 7 dashes + the longest ident (RFC 4975 section 9: 32 characters). */
+const MAX_DELIM = 2 + 7 + 32;
 const FLAGS: Record<number, MsrpFlag | undefined> = { 0x24: '$', 0x2b: '+', 0x23: '#' };
 
 /** An end-line found in the scanned bytes: where it starts, and its flag. Undecided: flag null. */
@@ -22,14 +26,23 @@ interface Candidate {
  */
 export class EndLineScanner {
   private delim: Buffer = EMPTY;
+  /** Reused for every frame's delimiter (a scanner arms once per frame); made at the first body. */
+  private delimStore: Buffer | undefined;
   private held: Buffer = EMPTY;
   /** Leading bytes of `held` that are framing (the empty line's CRLF), never body. */
   private virtual = 0;
 
   /** Arms the scanner for a body of the frame with this transaction id. */
   start(transactionId: string): void {
-    this.delim = Buffer.from(`\r\n-------${transactionId}`, 'latin1');
-    this.held = Buffer.from('\r\n', 'latin1');
+    const text = `\r\n-------${transactionId}`;
+    if (text.length <= MAX_DELIM) {
+      this.delimStore ??= Buffer.alloc(MAX_DELIM);
+      const n = this.delimStore.write(text, 0, 'latin1');
+      this.delim = this.delimStore.subarray(0, n);
+    } else {
+      this.delim = Buffer.from(text, 'latin1');
+    }
+    this.held = FRAMING_CRLF;
     this.virtual = 2;
   }
 
@@ -44,6 +57,14 @@ export class EndLineScanner {
    */
   scan(chunk: Buffer, off: number, emit: (body: Buffer) => void): { next: number; flag: MsrpFlag | null } {
     const endLen = this.delim.length + 3;
+    if (this.held === FRAMING_CRLF && chunk.length - off >= endLen - 2) {
+      // A fresh body with enough bytes to decide: either it is an empty body's end-line right
+      // here, or the framing CRLF is dropped; the same answer as the general path, no copy.
+      this.held = EMPTY;
+      this.virtual = 0;
+      const flag = this.endLineAfterCrlf(chunk, off);
+      if (flag !== null) return { next: off + endLen - 2, flag };
+    }
     if (this.held.length > 0) {
       const heldLen = this.held.length;
       const extra = Math.min(chunk.length - off, endLen);
@@ -70,6 +91,14 @@ export class EndLineScanner {
     if (c.flag !== null) return { next: c.at + endLen, flag: c.flag };
     if (c.at < chunk.length) this.held = Buffer.from(chunk.subarray(c.at));
     return { next: chunk.length, flag: null };
+  }
+
+  /** The flag when chunk[off..] is "-------" id flag CRLF (the delimiter without its CRLF). */
+  private endLineAfterCrlf(chunk: Buffer, off: number): MsrpFlag | null {
+    const q = off + this.delim.length - 2;
+    if (chunk.compare(this.delim, 2, this.delim.length, off, q) !== 0) return null;
+    const flag = FLAGS[chunk[q]];
+    return flag !== undefined && chunk[q + 1] === CR && chunk[q + 2] === LF ? flag : null;
   }
 
   /** Emits held[virtual..end) as body. */

@@ -40,6 +40,8 @@ export interface MsrpParserHandler {
 export type MsrpParserPhase = 'start-line' | 'headers' | 'body' | 'resync' | 'closed';
 
 const EMPTY = Buffer.alloc(0);
+/** Shared by every head without syntax errors; never written (addSyntaxError replaces it first). */
+const NO_ERRORS: string[] = [];
 const DASH = 0x2d;
 const END_FLAGS: Record<number, MsrpFlag | undefined> = { 0x24: '$', 0x2b: '+', 0x23: '#' };
 
@@ -71,7 +73,8 @@ export class MsrpParser {
   private prefixMatched = 0;
   private start: MsrpStartLine | undefined;
   private headers: MsrpHeader[] = [];
-  private syntaxErrors: string[] = [];
+  /** NO_ERRORS until the first error of a head: most heads have none, so nothing is allocated. */
+  private syntaxErrors: string[] = NO_ERRORS;
   private head: MsrpFrameHead | undefined;
   private bodyBytes = 0;
   private bodyOverflow = false;
@@ -177,8 +180,12 @@ export class MsrpParser {
       return chunk.length;
     }
     const piece = chunk.subarray(off, i + 1);
-    const line = this.pending.length === 0 ? piece : Buffer.concat([...this.pending, piece]);
-    this.pending = [];
+    let line = piece;
+    if (this.pending.length > 0) {
+      this.pending.push(piece);
+      line = Buffer.concat(this.pending);
+      this.pending.length = 0;
+    }
     this.headBytes += piece.length;
     this.onLine(line);
     return i + 1;
@@ -200,7 +207,7 @@ export class MsrpParser {
       return;
     }
     if (!hasCrlf) {
-      this.syntaxErrors.push(`header line ${this.lines.length}: not ended by CRLF`);
+      this.addSyntaxError(`header line ${this.lines.length}: not ended by CRLF`);
       this.lines.push(line);
       return;
     }
@@ -221,7 +228,7 @@ export class MsrpParser {
       }
     }
     const parsed = parseHeaderLine(text);
-    if (typeof parsed === 'string') this.syntaxErrors.push(`header line ${this.lines.length}: ${parsed}`);
+    if (typeof parsed === 'string') this.addSyntaxError(`header line ${this.lines.length}: ${parsed}`);
     else this.headers.push(parsed);
     this.lines.push(line);
   }
@@ -243,14 +250,7 @@ export class MsrpParser {
   }
 
   private completeHead(hasBody: boolean, flag: MsrpFlag | undefined): void {
-    const start = this.start as MsrpStartLine;
-    const head: MsrpFrameHead = {
-      ...start,
-      headers: this.headers,
-      hasBody,
-      raw: joinLines(this.lines),
-      syntaxErrors: this.syntaxErrors,
-    };
+    const head = buildHead(this.start as MsrpStartLine, this.headers, hasBody, joinLines(this.lines), this.syntaxErrors);
     this.resetHead();
     if (hasBody) {
       this.head = head;
@@ -354,15 +354,39 @@ export class MsrpParser {
     this.resyncing = false;
   }
 
+  private addSyntaxError(message: string): void {
+    if (this.syntaxErrors === NO_ERRORS) this.syntaxErrors = [];
+    this.syntaxErrors.push(message);
+  }
+
+  /** Forgets the head being read. The line arrays are reused; headers went out with the head. */
   private resetHead(): void {
-    this.lines = [];
-    this.pending = [];
+    this.lines.length = 0;
+    this.pending.length = 0;
     this.headBytes = 0;
     this.prefixMatched = 0;
     this.start = undefined;
     this.headers = [];
-    this.syntaxErrors = [];
+    this.syntaxErrors = NO_ERRORS;
   }
+}
+
+/**
+ * The head handed to the handler, built field by field: one object shape per kind keeps the
+ * consumers' property loads monomorphic (a spread of the start line did not).
+ */
+function buildHead(
+  start: MsrpStartLine,
+  headers: readonly MsrpHeader[],
+  hasBody: boolean,
+  raw: Buffer,
+  syntaxErrors: readonly string[],
+): MsrpFrameHead {
+  if (start.kind === 'request') {
+    return { kind: 'request', transactionId: start.transactionId, method: start.method, headers, hasBody, raw, syntaxErrors };
+  }
+  const { transactionId, status, comment } = start;
+  return { kind: 'response', transactionId, status, comment, headers, hasBody, raw, syntaxErrors };
 }
 
 function startLineOf(s: MsrpStartLine): MsrpStartLine {

@@ -142,6 +142,30 @@ export function encodeResponse(spec: MsrpResponseSpec): Buffer {
 }
 
 /**
+ * encodeResponse for the responses of one stream, which mostly answer requests of the same
+ * session and so carry the same two paths: the path lines of the previous response are reused
+ * when its paths come again, instead of checking their URIs again. Same bytes, same errors as
+ * encodeResponse; holds one pair of paths.
+ */
+export class MsrpResponseEncoder {
+  private toPath: string | undefined;
+  private fromPath: string | undefined;
+  private pathLines = '';
+
+  /** toPath/fromPath: one URI each (a response names only the previous hop and this one). */
+  encode(transactionId: string, status: number, comment: string | undefined, toPath: string, fromPath: string): Buffer {
+    const start = formatStartLine({ kind: 'response', transactionId, status, comment });
+    if (toPath !== this.toPath || fromPath !== this.fromPath) {
+      this.pathLines = line('To-Path', formatPath([toPath])) + line('From-Path', formatPath([fromPath]));
+      this.toPath = toPath;
+      this.fromPath = fromPath;
+    }
+    // formatStartLine checked the transaction id as encodeEndLine would
+    return Buffer.from(`${start}\r\n${this.pathLines}-------${transactionId}$\r\n`, 'utf8');
+  }
+}
+
+/**
  * True when this transaction id cannot frame this body: the body, followed by the CRLF that
  * precedes the end-line, holds "-------" id flag CRLF. This includes a body that ends in
  * "-------" id flag, which the framing CRLF would complete (RFC 4975 section 7.1).

@@ -18,7 +18,8 @@ export interface BoundListeners {
 
 function listenTcp(address: string, port: number): Promise<net.Server> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer();
+    // Each SIP message is one write; Nagle would only hold back a response behind another.
+    const server = net.createServer({ noDelay: true });
     const onError = (err: NodeJS.ErrnoException) => reject(new PortInUseError(port, 'TCP', address, err.code ?? err.message));
     server.once('error', onError);
     server.listen({ host: address, port, exclusive: true }, () => {

@@ -34,6 +34,39 @@ describe('ByteRing', () => {
     );
   });
 
+  test('a small first store (initialBytes) gives the same FIFO as a full one, views handed out stay valid', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.array(fc.oneof(fc.uint8Array({ maxLength: 80 }).map((b) => ({ w: Buffer.from(b) })), fc.nat(80).map((n) => ({ c: n }))), { maxLength: 60 }),
+        (cap, initial, ops) => {
+          const ring = new ByteRing(cap, { initialBytes: initial });
+          let model = Buffer.alloc(0);
+          for (const op of ops) {
+            // a view taken before a write that may move the ring to its full store
+            const before = Buffer.from(ring.segment(0) ?? Buffer.alloc(0));
+            const view = ring.segment(0) ?? Buffer.alloc(0);
+            if ('w' in op) {
+              const n = ring.write(op.w);
+              expect(n).toBe(Math.min(op.w.length, cap - model.length));
+              model = Buffer.concat([model, op.w.subarray(0, n)]);
+              expect(view.equals(before)).toBe(true);
+            } else {
+              const n = Math.min(op.c, model.length);
+              ring.consume(n);
+              model = model.subarray(n);
+            }
+            const first = ring.segment(0) ?? Buffer.alloc(0);
+            const second = ring.segment(first.length) ?? Buffer.alloc(0);
+            expect(Buffer.concat([first, second]).equals(model)).toBe(true);
+            expect(ring.free).toBe(cap - model.length);
+          }
+        },
+      ),
+    );
+  });
+
   test('refuses to consume more than it holds', () => {
     const r = new ByteRing(4);
     r.write(Buffer.from('ab'));
@@ -48,6 +81,26 @@ describe('BoundedQueue', () => {
     expect(q.shift()).toBe(1);
     expect(q.push(5)).toBe(true);
     expect([q.shift(), q.shift(), q.shift(), q.shift()]).toEqual([2, 3, 5, undefined]);
+  });
+
+  test('grows its slots on demand and stays a FIFO bounded by capacity', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.array(fc.oneof(fc.nat(1000), fc.constant(-1)), { maxLength: 200 }), (cap, ops) => {
+        const q = new BoundedQueue<number>(cap);
+        const model: number[] = [];
+        for (const op of ops) {
+          if (op < 0) expect(q.shift()).toBe(model.shift());
+          else {
+            expect(q.push(op)).toBe(model.length < cap);
+            if (model.length < cap) model.push(op);
+          }
+          expect(q.length).toBe(model.length);
+          expect(q.peek()).toBe(model[0]);
+        }
+        q.clear();
+        expect(q.length).toBe(0);
+      }),
+    );
   });
 });
 

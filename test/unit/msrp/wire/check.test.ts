@@ -1,4 +1,4 @@
-import { checkHead } from '../../../../src/msrp/wire/check';
+import { checkHead, MsrpHeadCache } from '../../../../src/msrp/wire/check';
 import { parseFrames } from '../../../../src/msrp/wire/frames';
 import type { MsrpFrameHead } from '../../../../src/msrp/wire/types';
 import { crlf } from './helpers';
@@ -72,5 +72,20 @@ describe('RFC 4975 section 7.1: required headers', () => {
 
   test('header names compare case-insensitively', () => {
     expect(reasonOf(head('MSRP tid00017 SEND', ['to-path: msrp://b.example.com/s2;tcp', 'FROM-PATH: msrp://a.example.com/s1;tcp', 'message-id: m1234']))).toBeUndefined();
+  });
+});
+
+describe('MsrpHeadCache: decoded values reused between heads of one stream', () => {
+  test('gives the same verdicts and fields as checking without a cache, values repeated or not', () => {
+    const cache = new MsrpHeadCache();
+    const heads = [
+      head('MSRP tid00020 SEND', [TO, FROM, 'Message-ID: m1234', 'Byte-Range: 1-2/2', 'Content-Type: text/plain'], 'hi'),
+      head('MSRP tid00021 SEND', [TO, FROM, 'Message-ID: m1235', 'Byte-Range: 1-2/2', 'Content-Type: text/plain'], 'ho'),
+      head('MSRP tid00022 SEND', ['To-Path: sip:bob@example.com', FROM, 'Message-ID: m1236']),
+      head('MSRP tid00023 SEND', [TO, FROM, 'Message-ID: m1237', 'Byte-Range: 0-1/1']),
+      head('MSRP tid00024 SEND', [TO, 'From-Path: msrp://c.example.com/s3;tcp', 'Message-ID: m1238', 'Content-Type: text/x;;'], 'x'),
+      head('MSRP tid00025 SEND', [TO, FROM, 'Message-ID: m1239', 'Byte-Range: 1-2/2', 'Content-Type: text/plain'], 'hi'),
+    ];
+    for (const h of heads) expect(checkHead(h, { cache })).toEqual(checkHead(h));
   });
 });

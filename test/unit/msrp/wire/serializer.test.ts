@@ -1,5 +1,6 @@
 import { parseFrames } from '../../../../src/msrp/wire/frames';
 import {
+  MsrpResponseEncoder,
   containsEndLine,
   encodeEndLine,
   encodeRequest,
@@ -104,5 +105,32 @@ describe('RFC 4975 serializer', () => {
     expect(containsEndLine(Buffer.from('-------abcd#\r\nx'), 'abcd')).toBe(true);
     expect(containsEndLine(Buffer.from('-------abcd$\rx'), 'abcd')).toBe(false);
     expect(containsEndLine(Buffer.from('-------abcde$\r\n'), 'abcd')).toBe(false);
+  });
+});
+
+describe('MsrpResponseEncoder (RFC 4975 section 7.2 responses on one stream)', () => {
+  const A = 'msrp://a.example.com:7777/s1;tcp';
+  const B = 'msrp://b.example.com:8888/s2;tcp';
+  const C = 'msrp://[2001:db8::1]:9/s3;tcp';
+
+  test('writes the same bytes as encodeResponse, paths repeated or changed', () => {
+    const enc = new MsrpResponseEncoder();
+    const cases: [string, number, string | undefined, string, string][] = [
+      ['tid00001', 200, 'OK', A, B],
+      ['tid00002', 200, 'OK', A, B],
+      ['tid00003', 481, 'No Such Session', C, B],
+      ['tid00004', 408, undefined, A, B],
+    ];
+    for (const [transactionId, status, comment, to, from] of cases) {
+      const expected = encodeResponse({ transactionId, status, comment, toPath: [to], fromPath: [from] });
+      expect(enc.encode(transactionId, status, comment, to, from).equals(expected)).toBe(true);
+    }
+  });
+
+  test('refuses what encodeResponse refuses', () => {
+    const enc = new MsrpResponseEncoder();
+    expect(() => enc.encode('x', 200, 'OK', A, B)).toThrow(RangeError);
+    expect(() => enc.encode('tid00005', 200, 'OK', 'sip:bob@example.com', B)).toThrow(RangeError);
+    expect(() => enc.encode('tid00006', 200, 'bad\r\ncomment', A, B)).toThrow(RangeError);
   });
 });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { checkHead } from '../../../../src/msrp/wire/check';
 import { parseFrames } from '../../../../src/msrp/wire/frames';
 import { encodeRequest, encodeResponse } from '../../../../src/msrp/wire/serializer';
-import { spliceHead } from '../../../../src/msrp/wire/splice';
+import { findPathValues, spliceHead, splicePieces } from '../../../../src/msrp/wire/splice';
 import { parsePath } from '../../../../src/msrp/wire/uri';
 import { streamArb, uriArb } from './arbitraries';
 import { crlf, fixture } from './helpers';
@@ -52,5 +52,18 @@ describe('RFC 4976 relay forwarding by splicing the head', () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  test('findPathValues + splicePieces (the relay path) give the bytes of spliceHead', () => {
+    const [f] = parseFrames(fixture('rfc4975-10.5-positive-report.msrp')).frames;
+    const to = Buffer.from('msrp://bob.example.com:8888/9di4eae923wzd;tcp');
+    const from = Buffer.from('msrp://relay.example.com:2855/r1;tcp');
+    const spans = findPathValues(f.head.raw);
+    if (spans.toPath === undefined || spans.fromPath === undefined) throw new Error('paths not found');
+    const pieces = splicePieces(f.head.raw, [
+      [spans.fromPath, from],
+      [spans.toPath, to],
+    ]);
+    expect(Buffer.concat(pieces).equals(spliceHead(f.head.raw, { toPath: [to.toString()], fromPath: [from.toString()] }) as Buffer)).toBe(true);
   });
 });

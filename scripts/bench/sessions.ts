@@ -1,0 +1,178 @@
+/**
+ * 1-1 session figures: set-ups per second through a real `imedge serve` process, each one
+ * INVITE/200/ACK + MSRP connect + one message + BYE, with N concurrent caller/callee pairs
+ * (src/client drives it, in this process); and the server's RSS per open session. The
+ * baselines in the same run are the same server relaying a page-mode MESSAGE between the same
+ * pairs (its SIP floor), and its idle RSS.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { ImClient, type ImSession } from '../../src/client';
+import { cpuTicks, memStatus } from './proc-stats';
+import { percentile } from './stats';
+import { fmt, formatTable } from './table';
+
+interface Server {
+  proc: ChildProcess;
+  sipPort: number;
+  stop(): Promise<void>;
+}
+
+async function startServer(): Promise<Server> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imedge-bench-'));
+  const cli = path.resolve(__dirname, '../../src/cli/main.js');
+  const proc = spawn(process.execPath, [cli, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, IMEDGE_LOG__LEVEL: 'info', IMEDGE_SESSIONS__MAX_TOTAL: '5000', IMEDGE_SESSIONS__MAX_PER_USER: '5000' },
+  });
+  const sipPort = await new Promise<number>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('server did not start')), 15000);
+    readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
+      try {
+        const o = JSON.parse(line) as { msg?: string; sip?: { udp: number } };
+        if (o.msg === 'listening' && o.sip) {
+          clearTimeout(t);
+          resolve(o.sip.udp);
+        }
+      } catch {
+        /* not JSON */
+      }
+    });
+    proc.once('exit', (c) => reject(new Error(`server exited ${c}`)));
+  });
+  return {
+    proc,
+    sipPort,
+    stop: async () => {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
+      await exited;
+      clearTimeout(t);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const client = (user: string, sipPort: number) =>
+  ImClient.start({ user, domain: 'localhost', server: { host: '127.0.0.1', port: sipPort, transport: 'TCP' }, maxSessions: 4096 });
+
+export interface SessionFigures {
+  setupsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuUsPerSetup: number;
+  optionsPerSec: number;
+  cpuUsPerOptions: number;
+  idleRssMb: number;
+  rssMbOpen: number;
+  kbPerSession: number;
+  openSessions: number;
+}
+
+export async function measureSessions(pairs: number, seconds: number, openSessions: number, clk: number): Promise<SessionFigures> {
+  const server = await startServer();
+  const pid = server.proc.pid as number;
+  const callers: ImClient[] = [];
+  const callees: ImClient[] = [];
+  const arrived: ((() => void) | undefined)[] = [];
+  try {
+    for (let i = 0; i < pairs; i++) {
+      const a = await client(`caller${i}`, server.sipPort);
+      const b = await client(`callee${i}`, server.sipPort);
+      await a.register(600);
+      await b.register(600);
+      callers.push(a);
+      callees.push(b);
+      // Every session the callee gets reports its messages to whoever waits on this pair;
+      // listening once per session could miss a message that beats the listener.
+      b.on('session', (sess: ImSession) => sess.on('message', () => arrived[i]?.()));
+    }
+    // Baseline: the same server and pairs, one relayed page-mode MESSAGE per iteration.
+    const optStart = cpuTicks(pid) ?? 0;
+    let options = 0;
+    const optEnd = Date.now() + seconds * 1000;
+    await Promise.all(
+      callers.map(async (c, i) => {
+        while (Date.now() < optEnd) {
+          await c.sendMessage(`callee${i}`, 'ping');
+          options++;
+        }
+      }),
+    );
+    const optCpu = ((cpuTicks(pid) ?? 0) - optStart) / clk;
+
+    const latencies: number[] = [];
+    const cpu0 = cpuTicks(pid) ?? 0;
+    const t0 = Date.now();
+    const end = t0 + seconds * 1000;
+    await Promise.all(
+      callers.map(async (a, i) => {
+        while (Date.now() < end) {
+          const start = process.hrtime.bigint();
+          const got = new Promise<void>((resolve, reject) => {
+            const t = setTimeout(() => reject(new Error('message not delivered in 10 s')), 10_000);
+            arrived[i] = () => {
+              clearTimeout(t);
+              resolve();
+            };
+          });
+          const s = await a.invite(`callee${i}`);
+          await s.send('ping', { contentType: 'text/plain' });
+          await got;
+          await s.leave();
+          latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+        }
+      }),
+    );
+    const elapsed = (Date.now() - t0) / 1000;
+    const cpu = ((cpuTicks(pid) ?? 0) - cpu0) / clk;
+    const idleRss = memStatus(pid)?.rssKb ?? 0;
+
+    // RSS per open session: hold openSessions sessions at once.
+    const held: ImSession[] = [];
+    for (let k = 0; k < openSessions; k++) {
+      const i = k % pairs;
+      held.push(await callers[i].invite(`callee${i}`));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const openRss = memStatus(pid)?.rssKb ?? 0;
+    for (const s of held) await s.leave().catch(() => undefined);
+    const sorted = Float64Array.from(latencies).sort();
+    return {
+      setupsPerSec: latencies.length / elapsed,
+      p50Ms: percentile(sorted, 50),
+      p99Ms: percentile(sorted, 99),
+      cpuUsPerSetup: (cpu * 1e6) / Math.max(1, latencies.length),
+      optionsPerSec: options / seconds,
+      cpuUsPerOptions: (optCpu * 1e6) / Math.max(1, options),
+      idleRssMb: idleRss / 1024,
+      rssMbOpen: openRss / 1024,
+      kbPerSession: (openRss - idleRss) / openSessions,
+      openSessions,
+    };
+  } finally {
+    for (const c of [...callers, ...callees]) await c.close(200).catch(() => undefined);
+    await server.stop();
+  }
+}
+
+export function sessionsTable(pairs: number, f: SessionFigures): string {
+  const rows = [
+    ['per second', fmt(f.setupsPerSec), fmt(f.optionsPerSec), `${(f.setupsPerSec / f.optionsPerSec).toFixed(2)}x`],
+    ['server CPU us each', fmt(f.cpuUsPerSetup), fmt(f.cpuUsPerOptions), `${(f.cpuUsPerSetup / f.cpuUsPerOptions).toFixed(1)}x`],
+    ['latency p50 / p99 ms', `${f.p50Ms.toFixed(1)} / ${f.p99Ms.toFixed(1)}`, '', ''],
+  ];
+  const mem = [
+    ['server RSS MB', f.rssMbOpen.toFixed(1), f.idleRssMb.toFixed(1), `${f.kbPerSession.toFixed(1)} KB`],
+  ];
+  const cols = (titles: string[]) => titles.map((title, i) => ({ title, align: i === 0 ? ('left' as const) : ('right' as const) }));
+  return (
+    `1-1 sessions through imedge (${pairs} concurrent pairs, SIP over TCP; one set-up = INVITE/200/ACK + MSRP connect + 1 message + BYE)\n` +
+    `${formatTable(cols(['figure', 'session set-up', 'baseline: page MESSAGE', 'ratio']), rows)}\n\n` +
+    formatTable(cols(['figure', `${f.openSessions} sessions open`, 'baseline: idle', 'per session']), mem)
+  );
+}
