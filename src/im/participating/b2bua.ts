@@ -266,8 +266,19 @@ export class ParticipatingFunction {
     if (!ours.ok) return refuse(488, ours.reason);
     s.callee.media = answer.media;
     this.deps.relay.setRemotePath(s.pairId, 'b', answer.media.path);
+    // The callee connects after our ACK; the caller is answered once that leg is up, so its
+    // first SEND never meets an unconnected peer. A callee that never connects (it expected
+    // us to dial, pre-RFC 6135) fails the set-up instead of leaving a dead session.
+    void this.deps.relay.waitBound(s.pairId, 'b', this.opts.msrpConnectTimeoutMs).then((bound) => {
+      if (s.state !== 'early') return;
+      if (!bound) return refuse(480, 'callee MSRP connection not established');
+      this.answerCaller(s, ours.body);
+    });
+  }
+
+  private answerCaller(s: B2bSession, body: Buffer): void {
     const invite = s.invite as IncomingRequest;
-    invite.reply(200, 'OK', { headers: { contact: [this.contact(s, invite.flow.protocol)], allow: ALLOW_HEADER, ...sdpHeaders }, body: ours.body });
+    invite.reply(200, 'OK', { headers: { contact: [this.contact(s, invite.flow.protocol)], allow: ALLOW_HEADER, ...sdpHeaders }, body });
     s.state = 'confirmed';
     this.byBranch.delete(String(invite.msg.headers.via?.[0]?.params.branch));
     this.persist(s);

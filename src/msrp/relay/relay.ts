@@ -183,8 +183,14 @@ class Side implements MsrpSessionHandler {
     this.hooks.onEnd(this, flag);
   }
 
+  /** Resolved once this side binds a connection (the session layer waits on it). */
+  boundWaiters: ((bound: boolean) => void)[] | undefined;
+
   onBound(_s: MsrpSession, conn: MsrpConnection): void {
     conn.congestionListeners.add(this.onCongestion);
+    const waiters = this.boundWaiters;
+    this.boundWaiters = undefined;
+    if (waiters) for (const w of waiters) w(true);
   }
 
   onDisconnected(_s: MsrpSession, conn: MsrpConnection): void {
@@ -278,6 +284,31 @@ export class MsrpRelay {
     return true;
   }
 
+  /**
+   * Resolves true once the side has bound a connection, false after timeoutMs or when the
+   * pair is released. A B2BUA answers the caller only when the callee's leg is up, so the
+   * caller's first SEND never meets an unconnected peer (481).
+   */
+  waitBound(id: string, side: 'a' | 'b', timeoutMs: number): Promise<boolean> {
+    const p = this.pairs.get(id);
+    if (p === undefined) return Promise.resolve(false);
+    const s = p[side];
+    if (s.session.connection !== undefined) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => done(false), timeoutMs);
+      const done = (bound: boolean) => {
+        clearTimeout(t);
+        const list = s.boundWaiters;
+        if (list) {
+          const i = list.indexOf(done);
+          if (i >= 0) list.splice(i, 1);
+        }
+        resolve(bound);
+      };
+      (s.boundWaiters ??= []).push(done);
+    });
+  }
+
   /** True once both clients have bound a connection. */
   isConnected(id: string): boolean {
     const p = this.pairs.get(id);
@@ -289,6 +320,9 @@ export class MsrpRelay {
     if (p === undefined) return false;
     this.pairs.delete(id);
     for (const s of [p.a, p.b]) {
+      const waiters = s.boundWaiters;
+      s.boundWaiters = undefined;
+      if (waiters) for (const w of waiters) w(false);
       this.noteRing(s.session.connection);
       s.onCongestion(false);
       this.net.closeSession(s.session);
