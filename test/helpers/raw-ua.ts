@@ -47,6 +47,8 @@ export class RawUa {
   /** How to answer an incoming INVITE: status, or 200 with MSRP SDP. */
   answerStatus = 200;
   answerTypes = ['text/plain', 'message/cpim'];
+  /** Answer 200 but never connect MSRP (a client expecting the offerer to dial). */
+  noMsrp = false;
   private msrpUri = `msrp://127.0.0.1:9/${randomBytes(6).toString('hex')};tcp`;
   incomingReady?: Promise<void>;
   msrpError?: Error;
@@ -83,6 +85,7 @@ export class RawUa {
         `Call-ID: ${header(m, 'call-id')}`, `CSeq: ${header(m, 'cseq')}`, `Contact: <${p.contactUri}>`, 'Content-Type: application/sdp', `Content-Length: ${body.length}`, '', ''];
       p.sendRaw(Buffer.concat([Buffer.from(lines.join('\r\n')), body]));
       // A session the server refuses after our 200 (488) makes this bind fail: keep the error.
+      if (this.noMsrp) return;
       this.incomingReady = this.connectMsrp(theirPath).catch((err: Error) => {
         this.msrpError = err;
       });

@@ -62,3 +62,16 @@ test('a session survives a crash in the store and both sides get BYE on restart'
   await bob.close();
   await s2.stop();
 });
+
+test('a callee that answers 200 but never connects its MSRP leg: the caller gets 480, the callee a BYE', async () => {
+  const s = await startServer({ env: { IMEDGE_MSRP__TRANSACTION_TIMEOUT_MS: '700' } });
+  const alice = await RawUa.open('alice', s.sipPort);
+  const bob = await RawUa.open('bob', s.sipPort);
+  bob.noMsrp = true;
+  const rs = await alice.invite('bob');
+  expect(rs.status).toBe(480);
+  await until(() => bob.byes.length === 1);
+  await alice.close();
+  await bob.close();
+  await s.stop();
+});
