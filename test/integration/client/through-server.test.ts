@@ -55,6 +55,48 @@ describe.each(['UDP', 'TCP'] as const)('through the server over SIP/%s', (transp
     expect(await endedB).toBe('bye-received');
   });
 
+  test('1,000 messages each way in order and byte-exact, a 2 MiB message, then BYE leaves no session or leg', async () => {
+    const incoming = new Promise<ImSession>((r) => bob.once('session', r));
+    const sa = await alice.invite(`bob${transport}`);
+    const sb = await incoming;
+    await sb.ready();
+    const atA: Buffer[] = [];
+    const atB: Buffer[] = [];
+    sa.on('message', (m) => atA.push(m.body));
+    sb.on('message', (m) => atB.push(m.body));
+    const text = (who: string, i: number) => `${who} ${i} — ✓ ü 你好`;
+    await Promise.all([
+      (async () => {
+        for (let i = 0; i < 1000; i++) expect((await sa.send(text('a', i))).status).toBe(200);
+      })(),
+      (async () => {
+        for (let i = 0; i < 1000; i++) expect((await sb.send(text('b', i))).status).toBe(200);
+      })(),
+    ]);
+    const big = Buffer.alloc(2 * 1024 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+    expect((await sa.send(big, { contentType: 'text/plain' })).status).toBe(200);
+    await until(() => atB.length === 1001 && atA.length === 1000, 'all messages');
+    expect(atB.slice(0, 1000).map((b) => b.toString('utf8'))).toEqual(Array.from({ length: 1000 }, (_, i) => text('a', i)));
+    expect(atA.map((b) => b.toString('utf8'))).toEqual(Array.from({ length: 1000 }, (_, i) => text('b', i)));
+    expect(atB[1000].equals(big)).toBe(true);
+    const endedA = new Promise<EndReason>((r) => sa.once('ended', r));
+    expect(await sb.leave()).toBe(200);
+    expect(await endedA).toBe('bye-received');
+    // The server's view: no session, no MSRP pair, no leg.
+    const http = await import('node:http');
+    const metrics = await new Promise<string>((resolve) => http.get({ host: '127.0.0.1', port: server.httpPort, path: '/metrics' }, (res) => {
+      let t = '';
+      res.on('data', (d) => (t += d));
+      res.on('end', () => resolve(t));
+    }));
+    const fig = (re: RegExp) => Number(re.exec(metrics)?.[1]);
+    await until(() => true, 'noop');
+    expect(fig(/^imedge_sessions\{kind="1-1"\} (\d+)/m)).toBe(0);
+    expect(fig(/^imedge_msrp\{figure="livePairs"\} (\d+)/m)).toBe(0);
+    expect(fig(/^imedge_msrp\{figure="liveLegs"\} (\d+)/m)).toBe(0);
+  });
+
   test('OMA IM 9.1.1: large message mode through the server; page mode for a short one', async () => {
     const got: PagerMessage[] = [];
     bob.on('message', (m) => got.push(m));
