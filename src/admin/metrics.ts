@@ -2,18 +2,10 @@
 // through a small source function, so no hot path pays for metrics.
 import * as client from 'prom-client';
 import type * as http from 'node:http';
+import type { SipStats } from '../sip/stack';
 
 export interface MetricSources {
-  sip: () => {
-    requestsIn: Record<string, number>;
-    responsesOut: Record<string, number>;
-    requestsOut: Record<string, number>;
-    invalid: number;
-    rejected: number;
-    dropped: number;
-    overload: number;
-    handlerErrors: number;
-  };
+  sip: () => SipStats;
   sipTransactions: () => { server: number; client: number };
   registrations: () => number;
   sample: () => { tempC: number | null; diskFreeBytes: number | null; memAvailableBytes: number | null; load1: number | null } | null;
