@@ -58,8 +58,9 @@ describe('systemd/imedge.service', () => {
     expect(directives.some((d) => d.startsWith('MemoryDenyWriteExecute'))).toBe(false);
   });
 
-  const verifyIt = haveSystemdAnalyze() ? it : it.skip;
-  verifyIt('passes systemd-analyze verify with no warning at all', async () => {
+  // .ci/run installs systemd; a machine without systemd-analyze fails here rather than skipping.
+  it('passes systemd-analyze verify with no warning at all', async () => {
+    if (!haveSystemdAnalyze()) throw new Error('systemd-analyze is required: apt-get install -y systemd (see .ci/run)');
     // verify checks that ExecStart's binary is executable; where /usr/bin/node
     // is absent, verify a copy pointing at the node running this test. It
     // does not check that the user exists.
