@@ -63,10 +63,6 @@ export class Registrar {
     // 10.3 step 4: authentication; the authenticated user must own the AoR.
     const authUser = this.deps.auth.check(req, user, 'registrar');
     if (authUser === undefined) return;
-    if (this.deps.auth.isRequired && !this.deps.users.get(user)) {
-      req.reply(404, 'Not Found');
-      return;
-    }
 
     const headerExpires = headerText(msg, 'expires');
     if (headerExpires !== undefined && !MAX_EXPIRES_DIGITS.test(headerExpires.trim())) {

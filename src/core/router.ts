@@ -130,7 +130,9 @@ export class Router {
       return;
     }
     const fwd = this.forwardable(req.msg, req.msg.uri);
-    fwd.headers.route = [{ uri: this.opts.outboundProxy, params: {} }];
+    // RFC 3261 19.1.1: a loose route (;lr), or the Request-URI would be rewritten (strict routing).
+    const proxy = /;lr(?=;|$)/i.test(this.opts.outboundProxy) ? this.opts.outboundProxy : `${this.opts.outboundProxy};lr`;
+    fwd.headers.route = [{ uri: proxy, params: {} }];
     const rs = await this.deps.stack().request(fwd);
     this.relay(req, rs);
   }

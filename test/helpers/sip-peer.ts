@@ -68,7 +68,7 @@ export class SipPeer {
   onRequest: Handler = (m, peer) => peer.answer(m, 200);
   port = 0;
 
-  private constructor(readonly transport: 'UDP' | 'TCP', readonly serverPort: number, readonly host = '127.0.0.1') {}
+  private constructor(readonly transport: 'UDP' | 'TCP', public serverPort: number, readonly host = '127.0.0.1') {}
 
   static async open(transport: 'UDP' | 'TCP', serverPort: number): Promise<SipPeer> {
     const p = new SipPeer(transport, serverPort);

@@ -58,6 +58,11 @@ export interface ExpectResult {
 }
 
 /** Process clock, for the check that parent and children share CLOCK_MONOTONIC. */
+/** The shared-clock probe both client processes answer (CLOCK_MONOTONIC across processes). */
+export function clockNow(): ClockResult {
+  return { hrtimeNs: process.hrtime.bigint().toString() };
+}
+
 export interface ClockResult {
   readonly hrtimeNs: string;
 }

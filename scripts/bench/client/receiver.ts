@@ -5,7 +5,7 @@
 import { getHeader, type MsrpFrame } from '../../../src/msrp/wire';
 import { serveRpc } from '../rpc';
 import { connectTcp, MsrpEndpoint } from './endpoint';
-import type { ClockResult, ExpectArg, ExpectResult, SetupArg, SetupResult } from './protocol';
+import { clockNow, type ExpectArg, type ExpectResult, type SetupArg, type SetupResult } from './protocol';
 
 interface Progress {
   bytes: number;
@@ -115,10 +115,6 @@ class Receiver {
     });
   }
 
-  clock(): ClockResult {
-    return { hrtimeNs: process.hrtime.bigint().toString() };
-  }
-
   close(): void {
     this.ep?.close();
     this.ep = undefined;
@@ -130,7 +126,7 @@ function main(): void {
   serveRpc({
     setup: (a: SetupArg) => r.setup(a),
     expect: (a: ExpectArg) => r.expect(a),
-    clock: () => r.clock(),
+    clock: clockNow,
     close: () => r.close(),
   });
 }

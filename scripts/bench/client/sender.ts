@@ -6,7 +6,7 @@
 import { encodeEndLine, encodeRequestHead, type MsrpFrame } from '../../../src/msrp/wire';
 import { serveRpc } from '../rpc';
 import { connectTcp, MsrpEndpoint } from './endpoint';
-import type { ClockResult, RunArg, RunResult, SetupArg, SetupResult } from './protocol';
+import { clockNow, type RunArg, type RunResult, type SetupArg, type SetupResult } from './protocol';
 
 const DIGITS = 10;
 const TID0 = `t${'0'.repeat(DIGITS)}`;
@@ -150,10 +150,6 @@ class Sender {
     });
   }
 
-  clock(): ClockResult {
-    return { hrtimeNs: process.hrtime.bigint().toString() };
-  }
-
   close(): void {
     this.ep?.close();
     this.ep = undefined;
@@ -165,7 +161,7 @@ function main(): void {
   serveRpc({
     setup: (a: SetupArg) => s.setup(a),
     run: (a: RunArg) => s.run(a),
-    clock: () => s.clock(),
+    clock: clockNow,
     close: () => s.close(),
   });
 }

@@ -2,7 +2,7 @@
 // the library reads and writes one JS char per byte, so every string crossing this file is
 // re-decoded as UTF-8 on the way in and re-encoded to bytes on the way out, and bodies
 // become Buffers. Content-Length is then the byte length, whatever the language.
-import type { RawMessage } from 'sip';
+import { stringifyUri, type RawMessage, type RawUri } from 'sip';
 import type { SipHeaders, SipRequest, SipResponse, SipMessage } from '../message/types';
 import { isRequest } from '../message/types';
 
@@ -26,22 +26,22 @@ function mapStrings(v: unknown, f: (s: string) => string, depth = 0): unknown {
   return out;
 }
 
-function uriText(u: unknown, stringifyUri: (u: never) => string): string {
-  return typeof u === 'string' ? u : stringifyUri(u as never);
+function uriText(u: string | RawUri | undefined): string {
+  return typeof u === 'string' ? u : u === undefined ? '' : stringifyUri(u);
 }
 
 /** Raw library message -> typed message. Route-like headers carry string URIs. */
-export function fromRaw(m: RawMessage, stringifyUri: (u: never) => string): SipMessage {
+export function fromRaw(m: RawMessage): SipMessage {
   const headers = mapStrings(m.headers, fromBinary) as SipHeaders;
   for (const h of ['route', 'record-route', 'path'] as const) {
     const list = headers[h];
-    if (Array.isArray(list)) headers[h] = list.map((na) => ({ ...na, uri: uriText(na.uri, stringifyUri) }));
+    if (Array.isArray(list)) headers[h] = list.map((na) => ({ ...na, uri: uriText(na.uri as string | RawUri) }));
   }
   const body = Buffer.from(m.content ?? '', 'latin1');
   if (m.method !== undefined) {
     const rq: SipRequest = {
       method: m.method,
-      uri: fromBinary(uriText(m.uri, stringifyUri)),
+      uri: fromBinary(uriText(m.uri)),
       version: m.version,
       headers,
       body,

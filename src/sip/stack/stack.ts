@@ -203,7 +203,7 @@ export class SipStack {
       return;
     }
     bump(this.stats.requestsIn, raw.method);
-    const msg = fromRaw(raw, sip.stringifyUri as never) as SipRequest;
+    const msg = fromRaw(raw) as SipRequest;
     const counted = raw.method !== 'ACK';
     if (counted) this.pendingIn++;
     const req = new IncomingRequest(msg, flow, (rs) => {
@@ -282,7 +282,7 @@ export class SipStack {
     return new Promise((resolve) => {
       let done = false;
       this.instance.send(raw, (rawRs) => {
-        const rs = fromRaw(rawRs, sip.stringifyUri as never) as SipResponse;
+        const rs = fromRaw(rawRs) as SipResponse;
         opts.onResponse?.(rs);
         if (!done && rs.status >= 200) {
           done = true;
