@@ -1,20 +1,41 @@
-// Admin HTTP on the admin port: /healthz now; /metrics and /groups join it as they exist.
+// Admin HTTP on the admin port: /healthz, /metrics, and later /groups.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log';
+import { AdminConnections, type AdminConnectionStats } from './connections';
 
 export interface HealthReport {
   ok: boolean;
   checks: { name: string; ok: boolean; detail?: string }[];
 }
 
+export type AdminHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
+
+/** One path of the admin port and the methods it answers (anything else: 405 + Allow). */
+export interface AdminRoute {
+  readonly methods: readonly string[];
+  readonly handler: AdminHandler;
+}
+
+export interface AdminLimits {
+  /** Connections held at once; a new one at the cap replaces the oldest idle or slow one. */
+  readonly maxConnections: number;
+  /** A request head must be complete within this (slowloris). */
+  readonly headersTimeoutMs: number;
+  /** A whole request must be complete within this. */
+  readonly requestTimeoutMs: number;
+}
+
+export const DEFAULT_ADMIN_LIMITS: AdminLimits = { maxConnections: 64, headersTimeoutMs: 5_000, requestTimeoutMs: 10_000 };
+
 export interface AdminDeps {
   version: string;
   startedAt: number;
   health: () => HealthReport;
   listeners: () => Record<string, unknown>;
-  /** Extra routes: path -> handler (metrics, groups). */
-  routes?: Map<string, (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>>;
+  /** Extra routes: path -> methods and handler (metrics, groups). */
+  routes?: Map<string, AdminRoute>;
+  limits?: Partial<AdminLimits>;
   log: Logger;
 }
 
@@ -24,61 +45,93 @@ export class PortBusyError extends Error {
   }
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
   res.end(text);
 }
 
+/** RFC 9110 15.5.6: 405 names the methods the resource does support; an unread body ends the connection. */
+function methodNotAllowed(res: http.ServerResponse, methods: readonly string[]): void {
+  sendJson(res, 405, { error: 'method not allowed' }, { allow: methods.join(', '), connection: 'close' });
+}
+
+const READ_METHODS = ['GET', 'HEAD'] as const;
+
 export class AdminServer {
-  private constructor(private readonly server: http.Server, readonly port: number) {}
+  private constructor(
+    private readonly server: http.Server,
+    private readonly connections: AdminConnections,
+    readonly port: number,
+  ) {}
 
   static start(bind: string, port: number, deps: AdminDeps): Promise<AdminServer> {
-    const server = http.createServer((req, res) => {
-      const url = (req.url ?? '/').split('?')[0];
-      if (url === '/healthz') {
-        if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
-        const h = deps.health();
-        return sendJson(res, h.ok ? 200 : 503, {
-          status: h.ok ? 'ok' : 'unhealthy',
-          uptime: Math.round((Date.now() - deps.startedAt) / 1000),
-          version: deps.version,
-          listeners: deps.listeners(),
-          checks: h.checks,
-        });
-      }
-      const route = deps.routes?.get(url);
-      if (route) {
+    const limits = { ...DEFAULT_ADMIN_LIMITS, ...deps.limits };
+    const routes = new Map<string, AdminRoute>(deps.routes);
+    routes.set('/healthz', { methods: READ_METHODS, handler: (_req, res) => AdminServer.healthz(deps, res) });
+    const connections = new AdminConnections(limits.maxConnections);
+    const server = http.createServer(
+      {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+        // the timeouts above are only checked this often (Node's default is 30 s)
+        connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+      },
+      (req, res) => {
+        const socket = req.socket;
+        connections.begin(socket);
+        res.once('close', () => connections.done(socket));
+        const url = (req.url ?? '/').split('?')[0];
+        const route = routes.get(url);
+        if (route === undefined) return sendJson(res, 404, { error: 'not found' });
+        if (!route.methods.includes(req.method ?? '')) return methodNotAllowed(res, route.methods);
         Promise.resolve()
-          .then(() => route(req, res))
+          .then(() => route.handler(req, res))
           .catch((err) => {
             deps.log.error({ err, url }, 'admin route failed');
             if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
             else res.destroy();
           });
-        return;
-      }
-      sendJson(res, 404, { error: 'not found' });
-    });
-    // Bounded: a slow or idle admin client cannot hold sockets forever.
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 30_000;
+      },
+    );
     server.keepAliveTimeout = 5_000;
-    server.maxConnections = 64;
+    server.on('connection', (socket) => connections.admit(socket));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    });
     return new Promise((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => reject(new PortBusyError(port, bind, err.code ?? err.message)));
       server.listen({ host: bind, port, exclusive: true }, () => {
         server.removeAllListeners('error');
         server.on('error', (err) => deps.log.error({ err }, 'admin HTTP error'));
-        resolve(new AdminServer(server, (server.address() as AddressInfo).port));
+        resolve(new AdminServer(server, connections, (server.address() as AddressInfo).port));
       });
     });
+  }
+
+  private static healthz(deps: AdminDeps, res: http.ServerResponse): void {
+    const h = deps.health();
+    sendJson(res, h.ok ? 200 : 503, {
+      status: h.ok ? 'ok' : 'unhealthy',
+      uptime: Math.round((Date.now() - deps.startedAt) / 1000),
+      version: deps.version,
+      listeners: deps.listeners(),
+      checks: h.checks,
+    });
+  }
+
+  /** Live, evicted and refused admin connections (for metrics). */
+  get connectionStats(): AdminConnectionStats {
+    return this.connections.stats;
   }
 
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
+      for (const s of this.connections.sockets()) s.destroy();
     });
   }
 }

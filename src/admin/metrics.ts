@@ -16,6 +16,8 @@ export interface MetricSources {
   msrp?: () => Record<string, number>;
   /** Sessions by kind ('1-1', 'adhoc', 'predefined', 'large-message'). */
   sessions?: () => Record<string, number>;
+  /** Admin HTTP connection slots: live, evicted (slow or idle, replaced by a newer client), refused. */
+  admin?: () => { live: number; evicted: number; refused: number };
 }
 
 /** A Counter that mirrors a monotonically growing number owned elsewhere. */
@@ -102,6 +104,13 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
     gauge(registry, 'imedge_msrp', 'MSRP layer figures (frames, bytes, legs, ring high-water marks, pauses, 4xx, parse errors)', ['figure'], (g) => {
       for (const [figure, n] of Object.entries(m())) g.set({ figure }, n);
     });
+  }
+
+  if (src.admin) {
+    const a = src.admin;
+    gauge(registry, 'imedge_admin_connections', 'admin HTTP connections now (live)', [], (g) => g.set(a().live));
+    mirror(registry, 'imedge_admin_connections_evicted_total', 'admin HTTP connections closed to make room (slow or idle clients)', [], () => single(a().evicted));
+    mirror(registry, 'imedge_admin_connections_refused_total', 'admin HTTP connections refused (every slot serving a request)', [], () => single(a().refused));
   }
 
   return {

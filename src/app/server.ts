@@ -179,6 +179,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     });
     await device.start();
     cleanup.unshift(() => device.stop());
+    let adminStats = () => ({ live: 0, evicted: 0, refused: 0 });
     const metrics = buildMetrics({
       sip: () => sip.stats,
       sipTransactions: () => sip.transactionCounts(),
@@ -194,16 +195,19 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         return out;
       },
       sessions: () => participating.counts(),
+      // the admin server starts after the metrics it serves: read its slots through a late binding
+      admin: () => adminStats(),
     });
     const admin = await AdminServer.start(cfg.bind, cfg.http.port, {
       version: packageVersion(),
       startedAt,
       health,
       listeners,
-      routes: new Map([['/metrics', metrics.handler]]),
+      routes: new Map([['/metrics', { methods: ['GET', 'HEAD'], handler: metrics.handler }]]),
       log: child(log, 'admin'),
     });
     ports.http = admin.port;
+    adminStats = () => admin.connectionStats;
     cleanup.unshift(() => admin.close());
 
     log.info({ ...listeners(), domain: cfg.domain, board: cfg.board, auth: required ? 'digest' : 'open (loopback)', dataDir: cfg.dataDir, watchdog: device.watchdog ? cfg.watchdog.device : 'off' }, 'listening');
