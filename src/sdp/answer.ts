@@ -1,7 +1,8 @@
 /** Choosing the MSRP stream of an offer and building our answer to it (RFC 3264, RFC 4975 8, RFC 6135). */
+import { answererRole } from './connection-role';
 import { negotiateAcceptTypes } from './negotiate';
 import type { MsrpMediaOptions } from './write';
-import type { Direction, MediaDescription, MsrpProto, SessionDescription, SetupRole } from './types';
+import type { Direction, MediaDescription, MsrpProto, SessionDescription } from './types';
 
 const MSRP_PROTOS: readonly MsrpProto[] = ['TCP/MSRP', 'TCP/TLS/MSRP'];
 
@@ -94,7 +95,7 @@ export function answerFor(
   if (acceptTypes.length === 0) return { ok: false, reason: 'no common accept-types' };
   const acceptWrappedTypes = negotiateAcceptTypes(offer.acceptWrappedTypes, policy.acceptWrappedTypes ?? []);
 
-  const role = answerSetup(offer.setup, policy.preferredSetup ?? 'passive');
+  const role = answererRole(offer.setup, policy.preferredSetup ?? 'passive');
   const media: MsrpMediaOptions = {
     address: local.address,
     port: local.port,
@@ -114,26 +115,6 @@ export function answerFor(
     peerMaxSize: offer.maxSize,
     largeMessage: isLargeMessageMode(offer),
   };
-}
-
-function answerSetup(
-  offered: SetupRole | undefined,
-  preferred: 'passive' | 'active',
-): { attribute: SetupRole | undefined; connects: 'we' | 'peer' | 'none' } {
-  switch (offered) {
-    case undefined:
-      // RFC 6135 section 4 / RFC 4975 section 5.4: without a=setup the offerer connects
-      return { attribute: undefined, connects: 'peer' };
-    case 'actpass':
-      // RFC 4145 section 4.1: the answer to actpass is active or passive, our choice
-      return { attribute: preferred, connects: preferred === 'active' ? 'we' : 'peer' };
-    case 'active':
-      return { attribute: 'passive', connects: 'peer' };
-    case 'passive':
-      return { attribute: 'active', connects: 'we' };
-    case 'holdconn':
-      return { attribute: 'holdconn', connects: 'none' };
-  }
 }
 
 // RFC 3264 section 6.1: the answer's direction mirrors the offer's

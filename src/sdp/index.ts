@@ -15,3 +15,4 @@ export {
   type LocalMsrpEndpoint,
   type MsrpAnswer,
 } from './answer';
+export { answererRole, offererConnects, type AnswerRole, type Connector } from './connection-role';
