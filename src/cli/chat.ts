@@ -217,6 +217,8 @@ async function interactive(client: ImClient, f: ChatFlags, io: ChatIo): Promise<
         if (cmd === '/quit') return rl.close();
         if (cmd === '/anonymous') {
           anonymous = !anonymous;
+          // kept on the session: every later BYE or re-INVITE of it carries Privacy: id
+          session.anonymous = anonymous;
           return line(io.err, `anonymous ${anonymous ? 'on' : 'off'} (applies to leaving)`);
         }
         if (cmd.startsWith('/modify')) {

@@ -319,6 +319,7 @@ export class ImClient extends EventEmitter<ImClientEvents> {
       peerMaxSize: answer.peerMaxSize,
       maxSize,
       largeMessage: direction === 'sendonly',
+      anonymous: opts.anonymous ?? false,
     });
     this.sessionsById.set(dialog.callId, session);
     session.ack(req);
@@ -469,7 +470,9 @@ export class ImClient extends EventEmitter<ImClientEvents> {
 /** RFC 3261 13.2.2.4: a 2xx is ACKed even when its answer is unusable; then we hang up. */
 function ackAndBye(ua: SipUa, d: DialogState, invite: SipRequest): void {
   ua.stack.sendAck(inDialogRequest(d, 'ACK', { seq: invite.headers.cseq?.seq ?? d.localSeq }));
-  ua.send(inDialogRequest(d, 'BYE'), { targets: [ua.serverFlow()] }).catch(() => undefined);
+  // an anonymous INVITE's BYE stays anonymous (RFC 3323 4.2)
+  const privacy = invite.headers.privacy !== undefined ? { privacy: String(invite.headers.privacy) } : undefined;
+  ua.send(inDialogRequest(d, 'BYE', privacy ? { headers: privacy } : {}), { targets: [ua.serverFlow()] }).catch(() => undefined);
 }
 
 function grantedExpires(rs: SipResponse, asked: number): number {

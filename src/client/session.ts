@@ -60,6 +60,8 @@ export interface SessionSetup {
   readonly maxSize: number | undefined;
   /** OMA IM 9.1.1: one large message, not a chat. */
   readonly largeMessage: boolean;
+  /** The session was set up with Privacy: id (RFC 3323/3325, OMA IM 7.1.1.12 step 3). */
+  readonly anonymous?: boolean;
 }
 
 type State = 'connecting' | 'active' | 'ending' | 'ended';
@@ -68,6 +70,11 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
   readonly role: 'uac' | 'uas';
   readonly dialog: DialogState;
   readonly largeMessage: boolean;
+  /**
+   * OMA IM 7.1.1.12 step 3: the anonymity chosen for this session. Every request the client
+   * sends in it (BYE, re-INVITE) carries Privacy: id while it is set, whoever ends the session.
+   */
+  anonymous: boolean;
   /** Negotiated types we accept; the same array the MSRP endpoint reads (see media.ts). */
   private readonly ourTypes: string[];
   private theirTypes: readonly string[];
@@ -89,6 +96,7 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
     this.role = setup.role;
     this.dialog = setup.dialog;
     this.largeMessage = setup.largeMessage;
+    this.anonymous = setup.anonymous ?? false;
     this.ourTypes = [...setup.acceptTypes];
     this.theirTypes = setup.remoteAcceptTypes;
     this.peerMaxSize = setup.peerMaxSize;
@@ -199,7 +207,7 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
       const reinvite = inDialogRequest(this.dialog, 'INVITE', {
         body: Buffer.from(sdp),
         contentType: 'application/sdp',
-        headers: { contact: [this.deps.ua.contact()] },
+        headers: { contact: [this.deps.ua.contact()], ...this.privacy() },
       });
       const { req, rs } = await this.deps.ua.send(reinvite, this.inDialogTargets());
       this.dialog.localSeq = Math.max(this.dialog.localSeq, req.headers.cseq?.seq ?? 0);
@@ -221,13 +229,15 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
 
   /**
    * OMA IM 7.1.1.12: BYE whose Request-URI is the IM Session Identity (the dialog's remote
-   * target), with Privacy: id (RFC 3325) when anonymity is requested; on its answer the MSRP
-   * session is released. Resolves with the BYE's final status.
+   * target), with Privacy: id (RFC 3325) when the session is anonymous (or opts.anonymous says
+   * so for this BYE); on its answer the MSRP session is released. Resolves with the BYE's final
+   * status.
    */
   async leave(opts: { anonymous?: boolean } = {}): Promise<number> {
     if (this.state === 'ended' || this.state === 'ending') return 0;
     this.state = 'ending';
-    const bye = inDialogRequest(this.dialog, 'BYE', { headers: opts.anonymous ? { privacy: 'id' } : {} });
+    if (opts.anonymous !== undefined) this.anonymous = opts.anonymous;
+    const bye = inDialogRequest(this.dialog, 'BYE', { headers: this.privacy() });
     let status = 0;
     try {
       const { req, rs } = await this.deps.ua.send(bye, this.inDialogTargets());
@@ -326,7 +336,7 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
       if (this.state === 'ended' || this.state === 'ending') return;
       this.state = 'ending';
       // the media is gone: tell the peer too (best effort, nobody waits for it)
-      const bye = inDialogRequest(this.dialog, 'BYE');
+      const bye = inDialogRequest(this.dialog, 'BYE', { headers: this.privacy() });
       this.deps.ua.send(bye, this.inDialogTargets()).catch(() => undefined);
       this.finish('msrp-lost');
     }, this.deps.msrpLossGraceMs);
@@ -336,8 +346,13 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
   private abortMedia(): void {
     if (this.state === 'ended' || this.state === 'ending') return;
     this.state = 'ending';
-    this.deps.ua.send(inDialogRequest(this.dialog, 'BYE'), this.inDialogTargets()).catch(() => undefined);
+    this.deps.ua.send(inDialogRequest(this.dialog, 'BYE', { headers: this.privacy() }), this.inDialogTargets()).catch(() => undefined);
     this.finish('msrp-lost');
+  }
+
+  /** RFC 3323 4.2 / RFC 3325 9.3: Privacy: id on every request of an anonymous session. */
+  private privacy(): Record<string, string> {
+    return this.anonymous ? { privacy: 'id' } : {};
   }
 
   private finish(reason: EndReason): void {

@@ -167,6 +167,23 @@ describe.each<Transport>(['UDP', 'TCP'])('two clients over SIP/%s, direct', (tra
     expect(bye?.uri).toBe(sb.identity);
   });
 
+  test('OMA IM 7.1.1.12 step 3: an anonymous session keeps Privacy: id on its re-INVITE and on the BYE of close()', async () => {
+    const seenByB = spyRequests(p.b);
+    const incoming = next<ImSession>(p.b, 'session');
+    const sa = await p.a.invite('bob', { anonymous: true });
+    const sb = await incoming;
+    await sb.ready();
+    expect(sa.anonymous).toBe(true);
+    await sa.modify({ acceptTypes: ['text/plain'] });
+    const endedB = next<EndReason>(sb, 'ended');
+    // the client leaves every session on close(): no option says anonymous there, the session does
+    await p.a.close();
+    expect(await endedB).toBe('bye-received');
+    const invites = seenByB.filter((m) => m.method === 'INVITE');
+    expect(invites.map((m) => m.headers.privacy)).toEqual(['id', 'id']);
+    expect(seenByB.find((m) => m.method === 'BYE')?.headers.privacy).toBe('id');
+  });
+
   test('OMA IM 9.1.1: a long message outside a session goes by large message mode; a short one by MESSAGE', async () => {
     const seenByB = spyRequests(p.b);
     const got: PagerMessage[] = [];
