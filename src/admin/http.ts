@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log';
 import { AdminConnections, type AdminConnectionStats } from './connections';
+import { bearerMatches } from './token';
 
 export interface HealthReport {
   ok: boolean;
@@ -36,6 +37,8 @@ export interface AdminDeps {
   /** Extra routes: path -> methods and handler (metrics, groups). */
   routes?: Map<string, AdminRoute>;
   limits?: Partial<AdminLimits>;
+  /** When set, every request must carry `Authorization: Bearer <token>` (bound off loopback). */
+  token?: string;
   log: Logger;
 }
 
@@ -81,6 +84,10 @@ export class AdminServer {
         const socket = req.socket;
         connections.begin(socket);
         res.once('close', () => connections.done(socket));
+        if (deps.token !== undefined && !bearerMatches(req.headers.authorization, deps.token)) {
+          // RFC 6750 3: the challenge names the scheme; the body says nothing about the token
+          return sendJson(res, 401, { error: 'bearer token required' }, { 'www-authenticate': 'Bearer realm="imedge"', connection: 'close' });
+        }
         const url = (req.url ?? '/').split('?')[0];
         const route = routes.get(url);
         if (route === undefined) return sendJson(res, 404, { error: 'not found' });

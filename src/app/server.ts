@@ -1,7 +1,7 @@
 // Composition root: builds every part from the configuration, starts them in order, and
 // stops them in the reverse order. Nothing below this file reads the config object itself.
 import type { Config } from '../config';
-import { authRequired } from '../config';
+import { authRequired, isLoopback } from '../config';
 import { child, type Logger } from '../log';
 import { openStore, type Store } from '../store';
 import { SipStack } from '../sip/stack';
@@ -10,6 +10,7 @@ import { AuthGate } from '../core/auth/gate';
 import { Registrar } from '../core/registrar';
 import { Router } from '../core/router';
 import { AdminServer, type HealthReport } from '../admin/http';
+import { loadAdminToken } from '../admin/token';
 import { buildMetrics } from '../admin/metrics';
 import { packageVersion } from './version';
 import { buildDevice, type Device } from './device';
@@ -198,7 +199,11 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       // the admin server starts after the metrics it serves: read its slots through a late binding
       admin: () => adminStats(),
     });
+    // DESIGN fixed point: off loopback the admin port takes a bearer token (the path is logged, never the token)
+    const adminAuth = isLoopback(cfg.bind) ? undefined : loadAdminToken(cfg.http.token, cfg.dataDir);
+    if (adminAuth !== undefined) log.info({ tokenFile: adminAuth.file ?? '(config http.token)' }, 'admin HTTP requires a bearer token');
     const admin = await AdminServer.start(cfg.bind, cfg.http.port, {
+      ...(adminAuth !== undefined ? { token: adminAuth.token } : {}),
       version: packageVersion(),
       startedAt,
       health,

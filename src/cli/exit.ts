@@ -3,6 +3,7 @@
 import { ConfigError } from '../config';
 import { PortInUseError } from '../sip/stack';
 import { PortBusyError } from '../admin/http';
+import { AdminTokenError } from '../admin/token';
 import { StoreError, StoreValidationError } from '../store';
 import { WatchdogRequiredError } from '../app/device';
 import { MsrpPortInUseError } from '../msrp/net';
@@ -19,6 +20,7 @@ export function describeFatal(err: unknown): { code: number; message: string } {
   if (err instanceof StoreError) return { code: EXIT_CONFIG, message: `data store error (dataDir / --data-dir): ${err.message}` };
   if (err instanceof MsrpPortInUseError) return { code: EXIT_CONFIG, message: `port in use: ${err.message} (msrp.port / --msrp-port)` };
   if (err instanceof WatchdogRequiredError) return { code: EXIT_CONFIG, message: `${err.message} (watchdog.device / --watchdog-device)` };
+  if (err instanceof AdminTokenError) return { code: EXIT_CONFIG, message: `admin token: ${err.message} (http.token)` };
   if (err instanceof StoreValidationError) return { code: EXIT_CONFIG, message: `invalid input: ${err.message}` };
   const e = err as { message?: string; code?: string };
   if (e && typeof e.message === 'string' && e.message.includes('port') && e.code === 'EADDRINUSE') {

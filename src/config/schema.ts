@@ -79,6 +79,11 @@ export const configSchema = v.strictObject({
   }),
   http: section('admin HTTP listener', {
     port: int(8080, 0, 65535, 'admin HTTP port for /healthz, /metrics, /groups (0 = pick a free one)'),
+    token: str('', 'bearer token the admin port requires when bound off loopback (empty = generated once into <dataDir>/admin-token, mode 0600)', {
+      maxLength: 256,
+      allowed: 'empty, or 16 to 256 characters of A-Z a-z 0-9 - . _ ~ + /',
+      ok: (s) => s === '' || /^[A-Za-z0-9\-._~+/]{16,256}=*$/.test(s),
+    }),
   }),
   auth: section('digest authentication (RFC 8760)', {
     mode: oneOf(['auto', 'required', 'off'], 'auto', 'auto = required unless bind is loopback; off is refused when bind is not loopback'),
