@@ -1,7 +1,7 @@
 // Out-of-dialog SIP for the client: our identity and Contact, new requests, and sending
 // with digest authentication (RFC 3261 22.2: 401 -> Authorization, 407 -> Proxy-Authorization).
 import { randomBytes } from 'node:crypto';
-import { answerChallenge, unquote } from '../core/auth/digest';
+import { answerChallenge, unquote } from '../sip/message/digest';
 import type { AuthValue, Flow, NameAddr, SipRequest, SipResponse } from '../sip/message/types';
 import { headerText } from '../sip/message/types';
 import { newTag, type SipStack } from '../sip/stack';

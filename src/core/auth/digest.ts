@@ -1,10 +1,11 @@
 // HTTP Digest for SIP (RFC 3261 22, RFC 8760: SHA-256 and MD5, qop=auth). Nonces are
 // stateless (time + HMAC), so a restart or a flood of REGISTERs costs no memory; an expired
 // but genuine nonce is answered with stale=true (RFC 7616 3.3).
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AuthValue } from '../../sip/message/types';
+import { digestHash as hash, quoteParam as quote, unquote, type DigestAlgorithm } from '../../sip/message/digest';
 
-export type DigestAlgorithm = 'SHA-256' | 'MD5';
+export type { DigestAlgorithm } from '../../sip/message/digest';
 
 export interface DigestCredentials {
   md5: string;
@@ -25,16 +26,8 @@ export type DigestVerdict =
   | { ok: false; reason: 'missing' | 'malformed' | 'unknown-user' | 'wrong-realm' | 'bad-nonce' | 'bad-response' | 'unsupported-algorithm' | 'uri-mismatch' }
   | { ok: false; reason: 'stale'; user: string };
 
-const hash = (alg: DigestAlgorithm, s: string) => createHash(alg === 'MD5' ? 'md5' : 'sha256').update(s, 'utf8').digest('hex');
-
-export function unquote(v: string | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  const t = v.trim();
-  if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) return t.slice(1, -1).replace(/\\(.)/g, '$1');
-  return t;
-}
-
-const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
+// the digest math both ends share lives with the SIP message code (the client may not reach into core)
+export { answerChallenge, unquote } from '../../sip/message/digest';
 
 export class DigestAuthenticator {
   private readonly secret: Buffer;
@@ -118,32 +111,4 @@ export class DigestAuthenticator {
     if (nonceState === 'stale') return { ok: false, reason: 'stale', user };
     return { ok: true, user };
   }
-}
-
-/** Client side: the Authorization value answering a challenge (used by the client library and tests). */
-export function answerChallenge(
-  challenge: AuthValue,
-  creds: { user: string; password: string },
-  method: string,
-  uri: string,
-  nc = 1,
-): AuthValue {
-  const algorithm = ((unquote(challenge.algorithm) ?? 'MD5').toUpperCase() === 'SHA-256' ? 'SHA-256' : 'MD5') as DigestAlgorithm;
-  const realm = unquote(challenge.realm) ?? '';
-  const nonce = unquote(challenge.nonce) ?? '';
-  const ha1 = hash(algorithm, `${creds.user}:${realm}:${creds.password}`);
-  const ha2 = hash(algorithm, `${method}:${uri}`);
-  const qops = (unquote(challenge.qop) ?? '').split(',').map((s) => s.trim());
-  const out: AuthValue = { scheme: 'Digest', username: quote(creds.user), realm: quote(realm), nonce: quote(nonce), uri: quote(uri), algorithm };
-  if (qops.includes('auth')) {
-    const cnonce = randomBytes(8).toString('hex');
-    const ncs = nc.toString(16).padStart(8, '0');
-    out.qop = 'auth';
-    out.nc = ncs;
-    out.cnonce = quote(cnonce);
-    out.response = quote(hash(algorithm, `${ha1}:${nonce}:${ncs}:${cnonce}:auth:${ha2}`));
-  } else {
-    out.response = quote(hash(algorithm, `${ha1}:${nonce}:${ha2}`));
-  }
-  return out;
 }
