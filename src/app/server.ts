@@ -42,6 +42,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     synchronous: cfg.store.synchronous,
     cacheSizeKiB: cfg.store.cacheSizeKiB,
     busyTimeoutMs: cfg.store.busyTimeoutMs,
+    batchWindowMs: cfg.store.batchWindowMs,
   });
   const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
   try {

@@ -12,6 +12,7 @@ import { MIGRATIONS } from './migrations';
 import { RegistrationRepository } from './registrations';
 import { UserRepository } from './users';
 import { SessionRepository } from './sessions';
+import { GroupCommit, type GroupCommitStats } from './group-commit';
 
 export type SynchronousMode = 'NORMAL' | 'FULL' | 'EXTRA';
 
@@ -28,6 +29,8 @@ export interface StoreOptions {
   readonly busyTimeoutMs: number;
   /** for tests of the migration machinery; production uses the built-in list */
   readonly migrations?: readonly Migration[];
+  /** writes queued with grouped() within this many ms share one transaction (default 2) */
+  readonly batchWindowMs?: number;
 }
 
 /** The connection's effective settings, read back from SQLite (diagnostics and tests). */
@@ -55,6 +58,12 @@ export interface Store {
    * fn must be synchronous: a transaction cannot span an await.
    */
   withTransaction<T>(fn: () => T): T;
+  /**
+   * Queues a synchronous write for the next group commit (one transaction, one fsync, for
+   * every write of the batch window); resolves once committed. Acknowledge after it resolves.
+   */
+  grouped(fn: () => void): Promise<void>;
+  readonly groupCommitStats: GroupCommitStats;
   /** Writes then reads back a row of the health table. True when both worked; never throws. */
   probeWritable(): boolean;
   /** Reads the settings back from the connection; throws when closed. */
@@ -123,12 +132,15 @@ class SqliteStore implements Store {
   private readonly probeWrite: Database.Statement<[]>;
   private readonly probeRead: Database.Statement<[], { counter: number }>;
   private readonly probeTx: Database.Transaction<() => boolean>;
+  private readonly batches: GroupCommit;
 
   constructor(
     private readonly db: Database.Database,
     readonly path: string,
     readonly migration: MigrationResult,
+    batchWindowMs: number,
   ) {
+    this.batches = new GroupCommit((fn) => this.withTransaction(fn), { windowMs: batchWindowMs, maxBatch: 256 });
     this.users = new UserRepository(db);
     this.registrations = new RegistrationRepository(db);
     this.sessions = new SessionRepository(db);
@@ -165,6 +177,14 @@ class SqliteStore implements Store {
     return this.db.transaction(fn).immediate();
   }
 
+  grouped(fn: () => void): Promise<void> {
+    return this.batches.write(fn);
+  }
+
+  get groupCommitStats(): GroupCommitStats {
+    return this.batches.stats;
+  }
+
   probeWritable(): boolean {
     try {
       return this.db.open && this.probeTx.immediate();
@@ -180,6 +200,11 @@ class SqliteStore implements Store {
 
   close(): void {
     if (!this.db.open) return;
+    try {
+      this.batches.close();
+    } catch {
+      // each queued write's promise carries its own error
+    }
     try {
       // Fold the WAL into the main file so a copy of imedge.db alone is complete.
       // Another connection reading may keep it from finishing; closing is still correct.
@@ -211,7 +236,7 @@ export function openStore(opts: StoreOptions): Store {
     db = new Database(path, { timeout: opts.busyTimeoutMs });
     setPragmas(db, opts, path);
     const migration = applyMigrations(db, opts.migrations ?? MIGRATIONS, path);
-    const store = new SqliteStore(db, path, migration);
+    const store = new SqliteStore(db, path, migration, opts.batchWindowMs ?? 2);
     store.requireWritable();
     return store;
   } catch (err) {

@@ -1,0 +1,107 @@
+// Group commit (ECOSYSTEM "better-sqlite3"): writes queued within one batch window share one
+// IMMEDIATE transaction, so one fsync covers them (synchronous=FULL in WAL mode syncs once
+// per commit). A caller that acknowledges to a client waits for its write's promise, which
+// settles only after COMMIT: what was acknowledged is durable, and an SD card sees one sync
+// per window instead of one per write.
+
+export interface GroupCommitOptions {
+  /** Writes queued within this many ms share a transaction; 0 = those of one event-loop turn. */
+  readonly windowMs: number;
+  /** A batch this large is committed at once, without waiting for the window. */
+  readonly maxBatch: number;
+}
+
+export interface GroupCommitStats {
+  /** Transactions committed for queued writes. */
+  commits: number;
+  /** Writes that were part of a committed batch. */
+  writes: number;
+  /** Writes that failed (their promise was rejected; the others of the batch still committed). */
+  failed: number;
+}
+
+interface Pending {
+  readonly fn: () => void;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+export class GroupCommit {
+  private queue: Pending[] = [];
+  private timer: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  private closed = false;
+  readonly stats: GroupCommitStats = { commits: 0, writes: 0, failed: 0 };
+
+  constructor(
+    /** Runs fn in one transaction (Store.withTransaction). */
+    private readonly transaction: (fn: () => void) => void,
+    private readonly opts: GroupCommitOptions,
+  ) {}
+
+  /** Queues a synchronous write; resolves once it is committed, rejects with its own error. */
+  write(fn: () => void): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('store closed'));
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ fn, resolve, reject });
+      if (this.queue.length >= this.opts.maxBatch) this.flush();
+      else this.schedule();
+    });
+  }
+
+  /** Writes waiting for their commit. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Commits what is queued now (also on close). */
+  flush(): void {
+    if (this.timer !== undefined) {
+      if (this.opts.windowMs === 0) clearImmediate(this.timer as NodeJS.Immediate);
+      else clearTimeout(this.timer as NodeJS.Timeout);
+      this.timer = undefined;
+    }
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    const failed = new Map<Pending, unknown>();
+    try {
+      this.transaction(() => {
+        for (const p of batch) {
+          // one bad write must not undo the others: each runs under its own savepoint
+          try {
+            this.transaction(p.fn);
+          } catch (err) {
+            failed.set(p, err);
+          }
+        }
+      });
+    } catch (err) {
+      // the commit itself failed (disk gone, database closed): nothing of the batch is durable
+      this.stats.failed += batch.length;
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    this.stats.commits++;
+    for (const p of batch) {
+      const err = failed.get(p);
+      if (err === undefined) {
+        this.stats.writes++;
+        p.resolve();
+      } else {
+        this.stats.failed++;
+        p.reject(err);
+      }
+    }
+  }
+
+  /** Commits what is queued and refuses new writes. */
+  close(): void {
+    this.flush();
+    this.closed = true;
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined) return;
+    this.timer = this.opts.windowMs === 0 ? setImmediate(() => this.flush()) : setTimeout(() => this.flush(), this.opts.windowMs);
+  }
+}
