@@ -37,6 +37,9 @@ export function checkRules(cfg: Config): void {
   if (cfg.msrp.maxChunkSize > cfg.msrp.maxMessageSize) {
     fail('msrp.maxChunkSize', `${cfg.msrp.maxChunkSize} is above msrp.maxMessageSize (${cfg.msrp.maxMessageSize}); allowed: <= ${cfg.msrp.maxMessageSize}`);
   }
+  if (cfg.sip.t2Ms < cfg.sip.t1Ms) {
+    fail('sip.t2Ms', `${cfg.sip.t2Ms} is below sip.t1Ms (${cfg.sip.t1Ms}); allowed: >= ${cfg.sip.t1Ms} (RFC 3261 17.1.2.2)`);
+  }
   if (!cfg.sip.udp && !cfg.sip.tcp) {
     fail('sip.udp', 'sip.udp and sip.tcp are both false; allowed: at least one SIP transport');
   }

@@ -55,6 +55,8 @@ export const configSchema = v.strictObject({
     maxBytesHeaders: int(16 * KIB, KIB, MIB, 'largest header section accepted, in bytes'),
     maxContentLength: int(MIB, 0, 16 * MIB, 'largest body accepted, in bytes'),
     maxTransactions: int(4096, 16, 1_000_000, 'live server transactions; beyond it new requests get 503'),
+    t1Ms: int(500, 10, 10_000, 'RFC 3261 T1 (round-trip estimate): 2xx resends start here, no ACK in 64*T1 ends the dialog, in ms'),
+    t2Ms: int(4000, 10, 60_000, 'RFC 3261 T2: the longest resend interval of a 2xx, in ms'),
     outboundProxy: str('', 'upstream proxy SIP URI (empty = route locally)', {
       maxLength: 512,
       allowed: 'empty, or a sip: / sips: URI',

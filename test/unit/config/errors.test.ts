@@ -191,6 +191,10 @@ describe('configuration errors name the key and what is allowed', () => {
       expect(withFile('watchdog:\n  periodMs: 5000\n  timeoutS: 10\n').key).toBe('watchdog.timeoutS');
     });
 
+    it('sip.t2Ms below sip.t1Ms is refused (RFC 3261 17.1.2.2)', () => {
+      expect(withFile('sip:\n  t1Ms: 800\n  t2Ms: 400\n').key).toBe('sip.t2Ms');
+    });
+
     it('both SIP transports off is refused', () => {
       expect(withFile('sip:\n  udp: false\n  tcp: false\n').key).toBe('sip.udp');
     });
