@@ -12,6 +12,7 @@ import { MIGRATIONS } from './migrations';
 import { RegistrationRepository } from './registrations';
 import { UserRepository } from './users';
 import { SessionRepository } from './sessions';
+import { GroupRepository } from './groups';
 
 export type SynchronousMode = 'NORMAL' | 'FULL' | 'EXTRA';
 
@@ -50,6 +51,7 @@ export interface Store {
   readonly users: UserRepository;
   readonly registrations: RegistrationRepository;
   readonly sessions: SessionRepository;
+  readonly groups: GroupRepository;
   /**
    * Runs fn in one IMMEDIATE transaction (nested calls become savepoints).
    * fn must be synchronous: a transaction cannot span an await.
@@ -120,6 +122,7 @@ class SqliteStore implements Store {
   readonly users: UserRepository;
   readonly registrations: RegistrationRepository;
   readonly sessions: SessionRepository;
+  readonly groups: GroupRepository;
   private readonly probeWrite: Database.Statement<[]>;
   private readonly probeRead: Database.Statement<[], { counter: number }>;
   private readonly probeTx: Database.Transaction<() => boolean>;
@@ -132,6 +135,7 @@ class SqliteStore implements Store {
     this.users = new UserRepository(db);
     this.registrations = new RegistrationRepository(db);
     this.sessions = new SessionRepository(db);
+    this.groups = new GroupRepository(db);
     this.probeWrite = db.prepare(
       'INSERT INTO health_probe (id, counter) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET counter = (counter + 1) % 1000000000',
     );
