@@ -94,7 +94,8 @@ function decodeEntities(s: string, path: string): string {
   while (at >= 0) {
     const end = s.indexOf(';', at + 1);
     const name = end < 0 ? '' : s.slice(at + 1, end);
-    if (end < 0 || name.length === 0 || name.length > 10) throw new XmlError('XML_MALFORMED', `bare "&" in ${excerpt(s)}`, path);
+    if (end < 0) throw new XmlError('XML_MALFORMED', `bare "&" in ${excerpt(s)}`, path);
+    if (name.length === 0 || name.length > 10) throw new XmlError('XML_MALFORMED', `malformed entity reference in ${excerpt(s)}`, path);
     let value: string | undefined = PREDEFINED[name];
     if (value === undefined && name.startsWith('#')) {
       const hex = name[1] === 'x';
