@@ -14,3 +14,4 @@ export {
 export { computeHa1, isValidHa1, type Ha1 } from './ha1';
 export { isValidSipUser, MAX_USER_LENGTH } from './username';
 export { SessionRepository, type SessionRecord, type SessionKind, type SessionState } from './sessions';
+export { GroupRepository, MAX_GROUP_DOCUMENT_BYTES, type GroupRecord, type GroupPutResult } from './groups';

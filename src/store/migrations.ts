@@ -72,4 +72,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_state ON sessions (state);
     `,
   },
+  {
+    version: 5,
+    name: 'group documents',
+    // Pre-defined groups (OMA shared group XML), kept as text: the store does not parse them.
+    // id is the user part of the group URI sip:<group-id>@<domain>; updated_at in epoch ms.
+    up: `
+      CREATE TABLE group_documents (
+        id          TEXT PRIMARY KEY NOT NULL,
+        document    TEXT NOT NULL CHECK (length(document) > 0),
+        updated_at  INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

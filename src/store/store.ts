@@ -13,6 +13,7 @@ import { RegistrationRepository } from './registrations';
 import { UserRepository } from './users';
 import { SessionRepository } from './sessions';
 import { GroupCommit, type GroupCommitStats } from './group-commit';
+import { GroupRepository } from './groups';
 
 export type SynchronousMode = 'NORMAL' | 'FULL' | 'EXTRA';
 
@@ -53,6 +54,7 @@ export interface Store {
   readonly users: UserRepository;
   readonly registrations: RegistrationRepository;
   readonly sessions: SessionRepository;
+  readonly groups: GroupRepository;
   /**
    * Runs fn in one IMMEDIATE transaction (nested calls become savepoints).
    * fn must be synchronous: a transaction cannot span an await.
@@ -129,6 +131,7 @@ class SqliteStore implements Store {
   readonly users: UserRepository;
   readonly registrations: RegistrationRepository;
   readonly sessions: SessionRepository;
+  readonly groups: GroupRepository;
   private readonly probeWrite: Database.Statement<[]>;
   private readonly probeRead: Database.Statement<[], { counter: number }>;
   private readonly probeTx: Database.Transaction<() => boolean>;
@@ -144,6 +147,7 @@ class SqliteStore implements Store {
     this.users = new UserRepository(db);
     this.registrations = new RegistrationRepository(db);
     this.sessions = new SessionRepository(db);
+    this.groups = new GroupRepository(db);
     this.probeWrite = db.prepare(
       'INSERT INTO health_probe (id, counter) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET counter = (counter + 1) % 1000000000',
     );
