@@ -8,7 +8,8 @@ export interface MsrpNetOptions {
   readonly maxHeaderBytes: number;
   /**
    * A connection with no frame either way for this long is closed. Only frames count: bytes
-   * between frames (a CRLF "keep-alive") do not keep a connection open.
+   * between frames (a CRLF "keep-alive") do not keep a connection open. Checked once per
+   * period (no timer work per frame), so an idle connection goes after one to two periods.
    */
   readonly idleTimeoutMs: number;
   /**
