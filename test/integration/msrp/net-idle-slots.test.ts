@@ -15,7 +15,7 @@ function crlfDrip(c: RawClient): () => void {
 
 describe('issue 16 item 5: slots are not held by connections that bind nothing (RFC 4975 5.4)', () => {
   test('RFC 4975 5.4: connections that bind no session are closed after bindTimeoutMs, CRLFs or not; real sessions get the slots', async () => {
-    const relay = new MsrpRelay({ maxConnections: 4, bindTimeoutMs: 300, idleTimeoutMs: 60_000 });
+    const relay = new MsrpRelay({ maxConnections: 4, bindTimeoutMs: 1000, idleTimeoutMs: 60_000 });
     const { port } = await relay.listen('127.0.0.1', 0);
     const idle = await Promise.all([0, 1, 2, 3].map(() => RawClient.open(port)));
     const stops = idle.map(crlfDrip);
@@ -36,7 +36,7 @@ describe('issue 16 item 5: slots are not held by connections that bind nothing (
   });
 
   test('RFC 4975 5.4: a bound connection that sends only CRLFs is idle (closed); one that sends frames is not', async () => {
-    const relay = new MsrpRelay({ bindTimeoutMs: 60_000, idleTimeoutMs: 300 });
+    const relay = new MsrpRelay({ bindTimeoutMs: 60_000, idleTimeoutMs: 500 });
     const { port } = await relay.listen('127.0.0.1', 0);
     const quiet = await rawPair(relay, port);
     const busy = await rawPair(relay, port);
@@ -50,7 +50,7 @@ describe('issue 16 item 5: slots are not held by connections that bind nothing (
         busy.b.write(`MSRP ${f.head.transactionId} 200 OK\r\nTo-Path: ${busy.pair.bLocal}\r\nFrom-Path: ${busy.bUri}\r\n-------${f.head.transactionId}$\r\n`);
       }
       busy.b.frames.length = 0;
-    }, 40);
+    }, 25);
     try {
       await until(() => quiet.a.closed && quiet.b.closed, 'CRLF-only connections closed as idle');
       expect(relay.counters.idleTimeouts).toBe(2);

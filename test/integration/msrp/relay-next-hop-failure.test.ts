@@ -36,7 +36,7 @@ describe('issue 16 item 1: a failing next hop never takes the relay down (RFC 49
   const nets: MsrpNet[] = [];
 
   beforeAll(async () => {
-    relay = new MsrpRelay({ transactionTimeoutMs: 300 });
+    relay = new MsrpRelay({ transactionTimeoutMs: 1500 });
     port = (await relay.listen('127.0.0.1', 0)).port;
   });
   afterAll(async () => {
