@@ -120,6 +120,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxSessionsPerConnection: cfg.msrp.maxSessionsPerConnection,
         maxHeaderBytes: cfg.msrp.maxHeaderBytes,
         idleTimeoutMs: cfg.msrp.idleTimeoutMs,
+        bindTimeoutMs: cfg.msrp.bindTimeoutMs,
         transactionTimeoutMs: cfg.msrp.transactionTimeoutMs,
         maxChunkSize: cfg.msrp.maxChunkSize,
         maxMessageSize: cfg.msrp.maxMessageSize,

@@ -77,6 +77,7 @@ export const configSchema = v.strictObject({
     maxConnections: int(1024, 1, 100_000, 'open MSRP TCP connections'),
     maxSessionsPerConnection: int(64, 1, 10_000, 'MSRP sessions sharing one connection'),
     idleTimeoutMs: int(120_000, 100, 86_400_000, 'close a connection idle this long, in ms'),
+    bindTimeoutMs: int(15_000, 100, 600_000, 'close a connection that binds no session this long after it opened, in ms'),
     transactionTimeoutMs: int(30_000, 100, 600_000, 'wait this long for a transaction response, in ms'),
   }),
   http: section('admin HTTP listener', {

@@ -11,7 +11,15 @@ import {
   type MsrpStatus,
   type SuccessReport,
 } from '../wire';
-import { reasonOf, responseFor, type MsrpConnection, type MsrpNet, type MsrpSession, type MsrpSetup } from '../net';
+import {
+  reasonOf,
+  responseFor,
+  type MsrpConnection,
+  type MsrpNet,
+  type MsrpSession,
+  type MsrpSetup,
+  type OutboundProducer,
+} from '../net';
 import { WaitTimeoutError } from '../../util/waiter';
 import { acceptsType } from './accept';
 
@@ -91,7 +99,7 @@ function newTid(): string {
  * A local MSRP session endpoint (RFC 4975): sends messages in chunks, reassembles received
  * ones, answers and reports. Used by the client library and the tests.
  */
-export class MsrpEndpoint {
+export class MsrpEndpoint implements OutboundProducer {
   readonly session: MsrpSession;
   private readonly chunkSize: number;
   private readonly maxMessage: number;
@@ -175,6 +183,9 @@ export class MsrpEndpoint {
     this.net.closeSession(this.session);
   }
 
+  /** Our frames never wait in the leg: writeMessage waits for its turn (whenTurn) before each chunk. */
+  onHeld(): void {}
+
   private async writeMessage(
     body: Buffer,
     options: SendOptions,
@@ -188,6 +199,8 @@ export class MsrpEndpoint {
     do {
       const conn = this.liveConnection();
       await conn.out.whenWritable();
+      // other sessions may share the connection (RFC 4975 5.4): one frame at a time on it
+      while (!conn.out.isTurnOf(this) && !conn.closed) await conn.out.whenTurn(this);
       if (conn.closed) throw new Error('MSRP connection lost');
       let tid = newTid();
       const chunkEnd = Math.min(total, offset + this.chunkSize);
@@ -206,11 +219,12 @@ export class MsrpEndpoint {
       // a chunk that cannot go out in one go gets end "*" so it may be cut short (section 7.1.1)
       const interruptible = head.length + (chunkEnd - offset) > conn.out.writableBytes;
       if (interruptible) head = encodeRequestHead({ ...spec, byteRange: { start: offset + 1, end: null, total } });
-      conn.out.beginFrame(head);
+      conn.out.beginFrame(head, this);
       let pos = offset;
       while (pos < chunkEnd) {
-        // section 7.1.1: interrupt a long SEND with '+' so waiting responses/REPORTs overtake it
-        if (interruptible && pos > offset && conn.out.controlWaiting > 0) break;
+        // section 7.1.1: interrupt a long SEND with '+' so waiting responses/REPORTs, and the
+        // frames of other sessions on this connection, overtake it
+        if (interruptible && pos > offset && (conn.out.controlWaiting > 0 || conn.out.heldFrames > 0)) break;
         const room = conn.out.writableBytes;
         if (room === 0) {
           await conn.out.whenWritable();
@@ -218,11 +232,11 @@ export class MsrpEndpoint {
           continue;
         }
         const n = Math.min(room, chunkEnd - pos);
-        conn.out.body(body.subarray(pos, pos + n));
+        conn.out.body(body.subarray(pos, pos + n), this);
         pos += n;
       }
       const flag: MsrpFlag = pos < total ? '+' : '$';
-      conn.out.endFrame(encodeEndLine(tid, flag, true));
+      conn.out.endFrame(encodeEndLine(tid, flag, true), this);
       chunks++;
       if (options.failureReport !== 'no' && options.failureReport !== 'partial') answers.push(this.answerOf(conn, tid));
       offset = pos;
@@ -341,8 +355,13 @@ export class MsrpEndpoint {
     conn.sendControl(responseFor(head, head.headers[0].value, head.headers[1].value, 200));
   }
 
-  /** REPORT back to the sender (section 7.1.2) covering bytes 1..n of the message. */
+  /**
+   * REPORT back to the sender (section 7.1.2) covering bytes 1..n of the message. n counts
+   * what arrived, and a peer may send more than the total it declared (a chunk sent twice):
+   * the range is kept within that total so that it encodes.
+   */
   private report(conn: MsrpConnection, msg: Incoming, status: number, n: number): void {
+    const end = msg.total === null ? n : Math.min(n, msg.total);
     const tid = newTid();
     const frame = Buffer.concat([
       encodeRequestHead({
@@ -351,7 +370,7 @@ export class MsrpEndpoint {
         toPath: this.opts.remotePath,
         fromPath: [this.opts.localUri],
         messageId: msg.messageId,
-        byteRange: { start: 1, end: n, total: msg.total ?? n },
+        byteRange: { start: 1, end, total: msg.total ?? end },
         status: { namespace: 0, code: status, reason: reasonOf(status) },
       }),
       encodeEndLine(tid, '$', false),

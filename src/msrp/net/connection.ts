@@ -1,8 +1,10 @@
 import type { Socket } from 'node:net';
+import type { Logger } from '../../log';
 import { Waiter } from '../../util/waiter';
 import {
   checkHead,
   getHeader,
+  isUtf8Text,
   MsrpHeadCache,
   MsrpParser,
   MsrpResponseEncoder,
@@ -29,6 +31,8 @@ export interface ConnectionContext {
   readonly counters: MsrpNetCounters;
   findSession(id: string): MsrpSession | undefined;
   onClosed(connection: MsrpConnection): void;
+  /** Where a handler that threw is logged (the throw itself is counted in handlerErrors). */
+  readonly log?: Logger;
 }
 
 const enum Mode {
@@ -60,6 +64,14 @@ export class MsrpConnection implements MsrpParserHandler {
   /** Requests on one connection repeat their paths: decode them once (see MsrpHeadCache). */
   private readonly checkOptions: MsrpHeadCheckOptions = { cache: new MsrpHeadCache() };
   private readonly responses = new MsrpResponseEncoder();
+  /** Idle timer (re-armed every idleTimeoutMs, not per frame) and bind timer (until the first bind). */
+  private idleTimer: NodeJS.Timeout | undefined;
+  private bindTimer: NodeJS.Timeout | undefined;
+  /** A frame (head or body bytes) came in since the idle timer last looked; CRLFs between frames do not count. */
+  private framesSeen = false;
+  /** out.bytesOut when the idle timer last looked: frames written count as activity too. */
+  private bytesOutSeen = 0;
+  private everBound = false;
   /** The last From-Path (as decoded by the cache) that matched this session: no re-compare. */
   private matchedFromPath: readonly MsrpUri[] | undefined;
   private matchedSession: MsrpSession | undefined;
@@ -80,20 +92,23 @@ export class MsrpConnection implements MsrpParserHandler {
       onCongestion: (c) => {
         if (c) ctx.counters.pauses++;
         else ctx.counters.resumes++;
-        for (const l of this.congestionListeners) l(c);
+        try {
+          for (const l of this.congestionListeners) l(c);
+        } catch (err) {
+          this.fail(err, 'congestion listener');
+        }
       },
       // the peer sends requests faster than it reads our answers: stop reading it
       onControlPressure: (high) => (high ? this.pauseReading() : this.resumeReading()),
     });
     socket.setNoDelay(true);
-    socket.setTimeout(o.idleTimeoutMs, () => this.close());
+    // timers carry the connection as their argument: no closure per connection
+    this.idleTimer = setTimeout(checkIdle, o.idleTimeoutMs, this).unref();
+    this.bindTimer = setTimeout(checkBind, o.bindTimeoutMs, this).unref();
     socket.on('data', this.onData);
-    socket.on('end', () => {
-      this.parser.finish();
-      this.close();
-    });
-    socket.on('error', () => this.close());
-    socket.on('close', () => this.close());
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onGone);
+    socket.on('close', this.onGone);
   }
 
   get closed(): boolean {
@@ -134,7 +149,9 @@ export class MsrpConnection implements MsrpParserHandler {
     const to = getHeader(head, 'To-Path');
     const from = getHeader(head, 'From-Path');
     if (to === undefined || from === undefined || parsePath(to) === undefined || parsePath(from) === undefined) return;
-    if (this.sendControl(this.responseTo(head, to, from, status, comment))) this.ctx.counters.errorResponsesSent++;
+    // a comment may quote the peer: one that is not utf8text (section 9) gives way to the reason
+    const text = comment === undefined || isUtf8Text(comment) ? comment : reasonOf(status);
+    if (this.sendControl(this.responseTo(head, to, from, status, text))) this.ctx.counters.errorResponsesSent++;
   }
 
   /**
@@ -158,23 +175,86 @@ export class MsrpConnection implements MsrpParserHandler {
     this.out.whenEmpty(() => this.close());
   }
 
+  /**
+   * Closes the connection and tells everyone concerned. Runs from socket, timer and handler
+   * paths, so every callback it makes is fenced: one that throws is counted and the others
+   * still run (a close that stopped half way would leave sessions bound to a dead connection).
+   */
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.bindTimer);
+    this.idleTimer = undefined;
+    this.bindTimer = undefined;
     this.parser.close();
-    this.endDelivery('#');
-    this.transactions.cancelAll();
+    try {
+      this.endDelivery('#');
+    } catch (err) {
+      this.fail(err, 'close: end of delivery');
+    }
+    try {
+      this.transactions.cancelAll();
+    } catch (err) {
+      this.fail(err, 'close: pending transactions');
+    }
     this.out.destroy();
     this.socket.destroy();
     for (const s of this.sessions) {
       if (s.connection === this) s.connection = undefined;
-      s.handler.onDisconnected?.(s, this);
+      try {
+        s.handler.onDisconnected?.(s, this);
+      } catch (err) {
+        this.fail(err, 'close: session disconnected');
+      }
     }
     this.sessions.clear();
     this.ctx.onClosed(this);
     const listeners = this.closeListeners;
     this.closeListeners = undefined;
-    if (listeners !== undefined) for (const l of listeners) l();
+    if (listeners !== undefined) {
+      for (const l of listeners) {
+        try {
+          l();
+        } catch (err) {
+          this.fail(err, 'close listener');
+        }
+      }
+    }
+  }
+
+  /**
+   * The boundary of every callback run for this connection (socket data/end, parser and
+   * session handlers, timers, and the relay's hooks for it): a throw is counted and logged and
+   * closes this connection only, never the process (COMMON rules).
+   */
+  fail(err: unknown, where: string): void {
+    this.ctx.counters.handlerErrors++;
+    this.ctx.log?.warn({ err, where, remote: this.remoteAddress }, 'MSRP handler failed; connection closed');
+    this.close();
+  }
+
+  /** Idle timer: closes when no frame went either way since the last look (called by checkIdle). */
+  idleCheck(): void {
+    this.idleTimer = undefined;
+    if (this.isClosed) return;
+    const out = this.out.bytesOut;
+    if (!this.framesSeen && out === this.bytesOutSeen) {
+      this.ctx.counters.idleTimeouts++;
+      this.close();
+      return;
+    }
+    this.framesSeen = false;
+    this.bytesOutSeen = out;
+    this.idleTimer = setTimeout(checkIdle, this.ctx.options.idleTimeoutMs, this).unref();
+  }
+
+  /** Bind timer: closes a connection that never bound a session (called by checkBind). */
+  bindCheck(): void {
+    this.bindTimer = undefined;
+    if (this.isClosed || this.everBound) return;
+    this.ctx.counters.bindTimeouts++;
+    this.close();
   }
 
   /** Binds a session to this connection (RFC 4975 section 5.4); false over the per-connection limit. */
@@ -184,6 +264,11 @@ export class MsrpConnection implements MsrpParserHandler {
     if (this.sessions.size >= this.ctx.options.maxSessionsPerConnection) return false;
     session.connection = this;
     this.sessions.add(session);
+    if (!this.everBound) {
+      this.everBound = true;
+      clearTimeout(this.bindTimer);
+      this.bindTimer = undefined;
+    }
     session.handler.onBound?.(session, this);
     return true;
   }
@@ -196,13 +281,29 @@ export class MsrpConnection implements MsrpParserHandler {
 
   private readonly onData = (chunk: Buffer): void => {
     this.ctx.counters.bytesIn += chunk.length;
-    this.parser.feed(chunk);
+    try {
+      this.parser.feed(chunk);
+    } catch (err) {
+      this.fail(err, 'data');
+    }
   };
+
+  private readonly onEnd = (): void => {
+    try {
+      this.parser.finish();
+    } catch (err) {
+      this.fail(err, 'end');
+    }
+    this.close();
+  };
+
+  private readonly onGone = (): void => this.close();
 
   // ---- parser handler -------------------------------------------------------------------
 
   onFrameHead(head: MsrpFrameHead): void {
     this.ctx.counters.framesIn++;
+    this.framesSeen = true;
     if (head.kind === 'response') {
       this.mode = Mode.Discard;
       // responses are matched by transaction id on the connection the request went out on
@@ -253,6 +354,7 @@ export class MsrpConnection implements MsrpParserHandler {
   }
 
   onBodyChunk(chunk: Buffer): void {
+    this.framesSeen = true;
     if (this.mode === Mode.Deliver) {
       const t = this.target as MsrpSession;
       t.handler.onRequestBody(t, chunk);
@@ -296,4 +398,12 @@ export class MsrpConnection implements MsrpParserHandler {
     this.matchedRemote = remote;
     return true;
   }
+}
+
+function checkIdle(c: MsrpConnection): void {
+  c.idleCheck();
+}
+
+function checkBind(c: MsrpConnection): void {
+  c.bindCheck();
 }

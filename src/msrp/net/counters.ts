@@ -19,6 +19,12 @@ export interface MsrpNetCounters {
   /** Responses that matched no waiting transaction (late or unknown). */
   unmatchedResponses: number;
   transactionTimeouts: number;
+  /** Network handlers (socket, parser, timer, session callbacks) that threw; each closed its connection. */
+  handlerErrors: number;
+  /** Connections closed because they bound no session within bindTimeoutMs. */
+  bindTimeouts: number;
+  /** Connections closed because no frame went either way for idleTimeoutMs. */
+  idleTimeouts: number;
 }
 
 export function newNetCounters(): MsrpNetCounters {
@@ -38,5 +44,8 @@ export function newNetCounters(): MsrpNetCounters {
     controlDropped: 0,
     unmatchedResponses: 0,
     transactionTimeouts: 0,
+    handlerErrors: 0,
+    bindTimeouts: 0,
+    idleTimeouts: 0,
   };
 }

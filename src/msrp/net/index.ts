@@ -2,7 +2,7 @@
 export { MsrpNet, type MsrpNetDeps, type MsrpListenAddress } from './net';
 export { MsrpConnection, type ConnectionContext } from './connection';
 export { MsrpSession, type MsrpSessionHandler, type MsrpSessionSpec, type MsrpSetup } from './session';
-export { Outbound, type OutboundEvents, type OutboundLimits, type OutboundSink } from './outbound';
+export { Outbound, type OutboundEvents, type OutboundLimits, type OutboundProducer, type OutboundSink } from './outbound';
 export { DEFAULT_MSRP_NET_OPTIONS, resolveNetOptions, type MsrpNetOptions } from './options';
 export { newNetCounters, type MsrpNetCounters } from './counters';
 export { MsrpConnectError, MsrpPortInUseError } from './errors';

@@ -39,6 +39,7 @@ export class MsrpNet {
       onClosed: (c) => {
         if (this.live.delete(c)) this.counters.connectionsLive--;
       },
+      log: deps.log,
     };
   }
 
@@ -157,7 +158,14 @@ export class MsrpNet {
       return;
     }
     this.counters.connectionsAccepted++;
-    this.adopt(socket, 'in');
+    try {
+      this.adopt(socket, 'in');
+    } catch (err) {
+      // the listener's callback is a network handler too: drop this socket, keep serving
+      this.counters.handlerErrors++;
+      this.deps.log?.warn({ err }, 'MSRP accept failed; connection closed');
+      socket.destroy();
+    }
   }
 
   private adopt(socket: Socket, direction: 'in' | 'out'): MsrpConnection {

@@ -6,8 +6,18 @@ export interface MsrpNetOptions {
   readonly maxSessionsPerConnection: number;
   /** Cap on a frame's start line + headers (parser limit, checked before buffering). */
   readonly maxHeaderBytes: number;
-  /** A connection with no traffic either way for this long is closed. */
+  /**
+   * A connection with no frame either way for this long is closed. Only frames count: bytes
+   * between frames (a CRLF "keep-alive") do not keep a connection open. Checked once per
+   * period (no timer work per frame), so an idle connection goes after one to two periods.
+   */
   readonly idleTimeoutMs: number;
+  /**
+   * A connection that has bound no session this long after it opened is closed (RFC 4975 5.4:
+   * the active side binds with its first request, at once), so idle sockets cannot hold the
+   * connection slots that real sessions need.
+   */
+  readonly bindTimeoutMs: number;
   /** How long a sent request waits for its transaction response (RFC 4975 section 7.1.1: 30 s). */
   readonly transactionTimeoutMs: number;
   /** Largest chunk body this side sends; endpoints split messages to this size. */
@@ -31,6 +41,7 @@ export const DEFAULT_MSRP_NET_OPTIONS: MsrpNetOptions = Object.freeze({
   maxSessionsPerConnection: 16,
   maxHeaderBytes: 16 * 1024,
   idleTimeoutMs: 5 * 60_000,
+  bindTimeoutMs: 15_000,
   transactionTimeoutMs: 30_000,
   maxChunkSize: 64 * 1024,
   maxMessageSize: 16 * 1024 * 1024,

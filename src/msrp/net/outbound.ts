@@ -15,6 +15,38 @@ export interface OutboundEvents {
   onControlPressure(high: boolean): void;
 }
 
+/**
+ * Who streams frames into a leg (a relay side, an endpoint). Several sessions may share one
+ * connection (RFC 4975 5.4), so several producers may want the same leg at once: the leg lets
+ * one frame through at a time and holds the others back whole, in arrival order.
+ */
+export interface OutboundProducer {
+  /**
+   * The leg holds frames of this producer back (true: stop feeding it, e.g. pause the socket
+   * they come from) or has let the last of them through (false). Called from inside
+   * beginFrame/endFrame; must not write to the leg.
+   */
+  onHeld(held: boolean): void;
+}
+
+/** The producer of callers that never share a leg (tests, single-session tools). */
+const SOLE: OutboundProducer = { onHeld: () => undefined };
+
+/** A frame (its pieces so far) held back while another producer's frame is open. */
+interface HeldFrame {
+  readonly producer: OutboundProducer;
+  /** Views of the producer's buffers, never copies (like `pending`). */
+  readonly pieces: Buffer[];
+  bytes: number;
+  ended: boolean;
+}
+
+/** Per producer with held frames: its frame still open (more pieces come) and how many it has held. */
+interface HeldBy {
+  open: HeldFrame | undefined;
+  count: number;
+}
+
 export interface OutboundLimits {
   readonly ringBytes: number;
   readonly highWatermarkRatio: number;
@@ -38,6 +70,10 @@ interface Piece {
 /**
  * The write side of one connection (one outbound leg). Every byte sent on the socket goes
  * through this object's ring, so frames never interleave:
+ * - one producer streams a frame at a time (the writer); a frame another producer begins
+ *   meanwhile is held back whole, as views, in arrival order, and the producer is told to stop
+ *   feeding (OutboundProducer.onHeld) until the writer's end-line let it through. An open
+ *   frame is never cut: its Byte-Range may name its end, so it could not be continued;
  * - streamed frames (beginFrame/body/endFrame) are copied into the ring as they come; what does
  *   not fit waits as views in `pending`, and the leg reports congestion so the producer's socket
  *   gets paused (at most one socket read is held that way);
@@ -65,6 +101,13 @@ export class Outbound {
   private controlHigh = false;
   private drainWaiters: (() => void)[] = [];
   private emptyWaiter: (() => void) | undefined;
+  /** The producer whose frame is open in ring/pending; undefined between frames. */
+  private writer: OutboundProducer | undefined;
+  /** Frames held back while the writer's frame is open, in arrival order (FIFO). */
+  private held: HeldFrame[] = [];
+  private heldBy: Map<OutboundProducer, HeldBy> | undefined;
+  private heldBytes = 0;
+  private turnWaiters: (() => void)[] = [];
   /** Crossing counts of this leg (also summed by the owner into its counters). */
   pauses = 0;
   resumes = 0;
@@ -97,11 +140,27 @@ export class Outbound {
     return this.controls.length;
   }
 
-  /** Bytes not yet handed to the kernel: ring + pending. */
+  /** Bytes not yet handed to the kernel: ring + pending + held frames. */
   get queuedBytes(): number {
-    let n = this.ring.length;
+    let n = this.ring.length + this.heldBytes;
     for (const p of this.pending) n += p.buf.length - p.off;
     return n;
+  }
+
+  /** Frames held back behind another producer's open frame. */
+  get heldFrames(): number {
+    return this.held.length;
+  }
+
+  /** True when this producer's next frame would go straight into the ring (nobody else's frame is open or waiting). */
+  isTurnOf(producer: OutboundProducer): boolean {
+    return this.writer === producer || (this.writer === undefined && this.held.length === 0);
+  }
+
+  /** Resolves once isTurnOf(producer) (at once when it is), or the leg is destroyed: async producers wait here. */
+  whenTurn(producer: OutboundProducer): Promise<void> {
+    if (this.destroyed || this.isTurnOf(producer)) return Promise.resolve();
+    return new Promise((resolve) => this.turnWaiters.push(resolve));
   }
 
   /** Free ring bytes a producer may fill without creating pending pieces. */
@@ -109,8 +168,17 @@ export class Outbound {
     return this.pending.length > 0 ? 0 : this.ring.free;
   }
 
-  /** The head of a streamed frame, whole or in pieces (a relay's spliced head: no concat). */
-  beginFrame(head: Buffer | readonly Buffer[]): void {
+  /**
+   * The head of a streamed frame, whole or in pieces (a relay's spliced head: no concat).
+   * When another producer's frame is open, the frame is held back (see OutboundProducer).
+   */
+  beginFrame(head: Buffer | readonly Buffer[], producer: OutboundProducer = SOLE): void {
+    if (this.destroyed) return;
+    if (this.writer !== producer && (this.writer !== undefined || this.held.length > 0)) {
+      this.hold(producer, head);
+      return;
+    }
+    this.writer = producer;
     if (Buffer.isBuffer(head)) {
       this.put(head, false);
       return;
@@ -120,12 +188,36 @@ export class Outbound {
     this.scheduleFlush();
   }
 
-  body(chunk: Buffer): void {
-    if (chunk.length > 0) this.put(chunk, false);
+  body(chunk: Buffer, producer: OutboundProducer = SOLE): void {
+    if (chunk.length === 0) return;
+    if (producer !== this.writer) {
+      const h = this.heldBy?.get(producer)?.open;
+      if (h !== undefined) {
+        h.pieces.push(chunk);
+        h.bytes += chunk.length;
+        this.heldBytes += chunk.length;
+        return;
+      }
+    }
+    this.put(chunk, false);
   }
 
-  endFrame(endLine: Buffer): void {
+  endFrame(endLine: Buffer, producer: OutboundProducer = SOLE): void {
+    if (producer !== this.writer) {
+      const by = this.heldBy?.get(producer);
+      const h = by?.open;
+      if (by !== undefined && h !== undefined) {
+        h.pieces.push(endLine);
+        h.bytes += endLine.length;
+        this.heldBytes += endLine.length;
+        h.ended = true;
+        by.open = undefined;
+        return;
+      }
+    }
+    this.writer = undefined;
     this.put(endLine, true);
+    if (this.held.length > 0 || this.turnWaiters.length > 0) this.release();
   }
 
   /**
@@ -168,6 +260,13 @@ export class Outbound {
     this.ring.clear();
     this.pending = [];
     this.controls.clear();
+    this.writer = undefined;
+    const heldBy = this.heldBy;
+    this.held = [];
+    this.heldBy = undefined;
+    this.heldBytes = 0;
+    if (heldBy !== undefined) for (const p of heldBy.keys()) p.onHeld(false);
+    this.releaseTurnWaiters();
     if (this.congestedNow) {
       this.congestedNow = false;
       this.resumes++;
@@ -184,7 +283,60 @@ export class Outbound {
   }
 
   private isEmpty(): boolean {
-    return this.ring.length === 0 && this.pending.length === 0 && this.controls.length === 0;
+    return this.ring.length === 0 && this.pending.length === 0 && this.controls.length === 0 && this.held.length === 0;
+  }
+
+  /** Holds a frame back behind the open one; the producer hears of it with its first held frame. */
+  private hold(producer: OutboundProducer, head: Buffer | readonly Buffer[]): void {
+    const pieces = Buffer.isBuffer(head) ? [head] : [...head];
+    let bytes = 0;
+    for (const p of pieces) bytes += p.length;
+    const frame: HeldFrame = { producer, pieces, bytes, ended: false };
+    this.held.push(frame);
+    this.heldBytes += bytes;
+    const heldBy = (this.heldBy ??= new Map());
+    const by = heldBy.get(producer);
+    if (by !== undefined) {
+      by.open = frame;
+      by.count++;
+      return;
+    }
+    heldBy.set(producer, { open: frame, count: 1 });
+    producer.onHeld(true);
+  }
+
+  /**
+   * The writer's frame ended: held frames go into the ring/pending in arrival order, whole
+   * ones one after another, until one that is still open makes its producer the writer.
+   */
+  private release(): void {
+    while (this.writer === undefined && this.held.length > 0 && !this.destroyed) {
+      const f = this.held.shift() as HeldFrame;
+      this.heldBytes -= f.bytes;
+      const last = f.pieces.length - 1;
+      for (let i = 0; i <= last; i++) this.append(f.pieces[i], f.ended && i === last);
+      const heldBy = this.heldBy as Map<OutboundProducer, HeldBy>;
+      const by = heldBy.get(f.producer) as HeldBy;
+      if (!f.ended) {
+        // its next pieces go straight to the ring
+        this.writer = f.producer;
+        by.open = undefined;
+      }
+      if (--by.count === 0) {
+        heldBy.delete(f.producer);
+        f.producer.onHeld(false);
+      }
+    }
+    if (this.writer === undefined && this.held.length === 0) this.releaseTurnWaiters();
+    this.levels();
+    this.scheduleFlush();
+  }
+
+  private releaseTurnWaiters(): void {
+    if (this.turnWaiters.length === 0) return;
+    const ws = this.turnWaiters;
+    this.turnWaiters = [];
+    for (const w of ws) w();
   }
 
   private put(buf: Buffer, endsFrame: boolean): void {

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../log';
 import {
+  chunkReportRange,
   CRLF,
   encodeEndLine,
   encodeRequestHead,
   findPathValues,
   formatPath,
   splicePieces,
+  toStatusReason,
   type ValueSpan,
   type ByteRange,
   type FailureReport,
@@ -16,11 +18,13 @@ import {
   type MsrpResponseHead,
 } from '../wire';
 import {
+  firstUri,
   MsrpNet,
   reasonOf,
   TransactionIds,
   type MsrpConnection,
   type MsrpNetOptions,
+  type OutboundProducer,
   type MsrpSession,
   type MsrpSessionHandler,
 } from '../net';
@@ -68,6 +72,21 @@ export interface MsrpRelayCounters {
   reportsForwarded: number;
   /** Empty SENDs that bound a connection (RFC 4975 5.4) and were answered here. */
   bindSends: number;
+  /**
+   * SEND chunks refused (403) before forwarding because the next hop's transaction waiter was
+   * full or already waited for that transaction id: the relay could not have reported their fate.
+   */
+  forwardsRefused: number;
+  /**
+   * SEND chunks forwarded whose next-hop answer could not be waited for after all (the waiter
+   * filled up while they streamed): each got a failure REPORT 408 instead of silence.
+   */
+  forwardsUntracked: number;
+  /**
+   * Times a session's frames were held back behind another session's open frame on a shared
+   * outbound connection (RFC 4975 5.4), its client paused meanwhile.
+   */
+  framesHeld: number;
 }
 
 /** Everything metrics read: relay counters, the net's counters, live legs/pairs, ring peaks. */
@@ -80,6 +99,14 @@ export interface MsrpRelayStats extends MsrpRelayCounters {
   readonly errorResponsesSent: number;
   readonly pauses: number;
   readonly resumes: number;
+  readonly transactionTimeouts: number;
+  readonly controlDropped: number;
+  /** Network handlers that threw; each closed its own connection only. */
+  readonly handlerErrors: number;
+  readonly bindTimeouts: number;
+  readonly idleTimeouts: number;
+  readonly connectionsLive: number;
+  readonly connectionsRejected: number;
   readonly livePairs: number;
   /** Sessions currently bound to a connection (each has one outbound leg). */
   readonly liveLegs: number;
@@ -110,17 +137,21 @@ interface SideHooks {
   onHead(side: Side, head: MsrpRequestHead, fields: MsrpFields): void;
   onEnd(side: Side, flag: MsrpFlag): void;
   onDisconnected(side: Side, conn: MsrpConnection): void;
+  onHeld(side: Side): void;
 }
 
 /**
  * One client of a pair: its session with the relay, and the frame it is streaming now. It is
- * the session's handler itself (methods, not per-side closures: idle pairs stay small).
+ * the session's handler itself (methods, not per-side closures: idle pairs stay small), and
+ * the producer of the frames it writes into the peer's leg.
  */
-class Side implements MsrpSessionHandler {
+class Side implements MsrpSessionHandler, OutboundProducer {
   peer!: Side;
   session!: MsrpSession;
   /** The peer connection this side's congestion paused, to resume exactly that one. */
   pausedPeer: MsrpConnection | undefined;
+  /** This side's own connection, paused while the peer's leg holds our frames back. */
+  heldUpstream: MsrpConnection | undefined;
   mode = FrameMode.None;
   head: MsrpRequestHead | undefined;
   fields: MsrpFields | undefined;
@@ -176,7 +207,27 @@ class Side implements MsrpSessionHandler {
   onRequestBody(_s: MsrpSession, chunk: Buffer): void {
     if (this.mode !== FrameMode.Forward) return;
     this.bytes += chunk.length;
-    (this.target as MsrpConnection).out.body(chunk);
+    (this.target as MsrpConnection).out.body(chunk, this);
+  }
+
+  /**
+   * The peer's connection is shared with other sessions (RFC 4975 5.4) and another one's frame
+   * is open on it: our frame waits there whole, so stop reading our client until it went out
+   * (at most the rest of one socket read is held).
+   */
+  onHeld(held: boolean): void {
+    if (held) {
+      const up = this.session.connection;
+      if (this.heldUpstream === undefined && up !== undefined && !up.closed) {
+        this.heldUpstream = up;
+        up.pauseReading();
+        this.hooks.onHeld(this);
+      }
+    } else if (this.heldUpstream !== undefined) {
+      const up = this.heldUpstream;
+      this.heldUpstream = undefined;
+      up.resumeReading();
+    }
   }
 
   onRequestEnd(_s: MsrpSession, flag: MsrpFlag): void {
@@ -234,6 +285,9 @@ export class MsrpRelay {
     failureReportsSent: 0,
     reportsForwarded: 0,
     bindSends: 0,
+    forwardsRefused: 0,
+    forwardsUntracked: 0,
+    framesHeld: 0,
   };
   private ringPeak = 0;
   private readonly tids = new TransactionIds();
@@ -241,6 +295,7 @@ export class MsrpRelay {
     onHead: (side, head, fields) => this.onHead(side, head, fields),
     onEnd: (side, flag) => this.onEnd(side, flag),
     onDisconnected: (side, conn) => this.onLegGone(side, conn),
+    onHeld: () => void this.counts.framesHeld++,
   };
   /** Settable after construction: the session layer is built after the relay. */
   onLegDown: MsrpRelayDeps['onLegDown'];
@@ -325,6 +380,7 @@ export class MsrpRelay {
       if (waiters) for (const w of waiters) w(false);
       this.noteRing(s.session.connection);
       s.onCongestion(false);
+      s.onHeld(false);
       this.net.closeSession(s.session);
     }
     return true;
@@ -352,6 +408,13 @@ export class MsrpRelay {
       errorResponsesSent: n.errorResponsesSent,
       pauses: n.pauses,
       resumes: n.resumes,
+      transactionTimeouts: n.transactionTimeouts,
+      controlDropped: n.controlDropped,
+      handlerErrors: n.handlerErrors,
+      bindTimeouts: n.bindTimeouts,
+      idleTimeouts: n.idleTimeouts,
+      connectionsLive: n.connectionsLive,
+      connectionsRejected: n.connectionsRejected,
       livePairs: this.pairs.size,
       liveLegs: legs,
       ringHighWater: peak,
@@ -390,6 +453,13 @@ export class MsrpRelay {
       conn.reject(head, 481, 'peer not connected');
       return;
     }
+    if (head.method === 'SEND' && fields.failureReport !== 'no' && !this.canTrack(target, head.transactionId)) {
+      // a failure at the next hop could not be reported (RFC 4975 7.1.2): say so now instead
+      side.mode = FrameMode.Drop;
+      this.counts.forwardsRefused++;
+      conn.reject(head, 403, 'too many pending transactions at the next hop');
+      return;
+    }
     // RFC 4976 7.3 / STYLE habit 4: only the path headers change, every other byte is kept
     const outTo = side.outToPath();
     const spans = findPathValues(head.raw, outTo !== undefined, true);
@@ -403,8 +473,8 @@ export class MsrpRelay {
     const edits: [ValueSpan, Buffer][] = [[spans.fromPath, side.outFromPath()]];
     // no peer path known yet (set later by setRemotePath): To-Path goes on as received
     if (outTo !== undefined && spans.toPath !== undefined) edits.push([spans.toPath, outTo]);
-    target.out.beginFrame(splicePieces(head.raw, edits));
-    if (head.hasBody) target.out.body(CRLF);
+    target.out.beginFrame(splicePieces(head.raw, edits), side);
+    if (head.hasBody) target.out.body(CRLF, side);
   }
 
   private onEnd(side: Side, flag: MsrpFlag): void {
@@ -428,7 +498,7 @@ export class MsrpRelay {
       if (conn !== undefined && head.method === 'SEND') conn.reject(head, 481, 'peer connection lost');
       return;
     }
-    target.out.endFrame(encodeEndLine(head.transactionId, flag, head.hasBody));
+    target.out.endFrame(encodeEndLine(head.transactionId, flag, head.hasBody), side);
     this.net.counters.framesOut++;
     this.counts.framesForwarded++;
     this.counts.bodyBytesForwarded += side.bytes;
@@ -437,6 +507,7 @@ export class MsrpRelay {
       return; // section 7.1.2: REPORTs get no response, nothing to track
     }
     if (flag === '#') return; // an aborted chunk: the sender gave up on it
+    let untracked: Forwarded | undefined;
     if (fields.failureReport !== 'no') {
       const fwd: Forwarded = {
         side,
@@ -446,9 +517,20 @@ export class MsrpRelay {
         bytes: side.bytes,
         failureReport: fields.failureReport,
       };
-      target.transactions.wait(head.transactionId, (outcome, res) => this.onNextHop(fwd, outcome, res));
+      if (!target.transactions.wait(head.transactionId, (outcome, res) => this.onNextHop(fwd, target, outcome, res))) {
+        // the waiter filled up (or took this id) while the chunk streamed: its fate is unknown
+        this.counts.forwardsUntracked++;
+        untracked = fwd;
+      }
     }
     if (conn !== undefined) this.answer(conn, head, fields, 200);
+    if (untracked !== undefined) this.sendFailureReport(untracked, 408, 'relay cannot track the next hop');
+  }
+
+  /** True when the next hop's waiter can take this transaction (not full, id not in use). */
+  private canTrack(target: MsrpConnection, transactionId: string): boolean {
+    const w = target.transactions;
+    return w.size < w.capacity && !w.has(transactionId);
   }
 
   /** Hop-by-hop answer to the sender (RFC 4975 7.2: none for Failure-Report no, only errors for partial). */
@@ -460,35 +542,45 @@ export class MsrpRelay {
     }
   }
 
-  /** Next hop answered, timed out or vanished: a failure becomes a REPORT to the sender. */
-  private onNextHop(fwd: Forwarded, outcome: WaitOutcome, res: MsrpResponseHead | undefined): void {
-    if (outcome === 'answer' && res !== undefined && res.status === 200) return;
-    if (outcome === 'timeout') this.net.counters.transactionTimeouts++;
-    const status = outcome === 'answer' && res !== undefined ? res.status : outcome === 'timeout' ? 408 : 481;
+  /**
+   * Next hop answered, timed out or vanished: a failure becomes a REPORT to the sender. Runs
+   * from the next hop's data, close and timer paths: a throw here closes that connection only.
+   */
+  private onNextHop(fwd: Forwarded, hop: MsrpConnection, outcome: WaitOutcome, res: MsrpResponseHead | undefined): void {
+    try {
+      if (outcome === 'answer' && res !== undefined && res.status === 200) return;
+      if (outcome === 'timeout') this.net.counters.transactionTimeouts++;
+      const status = outcome === 'answer' && res !== undefined ? res.status : outcome === 'timeout' ? 408 : 481;
+      // the next hop's comment is peer text: passed on when it is a valid text-reason
+      this.sendFailureReport(fwd, status, toStatusReason(res?.comment) ?? reasonOf(status));
+    } catch (err) {
+      hop.fail(err, 'next-hop answer');
+    }
+  }
+
+  /**
+   * Failure REPORT to the sender of a forwarded chunk (RFC 4975 7.1.2, RFC 4976 7.3). Every
+   * value taken from the peers was parsed on the way in and is passed on in a form that
+   * encodes (chunkReportRange, toStatusReason): building it does not throw on peer input.
+   */
+  private sendFailureReport(fwd: Forwarded, status: number, reason: string): void {
     const conn = fwd.side.session.connection;
     if (conn === undefined || conn.closed || fwd.messageId === undefined) return;
     // RFC 4975 7.1.2: the REPORT covers the bytes of the failed chunk
-    const start = fwd.byteRange?.start ?? 1;
-    const end = fwd.byteRange?.end ?? start + fwd.bytes - 1;
-    const byteRange: ByteRange = { start, end: Math.max(end, start - 1), total: fwd.byteRange?.total ?? null };
+    const byteRange: ByteRange = chunkReportRange(fwd.byteRange, fwd.bytes);
     const tid = this.tids.next();
     const report = Buffer.concat([
       encodeRequestHead({
         transactionId: tid,
         method: 'REPORT',
-        toPath: [firstOf(fwd.toPath)],
+        toPath: [firstUri(fwd.toPath)],
         fromPath: [fwd.side.session.localUri],
         messageId: fwd.messageId,
         byteRange,
-        status: { namespace: 0, code: status, reason: res?.comment ?? reasonOf(status) },
+        status: { namespace: 0, code: status, reason },
       }),
       encodeEndLine(tid, '$', false),
     ]);
     if (conn.sendControl(report)) this.counts.failureReportsSent++;
   }
-}
-
-function firstOf(pathValue: string): string {
-  const sp = pathValue.search(/[ \t]/);
-  return sp < 0 ? pathValue : pathValue.slice(0, sp);
 }

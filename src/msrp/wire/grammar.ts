@@ -24,6 +24,7 @@ const TOKEN = /^[!#$%&'*+\-.0-9A-Z^_`a-z|~]+$/;
 const HNAME = /^[A-Za-z][!#$%&'*+\-.0-9A-Z^_`a-z|~]*$/;
 // section 9: utf8text = *(HTAB / %x20-7E / UTF8-NONASCII): anything but controls (DEL included)
 const NOT_UTF8TEXT = /[\x00-\x08\x0a-\x1f\x7f]/;
+const NOT_UTF8TEXT_ALL = /[\x00-\x08\x0a-\x1f\x7f]/g;
 
 /** transact-id and Message-ID grammar (RFC 4975 section 9, ident). */
 export function isIdent(s: string): boolean {
@@ -46,4 +47,13 @@ export function isHeaderName(s: string): boolean {
 /** True when s may appear as a header value or a comment (RFC 4975 section 9, utf8text). */
 export function isUtf8Text(s: string): boolean {
   return !NOT_UTF8TEXT.test(s);
+}
+
+/**
+ * Peer text quoted inside a reason this side writes (the comment of a 400): controls become
+ * "?" and it is cut to max characters, so the comment stays utf8text and small.
+ */
+export function quoteWireText(s: string, max = 40): string {
+  const cut = s.length > max ? `${s.slice(0, max)}...` : s;
+  return cut.replace(NOT_UTF8TEXT_ALL, '?');
 }

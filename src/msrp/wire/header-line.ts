@@ -1,4 +1,4 @@
-import { isHeaderName, isUtf8Text } from './grammar';
+import { isHeaderName, isUtf8Text, quoteWireText } from './grammar';
 import type { MsrpFrameHead, MsrpHeader } from './types';
 
 /**
@@ -10,13 +10,14 @@ export function parseHeaderLine(text: string): MsrpHeader | string {
   const colon = text.indexOf(':');
   if (colon <= 0) return 'header line without a name and colon';
   const name = text.slice(0, colon);
-  if (!isHeaderName(name)) return `bad header name "${name}"`;
+  // the reason becomes a 400 comment: the name is peer text, quoted safely
+  if (!isHeaderName(name)) return `bad header name "${quoteWireText(name)}"`;
   let s = colon + 1;
   let e = text.length;
   while (s < e && (text[s] === ' ' || text[s] === '\t')) s++;
   while (e > s && (text[e - 1] === ' ' || text[e - 1] === '\t')) e--;
   const value = text.slice(s, e);
-  if (!isUtf8Text(value)) return `control characters in the value of ${name}`;
+  if (!isUtf8Text(value)) return `control characters in the value of ${name}`; // name passed isHeaderName
   return { name, value };
 }
 

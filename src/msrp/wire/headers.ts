@@ -33,8 +33,11 @@ export interface ContentType {
 }
 
 const DIGITS = /^[0-9]{1,15}$/;
+/** The largest range-start / range-end / total this codec reads and writes (15 digits). */
+export const MAX_BYTE_COUNT = 999_999_999_999_999;
 const BYTE_RANGE = /^([0-9]+)-([0-9]+|\*)\/([0-9]+|\*)$/;
-const STATUS = /^([0-9]{3}) ([0-9]{3})(?: (.*))?$/;
+// "s": text-reason is utf8text, which includes U+2028/U+2029; "." alone stops at them
+const STATUS = /^([0-9]{3}) ([0-9]{3})(?: (.*))?$/s;
 
 function count(s: string): number | undefined {
   return DIGITS.test(s) ? Number(s) : undefined;
@@ -54,10 +57,39 @@ export function parseByteRange(value: string): ByteRange | undefined {
   return { start, end, total };
 }
 
+/** True when r formats to a Byte-Range that parseByteRange reads back as r. */
+export function isByteRange(r: ByteRange): boolean {
+  const { start, end, total } = r;
+  if (!isCount(start) || start < 1) return false;
+  if (end !== null && (!isCount(end) || end < start - 1)) return false;
+  if (total !== null && !isCount(total)) return false;
+  return end === null || total === null || end <= total;
+}
+
+function isCount(n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= MAX_BYTE_COUNT;
+}
+
 export function formatByteRange(r: ByteRange): string {
   const text = `${r.start}-${r.end ?? '*'}/${r.total ?? '*'}`;
-  if (parseByteRange(text) === undefined) throw new RangeError(`bad Byte-Range: ${text}`);
+  if (!isByteRange(r)) throw new RangeError(`bad Byte-Range: ${text}`);
   return text;
+}
+
+/**
+ * Byte-Range of a REPORT about one chunk that carried `bytes` body bytes under `range` (RFC
+ * 4975 7.1.2: the bytes the report covers; a "*" end is filled in from the bytes seen). A
+ * peer can write a range that no longer formats once its end is filled in (a "*" end over a
+ * total of 0 with a 5-byte body, a start near the 15-digit limit): that one is reported as the
+ * sender wrote it.
+ * Never throws; the result always formats.
+ */
+export function chunkReportRange(range: ByteRange | undefined, bytes: number): ByteRange {
+  const start = range?.start ?? 1;
+  const filled: ByteRange = { start, end: range?.end ?? start + bytes - 1, total: range?.total ?? null };
+  if (isByteRange(filled)) return filled;
+  if (range !== undefined && isByteRange(range)) return range;
+  return { start: 1, end: Math.min(Math.max(bytes, 0), MAX_BYTE_COUNT), total: null };
 }
 
 /** Parses Status (RFC 4975 section 9): "000 200 OK". */
@@ -67,6 +99,16 @@ export function parseStatus(value: string): MsrpStatus | undefined {
   const reason = m[3] === undefined || m[3] === '' ? undefined : m[3];
   if (reason !== undefined && !isUtf8Text(reason)) return undefined;
   return { namespace: Number(m[1]), code: Number(m[2]), reason };
+}
+
+/**
+ * A response comment (or any peer text) as a Status text-reason (RFC 4975 section 9): blanks
+ * around it dropped (a header value carries none), undefined when nothing usable is left.
+ */
+export function toStatusReason(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const t = text.replace(/^[ \t]+|[ \t]+$/g, '');
+  return t !== '' && isUtf8Text(t) ? t : undefined;
 }
 
 export function formatStatus(s: MsrpStatus): string {

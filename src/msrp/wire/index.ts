@@ -1,6 +1,6 @@
 /** MSRP wire codec (RFC 4975): pure, Buffer-based, no I/O. */
 export * from './types';
-export { CRLF, DEFAULT_MSRP_PORT, isIdent, isMethod } from './grammar';
+export { CRLF, DEFAULT_MSRP_PORT, isIdent, isMethod, isUtf8Text, quoteWireText } from './grammar';
 export { parseStartLine, formatStartLine } from './start-line';
 export { parseHeaderLine, getHeader } from './header-line';
 export {

@@ -111,3 +111,62 @@ export async function until(cond: () => boolean, what: string, ms = 10_000): Pro
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** A relay pair whose two clients are raw sockets, each bound by its empty SEND (RFC 4975 5.4). */
+export interface RawPair {
+  readonly pair: RelayPairInfo;
+  readonly a: RawClient;
+  readonly b: RawClient;
+  readonly aUri: string;
+  readonly bUri: string;
+}
+
+let rawPairSeq = 0;
+
+export async function rawPair(relay: MsrpRelay, port: number, opts: { a?: RawClient; b?: RawClient } = {}): Promise<RawPair> {
+  const n = ++rawPairSeq;
+  const aUri = `msrp://127.0.0.1:9/rawA${n}x${process.pid};tcp`;
+  const bUri = `msrp://127.0.0.1:9/rawB${n}x${process.pid};tcp`;
+  const pair = relay.createPair({ a: { remotePath: [aUri] }, b: { remotePath: [bUri] } });
+  const a = opts.a ?? (await RawClient.open(port));
+  const b = opts.b ?? (await RawClient.open(port));
+  const ta = `bnda${n}x${process.pid}`;
+  const tb = `bndb${n}x${process.pid}`;
+  a.write(bindSend(ta, pair.aLocal, aUri));
+  b.write(bindSend(tb, pair.bLocal, bUri));
+  await until(() => a.responses(ta).length === 1 && b.responses(tb).length === 1, 'both sides bound');
+  return { pair, a, b, aUri, bUri };
+}
+
+/** The header value of a received frame (first header of that name). */
+export function headerOf(frame: MsrpFrame, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  return frame.head.headers.find((h) => h.name.toLowerCase() === wanted)?.value;
+}
+
+/**
+ * The relay still does its job for a session set up now: two fresh imedge endpoints bind a new
+ * pair and a message crosses it.
+ */
+export async function freshSessionWorks(relay: MsrpRelay): Promise<void> {
+  const netA = new MsrpNet();
+  const netB = new MsrpNet();
+  try {
+    const aUri = `msrp://127.0.0.1:9/${netA.newSessionId()};tcp`;
+    const bUri = `msrp://127.0.0.1:9/${netB.newSessionId()};tcp`;
+    const pair = relay.createPair({ a: { remotePath: [aUri] }, b: { remotePath: [bUri] } });
+    const got: ReceivedMessage[] = [];
+    const a = new MsrpEndpoint(netA, { localUri: aUri, remotePath: [pair.aLocal], setup: 'active' });
+    const b = new MsrpEndpoint(netB, { localUri: bUri, remotePath: [pair.bLocal], setup: 'active' }, { onMessage: (m) => got.push(m) });
+    await a.connect();
+    await b.connect();
+    const r = await a.send(Buffer.from('still here'));
+    if (r.status !== 200) throw new Error(`fresh session: SEND answered ${r.status}`);
+    await until(() => got.length === 1, 'message over a fresh session');
+    if (got[0].body.toString() !== 'still here') throw new Error('fresh session: wrong body');
+    relay.releasePair(pair.id);
+  } finally {
+    await netA.close();
+    await netB.close();
+  }
+}

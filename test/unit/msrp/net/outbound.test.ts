@@ -1,4 +1,4 @@
-import { Outbound, type OutboundSink } from '../../../../src/msrp/net';
+import { Outbound, type OutboundProducer, type OutboundSink } from '../../../../src/msrp/net';
 
 /** A sink that completes writes only when told to, like a socket whose peer stopped reading. */
 class ManualSink implements OutboundSink {
@@ -71,5 +71,77 @@ describe('Outbound leg (DESIGN ring-buffer relay, STYLE habit 3)', () => {
     expect(pressure).toEqual([true]);
     out.destroy();
     expect(pressure).toEqual([true, false]);
+  });
+
+  describe('RFC 4975 5.4: sessions sharing a connection, one producer at a time', () => {
+    function producer(): OutboundProducer & { events: boolean[] } {
+      const events: boolean[] = [];
+      return { events, onHeld: (h: boolean) => events.push(h) };
+    }
+
+    test('RFC 4975 5.4: a frame begun while another is open is held whole and follows it', async () => {
+      const sink = new ManualSink();
+      const out = new Outbound(sink, limits, { onCongestion: () => undefined, onControlPressure: () => undefined });
+      const p1 = producer();
+      const p2 = producer();
+      out.beginFrame([Buffer.from('H1'), Buffer.from('|')], p1);
+      out.body(Buffer.from('a1|'), p1);
+      out.beginFrame(Buffer.from('H2|'), p2);
+      out.body(Buffer.from('b2|'), p2);
+      out.endFrame(Buffer.from('E2|'), p2);
+      expect(p2.events).toEqual([true]);
+      expect(out.heldFrames).toBe(1);
+      expect(out.isTurnOf(p2)).toBe(false);
+      out.body(Buffer.from('a2|'), p1);
+      out.endFrame(Buffer.from('E1|'), p1);
+      expect(p2.events).toEqual([true, false]);
+      expect(p1.events).toEqual([]);
+      await tick();
+      sink.complete();
+      expect(sink.text()).toBe('H1|a1|a2|E1|H2|b2|E2|');
+    });
+
+    test('RFC 4975 5.4: held frames go in arrival order; an open one becomes the writer and streams on', async () => {
+      const sink = new ManualSink();
+      const out = new Outbound(sink, limits, { onCongestion: () => undefined, onControlPressure: () => undefined });
+      const [p1, p2, p3] = [producer(), producer(), producer()];
+      out.beginFrame(Buffer.from('H1|'), p1);
+      out.beginFrame(Buffer.from('H2|'), p2);
+      out.body(Buffer.from('b2|'), p2);
+      out.beginFrame(Buffer.from('H3|'), p3);
+      out.endFrame(Buffer.from('E3|'), p3);
+      out.endFrame(Buffer.from('E1|'), p1);
+      // p2's frame is still open: it streams now, p3 waits behind it
+      expect(p2.events).toEqual([true, false]);
+      expect(p3.events).toEqual([true]);
+      expect(out.isTurnOf(p2)).toBe(true);
+      out.body(Buffer.from('c2|'), p2);
+      out.control(Buffer.from('R|'));
+      out.endFrame(Buffer.from('E2|'), p2);
+      expect(p3.events).toEqual([true, false]);
+      await tick();
+      sink.complete();
+      expect(sink.text()).toBe('H1|E1|H2|b2|c2|E2|R|H3|E3|');
+    });
+
+    test('RFC 4975 5.4: whenTurn waits for the open frame of another producer; destroy releases everyone', async () => {
+      const sink = new ManualSink();
+      const out = new Outbound(sink, limits, { onCongestion: () => undefined, onControlPressure: () => undefined });
+      const [p1, p2, p3] = [producer(), producer(), producer()];
+      out.beginFrame(Buffer.from('H1|'), p1);
+      let turn = false;
+      void out.whenTurn(p2).then(() => (turn = true));
+      await tick();
+      expect(turn).toBe(false);
+      out.endFrame(Buffer.from('E1|'), p1);
+      await tick();
+      expect(turn).toBe(true);
+      out.beginFrame(Buffer.from('H2|'), p2);
+      out.beginFrame(Buffer.from('H3|'), p3);
+      expect(out.queuedBytes).toBeGreaterThan(0);
+      out.destroy();
+      expect(p3.events).toEqual([true, false]);
+      expect(out.heldFrames).toBe(0);
+    });
   });
 });

@@ -1,5 +1,9 @@
+import fc from 'fast-check';
 import {
+  chunkReportRange,
   formatByteRange,
+  isByteRange,
+  MAX_BYTE_COUNT,
   formatContentType,
   formatStatus,
   parseByteRange,
@@ -8,9 +12,11 @@ import {
   parseMessageId,
   parseStatus,
   parseSuccessReport,
+  toStatusReason,
 } from '../../../../src/msrp/wire/headers';
 import { parseHeaderLine } from '../../../../src/msrp/wire/header-line';
 import { formatStartLine, parseStartLine } from '../../../../src/msrp/wire/start-line';
+import { isUtf8Text, quoteWireText } from '../../../../src/msrp/wire/grammar';
 
 describe('RFC 4975 section 9: start line', () => {
   test('request, response with and without comment', () => {
@@ -51,6 +57,12 @@ describe('RFC 4975 section 9: header lines', () => {
     expect(typeof parseHeaderLine('1abc: bad name')).toBe('string');
     expect(typeof parseHeaderLine('X: bell\u0007')).toBe('string');
   });
+  test('RFC 4975 7.2: the reason for a bad name quotes it as utf8text, short (it becomes a 400 comment)', () => {
+    const reason = parseHeaderLine(`X\u0001\rY\u007f${'z'.repeat(100)}: v`) as string;
+    expect(isUtf8Text(reason)).toBe(true);
+    expect(reason.length).toBeLessThan(80);
+    expect(quoteWireText('a\u2028b\tc\u0000')).toBe('a\u2028b\tc?');
+  });
 });
 
 describe('RFC 4975 section 7.1.1 / 9: Byte-Range', () => {
@@ -64,6 +76,24 @@ describe('RFC 4975 section 7.1.1 / 9: Byte-Range', () => {
   test.each(['0-5/5', '5-3/10', '1-11/10', '1-5', 'a-5/5', '1-5/5 ', '-1-5/5', `1-${'9'.repeat(20)}/*`])('rejects %s', (v) => {
     expect(parseByteRange(v)).toBeUndefined();
   });
+  test('RFC 4975 7.1.2: a report range from peer values always formats; what cannot be filled in is passed through', () => {
+    expect(chunkReportRange({ start: 1, end: null, total: 10 }, 5)).toEqual({ start: 1, end: 5, total: 10 });
+    expect(chunkReportRange({ start: 1, end: null, total: 0 }, 5)).toEqual({ start: 1, end: null, total: 0 });
+    expect(chunkReportRange({ start: 999999999999999, end: null, total: null }, 5)).toEqual({ start: 999999999999999, end: null, total: null });
+    expect(chunkReportRange(undefined, 7)).toEqual({ start: 1, end: 7, total: null });
+    expect(() => formatByteRange({ start: 1, end: 5, total: 0 })).toThrow(RangeError);
+    // any range a peer can send (it parsed), any number of body bytes seen
+    const count = fc.oneof(fc.nat(20), fc.integer({ min: MAX_BYTE_COUNT - 20, max: MAX_BYTE_COUNT }));
+    const peerRange = fc
+      .record({ start: count, end: fc.option(count, { nil: null }), total: fc.option(count, { nil: null }) })
+      .filter(isByteRange);
+    fc.assert(
+      fc.property(fc.option(peerRange, { nil: undefined }), fc.nat(1 << 20), (range, bytes) => {
+        const r = chunkReportRange(range, bytes);
+        expect(parseByteRange(formatByteRange(r))).toEqual(r);
+      }),
+    );
+  });
 });
 
 describe('RFC 4975 section 9: Status, reports, Message-ID', () => {
@@ -74,6 +104,23 @@ describe('RFC 4975 section 9: Status, reports, Message-ID', () => {
     expect(parseStatus('0 200 OK')).toBeUndefined();
     expect(parseStatus('000 2000')).toBeUndefined();
     expect(formatStatus({ namespace: 0, code: 200, reason: 'OK' })).toBe('000 200 OK');
+  });
+  test('RFC 4975 section 9: a text-reason is utf8text, U+2028/U+2029 included, and formats back', () => {
+    expect(parseStatus('000 400 bad\u2028news\u2029')).toEqual({ namespace: 0, code: 400, reason: 'bad\u2028news\u2029' });
+    expect(formatStatus({ namespace: 0, code: 400, reason: 'bad\u2028news' })).toBe('000 400 bad\u2028news');
+    expect(parseStatus('000 400 a\r\nb')).toBeUndefined();
+  });
+  test('RFC 4975 section 9: a response comment becomes a Status reason only when it is one (blanks trimmed)', () => {
+    expect(toStatusReason(' \tbad\u2028news \t')).toBe('bad\u2028news');
+    expect(toStatusReason('  ')).toBeUndefined();
+    expect(toStatusReason(undefined)).toBeUndefined();
+    expect(toStatusReason('a\u0001b')).toBeUndefined();
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (text) => {
+        const reason = toStatusReason(text);
+        if (reason !== undefined) expect(parseStatus(formatStatus({ namespace: 0, code: 400, reason }))?.reason).toBe(reason);
+      }),
+    );
   });
   test('Success-Report yes/no and Failure-Report yes/no/partial (ABNF literals ignore case)', () => {
     expect(parseSuccessReport('yes')).toBe('yes');

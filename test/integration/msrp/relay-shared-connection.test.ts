@@ -1,0 +1,80 @@
+/**
+ * Issue 16 item 2: RFC 4975 5.4 lets a client bind several sessions on one connection. When a
+ * chunk of session 1 reached the relay in two TCP reads and a whole SEND of session 2 arrived
+ * in between, the relay wrote session 2's frame into the middle of session 1's body on the
+ * shared outbound connection. The test forces exactly that split over loopback sockets.
+ */
+import { MsrpRelay } from '../../../src/msrp/relay';
+import { freshSessionWorks, headerOf, RawClient, rawPair, sendText, until } from './helpers';
+
+describe('issue 16 item 2: one producer at a time on a shared outbound connection (RFC 4975 5.4)', () => {
+  let relay: MsrpRelay;
+  let port: number;
+
+  beforeEach(async () => {
+    relay = new MsrpRelay();
+    port = (await relay.listen('127.0.0.1', 0)).port;
+  });
+  afterEach(() => relay.close());
+
+  test('RFC 4975 5.4: a SEND of session 2 arriving between two reads of a session-1 chunk is held, not spliced into it', async () => {
+    const shared = await RawClient.open(port);
+    const p1 = await rawPair(relay, port, { b: shared });
+    const p2 = await rawPair(relay, port, { b: shared });
+    const t1 = 'split0001x';
+    const t2 = 'whole0002x';
+    const body1 = `first half of session 1 | second half of session 1`;
+    const frame1 = sendText(t1, p1.pair.aLocal, p1.aUri, body1);
+    const cut = frame1.indexOf('| second');
+    const before = relay.counters.bytesIn;
+    p1.a.write(frame1.slice(0, cut));
+    // the relay has read (and forwarded) the first part: the chunk is open on the shared leg
+    await until(() => relay.counters.bytesIn >= before + cut, 'first read of the session-1 chunk');
+    p2.a.write(sendText(t2, p2.pair.aLocal, p2.aUri, 'session 2 says hi'));
+    await until(() => p2.a.responses(t2).length === 1, 'hop-by-hop answer to session 2');
+    expect(p2.a.responses(t2)[0].head).toMatchObject({ status: 200 });
+    p1.a.write(frame1.slice(cut));
+    await until(() => shared.requests('SEND').length === 2, 'both SENDs on the shared connection');
+    const [f1, f2] = shared.requests('SEND');
+    // session 1's chunk whole and first (it was open), session 2's after it, each to its session
+    expect(headerOf(f1, 'To-Path')).toBe(p1.bUri);
+    expect(f1.body.toString()).toBe(body1);
+    expect(f1.flag).toBe('$');
+    expect(headerOf(f2, 'To-Path')).toBe(p2.bUri);
+    expect(f2.body.toString()).toBe('session 2 says hi');
+    expect(relay.counters.framesHeld).toBe(1);
+    // session 2's client was paused while its frame waited; it is read again: a next SEND flows
+    const t3 = 'after0003x';
+    p2.a.write(sendText(t3, p2.pair.aLocal, p2.aUri, 'and again'));
+    await until(() => shared.requests('SEND').length === 3, 'next SEND of session 2');
+    expect(shared.requests('SEND')[2].body.toString()).toBe('and again');
+    expect(relay.counters.handlerErrors).toBe(0);
+    for (const c of [p1.a, p2.a, shared]) c.end();
+    await freshSessionWorks(relay);
+  });
+
+  test('RFC 4975 7.1: a held frame whose sender vanishes mid-chunk goes out ended with "#"; the other session is unharmed', async () => {
+    const shared = await RawClient.open(port);
+    const p1 = await rawPair(relay, port, { b: shared });
+    const p2 = await rawPair(relay, port, { b: shared });
+    const frame1 = sendText('openA001x', p1.pair.aLocal, p1.aUri, 'session 1 body that is long enough');
+    const before = relay.counters.bytesIn;
+    p1.a.write(frame1.slice(0, frame1.length - 40));
+    await until(() => relay.counters.bytesIn >= before + frame1.length - 40, 'session-1 chunk open');
+    // session 2's chunk starts and breaks off while held: its client disconnects mid-frame
+    const frame2 = sendText('heldB002x', p2.pair.aLocal, p2.aUri, 'session 2 never finishes this');
+    p2.a.write(frame2.slice(0, frame2.length - 20));
+    await until(() => relay.counters.framesHeld === 1, 'session-2 frame held');
+    p2.a.end();
+    await until(() => relay.counters.liveLegs === 3, 'session-2 A leg gone');
+    p1.a.write(frame1.slice(frame1.length - 40));
+    await until(() => shared.requests('SEND').length === 2, 'both frames on the shared connection');
+    const [f1, f2] = shared.requests('SEND');
+    expect(f1.body.toString()).toBe('session 1 body that is long enough');
+    expect(f1.flag).toBe('$');
+    expect(headerOf(f2, 'To-Path')).toBe(p2.bUri);
+    expect(f2.flag).toBe('#');
+    for (const c of [p1.a, shared]) c.end();
+    await freshSessionWorks(relay);
+  });
+});
