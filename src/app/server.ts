@@ -139,6 +139,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         retryAfterS: cfg.sessions.retryAfterS,
         msrpConnectTimeoutMs: cfg.msrp.transactionTimeoutMs,
         largeMessageMaxMs: cfg.msrp.transactionTimeoutMs * 4,
+        setupTimeoutMs: cfg.sessions.setupTimeoutMs,
       },
       { stack: () => sip, registrar, auth, relay: msrp, sessions: store.sessions, log: child(log, 'participating') },
     );

@@ -101,6 +101,7 @@ export const configSchema = v.strictObject({
     maxTotal: int(200, 1, 100_000, 'IM sessions at once (beyond: 503 + Retry-After)'),
     maxPerUser: int(10, 1, 10_000, 'IM sessions per user at once'),
     retryAfterS: int(30, 1, 3600, 'Retry-After sent with 503 when a limit is hit, in s'),
+    setupTimeoutMs: int(120_000, 100, 3_600_000, 'a session not established this long after the INVITE is released (caller 408, callee CANCEL/BYE), in ms'),
   }),
   store: section('SQLite store', {
     synchronous: oneOf(['FULL', 'NORMAL', 'EXTRA'], 'FULL', 'PRAGMA synchronous (FULL: an acknowledged write survives a power cut)'),
