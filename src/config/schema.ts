@@ -54,7 +54,7 @@ export const configSchema = v.strictObject({
     tcp: bool(true, 'listen on TCP'),
     maxBytesHeaders: int(16 * KIB, KIB, MIB, 'largest header section accepted, in bytes'),
     maxContentLength: int(MIB, 0, 16 * MIB, 'largest body accepted, in bytes'),
-    maxTransactions: int(4096, 16, 1_000_000, 'live server transactions; beyond it new requests get 503'),
+    maxTransactions: int(4096, 16, 1_000_000, 'live server transactions (no final answer yet); beyond it new requests get 503; one source gets a quarter'),
     outboundProxy: str('', 'upstream proxy SIP URI (empty = route locally)', {
       maxLength: 512,
       allowed: 'empty, or a sip: / sips: URI',

@@ -1,4 +1,4 @@
-export { SipStack, IncomingRequest, reasonFor, newTag } from './stack';
-export type { SipStackOptions, SipStats, ReplyExtra, SendOptions, RequestHandler } from './stack';
+export { SipStack, IncomingRequest, reasonFor, newTag, methodLabel } from './stack';
+export type { SipStackOptions, SipStats, TransactionCounts, ReplyExtra, SendOptions, RequestHandler } from './stack';
 export { PortInUseError } from './listeners';
 export { parseSipUri, formatSipUri, aorOf, newBranch } from './uri';
