@@ -197,25 +197,28 @@ export class ParticipatingFunction {
       req.reply(503, 'Service Unavailable (MSRP legs)', { headers: { 'retry-after': String(this.opts.retryAfterS) } });
       return;
     }
-    const id = randomBytes(8).toString('hex');
-    const kind = isLargeMessageMode(offer.media) ? 'large-message' : '1-1';
-    const caller: Leg = { user: callerName, flows: [req.flow], media: offer.media, ourUri: pair.aLocal };
-    const callee: Leg = { user: calleeUser, flows: [], ourUri: pair.bLocal };
-    const s = new B2bSession(id, kind, pair.id, caller, callee);
-    s.invite = req;
-    caller.dialog = dialogAsUas(msg, req.localTag(), req.flow);
-    this.track(s);
-    const branch = msg.headers.via?.[0]?.params.branch;
-    if (branch) this.byBranch.set(String(branch), s);
-    // From here on every step runs under the set-up boundary: a throw releases the session
+    // From here on every step runs under the set-up boundary: a throw releases what was built
     // (caller answered, callee BYEd or cancelled, MSRP pair, maps and store cleaned).
-    s.setupTimer = setTimeout(() => this.setupTimedOut(s), this.opts.setupTimeoutMs);
+    let s: B2bSession | undefined;
     try {
+      const kind = isLargeMessageMode(offer.media) ? 'large-message' : '1-1';
+      const caller: Leg = { user: callerName, flows: [req.flow], media: offer.media, ourUri: pair.aLocal };
+      const callee: Leg = { user: calleeUser, flows: [], ourUri: pair.bLocal };
+      s = new B2bSession(randomBytes(8).toString('hex'), kind, pair.id, caller, callee);
+      s.invite = req;
+      caller.dialog = dialogAsUas(msg, req.localTag(), req.flow);
+      this.track(s);
+      const branch = msg.headers.via?.[0]?.params.branch;
+      if (branch) this.byBranch.set(String(branch), s);
+      const session = s;
+      s.setupTimer = setTimeout(() => this.setupTimedOut(session), this.opts.setupTimeoutMs);
       req.reply(100, 'Trying');
       this.deps.log.info({ session: s.id, kind, caller: callerName, callee: calleeUser, contacts: bindings.length }, 'session requested');
       await this.forkToCallee(s, req, calleeUser, ruri.host, offer.media, bindings);
     } catch (err) {
-      this.setupFailed(s, err);
+      if (s) return this.setupFailed(s, err);
+      this.deps.relay.releasePair(pair.id);
+      throw err;
     }
   }
 
