@@ -99,6 +99,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxBytesHeaders: cfg.sip.maxBytesHeaders,
         maxContentLength: cfg.sip.maxContentLength,
         maxTransactions: cfg.sip.maxTransactions,
+        ...(cfg.sip.maxTransactionsPerSource > 0 ? { maxTransactionsPerSource: cfg.sip.maxTransactionsPerSource } : {}),
         overloadRetryAfterS: cfg.sessions.retryAfterS,
         logger: child(log, 'sip'),
       },
@@ -142,6 +143,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         retryAfterS: cfg.sessions.retryAfterS,
         msrpConnectTimeoutMs: cfg.msrp.transactionTimeoutMs,
         largeMessageMaxMs: cfg.msrp.transactionTimeoutMs * 4,
+        setupTimeoutMs: cfg.sessions.setupTimeoutMs,
       },
       { stack: () => sip, registrar, auth, relay: msrp, sessions: store.sessions, log: child(log, 'participating') },
     );

@@ -54,7 +54,8 @@ export const configSchema = v.strictObject({
     tcp: bool(true, 'listen on TCP'),
     maxBytesHeaders: int(16 * KIB, KIB, MIB, 'largest header section accepted, in bytes'),
     maxContentLength: int(MIB, 0, 16 * MIB, 'largest body accepted, in bytes'),
-    maxTransactions: int(4096, 16, 1_000_000, 'live server transactions; beyond it new requests get 503'),
+    maxTransactions: int(4096, 16, 1_000_000, 'live server transactions (no final answer yet); beyond it new requests get 503; one source gets a quarter'),
+    maxTransactionsPerSource: int(0, 0, 1_000_000, 'live server transactions one source address may hold (0 = a quarter of maxTransactions; raise it behind a proxy or SBC)'),
     t1Ms: int(500, 10, 10_000, 'RFC 3261 T1 (round-trip estimate): 2xx resends start here, no ACK in 64*T1 ends the dialog, in ms'),
     t2Ms: int(4000, 10, 60_000, 'RFC 3261 T2: the longest resend interval of a 2xx, in ms'),
     outboundProxy: str('', 'upstream proxy SIP URI (empty = route locally)', {
@@ -109,6 +110,7 @@ export const configSchema = v.strictObject({
     maxTotal: int(200, 1, 100_000, 'IM sessions at once (beyond: 503 + Retry-After)'),
     maxPerUser: int(10, 1, 10_000, 'IM sessions per user at once'),
     retryAfterS: int(30, 1, 3600, 'Retry-After sent with 503 when a limit is hit, in s'),
+    setupTimeoutMs: int(120_000, 100, 3_600_000, 'a session not established this long after the INVITE is released (caller 408, callee CANCEL/BYE), in ms'),
   }),
   store: section('SQLite store', {
     synchronous: oneOf(['FULL', 'NORMAL', 'EXTRA'], 'FULL', 'PRAGMA synchronous (FULL: an acknowledged write survives a power cut)'),

@@ -1,21 +1,20 @@
 /** The MSRP media attributes of RFC 4975 section 8, a=setup (RFC 6135) and direction (RFC 3264). */
 import { SdpError, excerpt } from './errors';
+// One MSRP URI grammar for the whole server: the relay parses every a=path with this same pure
+// function, so the SDP layer accepts exactly the paths the MSRP layer can use (issue 16 item 3).
+import { parseMsrpUri } from '../msrp/wire/uri';
 import type { Direction, SetupRole } from './types';
 
 const T = "[A-Za-z0-9!#$%&'*+\\-.^_`{|}~]+";
 // RFC 4975 section 9: format-entry = "*" / type "/" subtype / type "/" "*", here with optional
 // ;name=value parameters (no spaces: the list is space separated)
 const MEDIA_TYPE_ENTRY = new RegExp(`^(?:\\*|${T}/\\*|${T}/${T}(?:;${T}=(?:${T}|"[^"\\s]*"))*)$`);
-// RFC 4975 section 9: MSRP-URI = msrp-scheme "://" authority ["/" session-id] ";" transport *( ";" URI-parameter )
-const MSRP_URI =
-  /^msrps?:\/\/(?:[A-Za-z0-9\-._~%!$&'()*+,;=:]*@)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,=]+)(?::([0-9]{1,5}))?(?:\/[A-Za-z0-9\-._~+=/]+)?;[A-Za-z0-9]+(?:;[A-Za-z0-9\-._~!$&'*+`|]+(?:=[A-Za-z0-9\-._~!$&'*+`|]+)?)*$/i;
 const SETUP_ROLES: readonly SetupRole[] = ['active', 'passive', 'actpass', 'holdconn'];
 export const DIRECTIONS: readonly Direction[] = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
 
-/** True for one well-formed msrp: or msrps: URI (RFC 4975 section 9). */
+/** True for one MSRP URI the MSRP layer can use (RFC 4975 section 9, via its parser). */
 export function isMsrpUri(text: string): boolean {
-  const m = MSRP_URI.exec(text);
-  return m !== null && (m[1] === undefined || Number(m[1]) <= 65535);
+  return parseMsrpUri(text) !== undefined;
 }
 
 /** True for "*", "type/*" or "type/subtype[;params]" (RFC 4975 section 9 format-entry). */

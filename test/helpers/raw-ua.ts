@@ -42,6 +42,10 @@ export class RawUa {
   readonly net = new MsrpNet({ transactionTimeoutMs: 5000 });
   readonly messages: ReceivedMessage[] = [];
   readonly byes: WireMessage[] = [];
+  readonly acks: WireMessage[] = [];
+  /** Keep re-INVITEs unanswered (in heldReinvites) until answerHeldReinvite(). */
+  holdReinvite = false;
+  readonly heldReinvites: WireMessage[] = [];
   endpoint?: MsrpEndpoint;
   dialog?: Dialog;
   /** How to answer an incoming INVITE: status, or 200 with MSRP SDP. */
@@ -92,16 +96,34 @@ export class RawUa {
       return;
     }
     if (m.method === 'INVITE') {
-      // re-INVITE: answer with our SDP again (types as now configured)
-      const body = Buffer.from(msrpOffer(this.msrpUri, { acceptTypes: this.answerTypes, setup: 'active' }));
-      const lines = [`SIP/2.0 200 OK`, ...headers(m, 'via').map((v) => `Via: ${v}`), `From: ${header(m, 'from')}`, `To: ${header(m, 'to')}`,
-        `Call-ID: ${header(m, 'call-id')}`, `CSeq: ${header(m, 'cseq')}`, `Contact: <${p.contactUri}>`, 'Content-Type: application/sdp', `Content-Length: ${body.length}`, '', ''];
-      p.sendRaw(Buffer.concat([Buffer.from(lines.join('\r\n')), body]));
+      if (this.holdReinvite) {
+        this.heldReinvites.push(m);
+        return;
+      }
+      this.answerReinvite(m, p);
       return;
     }
     if (m.method === 'BYE') this.byes.push(m);
-    if (m.method === 'ACK') return;
+    if (m.method === 'ACK') {
+      this.acks.push(m);
+      return;
+    }
     p.answer(m, 200);
+  }
+
+  /** Answers the oldest held re-INVITE with 200 and our SDP. */
+  answerHeldReinvite(): void {
+    const m = this.heldReinvites.shift();
+    if (!m) throw new Error('no re-INVITE held');
+    this.answerReinvite(m, this.peer);
+  }
+
+  /** A re-INVITE is answered with our SDP again (types as now configured). */
+  private answerReinvite(m: WireMessage, p: SipPeer): void {
+    const body = Buffer.from(msrpOffer(this.msrpUri, { acceptTypes: this.answerTypes, setup: 'active' }));
+    const lines = [`SIP/2.0 200 OK`, ...headers(m, 'via').map((v) => `Via: ${v}`), `From: ${header(m, 'from')}`, `To: ${header(m, 'to')}`,
+      `Call-ID: ${header(m, 'call-id')}`, `CSeq: ${header(m, 'cseq')}`, `Contact: <${p.contactUri}>`, 'Content-Type: application/sdp', `Content-Length: ${body.length}`, '', ''];
+    p.sendRaw(Buffer.concat([Buffer.from(lines.join('\r\n')), body]));
   }
 
   private async connectMsrp(theirPath: string[]): Promise<void> {

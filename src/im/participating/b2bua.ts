@@ -17,7 +17,7 @@ import {
   refreshTarget,
   type DialogState,
 } from '../../sip/message/dialog';
-import type { SessionRepository } from '../../store';
+import type { Binding, SessionRepository } from '../../store';
 import type { MsrpRelay } from '../../msrp/relay';
 import { isLargeMessageMode, type MediaDescription } from '../../sdp';
 import type { AuthGate } from '../../core/auth/gate';
@@ -39,6 +39,25 @@ export interface ParticipatingOptions {
   msrpConnectTimeoutMs: number;
   /** A large-message session (9.1.1) is released after this long whatever happens. */
   largeMessageMaxMs: number;
+  /**
+   * A session still early this long after the caller's INVITE is released: the caller gets
+   * 408 (as a proxy's Timer C, RFC 3261 16.8), the callee a CANCEL or a BYE.
+   */
+  setupTimeoutMs: number;
+}
+
+/** Failures the participating function met and survived, for logs, metrics and tests. */
+export interface ParticipatingStats {
+  /** A session set-up step threw: the session was released (caller 500, callee BYE/CANCEL). */
+  setupFailures: number;
+  /** Sessions still early when setupTimeoutMs ran out. */
+  setupTimeouts: number;
+  /** 2xx answers that arrived for a released session (ACKed, written nowhere). */
+  lateAnswers: number;
+  /** A fire-and-forget promise (BYE, MSRP wait, handler) rejected. */
+  asyncErrors: number;
+  /** A release step threw; the other steps still ran. */
+  releaseErrors: number;
 }
 
 export interface ParticipatingDeps {
@@ -57,6 +76,7 @@ const ACK_WAIT_MS = 64 * T1;
 const sdpHeaders = { 'content-type': 'application/sdp' };
 
 export class ParticipatingFunction {
+  readonly stats: ParticipatingStats = { setupFailures: 0, setupTimeouts: 0, lateAnswers: 0, asyncErrors: 0, releaseErrors: 0 };
   private readonly sessions = new Map<string, B2bSession>();
   /** Call-ID -> sessions with a leg in that dialog (caller Call-IDs are not ours to choose). */
   private readonly byCallId = new Map<string, Set<B2bSession>>();
@@ -88,8 +108,14 @@ export class ParticipatingFunction {
   // ---- entry points from the router ------------------------------------------------------
 
   invite = async (req: IncomingRequest): Promise<void> => {
-    if (req.msg.headers.to?.params.tag) return this.reinvite(req);
-    return this.initialInvite(req);
+    try {
+      if (req.msg.headers.to?.params.tag) await this.reinvite(req);
+      else await this.initialInvite(req);
+    } catch (err) {
+      // Whatever a session built was released inside; here only the request is left to answer.
+      this.asyncFailed(err, 'INVITE handler', undefined);
+      if (!req.replied) req.reply(500);
+    }
   };
 
   ack = (req: IncomingRequest): void => {
@@ -171,29 +197,43 @@ export class ParticipatingFunction {
       req.reply(503, 'Service Unavailable (MSRP legs)', { headers: { 'retry-after': String(this.opts.retryAfterS) } });
       return;
     }
-    const id = randomBytes(8).toString('hex');
-    const kind = isLargeMessageMode(offer.media) ? 'large-message' : '1-1';
-    const caller: Leg = { user: callerName, flows: [req.flow], media: offer.media, ourUri: pair.aLocal };
-    const callee: Leg = { user: calleeUser, flows: [], ourUri: pair.bLocal };
-    const s = new B2bSession(id, kind, pair.id, caller, callee);
-    s.invite = req;
-    caller.dialog = dialogAsUas(msg, req.localTag(), req.flow);
-    this.track(s);
-    const branch = msg.headers.via?.[0]?.params.branch;
-    if (branch) this.byBranch.set(String(branch), s);
-    req.reply(100, 'Trying');
-    this.deps.log.info({ session: s.id, kind, caller: callerName, callee: calleeUser, contacts: bindings.length }, 'session requested');
+    // From here on every step runs under the set-up boundary: a throw releases what was built
+    // (caller answered, callee BYEd or cancelled, MSRP pair, maps and store cleaned).
+    let s: B2bSession | undefined;
+    try {
+      const kind = isLargeMessageMode(offer.media) ? 'large-message' : '1-1';
+      const caller: Leg = { user: callerName, flows: [req.flow], media: offer.media, ourUri: pair.aLocal };
+      const callee: Leg = { user: calleeUser, flows: [], ourUri: pair.bLocal };
+      s = new B2bSession(randomBytes(8).toString('hex'), kind, pair.id, caller, callee);
+      s.invite = req;
+      caller.dialog = dialogAsUas(msg, req.localTag(), req.flow);
+      this.track(s);
+      const branch = msg.headers.via?.[0]?.params.branch;
+      if (branch) this.byBranch.set(String(branch), s);
+      const session = s;
+      s.setupTimer = setTimeout(() => this.setupTimedOut(session), this.opts.setupTimeoutMs);
+      req.reply(100, 'Trying');
+      this.deps.log.info({ session: s.id, kind, caller: callerName, callee: calleeUser, contacts: bindings.length }, 'session requested');
+      await this.forkToCallee(s, req, calleeUser, ruri.host, offer.media, bindings);
+    } catch (err) {
+      if (s) return this.setupFailed(s, err);
+      this.deps.relay.releasePair(pair.id);
+      throw err;
+    }
+  }
 
-    // Our INVITE to every binding of the callee in parallel; the first 2xx wins (RFC 3261 16.7).
+  /** Our INVITE to every binding of the callee in parallel; the first 2xx wins (RFC 3261 16.7). */
+  private async forkToCallee(s: B2bSession, req: IncomingRequest, calleeUser: string, calleeHost: string, offered: MediaDescription, bindings: Binding[]): Promise<void> {
+    const msg = req.msg;
     const callId = `${randomBytes(10).toString('hex')}@imedge`;
     const fromTag = newTag();
-    const body = relayOffer(offer.media, pair.bLocal, this.opts.msrp, s.id, ++s.sdpVersion);
+    const body = relayOffer(offered, s.callee.ourUri, this.opts.msrp, s.id, ++s.sdpVersion);
     // The first 2xx is acted on at once: a dead contact (no answer until Timer B) must not
     // hold the caller; the other branches are cancelled, and a late 2xx is ACKed and BYEd.
     let answered = false;
     let pending = bindings.length;
     const failures: SipResponse[] = [];
-    const branches = bindings.map(async (b) => {
+    const forkOne = async (b: Binding): Promise<void> => {
       const rq: SipRequest = {
         method: 'INVITE',
         uri: b.contact,
@@ -201,7 +241,7 @@ export class ParticipatingFunction {
           via: [],
           'max-forwards': '70',
           from: { ...(msg.headers.from as NameAddr), params: { tag: fromTag } },
-          to: { uri: `sip:${calleeUser}@${ruri.host}`, params: {} },
+          to: { uri: `sip:${calleeUser}@${calleeHost}`, params: {} },
           'call-id': callId,
           cseq: { seq: 1, method: 'INVITE' },
           contact: [this.contact(s, b.received.protocol)],
@@ -217,7 +257,11 @@ export class ParticipatingFunction {
         targets: flows,
         onResponse: (rs) => {
           // Ringing and progress reach the caller while it waits (a To tag of our own).
-          if (rs.status > 100 && rs.status < 200 && !answered && s.invite && !s.invite.replied && s.state === 'early') s.invite.reply(rs.status, rs.reason);
+          try {
+            if (rs.status > 100 && rs.status < 200 && !answered && s.invite && !s.invite.replied && s.state === 'early') s.invite.reply(rs.status, rs.reason);
+          } catch (err) {
+            this.setupFailed(s, err);
+          }
         },
       });
       s.cancelCallee.push(call.cancel);
@@ -241,6 +285,14 @@ export class ParticipatingFunction {
         const best = failures.find((r) => r.status >= 600) ?? [...failures].sort((x, y) => Math.floor(x.status / 100) - Math.floor(y.status / 100))[0];
         s.invite?.reply(best?.status ?? 480, best?.reason);
         this.release(s, `callee-${best?.status ?? 480}`, 'caller');
+      }
+    };
+    const branches = bindings.map(async (b) => {
+      try {
+        await forkOne(b);
+      } catch (err) {
+        // One branch failing fails the set-up: the boundary releases the whole session.
+        this.setupFailed(s, err);
       }
     });
     await Promise.all(branches);
@@ -269,17 +321,22 @@ export class ParticipatingFunction {
     // The callee connects after our ACK; the caller is answered once that leg is up, so its
     // first SEND never meets an unconnected peer. A callee that never connects (it expected
     // us to dial, pre-RFC 6135) fails the set-up instead of leaving a dead session.
-    void this.deps.relay.waitBound(s.pairId, 'b', this.opts.msrpConnectTimeoutMs).then((bound) => {
-      if (s.state !== 'early') return;
-      if (!bound) return refuse(480, 'callee MSRP connection not established');
-      this.answerCaller(s, ours.body);
-    });
+    this.deps.relay
+      .waitBound(s.pairId, 'b', this.opts.msrpConnectTimeoutMs)
+      .then((bound) => {
+        if (s.state !== 'early') return;
+        if (!bound) return refuse(480, 'callee MSRP connection not established');
+        this.answerCaller(s, ours.body);
+      })
+      .catch((err: unknown) => this.setupFailed(s, err));
   }
 
   private answerCaller(s: B2bSession, body: Buffer): void {
     const invite = s.invite as IncomingRequest;
     invite.reply(200, 'OK', { headers: { contact: [this.contact(s, invite.flow.protocol)], allow: ALLOW_HEADER, ...sdpHeaders }, body });
     s.state = 'confirmed';
+    clearTimeout(s.setupTimer);
+    s.setupTimer = undefined;
     this.byBranch.delete(String(invite.msg.headers.via?.[0]?.params.branch));
     this.persist(s);
     this.armAckTimer(s, invite);
@@ -342,6 +399,7 @@ export class ParticipatingFunction {
       return;
     }
     s.modifying = true;
+    s.pendingReinvite = req;
     try {
       refreshTarget(leg.dialog as DialogState, req.msg);
       const d = to.dialog as DialogState;
@@ -351,6 +409,9 @@ export class ParticipatingFunction {
         headers: { contact: [this.contact(s, to.flows[0]?.protocol ?? 'UDP')] },
       });
       const rs = await this.deps.stack().request(rq, { targets: to.flows });
+      // The session ended while the other side held its answer (BYE, timeout, MSRP loss): the
+      // re-INVITE was answered 487 by release(); the late answer changes nothing and is stored nowhere.
+      if (s.released) return this.lateReinviteAnswer(s, to, d, rq, rs);
       if (rs.status < 200 || rs.status >= 300) {
         req.reply(rs.status, rs.reason);
         return;
@@ -371,7 +432,20 @@ export class ParticipatingFunction {
       this.deps.log.info({ session: s.id, from, acceptTypes: offer.media.acceptTypes }, 'session modified by re-INVITE');
     } finally {
       s.modifying = false;
+      if (s.pendingReinvite === req) s.pendingReinvite = undefined;
     }
+  }
+
+  /** RFC 3261 13.2.2.4: every 2xx to an INVITE is ACKed; a dialog no BYE ended yet gets one (15). */
+  private lateReinviteAnswer(s: B2bSession, to: Leg, d: DialogState, rq: SipRequest, rs: SipResponse): void {
+    if (rs.status < 200 || rs.status >= 300) return;
+    this.stats.lateAnswers++;
+    this.deps.stack().sendAck(inDialogRequest(d, 'ACK', { seq: rq.headers.cseq?.seq }), to.flows);
+    if (!to.ended) {
+      to.ended = true;
+      this.fireAndForget(this.deps.stack().request(inDialogRequest(d, 'BYE'), { targets: to.flows }), 'BYE after a late re-INVITE answer', s.id);
+    }
+    this.deps.log.info({ session: s.id, status: rs.status }, 're-INVITE answered after the session was released: ACKed and ignored');
   }
 
   // ---- release -------------------------------------------------------------------------------
@@ -380,30 +454,77 @@ export class ParticipatingFunction {
    * Ends a session: MSRP legs released at once (sockets, rings, timers), BYE to every leg
    * that did not itself end it, store row removed. Idempotent.
    */
-  release(s: B2bSession, reason: string, skip?: LegName): void {
+  release(s: B2bSession, reason: string, skip?: LegName, callerStatus = 480): void {
     if (s.state === 'terminated') return;
     const wasEarly = s.state === 'early';
     s.state = 'terminated';
     s.clearTimers();
-    for (const c of s.cancelCallee) c();
-    s.cancelCallee = [];
-    if (s.invite && !s.invite.replied) s.invite.reply(wasEarly ? 480 : 500);
+    // Each step on its own: one that throws must not keep the others from running.
+    this.releaseStep(s, 'cancel callee INVITEs', () => {
+      const cancels = s.cancelCallee;
+      s.cancelCallee = [];
+      for (const c of cancels) c();
+    });
+    this.releaseStep(s, 'answer caller INVITE', () => {
+      if (s.invite && !s.invite.replied) s.invite.reply(wasEarly ? callerStatus : 500);
+    });
+    // RFC 3261 15.1.2: requests still pending in the dialog get 487.
+    this.releaseStep(s, 'answer pending re-INVITE', () => {
+      const p = s.pendingReinvite;
+      s.pendingReinvite = undefined;
+      if (p && !p.replied) p.reply(487, 'Request Terminated');
+    });
     // BYE first, then the legs: a client then learns the end from signalling, not from a
     // closed MSRP socket.
     for (const name of ['caller', 'callee'] as const) {
       const leg = s.leg(name);
-      if (name === skip || !leg.dialog || (wasEarly && name === 'caller')) continue;
-      const bye = inDialogRequest(leg.dialog, 'BYE', { headers: { reason: `SIP;text="${reason}"` } });
-      void this.deps.stack().request(bye, { targets: leg.flows });
+      if (name === skip) leg.ended = true;
+      if (name === skip || !leg.dialog || leg.ended || (wasEarly && name === 'caller')) continue;
+      leg.ended = true;
+      this.releaseStep(s, `BYE to ${name}`, () => {
+        const bye = inDialogRequest(leg.dialog as DialogState, 'BYE', { headers: { reason: `SIP;text="${reason}"` } });
+        this.fireAndForget(this.deps.stack().request(bye, { targets: leg.flows }), `BYE to ${name}`, s.id);
+      });
     }
-    this.deps.relay.releasePair(s.pairId);
-    this.untrack(s);
-    try {
-      this.deps.sessions.remove(s.id);
-    } catch (err) {
-      this.deps.log.error({ err, session: s.id }, 'cannot remove session row');
-    }
+    this.releaseStep(s, 'release MSRP pair', () => this.deps.relay.releasePair(s.pairId));
+    this.releaseStep(s, 'forget session', () => this.untrack(s));
+    this.releaseStep(s, 'remove session row', () => this.deps.sessions.remove(s.id));
     this.deps.log.info({ session: s.id, reason, lifetimeMs: Date.now() - s.createdAt }, 'session released');
+  }
+
+  /** The set-up boundary: any throw while a session is being set up releases all it built. */
+  private setupFailed(s: B2bSession, err: unknown): void {
+    this.stats.setupFailures++;
+    this.deps.log.error({ err, session: s.id, state: s.state }, 'session set-up failed: releasing the session');
+    if (s.state === 'terminated') return;
+    this.release(s, 'setup-failed', undefined, 500);
+  }
+
+  private setupTimedOut(s: B2bSession): void {
+    if (s.state !== 'early') return;
+    this.stats.setupTimeouts++;
+    this.deps.log.warn({ session: s.id, limitMs: this.opts.setupTimeoutMs }, 'session not established in time: releasing the session');
+    // RFC 3261 16.8: like a proxy's Timer C, the caller gets 408 and the callee a CANCEL.
+    this.release(s, 'setup-timeout', undefined, 408);
+  }
+
+  private releaseStep(s: B2bSession, what: string, step: () => unknown): void {
+    try {
+      step();
+    } catch (err) {
+      this.stats.releaseErrors++;
+      this.deps.log.error({ err, session: s.id, step: what }, 'session release step failed');
+    }
+  }
+
+  /** Every promise nobody awaits ends here: a rejection is logged and counted, never unhandled. */
+  private fireAndForget(p: Promise<unknown>, what: string, session: string | undefined): void {
+    p.catch((err: unknown) => this.asyncFailed(err, what, session));
+  }
+
+  private asyncFailed(err: unknown, what: string, session: string | undefined): void {
+    this.stats.asyncErrors++;
+    this.deps.log.error({ err, session, what }, 'participating function: asynchronous step failed');
   }
 
   /** After a restart: every stored session lost its MSRP legs; tell both clients (BYE). */
@@ -415,7 +536,7 @@ export class ParticipatingFunction {
         try {
           const leg = JSON.parse(legJson) as { dialog: DialogState; flows: Flow[] };
           const bye = inDialogRequest(leg.dialog, 'BYE', { headers: { reason: 'SIP;text="imedge restarted"' } });
-          void this.deps.stack().request(bye, { targets: leg.flows });
+          this.fireAndForget(this.deps.stack().request(bye, { targets: leg.flows }), 'BYE after restart', row.id);
         } catch (err) {
           this.deps.log.warn({ err, session: row.id }, 'stored session leg unreadable');
         }
@@ -480,12 +601,14 @@ export class ParticipatingFunction {
   }
 
   private persist(s: B2bSession): void {
+    // A released session is written nowhere (its row was removed by release()).
+    if (s.state === 'terminated') return;
     const leg = (l: Leg) => (l.dialog ? JSON.stringify({ dialog: l.dialog, flows: l.flows }) : null);
     try {
       this.deps.sessions.save({
         id: s.id,
         kind: s.kind,
-        state: s.state === 'terminated' ? 'terminated' : s.state,
+        state: s.state,
         caller: s.caller.user,
         callee: s.callee.user,
         callerLeg: leg(s.caller) ?? '{}',
@@ -501,6 +624,6 @@ export class ParticipatingFunction {
   private ackAndBye(rq: SipRequest, rs: SipResponse, flows: Flow[]): void {
     const d = dialogAsUac(rq, rs, flows[0]);
     this.deps.stack().sendAck(inDialogRequest(d, 'ACK', { seq: rq.headers.cseq?.seq }), flows);
-    void this.deps.stack().request(inDialogRequest(d, 'BYE'), { targets: flows });
+    this.fireAndForget(this.deps.stack().request(inDialogRequest(d, 'BYE'), { targets: flows }), 'BYE to a late 2xx', undefined);
   }
 }

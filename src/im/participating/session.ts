@@ -17,6 +17,8 @@ export interface Leg {
   media?: MediaDescription;
   /** Our MSRP URI this client connects to. */
   ourUri: string;
+  /** A BYE went either way on this dialog: a late 2xx in it is ACKed, never BYEd again. */
+  ended?: boolean;
 }
 
 export class B2bSession {
@@ -29,6 +31,10 @@ export class B2bSession {
   ackTimer?: NodeJS.Timeout;
   /** Releases a session whose clients never connected their MSRP legs. */
   connectTimer?: NodeJS.Timeout;
+  /** Releases a session still early this long after the caller's INVITE (no state lives forever). */
+  setupTimer?: NodeJS.Timeout;
+  /** A re-INVITE from a client being relayed; answered 487 if the session ends first (RFC 3261 15.1.2). */
+  pendingReinvite?: IncomingRequest;
   /** o= version of our SDP, one up for every description we send. */
   sdpVersion = 0;
   /** A re-INVITE is being relayed; a second one gets 491 (RFC 3261 14.2). */
@@ -43,6 +49,11 @@ export class B2bSession {
     readonly callee: Leg,
   ) {}
 
+  /** Re-read after every await: a BYE or a timer may have ended the session meanwhile. */
+  get released(): boolean {
+    return this.state === 'terminated';
+  }
+
   leg(name: LegName): Leg {
     return name === 'caller' ? this.caller : this.callee;
   }
@@ -54,7 +65,9 @@ export class B2bSession {
   clearTimers(): void {
     clearTimeout(this.ackTimer);
     clearTimeout(this.connectTimer);
+    clearTimeout(this.setupTimer);
     this.ackTimer = undefined;
     this.connectTimer = undefined;
+    this.setupTimer = undefined;
   }
 }

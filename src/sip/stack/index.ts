@@ -1,5 +1,5 @@
-export { SipStack, IncomingRequest, reasonFor, newTag } from './stack';
-export type { SipStackOptions, SipStats, ReplyExtra, SendOptions, RequestHandler } from './stack';
+export { SipStack, IncomingRequest, reasonFor, newTag, methodLabel } from './stack';
+export type { SipStackOptions, SipStats, TransactionCounts, ReplyExtra, SendOptions, RequestHandler } from './stack';
 export { PortInUseError } from './listeners';
 export { parseSipUri, formatSipUri, aorOf, newBranch } from './uri';
 export { awaitAck, DEFAULT_SIP_TIMERS, type AckWait, type SipTimers } from './ack-wait';

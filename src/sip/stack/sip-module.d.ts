@@ -38,6 +38,9 @@ declare module 'sip' {
     udpSocket?: UdpSocket; tcpServer?: TcpServer;
     maxBytesHeaders?: number; maxContentLength?: number;
     maxServerTransactions?: number; overloadRetryAfter?: number;
+    /** Patch: completed server transactions kept apart from the live cap, oldest evicted beyond. */
+    maxCompletedServerTransactions?: number;
+    onCompletedEvicted?(): void;
     rport?: boolean;
     logger?: { error?(e: unknown): void; send?(m: RawMessage, target: unknown): void; recv?(m: RawMessage, remote: unknown): void };
     onInvalid?(info: InvalidInfo): void;
@@ -47,7 +50,7 @@ declare module 'sip' {
     send(m: RawMessage, callback?: (rs: RawMessage) => void, targets?: RawFlow[]): void;
     destroy(): void;
     hostname(): string;
-    transactionCounts(): { server: number; client: number };
+    transactionCounts(): { server: number; client: number; serverLive: number; serverCompleted: number };
   }
   export function create(options: CreateOptions, callback: (m: RawMessage, remote: RawFlow) => void): SipInstance;
   export function makeResponse(rq: RawMessage, status: number, reason?: string, extension?: { headers?: Record<string, unknown>; content?: string }): RawMessage;

@@ -16,8 +16,18 @@ export interface SipStackOptions {
   tcp: boolean;
   maxBytesHeaders: number;
   maxContentLength: number;
-  /** Live server transactions; beyond it new requests get 503 (ECOSYSTEM fault 8). */
+  /**
+   * Live server transactions (no final response yet); beyond it new requests get 503
+   * (ECOSYSTEM fault 8). Completed ones do not count (issue 16 item 4).
+   */
   maxTransactions: number;
+  /** Completed server transactions kept for retransmissions; the oldest is dropped beyond. Default maxTransactions. */
+  maxCompletedTransactions?: number;
+  /**
+   * Live server transactions one source address may hold; beyond it that source gets 503 while
+   * others are still served. Default a quarter of maxTransactions.
+   */
+  maxTransactionsPerSource?: number;
   overloadRetryAfterS: number;
   /** Host written in Via; defaults to the bind address. */
   publicAddress?: string;
@@ -42,7 +52,20 @@ export interface SipStats {
   /** Malformed messages that could not be answered (no Via, responses). */
   dropped: number;
   overload: number;
+  /** Requests refused with 503 because their source held its share of live transactions. */
+  overloadPerSource: number;
+  /** Completed transactions dropped (oldest first) to stay within their bound. */
+  completedEvicted: number;
   handlerErrors: number;
+}
+
+/** Live, completed (final response kept for retransmissions) and client transactions. */
+export interface TransactionCounts {
+  /** Every server transaction, live or completed. */
+  server: number;
+  client: number;
+  serverLive: number;
+  serverCompleted: number;
 }
 
 export type RequestHandler = (req: IncomingRequest) => void | Promise<void>;
@@ -64,6 +87,21 @@ export function reasonFor(status: number): string {
 
 function bump(map: Record<string, number>, key: string): void {
   map[key] = (map[key] ?? 0) + 1;
+}
+
+// Methods of RFC 3261 and its registered extensions; anything else from the wire counts as
+// 'other', so no metric label or map key is chosen by a peer.
+const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'MESSAGE', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'UPDATE', 'INFO', 'PRACK', 'PUBLISH']);
+
+/** The counter key for a method: itself when known, else 'other'. */
+export function methodLabel(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : 'other';
+}
+
+/** The counter key for a status: itself when it is one we name, else its class ('4xx'). */
+function statusLabel(status: number): string {
+  if (SIP_REASONS[status] !== undefined) return String(status);
+  return Number.isInteger(status) && status >= 100 && status <= 699 ? `${Math.floor(status / 100)}xx` : 'other';
 }
 
 export function newTag(): string {
@@ -129,11 +167,16 @@ export interface SendOptions {
 
 export class SipStack {
   readonly stats: SipStats = {
-    requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, handlerErrors: 0,
+    requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, overloadPerSource: 0,
+    completedEvicted: 0, handlerErrors: 0,
   };
   private closed = false;
   private pendingIn = 0;
   private pendingOut = 0;
+  /** Source address -> requests from it not yet answered finally; entries at 0 are removed. */
+  private readonly liveBySource = new Map<string, number>();
+  /** Sources at their share now: logged once on reaching it, not per refused request. */
+  private readonly sourcesAtLimit = new Set<string>();
 
   private constructor(
     private readonly instance: sip.SipInstance,
@@ -141,6 +184,8 @@ export class SipStack {
     readonly transports: { udp: boolean; tcp: boolean },
     readonly host: string,
     private readonly log: Logger,
+    private readonly perSource: number,
+    private readonly retryAfterS: number,
   ) {}
 
   static async start(opts: SipStackOptions, handler: RequestHandler): Promise<SipStack> {
@@ -161,6 +206,12 @@ export class SipStack {
         maxBytesHeaders: opts.maxBytesHeaders,
         maxContentLength: opts.maxContentLength,
         maxServerTransactions: opts.maxTransactions,
+        // Issue 16 item 4: completed transactions (final response sent, only retransmissions left)
+        // have their own bound and never hold the live cap.
+        maxCompletedServerTransactions: opts.maxCompletedTransactions ?? opts.maxTransactions,
+        onCompletedEvicted: () => {
+          if (stack) stack.stats.completedEvicted++;
+        },
         overloadRetryAfter: opts.overloadRetryAfterS,
         // ECOSYSTEM fault 6: the library's own errors reach our logger.
         logger: { error: (e) => log.error({ err: e }, 'sip library error') },
@@ -174,7 +225,8 @@ export class SipStack {
     );
     bound.udp?.on('error', (err) => log.error({ err }, 'SIP UDP socket error'));
     bound.tcp?.on('error', (err) => log.error({ err }, 'SIP TCP server error'));
-    stack = new SipStack(instance, bound.port, { udp: !!bound.udp, tcp: !!bound.tcp }, host, log);
+    const perSource = opts.maxTransactionsPerSource ?? Math.max(1, Math.ceil(opts.maxTransactions / 4));
+    stack = new SipStack(instance, bound.port, { udp: !!bound.udp, tcp: !!bound.tcp }, host, log, perSource, opts.overloadRetryAfterS);
     return stack;
   }
 
@@ -184,7 +236,7 @@ export class SipStack {
   }
 
   /** Live transactions, for metrics and tests. */
-  transactionCounts(): { server: number; client: number } {
+  transactionCounts(): TransactionCounts {
     return this.instance.transactionCounts();
   }
 
@@ -202,14 +254,27 @@ export class SipStack {
       // Responses without a client transaction (stray 2xx retransmissions) end here.
       return;
     }
-    bump(this.stats.requestsIn, raw.method);
+    bump(this.stats.requestsIn, methodLabel(raw.method));
     const msg = fromRaw(raw) as SipRequest;
     const counted = raw.method !== 'ACK';
+    const source = flow.address;
+    let held = false;
     if (counted) this.pendingIn++;
     const req = new IncomingRequest(msg, flow, (rs) => {
-      if (counted && rs.status >= 200) this.pendingIn--;
+      if (counted && rs.status >= 200) {
+        this.pendingIn--;
+        if (held) this.releaseSource(source);
+        held = false;
+      }
       this.respond(rs);
     });
+    if (counted) {
+      if (!this.admitSource(source, raw.method)) {
+        req.reply(503, 'Service Unavailable (too many requests from this source)', { headers: { 'retry-after': String(this.retryAfterS) } });
+        return;
+      }
+      held = true;
+    }
     if (!verdict.ok || headerError) {
       this.stats.invalid++;
       this.stats.rejected++;
@@ -229,6 +294,31 @@ export class SipStack {
     if (result && typeof (result as Promise<void>).then === 'function') {
       (result as Promise<void>).catch((err) => this.handlerFailed(req, err));
     }
+  }
+
+  /**
+   * Issue 16 item 4: one source may hold at most its share of live server transactions, so a
+   * burst from it cannot starve the others. CANCEL and BYE end work, so they are never refused.
+   */
+  private admitSource(source: string, method: string): boolean {
+    const n = this.liveBySource.get(source) ?? 0;
+    if (n >= this.perSource && method !== 'CANCEL' && method !== 'BYE') {
+      this.stats.overloadPerSource++;
+      if (!this.sourcesAtLimit.has(source)) {
+        this.sourcesAtLimit.add(source);
+        this.log.warn({ source, limit: this.perSource }, 'SIP source at its share of live transactions; its new requests get 503');
+      }
+      return false;
+    }
+    this.liveBySource.set(source, n + 1);
+    return true;
+  }
+
+  private releaseSource(source: string): void {
+    const n = (this.liveBySource.get(source) ?? 1) - 1;
+    if (n <= 0) this.liveBySource.delete(source);
+    else this.liveBySource.set(source, n);
+    if (n < this.perSource) this.sourcesAtLimit.delete(source);
   }
 
   private handlerFailed(req: IncomingRequest, err: unknown): void {
@@ -254,7 +344,7 @@ export class SipStack {
     try {
       info.send(sip.makeResponse(m, status, reason));
       this.stats.rejected++;
-      bump(this.stats.responsesOut, String(status));
+      bump(this.stats.responsesOut, statusLabel(status));
     } catch (err) {
       this.stats.dropped++;
       this.log.debug({ err, reason: info.reason }, 'could not answer malformed SIP message');
@@ -263,7 +353,7 @@ export class SipStack {
 
   private respond(rs: SipResponse): void {
     if (this.closed) return;
-    bump(this.stats.responsesOut, String(rs.status));
+    bump(this.stats.responsesOut, statusLabel(rs.status));
     this.instance.send(toRaw(rs));
   }
 
@@ -274,7 +364,7 @@ export class SipStack {
    */
   request(rq: SipRequest, opts: SendOptions = {}): Promise<SipResponse> {
     if (this.closed) return Promise.resolve(synthetic(rq, 503));
-    bump(this.stats.requestsOut, rq.method);
+    bump(this.stats.requestsOut, methodLabel(rq.method));
     const raw = toRaw(rq);
     if (!Array.isArray(raw.headers.via)) raw.headers.via = [];
     this.pendingOut++;

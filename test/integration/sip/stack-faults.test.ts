@@ -27,6 +27,14 @@ async function startStack(over: Partial<Parameters<typeof SipStack.start>[0]> = 
   return { stack, lines };
 }
 
+const until = async (pred: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
 const options = (port: number, transport: 'UDP' | 'TCP', branch = rid()) =>
   [
     `OPTIONS sip:localhost SIP/2.0`,
@@ -168,22 +176,31 @@ test('fault 7: a request to another process on the bind address 127.0.0.1 is sen
 });
 
 test('fault 8: live server transactions are capped (503 + Retry-After) and end at once on TCP', async () => {
-  const { stack } = await startStack({ maxTransactions: 16 });
+  // Requests the handler holds stay live; 40 from one peer against a cap of 16 (no per-source share here).
+  const held: IncomingRequest[] = [];
+  const { stack } = await startStack({ maxTransactions: 16, maxTransactionsPerSource: 1000 }, (r) => {
+    held.push(r);
+  });
   const peer = await SipPeer.open('UDP', stack.port);
-  const results = await Promise.all(
-    Array.from({ length: 40 }, () => peer.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:a@localhost', to: 'sip:localhost' })),
-  );
+  const pending = Array.from({ length: 40 }, () => peer.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:a@localhost', to: 'sip:localhost' }));
+  await until(() => held.length + stack.stats.overload >= 40);
+  expect(held).toHaveLength(16);
+  expect(stack.transactionCounts().serverLive).toBe(16);
+  for (const r of held) r.reply(200);
+  const results = await Promise.all(pending);
   const overloaded = results.filter((r) => r.status === 503);
-  expect(overloaded.length).toBeGreaterThan(0);
+  expect(overloaded).toHaveLength(24);
   expect(header(overloaded[0], 'retry-after')).toBe('7');
-  expect(stack.stats.overload).toBe(overloaded.length);
+  expect(stack.stats.overload).toBe(24);
   peer.close();
   // RFC 3261 17.2.2: Timer J is zero on TCP, so nothing lingers for 32 s.
   const tcp = await SipPeer.open('TCP', stack.port);
   const before = stack.transactionCounts().server;
-  await tcp.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:a@localhost', to: 'sip:localhost' });
-  await new Promise((r) => setTimeout(r, 50));
-  expect(stack.transactionCounts().server).toBeLessThanOrEqual(before);
+  const answered = tcp.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:a@localhost', to: 'sip:localhost' });
+  await until(() => held.length === 17);
+  held[16].reply(200);
+  await answered;
+  await until(() => stack.transactionCounts().server <= before);
   tcp.close();
   await stack.close();
 });
@@ -196,6 +213,17 @@ test('a handler that rejects becomes a 500, never an unhandled rejection', async
   const rs = await peer.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:a@localhost', to: 'sip:localhost' });
   expect(rs.status).toBe(500);
   expect(stack.stats.handlerErrors).toBe(1);
+  peer.close();
+  await stack.close();
+});
+
+test('issue 8 item 3: the per-method request counter keys only known methods, one "other" label for the rest', async () => {
+  const { stack } = await startStack({}, (r) => r.reply(501));
+  const peer = await SipPeer.open('UDP', stack.port);
+  const methods = Array.from({ length: 30 }, (_, i) => `X${rid().toUpperCase()}${i}`);
+  for (const method of methods) expect((await peer.request({ method, uri: 'sip:localhost', from: 'sip:a@localhost', to: 'sip:localhost' })).status).toBe(501);
+  expect((await peer.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:a@localhost', to: 'sip:localhost' })).status).toBe(501);
+  expect(stack.stats.requestsIn).toEqual({ other: 30, OPTIONS: 1 });
   peer.close();
   await stack.close();
 });

@@ -1,43 +1,9 @@
 // SIPp (Debian sip-tester) drives the server as a peer no one here wrote. Scenario files are
 // named after the response they expect; SIPp exits 0 only when every call succeeded.
-import { spawn, spawnSync } from 'node:child_process';
-import * as path from 'node:path';
 import { startServer, type ServerHandle } from '../../helpers/server';
+import { requireSipp, sipp as runSipp, sippPort as port, type SippRun } from '../../helpers/sipp';
 
-const SCEN = path.resolve(__dirname, '../../fixtures/sipp');
-
-function sipp(server: ServerHandle, scenario: string, opts: { service: string; transport?: 'u1' | 't1'; localPort: number; timeoutS?: number }): Promise<{ code: number | null; out: string }> {
-  const args = [
-    `127.0.0.1:${server.sipPort}`,
-    '-sf', path.join(SCEN, scenario),
-    '-s', opts.service,
-    '-i', '127.0.0.1',
-    '-p', String(opts.localPort),
-    '-t', opts.transport ?? 'u1',
-    '-m', '1',
-    '-timeout', `${opts.timeoutS ?? 10}s`,
-    '-timeout_error',
-    '-nostdin',
-    '-bg',
-  ].filter((a) => a !== '-bg');
-  return new Promise((resolve) => {
-    const p = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (out += d));
-    // a missing binary fails at once with its cause, not after the scenario timeout
-    p.on('error', (err) => resolve({ code: -1, out: `cannot run sipp: ${err.message}` }));
-    p.on('exit', (code) => resolve({ code, out }));
-  });
-}
-
-/** SIPp is a peer we did not write: without it these tests cannot run, and must say so. */
-function requireSipp(): void {
-  const r = spawnSync('sipp', ['-v'], { encoding: 'utf8' });
-  if (r.error) throw new Error(`SIPp is not installed (${r.error.message}): apt-get install sip-tester (.ci/run does)`);
-}
-
-const port = () => 20000 + Math.floor(Math.random() * 20000);
+const sipp = (server: ServerHandle, scenario: string, opts: SippRun) => runSipp(server.sipPort, scenario, opts);
 
 describe('SIPp against imedge', () => {
   let server: ServerHandle;
