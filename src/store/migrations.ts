@@ -72,4 +72,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_state ON sessions (state);
     `,
   },
+  {
+    version: 5,
+    name: 'registrations reach',
+    // How requests reach a binding: its Contact (RFC 3261 16.5), the flow it registered on
+    // (RFC 5626 outbound), or the address it came from (a NAT test at registration).
+    up: `
+      ALTER TABLE registrations ADD COLUMN reach TEXT NOT NULL DEFAULT 'contact' CHECK (reach IN ('contact', 'outbound', 'nat'));
+    `,
+  },
 ];

@@ -61,10 +61,15 @@ export class DigestAuthenticator {
     return 'fresh';
   }
 
+  /** The algorithms offered and accepted unless a request is given others (AuthGate's per-client choice). */
+  get algorithms(): readonly DigestAlgorithm[] {
+    return this.opts.algorithms;
+  }
+
   /** One challenge per algorithm, preferred first (RFC 8760 2.4). */
-  challenges(stale = false): AuthValue[] {
+  challenges(stale = false, algorithms: readonly DigestAlgorithm[] = this.opts.algorithms): AuthValue[] {
     const nonce = this.newNonce();
-    return this.opts.algorithms.map((algorithm) => {
+    return algorithms.map((algorithm) => {
       const c: AuthValue = { scheme: 'Digest', realm: quote(this.opts.realm), qop: '"auth"', algorithm, nonce: quote(nonce) };
       if (stale) c.stale = 'true';
       return c;
@@ -75,7 +80,12 @@ export class DigestAuthenticator {
    * Verifies an Authorization value against the stored HA1 of its user (RFC 3261 22.4,
    * RFC 8760 for the algorithm). lookup returns undefined for an unknown user.
    */
-  verify(values: AuthValue[] | undefined, method: string, lookup: (user: string) => DigestCredentials | undefined): DigestVerdict {
+  verify(
+    values: AuthValue[] | undefined,
+    method: string,
+    lookup: (user: string) => DigestCredentials | undefined,
+    algorithms: readonly DigestAlgorithm[] = this.opts.algorithms,
+  ): DigestVerdict {
     const ours = (values ?? []).filter((v) => v.scheme?.toLowerCase() === 'digest' && unquote(v.realm) === this.opts.realm);
     if (ours.length === 0) return { ok: false, reason: (values ?? []).length ? 'wrong-realm' : 'missing' };
     const v = ours[0];
@@ -85,7 +95,7 @@ export class DigestAuthenticator {
     const response = unquote(v.response)?.toLowerCase();
     if (!user || !nonce || !uri || !response) return { ok: false, reason: 'malformed' };
     const algorithm = (unquote(v.algorithm) ?? 'MD5').toUpperCase() as DigestAlgorithm;
-    if (!this.opts.algorithms.includes(algorithm)) return { ok: false, reason: 'unsupported-algorithm' };
+    if (!algorithms.includes(algorithm)) return { ok: false, reason: 'unsupported-algorithm' };
     const creds = lookup(user);
     if (!creds) return { ok: false, reason: 'unknown-user' };
     const nonceState = this.checkNonce(nonce);

@@ -2,6 +2,7 @@
 // that port 0 yields one free port for both and "port in use" is an error we can name.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import { isCrlfDatagram, StreamPings } from './keepalive';
 
 export class PortInUseError extends Error {
   constructor(readonly port: number, readonly protocol: 'UDP' | 'TCP', readonly address: string, cause: string) {
@@ -46,8 +47,41 @@ function bindUdp(address: string, port: number): Promise<dgram.Socket> {
 
 const closeTcp = (s: net.Server) => new Promise<void>((r) => s.close(() => r()));
 
+/** RFC 5626 4.4.1 keep-alives, taken out before the library parses anything (keepalive.ts). */
+export interface KeepaliveHooks {
+  onPing(transport: 'UDP' | 'TCP'): void;
+  /** The header cap of the stream parser, so the ping tracker never holds more than it. */
+  maxHeadBytes: number;
+}
+
+function watchKeepalives(bound: BoundListeners, hooks: KeepaliveHooks): void {
+  const udp = bound.udp;
+  if (udp) {
+    // The library listens for 'message'; a CRLF-only datagram is dropped before it sees it.
+    const emit = udp.emit.bind(udp);
+    udp.emit = ((event: string | symbol, ...args: unknown[]) => {
+      if (event === 'message' && Buffer.isBuffer(args[0]) && isCrlfDatagram(args[0])) {
+        hooks.onPing('UDP');
+        return true;
+      }
+      return emit(event, ...args);
+    }) as typeof udp.emit;
+  }
+  // Registered before the library's own 'connection' listener: both see every byte.
+  bound.tcp?.on('connection', (sock: net.Socket) => {
+    const pings = new StreamPings(hooks.maxHeadBytes);
+    sock.on('data', (chunk: Buffer | string) => {
+      for (let n = pings.push(chunk); n > 0; n--) {
+        hooks.onPing('TCP');
+        // RFC 5626 4.4.1: a double CRLF is answered at once with a single CRLF (pong).
+        if (!sock.destroyed && sock.writable) sock.write('\r\n');
+      }
+    });
+  });
+}
+
 /** Port 0: TCP picks a free port and UDP takes the same one; retried a few times if UDP has it. */
-export async function bindSipListeners(address: string, port: number, udp: boolean, tcp: boolean): Promise<BoundListeners> {
+export async function bindSipListeners(address: string, port: number, udp: boolean, tcp: boolean, keepalive?: KeepaliveHooks): Promise<BoundListeners> {
   const attempts = port === 0 ? 8 : 1;
   let lastError: unknown;
   for (let i = 0; i < attempts; i++) {
@@ -56,7 +90,9 @@ export async function bindSipListeners(address: string, port: number, udp: boole
       if (tcp) server = await listenTcp(address, port);
       const chosen = server ? (server.address() as net.AddressInfo).port : port;
       const socket = udp ? await bindUdp(address, chosen) : undefined;
-      return { port: socket ? socket.address().port : chosen, udp: socket, tcp: server };
+      const bound = { port: socket ? socket.address().port : chosen, udp: socket, tcp: server };
+      if (keepalive) watchKeepalives(bound, keepalive);
+      return bound;
     } catch (err) {
       lastError = err;
       if (server) await closeTcp(server);

@@ -7,6 +7,7 @@ import type { Flow, NameAddr, SipHeaders, SipRequest, SipResponse } from '../mes
 import { validateSipMessage } from '../message/validate';
 import { fromRaw, toRaw } from './convert';
 import { bindSipListeners } from './listeners';
+import { fillRport } from './rport';
 
 export interface SipStackOptions {
   bind: string;
@@ -43,6 +44,8 @@ export interface SipStats {
   dropped: number;
   overload: number;
   handlerErrors: number;
+  /** CRLF keep-alive pings (RFC 5626 4.4.1) by transport; never counted as malformed. */
+  keepalives: { UDP: number; TCP: number };
 }
 
 export type RequestHandler = (req: IncomingRequest) => void | Promise<void>;
@@ -130,6 +133,7 @@ export interface SendOptions {
 export class SipStack {
   readonly stats: SipStats = {
     requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, handlerErrors: 0,
+    keepalives: { UDP: 0, TCP: 0 },
   };
   private closed = false;
   private pendingIn = 0;
@@ -145,10 +149,15 @@ export class SipStack {
 
   static async start(opts: SipStackOptions, handler: RequestHandler): Promise<SipStack> {
     const log = opts.logger;
-    const bound = await bindSipListeners(opts.bind, opts.port, opts.udp, opts.tcp);
-    const host = opts.publicAddress ?? opts.bind;
     // Filled in once the instance exists; the library calls back only after sockets deliver data.
     let stack: SipStack | undefined;
+    const bound = await bindSipListeners(opts.bind, opts.port, opts.udp, opts.tcp, {
+      onPing: (t) => {
+        if (stack) stack.stats.keepalives[t]++;
+      },
+      maxHeadBytes: opts.maxBytesHeaders,
+    });
+    const host = opts.publicAddress ?? opts.bind;
     const instance = sip.create(
       {
         address: opts.bind,
@@ -204,6 +213,7 @@ export class SipStack {
     }
     bump(this.stats.requestsIn, raw.method);
     const msg = fromRaw(raw) as SipRequest;
+    fillRport(msg, flow);
     const counted = raw.method !== 'ACK';
     if (counted) this.pendingIn++;
     const req = new IncomingRequest(msg, flow, (rs) => {
