@@ -1,0 +1,167 @@
+// Debian's baresip 1.0 (libre) as a phone we did not write, against the real `imedge serve`
+// with digest required: registration over UDP and TCP, page-mode MESSAGE both ways with UTF-8
+// text, a MESSAGE delivered to the Contact port of a registration sipsak made from another
+// port (RFC 3261 16.5/16.6), and bindings that survive a SIGKILL of imedge.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runCli, startServer, tempDir, type ServerHandle } from '../../helpers/server';
+import { SipPeer, header, type WireMessage } from '../../helpers/sip-peer';
+import { Baresip } from './baresip';
+import { authedRequest, sipsak } from './tools';
+
+const DOMAIN = 'localhost';
+const PASSWORD = 's3cret';
+const aor = (u: string) => `sip:${u}@${DOMAIN}`;
+const TEXT = 'héllo € — привет — 你好 — 🙂';
+
+async function provisionedDataDir(users: string[]): Promise<string> {
+  const dataDir = tempDir('imedge-phones-');
+  const pw = path.join(dataDir, 'pw');
+  fs.writeFileSync(pw, `${PASSWORD}\n`);
+  for (const u of users) expect((await runCli(['user', 'add', u, '--data-dir', dataDir, '--password-file', pw])).code).toBe(0);
+  return dataDir;
+}
+
+const serve = (dataDir: string, args: string[] = []) => startServer({ dataDir, args, env: { IMEDGE_AUTH__MODE: 'required' } });
+
+/** A raw peer registered as `user` (digest), answering every request with 200. */
+async function registeredPeer(transport: 'UDP' | 'TCP', port: number, user: string): Promise<SipPeer> {
+  const p = await SipPeer.open(transport, port);
+  const r = await authedRequest(p, { method: 'REGISTER', uri: `sip:${DOMAIN}`, from: aor(user), to: aor(user), contact: `<${p.contactUri}>`, headers: { Expires: '600' } }, { user, password: PASSWORD });
+  expect(r.status).toBe(200);
+  return p;
+}
+
+function waitRequest(p: SipPeer, method: string, timeoutMs = 8000): Promise<WireMessage> {
+  return new Promise((resolve, reject) => {
+    const seen = p.received.find((m) => m.method === method);
+    if (seen) return resolve(seen);
+    const prev = p.onRequest;
+    const t = setTimeout(() => reject(new Error(`no ${method} reached the peer`)), timeoutMs);
+    p.onRequest = (m, peer) => {
+      prev(m, peer);
+      if (m.method === method) {
+        clearTimeout(t);
+        p.onRequest = prev;
+        resolve(m);
+      }
+    };
+  });
+}
+
+const sendMessage = (from: SipPeer, user: string, to: string, text: string) =>
+  authedRequest(from, { method: 'MESSAGE', uri: aor(to), from: aor(user), to: aor(to), headers: { 'Content-Type': 'text/plain;charset=utf-8' }, body: text }, { user, password: PASSWORD });
+
+describe.each(['udp', 'tcp'] as const)('baresip over %s with digest required', (transport) => {
+  let server: ServerHandle;
+  let phone: Baresip;
+  let bob: SipPeer;
+  const T = transport.toUpperCase() as 'UDP' | 'TCP';
+
+  beforeAll(async () => {
+    server = await serve(await provisionedDataDir(['erin', 'bob']));
+    bob = await registeredPeer(T, server.sipPort, 'bob');
+    phone = await Baresip.start({ dir: tempDir('baresip-'), user: 'erin', password: PASSWORD, domain: DOMAIN, proxyPort: server.sipPort, transport, regint: 600, contacts: [aor('bob')] });
+  });
+  afterAll(async () => {
+    await phone?.stop();
+    bob?.close();
+    await server?.stop();
+  });
+
+  test('RFC 8760 2.4: registers with digest; its User-Agent is offered MD5 alone', async () => {
+    await phone.waitEvent('REGISTER_OK');
+    // baresip's SIP trace holds the 401 it answered: MD5 only, no SHA-256 challenge
+    expect(phone.output).toMatch(/WWW-Authenticate: Digest [^\n]*algorithm=MD5/);
+    expect(phone.output).not.toMatch(/WWW-Authenticate: Digest [^\n]*algorithm=SHA-256/);
+  });
+
+  test('RFC 3428: MESSAGE from baresip reaches bob byte-exact (after 407)', async () => {
+    await phone.waitEvent('REGISTER_OK');
+    const got = waitRequest(bob, 'MESSAGE');
+    expect((await phone.message(TEXT)).ok).toBe(true);
+    const m = await got;
+    expect(m.body.equals(Buffer.from(TEXT, 'utf8'))).toBe(true);
+    expect(header(m, 'from')).toContain('sip:erin@localhost');
+  });
+
+  test('RFC 3428: MESSAGE from bob reaches baresip and its 200 comes back', async () => {
+    await phone.waitEvent('REGISTER_OK');
+    const r = await sendMessage(bob, 'bob', 'erin', `${TEXT} (${transport})`);
+    expect(r.status).toBe(200);
+    await phone.waitOutput(new RegExp(`${TEXT} \\(${transport}\\)`));
+  });
+});
+
+describe('baresip receives on its Contact port a registration sipsak made from another port', () => {
+  let server: ServerHandle;
+  let phone: Baresip;
+  let bob: SipPeer;
+
+  beforeAll(async () => {
+    server = await serve(await provisionedDataDir(['erin', 'bob']));
+    bob = await registeredPeer('UDP', server.sipPort, 'bob');
+    // regint=0: baresip never registers itself; the only binding of erin is the one sipsak makes
+    phone = await Baresip.start({ dir: tempDir('baresip-'), user: 'erin', password: PASSWORD, domain: DOMAIN, proxyPort: server.sipPort, transport: 'udp', regint: 0 });
+  });
+  afterAll(async () => {
+    await phone?.stop();
+    bob?.close();
+    await server?.stop();
+  });
+
+  test('RFC 3261 16.6 step 6: the MESSAGE goes to the Contact URI, not to the REGISTER source port', async () => {
+    // sipsak registers from an ephemeral port with Contact on baresip's port (-u: sipsak
+    // would otherwise send "erin@" as the digest user name)
+    const reg = await sipsak(['-U', '-i', '-s', `sip:erin@127.0.0.1`, '-r', String(server.sipPort), '-C', `sip:erin@127.0.0.1:${phone.sipPort}`, '-x', '300', '-a', PASSWORD, '-u', 'erin', '-v']);
+    expect(reg.code).toBe(0);
+    expect(reg.out).toMatch(/usrloc tests completed successful/);
+    const r = await sendMessage(bob, 'bob', 'erin', `${TEXT} via Contact`);
+    expect(r.status).toBe(200);
+    await phone.waitOutput(new RegExp(`${TEXT} via Contact`));
+  });
+});
+
+describe('baresip keeps its registration across an imedge SIGKILL and restart', () => {
+  let server: ServerHandle;
+  let phone: Baresip;
+  let bob: SipPeer;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await provisionedDataDir(['erin', 'bob']);
+    server = await serve(dataDir);
+  });
+  afterAll(async () => {
+    await phone?.stop();
+    bob?.close();
+    await server?.stop();
+  });
+
+  test('bindings and nonces survive: MESSAGE both ways after the restart, no new REGISTER', async () => {
+    phone = await Baresip.start({ dir: tempDir('baresip-'), user: 'erin', password: PASSWORD, domain: DOMAIN, proxyPort: server.sipPort, transport: 'udp', regint: 600, contacts: [aor('bob')] });
+    await phone.waitEvent('REGISTER_OK');
+    bob = await registeredPeer('UDP', server.sipPort, 'bob');
+    // one authenticated MESSAGE before the crash, so baresip holds a nonce of the old process
+    const before = waitRequest(bob, 'MESSAGE');
+    await phone.message('before');
+    await before;
+    const registersSent = phone.traced(/^REGISTER sip:/m);
+
+    const port = server.sipPort;
+    expect(await server.stop('SIGKILL')).toBeNull();
+    server = await serve(dataDir, ['--sip-port', String(port)]);
+    expect(server.sipPort).toBe(port);
+
+    const r = await sendMessage(bob, 'bob', 'erin', `${TEXT} after restart`);
+    expect(r.status).toBe(200);
+    await phone.waitOutput(new RegExp(`${TEXT} after restart`));
+
+    bob.received.length = 0;
+    const after = waitRequest(bob, 'MESSAGE');
+    await phone.message(`${TEXT} back`);
+    expect((await after).body.toString('utf8')).toBe(`${TEXT} back`);
+    expect(phone.traced(/^REGISTER sip:/m)).toBe(registersSent);
+    expect(phone.events.filter((e) => e.type === 'REGISTER_OK')).toHaveLength(1);
+  });
+});

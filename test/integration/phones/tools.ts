@@ -1,0 +1,68 @@
+// Shared bits of the phone tests: peer programs that must be installed (a missing one fails
+// the test naming the Debian package, never a silent skip), free ports, sipsak, and digest
+// answers for the raw test peer.
+import { spawn, spawnSync } from 'node:child_process';
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import { answerChallenge } from '../../../src/sip/message/digest';
+import type { AuthValue } from '../../../src/sip/message/types';
+import { header, rid, type RequestSpec, type SipPeer, type WireMessage } from '../../helpers/sip-peer';
+
+export function requireTool(tool: string, pkg: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0) {
+    throw new Error(`${tool} is not installed: apt-get install ${pkg} (.ci/run installs it)`);
+  }
+}
+
+/** A port free on 127.0.0.1 for both UDP and TCP (a SIP phone listens on both). */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as net.AddressInfo).port;
+    const sock = dgram.createSocket('udp4');
+    const ok = await new Promise<boolean>((r) => {
+      sock.once('error', () => r(false));
+      sock.bind(port, '127.0.0.1', () => r(true));
+    });
+    sock.close();
+    await new Promise<void>((r) => srv.close(() => r()));
+    if (ok) return port;
+  }
+  throw new Error('no free port for UDP and TCP');
+}
+
+/** The Authorization value text answering a 401/407 of the raw peer. */
+export function authorization(challenge: string, user: string, password: string, method: string, uri: string): string {
+  const params = Object.fromEntries([...challenge.replace(/^Digest\s+/i, '').matchAll(/(\w+)=("[^"]*"|[^,]+)/g)].map((m) => [m[1], m[2]!.trim()]));
+  const auth = answerChallenge({ scheme: 'Digest', ...params } as AuthValue, { user, password }, method, uri);
+  return 'Digest ' + Object.entries(auth).filter(([k]) => k !== 'scheme').map(([k, v]) => `${k}=${v}`).join(', ');
+}
+
+/** A request that answers one digest challenge (401 or 407) the way a phone does. */
+export async function authedRequest(peer: SipPeer, spec: RequestSpec, creds: { user: string; password: string }): Promise<WireMessage> {
+  const callId = spec.callId ?? rid();
+  const first = await peer.request({ ...spec, callId, cseq: 1 });
+  if (first.status !== 401 && first.status !== 407) return first;
+  const name = first.status === 401 ? 'www-authenticate' : 'proxy-authenticate';
+  const ch = header(first, name)!;
+  const auth = authorization(ch, creds.user, creds.password, spec.method, spec.uri);
+  const h = first.status === 401 ? 'Authorization' : 'Proxy-Authorization';
+  return peer.request({ ...spec, callId, cseq: 2, headers: { ...spec.headers, [h]: auth } });
+}
+
+/** Runs sipsak to completion; its stdout/stderr and exit code. */
+export function sipsak(args: string[], timeoutMs = 15000): Promise<{ code: number | null; out: string }> {
+  requireTool('sipsak', 'sipsak');
+  return new Promise((resolve) => {
+    const p = spawn('sipsak', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, out });
+    });
+  });
+}
