@@ -67,16 +67,20 @@ function watchKeepalives(bound: BoundListeners, hooks: KeepaliveHooks): void {
       return emit(event, ...args);
     }) as typeof udp.emit;
   }
-  // Registered before the library's own 'connection' listener: both see every byte.
   bound.tcp?.on('connection', (sock: net.Socket) => {
     const pings = new StreamPings(hooks.maxHeadBytes);
-    sock.on('data', (chunk: Buffer | string) => {
-      for (let n = pings.push(chunk); n > 0; n--) {
-        hooks.onPing('TCP');
-        // RFC 5626 4.4.1: a double CRLF is answered at once with a single CRLF (pong).
-        if (!sock.destroyed && sock.writable) sock.write('\r\n');
-      }
-    });
+    // Attached after the library's own listener (next tick, before any data can arrive): a
+    // request and a ping in one chunk are answered response first, then pong, so a peer that
+    // does not skip a CRLF before a status line (SIPp) still reads the response.
+    process.nextTick(() =>
+      sock.on('data', (chunk: Buffer | string) => {
+        for (let n = pings.push(chunk); n > 0; n--) {
+          hooks.onPing('TCP');
+          // RFC 5626 4.4.1: a double CRLF is answered at once with a single CRLF (pong).
+          if (!sock.destroyed && sock.writable) sock.write('\r\n');
+        }
+      }),
+    );
   });
 }
 

@@ -154,6 +154,7 @@ export class SipStack {
     const bound = await bindSipListeners(opts.bind, opts.port, opts.udp, opts.tcp, {
       onPing: (t) => {
         if (stack) stack.stats.keepalives[t]++;
+        log.debug({ transport: t }, 'CRLF keep-alive');
       },
       maxHeadBytes: opts.maxBytesHeaders,
     });
