@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { runCli, startServer, tempDir, type ServerHandle } from '../../helpers/server';
 import { SipPeer, header, type WireMessage } from '../../helpers/sip-peer';
 import { Baresip } from './baresip';
-import { authedRequest, sipsak } from './tools';
+import { authedRequest, CALM, sipsak } from './tools';
 
 const DOMAIN = 'localhost';
 const PASSWORD = 's3cret';
@@ -22,7 +22,7 @@ async function provisionedDataDir(users: string[]): Promise<string> {
   return dataDir;
 }
 
-const serve = (dataDir: string, args: string[] = []) => startServer({ dataDir, args, env: { IMEDGE_AUTH__MODE: 'required' } });
+const serve = (dataDir: string, args: string[] = []) => startServer({ dataDir, args, env: { ...CALM, IMEDGE_AUTH__MODE: 'required' } });
 
 /** A raw peer registered as `user` (digest), answering every request with 200. */
 async function registeredPeer(transport: 'UDP' | 'TCP', port: number, user: string): Promise<SipPeer> {
@@ -52,73 +52,67 @@ function waitRequest(p: SipPeer, method: string, timeoutMs = 8000): Promise<Wire
 const sendMessage = (from: SipPeer, user: string, to: string, text: string) =>
   authedRequest(from, { method: 'MESSAGE', uri: aor(to), from: aor(user), to: aor(to), headers: { 'Content-Type': 'text/plain;charset=utf-8' }, body: text }, { user, password: PASSWORD });
 
-describe.each(['udp', 'tcp'] as const)('baresip over %s with digest required', (transport) => {
+describe('baresip with digest required', () => {
   let server: ServerHandle;
-  let phone: Baresip;
   let bob: SipPeer;
-  const T = transport.toUpperCase() as 'UDP' | 'TCP';
-
+  const phones: Baresip[] = [];
   beforeAll(async () => {
-    server = await serve(await provisionedDataDir(['erin', 'bob']));
-    bob = await registeredPeer(T, server.sipPort, 'bob');
-    phone = await Baresip.start({ dir: tempDir('baresip-'), user: 'erin', password: PASSWORD, domain: DOMAIN, proxyPort: server.sipPort, transport, regint: 600, contacts: [aor('bob')] });
-  });
-  afterAll(async () => {
-    await phone?.stop();
-    bob?.close();
-    await server?.stop();
-  });
-
-  test('RFC 8760 2.4: registers with digest; its User-Agent is offered MD5 alone', async () => {
-    await phone.waitEvent('REGISTER_OK');
-    // baresip's SIP trace holds the 401 it answered: MD5 only, no SHA-256 challenge
-    expect(phone.output).toMatch(/WWW-Authenticate: Digest [^\n]*algorithm=MD5/);
-    expect(phone.output).not.toMatch(/WWW-Authenticate: Digest [^\n]*algorithm=SHA-256/);
-  });
-
-  test('RFC 3428: MESSAGE from baresip reaches bob byte-exact (after 407)', async () => {
-    await phone.waitEvent('REGISTER_OK');
-    const got = waitRequest(bob, 'MESSAGE');
-    expect((await phone.message(TEXT)).ok).toBe(true);
-    const m = await got;
-    expect(m.body.equals(Buffer.from(TEXT, 'utf8'))).toBe(true);
-    expect(header(m, 'from')).toContain('sip:erin@localhost');
-  });
-
-  test('RFC 3428: MESSAGE from bob reaches baresip and its 200 comes back', async () => {
-    await phone.waitEvent('REGISTER_OK');
-    const r = await sendMessage(bob, 'bob', 'erin', `${TEXT} (${transport})`);
-    expect(r.status).toBe(200);
-    await phone.waitOutput(new RegExp(`${TEXT} \\(${transport}\\)`));
-  });
-});
-
-describe('baresip receives on its Contact port a registration sipsak made from another port', () => {
-  let server: ServerHandle;
-  let phone: Baresip;
-  let bob: SipPeer;
-
-  beforeAll(async () => {
-    server = await serve(await provisionedDataDir(['erin', 'bob']));
+    server = await serve(await provisionedDataDir(['erin', 'fred', 'gina', 'bob']));
     bob = await registeredPeer('UDP', server.sipPort, 'bob');
-    // regint=0: baresip never registers itself; the only binding of erin is the one sipsak makes
-    phone = await Baresip.start({ dir: tempDir('baresip-'), user: 'erin', password: PASSWORD, domain: DOMAIN, proxyPort: server.sipPort, transport: 'udp', regint: 0 });
   });
   afterAll(async () => {
-    await phone?.stop();
+    await Promise.all(phones.map((p) => p.stop()));
     bob?.close();
     await server?.stop();
   });
+  const phone = async (user: string, transport: 'udp' | 'tcp', regint = 600) => {
+    const p = await Baresip.start({ dir: tempDir('baresip-'), user, password: PASSWORD, domain: DOMAIN, proxyPort: server.sipPort, transport, regint, contacts: [aor('bob')] });
+    phones.push(p);
+    return p;
+  };
 
-  test('RFC 3261 16.6 step 6: the MESSAGE goes to the Contact URI, not to the REGISTER source port', async () => {
-    // sipsak registers from an ephemeral port with Contact on baresip's port (-u: sipsak
-    // would otherwise send "erin@" as the digest user name)
-    const reg = await sipsak(['-U', '-i', '-s', `sip:erin@127.0.0.1`, '-r', String(server.sipPort), '-C', `sip:erin@127.0.0.1:${phone.sipPort}`, '-x', '300', '-a', PASSWORD, '-u', 'erin', '-v']);
+  describe.each([
+    ['udp', 'erin'],
+    ['tcp', 'fred'],
+  ] as const)('over %s', (transport, user) => {
+    let p: Baresip;
+    beforeAll(async () => (p = await phone(user, transport)));
+
+    test('RFC 8760 2.4: registers with digest; its User-Agent is offered MD5 alone', async () => {
+      await p.waitEvent('REGISTER_OK');
+      // baresip's SIP trace holds the 401 it answered: MD5 only, no SHA-256 challenge
+      expect(p.output).toMatch(/WWW-Authenticate: Digest [^\n]*algorithm=MD5/);
+      expect(p.output).not.toMatch(/WWW-Authenticate: Digest [^\n]*algorithm=SHA-256/);
+    });
+
+    test('RFC 3428: MESSAGE from baresip reaches bob byte-exact (after 407)', async () => {
+      await p.waitEvent('REGISTER_OK');
+      bob.received.length = 0;
+      const got = waitRequest(bob, 'MESSAGE');
+      expect((await p.message(`${TEXT} ${transport}`)).ok).toBe(true);
+      const m = await got;
+      expect(m.body.equals(Buffer.from(`${TEXT} ${transport}`, 'utf8'))).toBe(true);
+      expect(header(m, 'from')).toContain(`sip:${user}@localhost`);
+    });
+
+    test('RFC 3428: MESSAGE from bob reaches baresip and its 200 comes back', async () => {
+      await p.waitEvent('REGISTER_OK');
+      const r = await sendMessage(bob, 'bob', user, `${TEXT} (${transport})`);
+      expect(r.status).toBe(200);
+      await p.waitOutput(new RegExp(`${TEXT} \\(${transport}\\)`));
+    });
+  });
+
+  test('RFC 3261 16.6 step 6: a MESSAGE reaches baresip on its Contact port when sipsak registered it from another port', async () => {
+    // regint=0: baresip never registers itself; the only binding of gina is the one sipsak makes
+    const p = await phone('gina', 'udp', 0);
+    // -u: sipsak would otherwise send "gina@" as the digest user name
+    const reg = await sipsak(['-U', '-i', '-v', '-s', 'sip:gina@127.0.0.1', '-r', String(server.sipPort), '-C', `sip:gina@127.0.0.1:${p.sipPort}`, '-x', '300', '-a', PASSWORD, '-u', 'gina']);
     expect(reg.code).toBe(0);
     expect(reg.out).toMatch(/usrloc tests completed successful/);
-    const r = await sendMessage(bob, 'bob', 'erin', `${TEXT} via Contact`);
+    const r = await sendMessage(bob, 'bob', 'gina', `${TEXT} via Contact`);
     expect(r.status).toBe(200);
-    await phone.waitOutput(new RegExp(`${TEXT} via Contact`));
+    await p.waitOutput(new RegExp(`${TEXT} via Contact`));
   });
 });
 
@@ -164,4 +158,17 @@ describe('baresip keeps its registration across an imedge SIGKILL and restart', 
     expect(phone.traced(/^REGISTER sip:/m)).toBe(registersSent);
     expect(phone.events.filter((e) => e.type === 'REGISTER_OK')).toHaveLength(1);
   });
+});
+
+test('RFC 8760 2.4: with auth.md5UserAgents emptied, baresip fails on the SHA-256 challenge (the symptom the README names)', async () => {
+  const server = await startServer({ dataDir: await provisionedDataDir(['erin']), env: { ...CALM, IMEDGE_AUTH__MODE: 'required', IMEDGE_AUTH__MD5_USER_AGENTS: '' } });
+  const phone = await Baresip.start({ dir: tempDir('baresip-'), user: 'erin', password: PASSWORD, domain: DOMAIN, proxyPort: server.sipPort, transport: 'udp', regint: 600 });
+  try {
+    await phone.waitEvent('REGISTER_FAIL');
+    expect(phone.output).toMatch(/Function not implemented/);
+    expect(phone.events.filter((e) => e.type === 'REGISTER_OK')).toHaveLength(0);
+  } finally {
+    await phone.stop();
+    await server.stop();
+  }
 });

@@ -4,6 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { answerChallenge } from '../../../src/sip/message/digest';
 import type { AuthValue } from '../../../src/sip/message/types';
 import { header, rid, type RequestSpec, type SipPeer, type WireMessage } from '../../helpers/sip-peer';
@@ -66,3 +67,36 @@ export function sipsak(args: string[], timeoutMs = 15000): Promise<{ code: numbe
     });
   });
 }
+
+const SCENARIOS = path.resolve(__dirname, '../../fixtures/sipp');
+
+/** Runs one SIPp scenario from test/fixtures/sipp as a client of 127.0.0.1:port; exit 0 = every call passed. */
+export async function sipp(serverPort: number, scenario: string, opts: { service?: string; transport?: 'u1' | 't1'; timeoutS?: number } = {}): Promise<{ code: number | null; out: string }> {
+  requireTool('sipp', 'sip-tester');
+  const args = [
+    `127.0.0.1:${serverPort}`,
+    '-sf', path.join(SCENARIOS, scenario),
+    '-s', opts.service ?? 'x',
+    '-i', '127.0.0.1',
+    '-p', String(await freePort()),
+    '-t', opts.transport ?? 'u1',
+    '-m', '1',
+    '-timeout', `${opts.timeoutS ?? 10}s`,
+    '-timeout_error',
+    '-nostdin',
+  ];
+  return new Promise((resolve) => {
+    const p = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    p.on('error', (err) => resolve({ code: -1, out: `cannot run sipp: ${err.message}` }));
+    p.on('exit', (code) => resolve({ code, out }));
+  });
+}
+
+/**
+ * Environment for a test server on this shared 2-core machine: a busy neighbour must not push
+ * it into "under pressure" (503 to REGISTER) in the middle of a test about something else.
+ */
+export const CALM: Record<string, string> = { IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000' };
