@@ -2,7 +2,7 @@
 // that port 0 yields one free port for both and "port in use" is an error we can name.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { isCrlfDatagram, StreamPings } from './keepalive';
+import { isCrlfDatagram, StreamPings, stunBindingRequest, stunBindingSuccess } from './keepalive';
 
 export class PortInUseError extends Error {
   constructor(readonly port: number, readonly protocol: 'UDP' | 'TCP', readonly address: string, cause: string) {
@@ -49,7 +49,7 @@ const closeTcp = (s: net.Server) => new Promise<void>((r) => s.close(() => r()))
 
 /** RFC 5626 4.4.1 keep-alives, taken out before the library parses anything (keepalive.ts). */
 export interface KeepaliveHooks {
-  onPing(transport: 'UDP' | 'TCP'): void;
+  onPing(transport: 'UDP' | 'TCP', kind: 'crlf' | 'stun'): void;
   /** The header cap of the stream parser, so the ping tracker never holds more than it. */
   maxHeadBytes: number;
 }
@@ -57,12 +57,24 @@ export interface KeepaliveHooks {
 function watchKeepalives(bound: BoundListeners, hooks: KeepaliveHooks): void {
   const udp = bound.udp;
   if (udp) {
-    // The library listens for 'message'; a CRLF-only datagram is dropped before it sees it.
+    // The library listens for 'message'; a keep-alive datagram is taken out before it sees it:
+    // CRLFs are dropped silently, a STUN Binding request (RFC 5626 4.4.2) is answered.
     const emit = udp.emit.bind(udp);
     udp.emit = ((event: string | symbol, ...args: unknown[]) => {
-      if (event === 'message' && Buffer.isBuffer(args[0]) && isCrlfDatagram(args[0])) {
-        hooks.onPing('UDP');
-        return true;
+      const data = args[0];
+      if (event === 'message' && Buffer.isBuffer(data)) {
+        if (isCrlfDatagram(data)) {
+          hooks.onPing('UDP', 'crlf');
+          return true;
+        }
+        const txid = stunBindingRequest(data);
+        if (txid) {
+          hooks.onPing('UDP', 'stun');
+          const from = args[1] as dgram.RemoteInfo;
+          const answer = stunBindingSuccess(txid, from.address, from.port);
+          if (answer) udp.send(answer, from.port, from.address, () => undefined);
+          return true;
+        }
       }
       return emit(event, ...args);
     }) as typeof udp.emit;
@@ -75,7 +87,7 @@ function watchKeepalives(bound: BoundListeners, hooks: KeepaliveHooks): void {
     process.nextTick(() =>
       sock.on('data', (chunk: Buffer | string) => {
         for (let n = pings.push(chunk); n > 0; n--) {
-          hooks.onPing('TCP');
+          hooks.onPing('TCP', 'crlf');
           // RFC 5626 4.4.1: a double CRLF is answered at once with a single CRLF (pong).
           if (!sock.destroyed && sock.writable) sock.write('\r\n');
         }

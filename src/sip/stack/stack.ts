@@ -44,7 +44,7 @@ export interface SipStats {
   dropped: number;
   overload: number;
   handlerErrors: number;
-  /** CRLF keep-alive pings (RFC 5626 4.4.1) by transport; never counted as malformed. */
+  /** Keep-alives by transport: CRLF pings (RFC 5626 4.4.1), STUN on UDP (4.4.2); never counted as malformed. */
   keepalives: { UDP: number; TCP: number };
 }
 
@@ -152,9 +152,9 @@ export class SipStack {
     // Filled in once the instance exists; the library calls back only after sockets deliver data.
     let stack: SipStack | undefined;
     const bound = await bindSipListeners(opts.bind, opts.port, opts.udp, opts.tcp, {
-      onPing: (t) => {
+      onPing: (t, kind) => {
         if (stack) stack.stats.keepalives[t]++;
-        log.debug({ transport: t }, 'CRLF keep-alive');
+        log.debug({ transport: t, kind }, 'keep-alive');
       },
       maxHeadBytes: opts.maxBytesHeaders,
     });

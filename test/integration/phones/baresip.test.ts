@@ -116,6 +116,27 @@ describe('baresip with digest required', () => {
   });
 });
 
+test('RFC 5626: baresip with sipnat=outbound over UDP gets Require: outbound, its STUN keep-alive answered, and MESSAGEs on its flow', async () => {
+  const server = await serve(await provisionedDataDir(['erin', 'bob']));
+  const phone = await Baresip.start({ dir: tempDir('baresip-'), user: 'erin', password: PASSWORD, domain: DOMAIN, proxyPort: server.sipPort, transport: 'udp', regint: 600, outbound: true });
+  const bob = await registeredPeer('UDP', server.sipPort, 'bob');
+  try {
+    await phone.waitEvent('REGISTER_OK');
+    expect(phone.output).toMatch(/^Contact: [^\n]*reg-id=1/m);
+    expect(phone.output).toMatch(/^Require: outbound/m);
+    // RFC 5626 4.4.2: the STUN Binding request it sends on the flow is answered, not a parse error
+    await server.waitForLog((l) => l.msg === 'keep-alive' && l.kind === 'stun');
+    expect(server.lines.filter((l) => l.msg === 'malformed SIP message dropped')).toHaveLength(0);
+    const r = await sendMessage(bob, 'bob', 'erin', `${TEXT} on the flow`);
+    expect(r.status).toBe(200);
+    await phone.waitOutput(new RegExp(`${TEXT} on the flow`));
+  } finally {
+    bob.close();
+    await phone.stop();
+    await server.stop();
+  }
+});
+
 describe('baresip keeps its registration across an imedge SIGKILL and restart', () => {
   let server: ServerHandle;
   let phone: Baresip;

@@ -20,6 +20,8 @@ export interface BaresipOptions {
   regint: number;
   /** AoRs for the contacts file; /message goes to the first. */
   contacts?: string[];
+  /** RFC 5626 outbound (sipnat=outbound): +sip.instance and reg-id, keep-alives on the flow. */
+  outbound?: boolean;
 }
 
 export interface BaresipEvent {
@@ -64,6 +66,8 @@ export class Baresip {
         'module_path /usr/lib/baresip/modules',
         'module g711.so',
         'module aufile.so',
+        // uuid makes the +sip.instance outbound needs (kept in the config dir)
+        'module_tmp uuid.so',
         'module_tmp account.so',
         'module_app menu.so',
         'module_app contact.so',
@@ -76,7 +80,7 @@ export class Baresip {
     const proxy = `sip:127.0.0.1:${opts.proxyPort};transport=${opts.transport}`;
     fs.writeFileSync(
       path.join(opts.dir, 'accounts'),
-      `<sip:${opts.user}@${opts.domain};transport=${opts.transport}>;auth_pass=${opts.password};regint=${opts.regint};outbound="${proxy}"\n`,
+      `<sip:${opts.user}@${opts.domain};transport=${opts.transport}>;auth_pass=${opts.password};regint=${opts.regint};outbound="${proxy}"${opts.outbound ? ';sipnat=outbound' : ''}\n`,
     );
     fs.writeFileSync(path.join(opts.dir, 'contacts'), (opts.contacts ?? []).map((c) => `<${c}>\n`).join(''));
     // -n 127.0.0.1: loopback is the only interface it may use.

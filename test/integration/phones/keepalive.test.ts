@@ -104,6 +104,30 @@ test('RFC 5626 4.4.1: a CRLF-only datagram is dropped silently: no answer, not m
   expect(lines.filter((l) => l.msg === 'malformed SIP message dropped')).toHaveLength(0);
 });
 
+test('RFC 5626 4.4.2: a STUN Binding request on the SIP UDP port is answered with the sender\'s address', async () => {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  const txid = Buffer.from('0102030405060708090a0b0c', 'hex');
+  const before = stack.stats.keepalives.UDP;
+  const invalid = stack.stats.invalid;
+  const answer = new Promise<Buffer>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('no STUN answer')), 5000);
+    sock.once('message', (m) => (clearTimeout(t), resolve(m)));
+  });
+  sock.send(Buffer.concat([Buffer.from('000100002112a442', 'hex'), txid]), stack.port, '127.0.0.1');
+  const rs = await answer;
+  const port = sock.address().port;
+  sock.close();
+  expect(rs.readUInt16BE(0)).toBe(0x0101);
+  expect(rs.subarray(8, 20).equals(txid)).toBe(true);
+  // XOR-MAPPED-ADDRESS: family IPv4, port ^ 0x2112, 127.0.0.1 ^ 0x2112a442
+  expect(rs.readUInt16BE(20)).toBe(0x0020);
+  expect(rs.readUInt16BE(26) ^ 0x2112).toBe(port);
+  expect(rs.subarray(28, 32).toString('hex')).toBe('5e12a443');
+  expect(stack.stats.keepalives.UDP).toBe(before + 1);
+  expect(stack.stats.invalid).toBe(invalid);
+});
+
 test('RFC 5626 4.4.1: over TCP a double CRLF is answered with exactly one CRLF', async () => {
   const s = await tcpSession();
   const before = stack.stats.keepalives.TCP;

@@ -54,7 +54,7 @@ describe('items 3 and 5: keep-alives and rport', () => {
   test('crlf-ping-tcp-expect-200: a ping after a request on TCP, no parse error', async () => {
     const r = await sipp(server.sipPort, 'crlf-ping-tcp-expect-200.xml', { transport: 't1' });
     expect(r.code).toBe(0);
-    await server.waitForLog((l) => l.msg === 'CRLF keep-alive' && l.transport === 'TCP');
+    await server.waitForLog((l) => l.msg === 'keep-alive' && l.kind === 'crlf' && l.transport === 'TCP');
     expect(await metric(server, 'imedge_sip_parse_errors_total')).toBe(0);
   });
 
@@ -62,7 +62,7 @@ describe('items 3 and 5: keep-alives and rport', () => {
     requireTool('socat', 'socat');
     const r = await sipp(server.sipPort, 'crlf-ping-udp-expect-200.xml', { transport: 'u1' });
     expect(r.code).toBe(0);
-    await server.waitForLog((l) => l.msg === 'CRLF keep-alive' && l.transport === 'UDP');
+    await server.waitForLog((l) => l.msg === 'keep-alive' && l.kind === 'crlf' && l.transport === 'UDP');
     expect(await metric(server, 'imedge_sip_parse_errors_total')).toBe(0);
     expect(server.lines.filter((l) => l.msg === 'malformed SIP message dropped')).toHaveLength(0);
   });
