@@ -8,8 +8,6 @@ import { SipStack } from '../sip/stack';
 import { DigestAuthenticator } from '../core/auth/digest';
 import { AuthGate } from '../core/auth/gate';
 import { loadNonceSecret } from '../core/auth/nonce-secret';
-
-export { NonceSecretError } from '../core/auth/nonce-secret';
 import { Registrar } from '../core/registrar';
 import { Router } from '../core/router';
 import { AdminServer, type HealthReport } from '../admin/http';
@@ -19,6 +17,9 @@ import { packageVersion } from './version';
 import { buildDevice, type Device } from './device';
 import { MsrpRelay } from '../msrp/relay';
 import { ParticipatingFunction } from '../im/participating/b2bua';
+
+// For the command line's exit codes (cli may not import core).
+export { NonceSecretError } from '../core/auth/nonce-secret';
 
 export interface RunningServer {
   readonly config: Config;

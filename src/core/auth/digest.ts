@@ -61,7 +61,7 @@ export class DigestAuthenticator {
     return 'fresh';
   }
 
-  /** The algorithms offered and accepted unless a request is given others (AuthGate's per-client choice). */
+  /** The configured algorithms: any of them is accepted; AuthGate may offer a client fewer. */
   get algorithms(): readonly DigestAlgorithm[] {
     return this.opts.algorithms;
   }
@@ -80,12 +80,7 @@ export class DigestAuthenticator {
    * Verifies an Authorization value against the stored HA1 of its user (RFC 3261 22.4,
    * RFC 8760 for the algorithm). lookup returns undefined for an unknown user.
    */
-  verify(
-    values: AuthValue[] | undefined,
-    method: string,
-    lookup: (user: string) => DigestCredentials | undefined,
-    algorithms: readonly DigestAlgorithm[] = this.opts.algorithms,
-  ): DigestVerdict {
+  verify(values: AuthValue[] | undefined, method: string, lookup: (user: string) => DigestCredentials | undefined): DigestVerdict {
     const ours = (values ?? []).filter((v) => v.scheme?.toLowerCase() === 'digest' && unquote(v.realm) === this.opts.realm);
     if (ours.length === 0) return { ok: false, reason: (values ?? []).length ? 'wrong-realm' : 'missing' };
     const v = ours[0];
@@ -95,7 +90,7 @@ export class DigestAuthenticator {
     const response = unquote(v.response)?.toLowerCase();
     if (!user || !nonce || !uri || !response) return { ok: false, reason: 'malformed' };
     const algorithm = (unquote(v.algorithm) ?? 'MD5').toUpperCase() as DigestAlgorithm;
-    if (!algorithms.includes(algorithm)) return { ok: false, reason: 'unsupported-algorithm' };
+    if (!this.opts.algorithms.includes(algorithm)) return { ok: false, reason: 'unsupported-algorithm' };
     const creds = lookup(user);
     if (!creds) return { ok: false, reason: 'unknown-user' };
     const nonceState = this.checkNonce(nonce);
