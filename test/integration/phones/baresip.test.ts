@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { runCli, startServer, tempDir, type ServerHandle } from '../../helpers/server';
 import { SipPeer, header, type WireMessage } from '../../helpers/sip-peer';
 import { Baresip } from './baresip';
-import { authedRequest, CALM, sipsak } from './tools';
+import { authedRequest, CALM, metric, sipsak } from './tools';
 
 const DOMAIN = 'localhost';
 const PASSWORD = 's3cret';
@@ -80,9 +80,10 @@ describe('baresip with digest required', () => {
 
     test('RFC 8760 2.4: registers with digest; its User-Agent is offered MD5 alone', async () => {
       await p.waitEvent('REGISTER_OK');
-      // baresip's SIP trace holds the 401 it answered: MD5 only, no SHA-256 challenge
-      expect(p.output).toMatch(/WWW-Authenticate: Digest [^\n]*algorithm=MD5/);
-      expect(p.output).not.toMatch(/WWW-Authenticate: Digest [^\n]*algorithm=SHA-256/);
+      // baresip's SIP trace holds the 401 it answered (its stdout may lag the ctrl_tcp event)
+      await p.waitOutput(/SIP\/2\.0 401 Unauthorized[\s\S]*?\nContent-Length/);
+      const challenge = /SIP\/2\.0 401 Unauthorized[\s\S]*?\nContent-Length/.exec(p.output)![0];
+      expect(challenge.match(/^WWW-Authenticate: .*$/gm)).toEqual([expect.stringMatching(/algorithm=MD5/)]);
     });
 
     test('RFC 3428: MESSAGE from baresip reaches bob byte-exact (after 407)', async () => {
@@ -122,8 +123,8 @@ test('RFC 5626: baresip with sipnat=outbound over UDP gets Require: outbound, it
   const bob = await registeredPeer('UDP', server.sipPort, 'bob');
   try {
     await phone.waitEvent('REGISTER_OK');
+    await phone.waitOutput(/^Require: outbound/m);
     expect(phone.output).toMatch(/^Contact: [^\n]*reg-id=1/m);
-    expect(phone.output).toMatch(/^Require: outbound/m);
     // RFC 5626 4.4.2: the STUN Binding request it sends on the flow is answered, not a parse error
     await server.waitForLog((l) => l.msg === 'keep-alive' && l.kind === 'stun');
     expect(server.lines.filter((l) => l.msg === 'malformed SIP message dropped')).toHaveLength(0);
@@ -161,7 +162,6 @@ describe('baresip keeps its registration across an imedge SIGKILL and restart', 
     const before = waitRequest(bob, 'MESSAGE');
     await phone.message('before');
     await before;
-    const registersSent = phone.traced(/^REGISTER sip:/m);
 
     const port = server.sipPort;
     expect(await server.stop('SIGKILL')).toBeNull();
@@ -176,7 +176,8 @@ describe('baresip keeps its registration across an imedge SIGKILL and restart', 
     const after = waitRequest(bob, 'MESSAGE');
     await phone.message(`${TEXT} back`);
     expect((await after).body.toString('utf8')).toBe(`${TEXT} back`);
-    expect(phone.traced(/^REGISTER sip:/m)).toBe(registersSent);
+    // the restarted server never saw a REGISTER: the bindings came back from the store
+    expect(await metric(server, 'imedge_sip_requests_received_total', '{method="REGISTER"}')).toBe(0);
     expect(phone.events.filter((e) => e.type === 'REGISTER_OK')).toHaveLength(1);
   });
 });
@@ -186,7 +187,7 @@ test('RFC 8760 2.4: with auth.md5UserAgents emptied, baresip fails on the SHA-25
   const phone = await Baresip.start({ dir: tempDir('baresip-'), user: 'erin', password: PASSWORD, domain: DOMAIN, proxyPort: server.sipPort, transport: 'udp', regint: 600 });
   try {
     await phone.waitEvent('REGISTER_FAIL');
-    expect(phone.output).toMatch(/Function not implemented/);
+    await phone.waitOutput(/Register: Function not implemented/);
     expect(phone.events.filter((e) => e.type === 'REGISTER_OK')).toHaveLength(0);
   } finally {
     await phone.stop();

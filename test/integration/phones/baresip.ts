@@ -172,11 +172,6 @@ export class Baresip {
     return this.command('message', text);
   }
 
-  /** How often a request line with this method appears in the SIP trace (-s) as sent or received. */
-  traced(re: RegExp): number {
-    return (this.out.match(new RegExp(re.source, 'g')) ?? []).length;
-  }
-
   async stop(): Promise<void> {
     this.ctrl?.destroy();
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;

@@ -1,23 +1,9 @@
 // SIPp scenarios for issue 15 items 2 (OPTIONS to a user), 3 (CRLF keep-alives) and 5 (rport),
 // named after the answer they expect, against the real `imedge serve`.
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
 import { runCli, startServer, tempDir, type ServerHandle } from '../../helpers/server';
-import { CALM, requireTool, sipp } from './tools';
-
-function metric(server: ServerHandle, name: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port: server.httpPort, path: '/metrics' }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => {
-        const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(body);
-        resolve(m ? Number(m[1]) : 0);
-      });
-    }).on('error', reject);
-  });
-}
+import { CALM, metric, requireTool, sipp } from './tools';
 
 async function withUsers(users: string[]): Promise<string> {
   const dataDir = tempDir();

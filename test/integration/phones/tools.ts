@@ -3,6 +3,7 @@
 // answers for the raw test peer.
 import { spawn, spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { answerChallenge } from '../../../src/sip/message/digest';
@@ -100,3 +101,20 @@ export async function sipp(serverPort: number, scenario: string, opts: { service
  * it into "under pressure" (503 to REGISTER) in the middle of a test about something else.
  */
 export const CALM: Record<string, string> = { IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000' };
+
+/** One sample of a metric from the server's /metrics (0 when absent); labels as `{method="REGISTER"}`. */
+export function metric(server: { httpPort: number }, name: string, labels = ''): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port: server.httpPort, path: '/metrics' }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => {
+          const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+          const m = new RegExp(`^${esc(name)}${labels ? esc(labels) : '(?:\\{[^}]*\\})?'} (\\d+)`, 'm').exec(body);
+          resolve(m ? Number(m[1]) : 0);
+        });
+      })
+      .on('error', reject);
+  });
+}
