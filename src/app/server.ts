@@ -7,6 +7,7 @@ import { openStore, type Store } from '../store';
 import { SipStack } from '../sip/stack';
 import { DigestAuthenticator } from '../core/auth/digest';
 import { AuthGate } from '../core/auth/gate';
+import { loadNonceSecret } from '../core/auth/nonce-secret';
 import { Registrar } from '../core/registrar';
 import { Router } from '../core/router';
 import { AdminServer, type HealthReport } from '../admin/http';
@@ -16,6 +17,9 @@ import { packageVersion } from './version';
 import { buildDevice, type Device } from './device';
 import { MsrpRelay } from '../msrp/relay';
 import { ParticipatingFunction } from '../im/participating/b2bua';
+
+// For the command line's exit codes (cli may not import core).
+export { NonceSecretError } from '../core/auth/nonce-secret';
 
 export interface RunningServer {
   readonly config: Config;
@@ -47,12 +51,16 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
   const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
   try {
     const required = authRequired(cfg);
+    // Nonces signed with a key kept in the data dir stay valid across restarts (issue 15 item 4).
+    const nonceKey = loadNonceSecret(cfg.dataDir);
+    if (nonceKey.created) log.info({ file: nonceKey.file }, 'digest nonce key created');
     const digest = new DigestAuthenticator({
       realm: cfg.auth.realm || cfg.domain,
       nonceTtlS: cfg.auth.nonceTtlS,
       algorithms: cfg.auth.algorithms,
+      secret: nonceKey.secret,
     });
-    const auth = new AuthGate(required, digest, store.users, child(log, 'auth'));
+    const auth = new AuthGate(required, digest, store.users, child(log, 'auth'), { md5UserAgents: cfg.auth.md5UserAgents.split(',') });
     const registrar = new Registrar(
       {
         domain: cfg.domain,
@@ -61,6 +69,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxExpires: cfg.registrar.maxExpires,
         defaultExpires: cfg.registrar.defaultExpires,
         maxContactsPerUser: cfg.registrar.maxContactsPerUser,
+        natTest: cfg.registrar.natTest,
       },
       {
         users: store.users,

@@ -6,6 +6,7 @@ import { PortBusyError } from '../admin/http';
 import { AdminTokenError } from '../admin/token';
 import { StoreError, StoreValidationError } from '../store';
 import { WatchdogRequiredError } from '../app/device';
+import { NonceSecretError } from '../app/server';
 import { MsrpPortInUseError } from '../msrp/net';
 
 export const EXIT_OK = 0;
@@ -21,6 +22,7 @@ export function describeFatal(err: unknown): { code: number; message: string } {
   if (err instanceof MsrpPortInUseError) return { code: EXIT_CONFIG, message: `port in use: ${err.message} (msrp.port / --msrp-port)` };
   if (err instanceof WatchdogRequiredError) return { code: EXIT_CONFIG, message: `${err.message} (watchdog.device / --watchdog-device)` };
   if (err instanceof AdminTokenError) return { code: EXIT_CONFIG, message: `admin token: ${err.message} (http.token)` };
+  if (err instanceof NonceSecretError) return { code: EXIT_CONFIG, message: `digest nonce key: ${err.message} (dataDir / --data-dir)` };
   if (err instanceof StoreValidationError) return { code: EXIT_CONFIG, message: `invalid input: ${err.message}` };
   const e = err as { message?: string; code?: string };
   if (e && typeof e.message === 'string' && e.message.includes('port') && e.code === 'EADDRINUSE') {

@@ -63,7 +63,7 @@ export const configSchema = v.strictObject({
       allowed: 'empty, or a sip: / sips: URI',
       ok: (s) => s === '' || (/^sips?:\S+$/i.test(s) && noControl(s)),
     }),
-    userAgent: str('imedge', 'User-Agent / Server header value', {
+    userAgent: str('imedge', 'software name sent in the Server header of the responses imedge makes itself (RFC 3261 20.35)', {
       maxLength: 128,
       allowed: 'printable text, 1 to 128 characters',
       ok: (s) => s.length > 0 && noControl(s),
@@ -98,12 +98,18 @@ export const configSchema = v.strictObject({
     }),
     nonceTtlS: int(300, 10, 86_400, 'lifetime of a nonce, in s'),
     algorithms: listOf(['SHA-256', 'MD5'], ['SHA-256', 'MD5'], 'digest algorithms offered, in order of preference'),
+    md5UserAgents: str('baresip,sipsak', 'User-Agent prefixes (comma-separated, any case) offered an MD5 challenge alone while MD5 is in auth.algorithms: clients that fail on any SHA-256 challenge (see Troubleshooting)', {
+      maxLength: 512,
+      allowed: 'empty, or comma-separated User-Agent prefixes without quotes or control characters',
+      ok: (s) => noControl(s) && !/["\\]/.test(s),
+    }),
   }),
   registrar: section('registrar and location store', {
     minExpires: int(60, 1, 86_400, 'shortest registration accepted, in s (shorter gets 423)'),
     maxExpires: int(7200, 1, 604_800, 'longest registration granted, in s'),
     defaultExpires: int(3600, 1, 604_800, 'registration time when the client asks none, in s'),
     maxContactsPerUser: int(10, 1, 100, 'contacts bound to one AoR'),
+    natTest: oneOf(['off', 'contact-private', 'address', 'address-port', 'always'], 'contact-private', 'when requests go to the address a REGISTER came from instead of its Contact: contact-private = the Contact is a private address other than the source; address = any other address; address-port = another address or port; RFC 5626 outbound clients always get their flow'),
     sweepIntervalMs: int(5000, 10, 3_600_000, 'how often expired bindings are removed, in ms'),
   }),
   sessions: section('IM session admission', {

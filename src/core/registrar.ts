@@ -5,8 +5,9 @@ import type { IncomingRequest } from '../sip/stack';
 import { parseSipUri } from '../sip/stack';
 import type { NameAddr } from '../sip/message/types';
 import { headerText } from '../sip/message/types';
-import type { Binding, RegistrationRepository, UserRepository } from '../store';
+import type { Binding, BindingReach, RegistrationRepository, UserRepository } from '../store';
 import type { AuthGate } from './auth/gate';
+import { contactTarget, decideReach, type NatTest } from './reach';
 
 export interface RegistrarOptions {
   domain: string;
@@ -16,6 +17,8 @@ export interface RegistrarOptions {
   maxExpires: number;
   defaultExpires: number;
   maxContactsPerUser: number;
+  /** When the REGISTER's source address is used instead of the Contact (see reach.ts). */
+  natTest: NatTest;
 }
 
 export interface RegistrarDeps {
@@ -87,7 +90,9 @@ export class Registrar {
     }
 
     const list: NameAddr[] = Array.isArray(contacts) ? contacts : [];
-    const updates: { contact: string; expires: number; q: number | null; instanceId?: string; regId?: number }[] = [];
+    const updates: { contact: string; expires: number; q: number | null; instanceId?: string; regId?: number; reach?: BindingReach }[] = [];
+    // RFC 5626 6: outbound applies only where this box is the first hop, i.e. one Via.
+    const firstHop = (msg.headers.via?.length ?? 0) === 1;
     for (const c of list) {
       const curi = parseSipUri(c.uri);
       if (!curi) {
@@ -115,13 +120,11 @@ export class Registrar {
       }
       const instanceId = c.params['+sip.instance'] ?? undefined;
       const regIdRaw = c.params['reg-id'];
-      updates.push({
-        contact: c.uri,
-        expires,
-        q,
-        instanceId: instanceId ?? undefined,
-        regId: regIdRaw ? Number(regIdRaw) : undefined,
-      });
+      const regId = regIdRaw && /^\d{1,9}$/.test(regIdRaw) && Number(regIdRaw) > 0 ? Number(regIdRaw) : undefined;
+      // RFC 5626 6: a Contact with both +sip.instance and reg-id asks for the flow to be kept.
+      const outbound = firstHop && instanceId !== undefined && regId !== undefined;
+      const reach = decideReach({ outbound, natTest: this.opts.natTest, contact: contactTarget(curi), source: req.flow });
+      updates.push({ contact: c.uri, expires, q, instanceId, regId, reach });
     }
 
     const repo = this.deps.registrations;
@@ -134,6 +137,12 @@ export class Registrar {
         if (u.expires === 0) {
           repo.remove(user, u.contact);
           continue;
+        }
+        // RFC 5626 6: a new flow of the same instance and reg-id replaces the old binding.
+        if (u.reach === 'outbound') {
+          for (const old of repo.listFor(user, now)) {
+            if (old.contact !== u.contact && old.instanceId === u.instanceId && old.regId === u.regId) repo.remove(user, old.contact);
+          }
         }
         if (!existing && repo.countFor(user, now) >= this.opts.maxContactsPerUser) {
           refused = u.contact;
@@ -149,6 +158,7 @@ export class Registrar {
           received: { protocol: req.flow.protocol, address: req.flow.address, port: req.flow.port },
           instanceId: u.instanceId,
           regId: u.regId,
+          reach: u.reach,
         };
         repo.upsert(binding);
       }
@@ -159,7 +169,9 @@ export class Registrar {
       return;
     }
     if (updates.length) this.changed(user);
-    this.replyBindings(req, user, now);
+    // RFC 5626 6: the registrar tells the client that outbound is in use.
+    const outbound = updates.some((u) => u.reach === 'outbound' && u.expires > 0);
+    this.replyBindings(req, user, now, outbound ? { require: 'outbound' } : {});
   }
 
   private changed(user: string): void {
@@ -167,14 +179,14 @@ export class Registrar {
   }
 
   /** 10.3 step 8: 200 OK listing every current binding with its remaining expires. */
-  private replyBindings(req: IncomingRequest, user: string, now: number): void {
+  private replyBindings(req: IncomingRequest, user: string, now: number, extra: Record<string, string> = {}): void {
     const bindings = this.deps.registrations.listFor(user, now);
     const contact: NameAddr[] = bindings.map((b) => ({
       uri: b.contact,
       params: { expires: String(Math.max(0, Math.round((b.expiresAt - now) / 1000))) },
     }));
     req.reply(200, 'OK', {
-      headers: { ...(contact.length ? { contact } : {}), date: new Date(now).toUTCString() },
+      headers: { ...(contact.length ? { contact } : {}), date: new Date(now).toUTCString(), ...extra },
     });
   }
 

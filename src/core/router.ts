@@ -9,6 +9,7 @@ import type { Binding } from '../store';
 import type { AuthGate } from './auth/gate';
 import { ACCEPT_HEADER, ALLOW_HEADER, ALLOWED_METHODS, KNOWN_NOT_ALLOWED, SUPPORTED_HEADER } from './capabilities';
 import type { Registrar } from './registrar';
+import { targetsOf as reachTargets } from './reach';
 
 export interface RouterOptions {
   /** Upstream proxy URI for requests to other domains; empty = such requests get 404. */
@@ -94,19 +95,34 @@ export class Router {
     return true;
   }
 
-  /** The server's own capabilities (RFC 3261 11.2), or the user's when a user is addressed. */
+  /**
+   * RFC 3261 11.2: OPTIONS to this server (no user part) is answered here with what it
+   * supports; OPTIONS to a user is proxied like any other request to that user, so it gets
+   * what an INVITE would get (407, 404, 480, or the user's own answer). RFC 3261 16.3 step 2:
+   * one that may go no further (Max-Forwards: 0) is answered here too.
+   */
   private options(req: IncomingRequest): void | Promise<void> {
     const ruri = parseSipUri(req.msg.uri);
-    if (ruri?.user && this.deps.registrar.isLocalHost(ruri.host) && this.deps.registrar.lookup(ruri.user).length > 0) {
-      return this.proxyToUser(req, ruri.user);
+    const mf = headerText(req.msg, 'max-forwards');
+    if (ruri && (!ruri.user || (mf !== undefined && Number(mf) === 0))) {
+      req.reply(200, 'OK', { headers: { allow: ALLOW_HEADER, accept: ACCEPT_HEADER, supported: SUPPORTED_HEADER, ...this.serverHeader() } });
+      return;
     }
-    req.reply(200, 'OK', {
-      headers: { allow: ALLOW_HEADER, accept: ACCEPT_HEADER, supported: SUPPORTED_HEADER, 'user-agent': this.opts.userAgent },
-    });
+    return this.proxied(req);
+  }
+
+  /** RFC 3261 20.35: a response this server makes itself names its software in Server, not User-Agent. */
+  private serverHeader(): Record<string, string> {
+    return this.opts.userAgent ? { server: this.opts.userAgent } : {};
   }
 
   /** Page-mode MESSAGE (RFC 3428): to every registered contact of the target. */
-  private async message(req: IncomingRequest): Promise<void> {
+  private message(req: IncomingRequest): Promise<void> {
+    return this.proxied(req);
+  }
+
+  /** A request for a user: authenticated as its From user, then to that user's contacts or upstream. */
+  private async proxied(req: IncomingRequest): Promise<void> {
     const from = req.msg.headers.from ? parseSipUri(req.msg.headers.from.uri) : undefined;
     const fromLocal = from && from.user && this.deps.registrar.isLocalHost(from.host) ? from.user : undefined;
     const authUser = this.deps.auth.check(req, fromLocal, 'proxy');
@@ -178,16 +194,9 @@ export class Router {
   }
 }
 
-/** The flow a binding registered from first (NAT, same TCP connection), then its Contact. */
+/** The flows to try for a binding, in order (reach.ts: Contact, RFC 5626 flow, or NAT source). */
 export function targetsOf(b: Binding): Flow[] {
-  const flows: Flow[] = [{ protocol: b.received.protocol, address: b.received.address, port: b.received.port }];
-  const c = parseSipUri(b.contact);
-  if (c && b.received.protocol === 'TCP') {
-    const proto = (c.params.transport ?? 'udp').toUpperCase() === 'TCP' ? 'TCP' : 'UDP';
-    const port = c.port ?? 5060;
-    if (c.host !== b.received.address || port !== b.received.port || proto !== 'TCP') flows.push({ protocol: proto, address: c.host, port });
-  }
-  return flows;
+  return reachTargets(b, parseSipUri);
 }
 
 /** RFC 3261 16.7 step 6, simplified: a 6xx, else the lowest class, first received. */

@@ -8,6 +8,7 @@ export {
   RegistrationRepository,
   DEFAULT_EXPIRE_BATCH,
   type Binding,
+  type BindingReach,
   type ReceivedFrom,
   type TransportProtocol,
 } from './registrations';

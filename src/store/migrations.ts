@@ -85,4 +85,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 6,
+    name: 'registrations reach',
+    // How requests reach a binding: its Contact (RFC 3261 16.5), the flow it registered on
+    // (RFC 5626 outbound), or the address it came from (a NAT test at registration).
+    up: `
+      ALTER TABLE registrations ADD COLUMN reach TEXT NOT NULL DEFAULT 'contact' CHECK (reach IN ('contact', 'outbound', 'nat'));
+    `,
+  },
 ];

@@ -27,7 +27,15 @@ export interface Binding {
   /** RFC 5626 +sip.instance and reg-id, when the client sent them */
   readonly instanceId?: string;
   readonly regId?: number;
+  /**
+   * How requests reach this binding, decided at registration: absent = its Contact URI
+   * (RFC 3261 16.5); 'outbound' = the flow it registered on (RFC 5626 5.3); 'nat' = the
+   * address it registered from, because the registrar's NAT test said the Contact is unreachable.
+   */
+  readonly reach?: BindingReach;
 }
+
+export type BindingReach = 'outbound' | 'nat';
 
 /** Default batch for expire(): keeps one timer tick's transaction and result array small. */
 export const DEFAULT_EXPIRE_BATCH = 1000;
@@ -49,9 +57,10 @@ interface BindingRow {
   port: number;
   instance_id: string | null;
   reg_id: number | null;
+  reach: string;
 }
 
-const COLUMNS = 'user, contact, expires_at, call_id, cseq, q, protocol, address, port, instance_id, reg_id';
+const COLUMNS = 'user, contact, expires_at, call_id, cseq, q, protocol, address, port, instance_id, reg_id, reach';
 
 function toBinding(row: BindingRow): Binding {
   const binding: Binding = {
@@ -64,6 +73,7 @@ function toBinding(row: BindingRow): Binding {
     received: { protocol: row.protocol as TransportProtocol, address: row.address, port: row.port },
     ...(row.instance_id === null ? {} : { instanceId: row.instance_id }),
     ...(row.reg_id === null ? {} : { regId: row.reg_id }),
+    ...(row.reach === 'outbound' || row.reach === 'nat' ? { reach: row.reach } : {}),
   };
   return binding;
 }
@@ -98,6 +108,9 @@ function toRow(b: Binding): BindingRow {
   if (b.regId !== undefined && (!Number.isInteger(b.regId) || b.regId < 1 || b.regId > MAX_CSEQ)) {
     throw new StoreValidationError('regId', 'regId must be a positive integer');
   }
+  if (b.reach !== undefined && b.reach !== 'outbound' && b.reach !== 'nat') {
+    throw new StoreValidationError('reach', 'reach must be absent, outbound or nat');
+  }
   return {
     user: b.user,
     contact: b.contact,
@@ -110,6 +123,7 @@ function toRow(b: Binding): BindingRow {
     port: b.received.port,
     instance_id: b.instanceId ?? null,
     reg_id: b.regId ?? null,
+    reach: b.reach ?? 'contact',
   };
 }
 
@@ -138,12 +152,12 @@ export class RegistrationRepository {
     this.countLive = db.prepare('SELECT count(*) AS n FROM registrations WHERE user = ? AND expires_at > ?');
     this.selectNextExpiry = db.prepare('SELECT min(expires_at) AS t FROM registrations');
     this.insert = db.prepare(
-      `INSERT INTO registrations (${COLUMNS}) VALUES (@user, @contact, @expires_at, @call_id, @cseq, @q, @protocol, @address, @port, @instance_id, @reg_id)
+      `INSERT INTO registrations (${COLUMNS}) VALUES (@user, @contact, @expires_at, @call_id, @cseq, @q, @protocol, @address, @port, @instance_id, @reg_id, @reach)
        ON CONFLICT (user, contact) DO NOTHING`,
     );
     this.update = db.prepare(
       `UPDATE registrations SET expires_at = @expires_at, call_id = @call_id, cseq = @cseq, q = @q, protocol = @protocol,
-         address = @address, port = @port, instance_id = @instance_id, reg_id = @reg_id
+         address = @address, port = @port, instance_id = @instance_id, reg_id = @reg_id, reach = @reach
        WHERE user = @user AND contact = @contact`,
     );
     this.deleteOne = db.prepare('DELETE FROM registrations WHERE user = ? AND contact = ?');

@@ -61,10 +61,15 @@ export class DigestAuthenticator {
     return 'fresh';
   }
 
+  /** The configured algorithms: any of them is accepted; AuthGate may offer a client fewer. */
+  get algorithms(): readonly DigestAlgorithm[] {
+    return this.opts.algorithms;
+  }
+
   /** One challenge per algorithm, preferred first (RFC 8760 2.4). */
-  challenges(stale = false): AuthValue[] {
+  challenges(stale = false, algorithms: readonly DigestAlgorithm[] = this.opts.algorithms): AuthValue[] {
     const nonce = this.newNonce();
-    return this.opts.algorithms.map((algorithm) => {
+    return algorithms.map((algorithm) => {
       const c: AuthValue = { scheme: 'Digest', realm: quote(this.opts.realm), qop: '"auth"', algorithm, nonce: quote(nonce) };
       if (stale) c.stale = 'true';
       return c;

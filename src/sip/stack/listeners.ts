@@ -2,6 +2,7 @@
 // that port 0 yields one free port for both and "port in use" is an error we can name.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import { watchKeepalives, type KeepaliveHooks } from './keepalive-watch';
 
 export class PortInUseError extends Error {
   constructor(readonly port: number, readonly protocol: 'UDP' | 'TCP', readonly address: string, cause: string) {
@@ -47,7 +48,7 @@ function bindUdp(address: string, port: number): Promise<dgram.Socket> {
 const closeTcp = (s: net.Server) => new Promise<void>((r) => s.close(() => r()));
 
 /** Port 0: TCP picks a free port and UDP takes the same one; retried a few times if UDP has it. */
-export async function bindSipListeners(address: string, port: number, udp: boolean, tcp: boolean): Promise<BoundListeners> {
+export async function bindSipListeners(address: string, port: number, udp: boolean, tcp: boolean, keepalive?: KeepaliveHooks): Promise<BoundListeners> {
   const attempts = port === 0 ? 8 : 1;
   let lastError: unknown;
   for (let i = 0; i < attempts; i++) {
@@ -56,7 +57,9 @@ export async function bindSipListeners(address: string, port: number, udp: boole
       if (tcp) server = await listenTcp(address, port);
       const chosen = server ? (server.address() as net.AddressInfo).port : port;
       const socket = udp ? await bindUdp(address, chosen) : undefined;
-      return { port: socket ? socket.address().port : chosen, udp: socket, tcp: server };
+      const bound = { port: socket ? socket.address().port : chosen, udp: socket, tcp: server };
+      if (keepalive) watchKeepalives(socket, server, keepalive);
+      return bound;
     } catch (err) {
       lastError = err;
       if (server) await closeTcp(server);

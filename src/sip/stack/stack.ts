@@ -7,6 +7,7 @@ import type { Flow, NameAddr, SipHeaders, SipRequest, SipResponse } from '../mes
 import { validateSipMessage } from '../message/validate';
 import { fromRaw, toRaw } from './convert';
 import { bindSipListeners } from './listeners';
+import { fillRport } from './rport';
 
 export interface SipStackOptions {
   bind: string;
@@ -57,6 +58,8 @@ export interface SipStats {
   /** Completed transactions dropped (oldest first) to stay within their bound. */
   completedEvicted: number;
   handlerErrors: number;
+  /** Keep-alives by transport: CRLF pings (RFC 5626 4.4.1), STUN on UDP (4.4.2); never counted as malformed. */
+  keepalives: { UDP: number; TCP: number };
 }
 
 /** Live, completed (final response kept for retransmissions) and client transactions. */
@@ -168,7 +171,7 @@ export interface SendOptions {
 export class SipStack {
   readonly stats: SipStats = {
     requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, overloadPerSource: 0,
-    completedEvicted: 0, handlerErrors: 0,
+    completedEvicted: 0, handlerErrors: 0, keepalives: { UDP: 0, TCP: 0 },
   };
   private closed = false;
   private pendingIn = 0;
@@ -190,10 +193,16 @@ export class SipStack {
 
   static async start(opts: SipStackOptions, handler: RequestHandler): Promise<SipStack> {
     const log = opts.logger;
-    const bound = await bindSipListeners(opts.bind, opts.port, opts.udp, opts.tcp);
-    const host = opts.publicAddress ?? opts.bind;
     // Filled in once the instance exists; the library calls back only after sockets deliver data.
     let stack: SipStack | undefined;
+    const bound = await bindSipListeners(opts.bind, opts.port, opts.udp, opts.tcp, {
+      onPing: (t, kind) => {
+        if (stack) stack.stats.keepalives[t]++;
+        log.debug({ transport: t, kind }, 'keep-alive');
+      },
+      maxHeadBytes: opts.maxBytesHeaders,
+    });
+    const host = opts.publicAddress ?? opts.bind;
     const instance = sip.create(
       {
         address: opts.bind,
@@ -256,6 +265,7 @@ export class SipStack {
     }
     bump(this.stats.requestsIn, methodLabel(raw.method));
     const msg = fromRaw(raw) as SipRequest;
+    fillRport(msg, flow);
     const counted = raw.method !== 'ACK';
     const source = flow.address;
     let held = false;

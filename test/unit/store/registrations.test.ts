@@ -57,6 +57,19 @@ describe('RegistrationRepository', () => {
     expect(store.registrations.get('alice', refreshed.contact)).toEqual(refreshed);
   });
 
+  it('keeps how a binding is reached: the Contact (absent), RFC 5626 outbound, or NAT (migration 6)', () => {
+    store.registrations.upsert(binding({ contact: 'sip:a@h1' }));
+    store.registrations.upsert(binding({ contact: 'sip:a@h2', reach: 'outbound', instanceId: '"<urn:uuid:1>"', regId: 1 }));
+    store.registrations.upsert(binding({ contact: 'sip:a@h3', reach: 'nat' }));
+    expect('reach' in store.registrations.get('alice', 'sip:a@h1')!).toBe(false);
+    expect(store.registrations.get('alice', 'sip:a@h2')!.reach).toBe('outbound');
+    expect(store.registrations.get('alice', 'sip:a@h3')!.reach).toBe('nat');
+    // a refresh decides again
+    store.registrations.upsert(binding({ contact: 'sip:a@h3' }));
+    expect('reach' in store.registrations.get('alice', 'sip:a@h3')!).toBe(false);
+    expect(() => store.registrations.upsert(binding({ reach: 'elsewhere' as never }))).toThrow(StoreValidationError);
+  });
+
   it('keeps different contacts of one user apart and lists the most preferred first', () => {
     store.registrations.upsert(binding({ contact: 'sip:a@h1', q: 0.1 }));
     store.registrations.upsert(binding({ contact: 'sip:a@h2', q: null }));

@@ -1,0 +1,61 @@
+// OPTIONS (issue 15 items 2 and 6) and where proxied requests go (item 1), through the router.
+import { makeCore, request, type Core } from './harness';
+
+const opts = (uri: string, headers = {}) => ({ method: 'OPTIONS', uri, from: 'sip:alice@localhost', to: uri, headers });
+
+describe('Router: OPTIONS', () => {
+  let core: Core;
+  afterEach(() => core.close());
+
+  test('RFC 3261 11.2 / 20.35: OPTIONS to the server is answered here, with Server and no User-Agent', async () => {
+    core = makeCore({ required: true });
+    const r = request(opts('sip:localhost'));
+    await core.router.handle(r.req);
+    const f = r.final();
+    expect(f.status).toBe(200);
+    expect(f.headers.allow).toContain('MESSAGE');
+    expect(f.headers.server).toBe('imedge-test');
+    expect(f.headers['user-agent']).toBeUndefined();
+    expect(core.sent).toHaveLength(0);
+  });
+
+  test('RFC 3261 11.2: OPTIONS to a user without credentials, when required, gets what an INVITE would: 407', async () => {
+    core = makeCore({ required: true, users: ['alice', 'bob'] });
+    core.registrar.handle(request({ method: 'REGISTER', uri: 'sip:localhost', from: 'sip:bob@localhost', to: 'sip:bob@localhost', contact: [{ uri: 'sip:bob@127.0.0.1:5090', params: {} }] }).req);
+    const r = request(opts('sip:bob@localhost'));
+    await core.router.handle(r.req);
+    expect(r.final().status).toBe(407);
+    expect(r.final().headers['proxy-authenticate']).toBeDefined();
+    expect(core.sent).toHaveLength(0);
+  });
+
+  test('RFC 3261 11.2: OPTIONS to an unknown user is 404, to an offline one 480, never 200 from the server', async () => {
+    core = makeCore({ users: ['dave'] });
+    const unknown = request(opts('sip:nobody@localhost'));
+    await core.router.handle(unknown.req);
+    expect(unknown.final().status).toBe(404);
+    const offline = request(opts('sip:dave@localhost'));
+    await core.router.handle(offline.req);
+    expect(offline.final().status).toBe(480);
+  });
+
+  test('RFC 3261 11.2: OPTIONS to a registered user is proxied to the Contact and the answer relayed', async () => {
+    core = makeCore({ answer: 200 });
+    core.registrar.handle(request({ method: 'REGISTER', uri: 'sip:localhost', from: 'sip:bob@localhost', to: 'sip:bob@localhost', contact: [{ uri: 'sip:bob@127.0.0.1:5090', params: {} }] }).req);
+    const r = request(opts('sip:bob@localhost'));
+    await core.router.handle(r.req);
+    expect(r.final().status).toBe(200);
+    expect(core.sent).toHaveLength(1);
+    expect(core.sent[0]!.rq.method).toBe('OPTIONS');
+    // RFC 3261 16.6 step 6: to the Contact, not to the port the REGISTER came from (40001)
+    expect(core.sent[0]!.targets).toEqual([{ protocol: 'UDP', address: '127.0.0.1', port: 5090 }]);
+  });
+
+  test('RFC 3261 16.3 step 2: OPTIONS to a user with Max-Forwards: 0 is answered here', async () => {
+    core = makeCore();
+    const r = request(opts('sip:bob@localhost', { 'max-forwards': '0' }));
+    await core.router.handle(r.req);
+    expect(r.final().status).toBe(200);
+    expect(core.sent).toHaveLength(0);
+  });
+});
