@@ -34,7 +34,7 @@ export interface AdminDeps {
   startedAt: number;
   health: () => HealthReport;
   listeners: () => Record<string, unknown>;
-  /** Extra routes: path -> methods and handler (metrics, groups). */
+  /** Extra routes: path -> methods and handler (metrics, groups); a key ending in "/*" is a prefix. */
   routes?: Map<string, AdminRoute>;
   limits?: Partial<AdminLimits>;
   /** When set, every request must carry `Authorization: Bearer <token>` (bound off loopback). */
@@ -60,6 +60,13 @@ function methodNotAllowed(res: http.ServerResponse, methods: readonly string[]):
 }
 
 const READ_METHODS = ['GET', 'HEAD'] as const;
+
+/** The "/x/*" route for "/x/<something>" (one level, nothing empty). */
+function prefixRoute(routes: Map<string, AdminRoute>, url: string): AdminRoute | undefined {
+  const slash = url.lastIndexOf('/');
+  if (slash <= 0 || slash === url.length - 1) return undefined;
+  return routes.get(`${url.slice(0, slash)}/*`);
+}
 
 export class AdminServer {
   private constructor(
@@ -89,7 +96,7 @@ export class AdminServer {
           return sendJson(res, 401, { error: 'bearer token required' }, { 'www-authenticate': 'Bearer realm="imedge"', connection: 'close' });
         }
         const url = (req.url ?? '/').split('?')[0];
-        const route = routes.get(url);
+        const route = routes.get(url) ?? prefixRoute(routes, url);
         if (route === undefined) return sendJson(res, 404, { error: 'not found' });
         if (!route.methods.includes(req.method ?? '')) return methodNotAllowed(res, route.methods);
         Promise.resolve()

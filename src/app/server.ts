@@ -12,6 +12,7 @@ import { Registrar } from '../core/registrar';
 import { Router } from '../core/router';
 import { AdminServer, type HealthReport } from '../admin/http';
 import { loadAdminToken } from '../admin/token';
+import { GroupService, groupHandler, groupListHandler } from '../admin/groups';
 import { buildMetrics } from '../admin/metrics';
 import { packageVersion } from './version';
 import { buildDevice, type Device } from './device';
@@ -31,6 +32,7 @@ export interface RunningServer {
   readonly device: Device;
   readonly msrp: MsrpRelay;
   readonly participating: ParticipatingFunction;
+  readonly groups: GroupService;
   health(): HealthReport;
   /** Graceful stop: refuse new work, let transactions finish (bounded), close everything. */
   stop(): Promise<void>;
@@ -193,6 +195,8 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     });
     await device.start();
     cleanup.unshift(() => device.stop());
+    // the controlling IM function subscribes to deletions (7.2.2.8 1f) once group sessions run
+    const groups = new GroupService(store.groups, cfg.domain);
     let adminStats = () => ({ live: 0, evicted: 0, refused: 0 });
     const metrics = buildMetrics({
       sip: () => sip.stats,
@@ -221,7 +225,11 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       startedAt,
       health,
       listeners,
-      routes: new Map([['/metrics', { methods: ['GET', 'HEAD'], handler: metrics.handler }]]),
+      routes: new Map([
+        ['/metrics', { methods: ['GET', 'HEAD'], handler: metrics.handler }],
+        ['/groups', { methods: ['GET', 'HEAD'], handler: groupListHandler(groups) }],
+        ['/groups/*', { methods: ['GET', 'HEAD', 'PUT', 'DELETE'], handler: groupHandler(groups) }],
+      ]),
       log: child(log, 'admin'),
     });
     ports.http = admin.port;
@@ -242,6 +250,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       device,
       msrp,
       participating,
+      groups,
       health,
       stop: () => {
         stopping ??= (async () => {

@@ -7,6 +7,7 @@ import { createLogger } from '../log';
 import { describeFatal, EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit';
 import { serve } from './serve';
 import { userAdd, userDelete, userList } from './user';
+import { groupDelete, groupImport, groupList, groupShow } from './group';
 import { packageVersion } from '../app/version';
 import { detectBoard } from '../device/board/detect';
 import { formatDoctor, runDoctor } from '../app/doctor';
@@ -68,6 +69,13 @@ export function buildProgram(): Command {
   configFlags(user.command('delete <name>').description('delete a user and its registrations')).action((name: string, o) =>
     userDelete(loadConfig({ flags: flagsOf(o) }), name),
   );
+  const group = program.command('group').description('pre-defined groups (OMA group documents, sip:<id>@<domain>)');
+  configFlags(group.command('import <file>').description('add or replace the group the document names')).action((file: string, o) =>
+    groupImport(loadConfig({ flags: flagsOf(o) }), file),
+  );
+  configFlags(group.command('list').description('list groups')).action((o) => groupList(loadConfig({ flags: flagsOf(o) })));
+  configFlags(group.command('show <id>').description('print a group document')).action((id: string, o) => groupShow(loadConfig({ flags: flagsOf(o) }), id));
+  configFlags(group.command('delete <id>').description('delete a group')).action((id: string, o) => groupDelete(loadConfig({ flags: flagsOf(o) }), id));
   const board = program.command('board').description('board profiles');
   board
     .command('detect')

@@ -1,0 +1,159 @@
+// Pre-defined groups (DESIGN "Fixed points"): OMA shared group documents managed through the
+// admin port (PUT/GET/DELETE /groups/<id>) and `imedge group`. One service validates a
+// document the same way for both doors; the store keeps the text as given.
+import type * as http from 'node:http';
+import { parseSipUri } from '../sip/stack';
+import { parseGroupDocument, XmlError, type GroupDocument } from '../xml';
+import { MAX_GROUP_DOCUMENT_BYTES, isValidSipUser, type GroupRecord, type GroupRepository } from '../store';
+
+/** A document refused, with where (element path or key) and why: becomes 400 / exit 2. */
+export class GroupDocumentError extends Error {
+  constructor(
+    readonly where: string,
+    readonly reason: string,
+  ) {
+    super(`${where}: ${reason}`);
+  }
+}
+
+export interface GroupEvents {
+  /** OMA IM 7.2.2.8 rule 1f: a deleted group ends its session. */
+  onDeleted?(id: string): void;
+  /** 7.2.2.8 rule 2a: a changed document may remove participants from a running session. */
+  onChanged?(id: string, doc: GroupDocument): void;
+}
+
+export class GroupService {
+  constructor(
+    private readonly repo: GroupRepository,
+    private readonly domain: string,
+    private readonly events: GroupEvents = {},
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Parses and checks a document; its list-service uri must be sip:<id>@<domain> (and match urlId when given). */
+  validate(xml: string | Uint8Array, urlId?: string): { id: string; doc: GroupDocument } {
+    let doc: GroupDocument;
+    try {
+      doc = parseGroupDocument(xml);
+    } catch (err) {
+      if (err instanceof XmlError) throw new GroupDocumentError(err.path ?? 'group', err.reason);
+      throw err;
+    }
+    const u = parseSipUri(doc.uri);
+    const id = u?.user;
+    if (u === undefined || u.scheme !== 'sip' || id === undefined || !isValidSipUser(id)) {
+      throw new GroupDocumentError('list-service/@uri', `must be sip:<group-id>@${this.domain}, not "${doc.uri.slice(0, 64)}"`);
+    }
+    if (u.host.toLowerCase() !== this.domain.toLowerCase()) {
+      throw new GroupDocumentError('list-service/@uri', `the group must be in the served domain ${this.domain}, not ${u.host.slice(0, 64)}`);
+    }
+    if (urlId !== undefined && urlId !== id) {
+      throw new GroupDocumentError('list-service/@uri', `names group "${id}", but the request is for "${urlId}"`);
+    }
+    return { id, doc };
+  }
+
+  put(xml: string | Uint8Array, urlId?: string): { id: string; result: 'created' | 'updated' } {
+    const { id, doc } = this.validate(xml, urlId);
+    const text = typeof xml === 'string' ? xml : Buffer.from(xml).toString('utf8');
+    const result = this.repo.put(id, text, this.now());
+    if (result === 'updated') this.events.onChanged?.(id, doc);
+    return { id, result };
+  }
+
+  get(id: string): GroupRecord | undefined {
+    return isValidSipUser(id) ? this.repo.get(id) : undefined;
+  }
+
+  list(): GroupRecord[] {
+    return this.repo.list();
+  }
+
+  delete(id: string): boolean {
+    if (!isValidSipUser(id) || !this.repo.delete(id)) return false;
+    this.events.onDeleted?.(id);
+    return true;
+  }
+}
+
+const XML_TYPES = new Set(['application/xml', 'text/xml', 'application/vnd.oma.xdm-group+xml']);
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+/** Reads a request body up to max bytes; undefined (and the connection closed after a 413) beyond. */
+function readBody(req: http.IncomingMessage, res: http.ServerResponse, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > max) {
+      res.setHeader('connection', 'close');
+      json(res, 413, { error: `document larger than ${max} bytes` });
+      return resolve(undefined);
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        req.destroy();
+        return resolve(undefined);
+      }
+      parts.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(parts)));
+    req.on('error', reject);
+  });
+}
+
+/** GET /groups: the ids and update times. */
+export function groupListHandler(groups: GroupService) {
+  return (_req: http.IncomingMessage, res: http.ServerResponse): void => {
+    json(res, 200, { groups: groups.list().map((g) => ({ id: g.id, uri: `/groups/${g.id}`, updatedAt: new Date(g.updatedAt).toISOString() })) });
+  };
+}
+
+/** GET/HEAD/PUT/DELETE /groups/<id>. */
+export function groupHandler(groups: GroupService) {
+  return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    let id: string;
+    try {
+      id = decodeURIComponent(path.slice('/groups/'.length));
+    } catch {
+      return json(res, 400, { error: 'group id is not valid percent-encoding' });
+    }
+    if (!isValidSipUser(id)) return json(res, 404, { error: 'no such group' });
+    switch (req.method) {
+      case 'GET':
+      case 'HEAD': {
+        const g = groups.get(id);
+        if (g === undefined) return json(res, 404, { error: 'no such group' });
+        res.writeHead(200, { 'content-type': 'application/xml; charset=utf-8', 'content-length': Buffer.byteLength(g.document), 'last-modified': new Date(g.updatedAt).toUTCString() });
+        res.end(g.document);
+        return;
+      }
+      case 'PUT': {
+        const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        if (!XML_TYPES.has(type)) {
+          res.setHeader('connection', 'close');
+          return json(res, 415, { error: `Content-Type must be application/xml, not "${type.slice(0, 64)}"` });
+        }
+        const body = await readBody(req, res, MAX_GROUP_DOCUMENT_BYTES);
+        if (body === undefined) return;
+        try {
+          const { result } = groups.put(body, id);
+          return json(res, result === 'created' ? 201 : 200, { id, result });
+        } catch (err) {
+          if (err instanceof GroupDocumentError) return json(res, 400, { error: err.message, element: err.where });
+          throw err;
+        }
+      }
+      case 'DELETE':
+        return groups.delete(id) ? json(res, 200, { id, result: 'deleted' }) : json(res, 404, { error: 'no such group' });
+    }
+  };
+}
