@@ -19,12 +19,14 @@ export interface DigestOptions {
   algorithms: readonly DigestAlgorithm[];
   secret?: Buffer;
   now?: () => number;
+  /** Nonces whose nonce-count is remembered (replay check); the oldest go first. Default 8192. */
+  maxTrackedNonces?: number;
 }
 
 export type DigestVerdict =
   | { ok: true; user: string }
   | { ok: false; reason: 'missing' | 'malformed' | 'unknown-user' | 'wrong-realm' | 'bad-nonce' | 'bad-response' | 'unsupported-algorithm' | 'uri-mismatch' }
-  | { ok: false; reason: 'stale'; user: string };
+  | { ok: false; reason: 'stale' | 'replayed'; user: string };
 
 // the digest math both ends share lives with the SIP message code (the client may not reach into core)
 export { answerChallenge, unquote } from '../../sip/message/digest';
@@ -32,10 +34,50 @@ export { answerChallenge, unquote } from '../../sip/message/digest';
 export class DigestAuthenticator {
   private readonly secret: Buffer;
   private readonly now: () => number;
+  /** nonce -> highest nonce-count accepted (-1: used once without qop), in first-use order. */
+  private readonly counts = new Map<string, number>();
+  /** Issue time of the newest nonce forgotten for room: older unknown nonces are not trusted. */
+  private forgottenUpTo = -1;
+  private readonly maxTracked: number;
 
   constructor(private readonly opts: DigestOptions) {
     this.secret = opts.secret ?? randomBytes(32);
     this.now = opts.now ?? Date.now;
+    this.maxTracked = opts.maxTrackedNonces ?? 8192;
+  }
+
+  /** Nonces whose count is remembered now (bounded by maxTrackedNonces). */
+  get trackedNonces(): number {
+    return this.counts.size;
+  }
+
+  /**
+   * RFC 7616 3.4 / RFC 3261 22.4: the nonce-count of a nonce must grow with every request,
+   * so a captured Authorization cannot be sent again. Without qop there is no count: such a
+   * nonce answers one request. False when this use repeats an earlier one (or cannot be told
+   * apart from one, because the nonce was forgotten for room).
+   */
+  private admitCount(nonce: string, nc: number): boolean {
+    const seen = this.counts.get(nonce);
+    if (seen === undefined) {
+      if (issuedAt(nonce) <= this.forgottenUpTo) return false;
+      this.remember(nonce, nc);
+      return true;
+    }
+    if (nc <= seen) return false;
+    this.counts.set(nonce, nc);
+    return true;
+  }
+
+  private remember(nonce: string, nc: number): void {
+    const expiredBefore = this.now() - this.opts.nonceTtlS * 1000;
+    for (const [n] of this.counts) {
+      // first-use order is close to issue order: drop the expired ones at the front
+      if (this.counts.size < this.maxTracked && issuedAt(n) >= expiredBefore) break;
+      this.counts.delete(n);
+      if (issuedAt(n) >= expiredBefore) this.forgottenUpTo = Math.max(this.forgottenUpTo, issuedAt(n));
+    }
+    this.counts.set(nonce, nc);
   }
 
   get realm(): string {
@@ -99,10 +141,12 @@ export class DigestAuthenticator {
     const ha2 = hash(algorithm, `${method}:${uri}`);
     const qop = unquote(v.qop);
     let expected: string;
+    let count = -1;
     if (qop === 'auth') {
       const nc = unquote(v.nc);
       const cnonce = unquote(v.cnonce);
-      if (!nc || !cnonce) return { ok: false, reason: 'malformed' };
+      if (!nc || !cnonce || !/^[0-9a-fA-F]{8}$/.test(nc)) return { ok: false, reason: 'malformed' };
+      count = parseInt(nc, 16);
       expected = hash(algorithm, `${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`);
     } else if (qop === undefined) {
       expected = hash(algorithm, `${ha1}:${nonce}:${ha2}`);
@@ -114,6 +158,14 @@ export class DigestAuthenticator {
     }
     // A correct answer to an expired nonce: ask again with stale=true, no new password prompt.
     if (nonceState === 'stale') return { ok: false, reason: 'stale', user };
+    // a genuine answer seen before: a replay; the client gets a fresh nonce (stale=true)
+    if (!this.admitCount(nonce, count)) return { ok: false, reason: 'replayed', user };
     return { ok: true, user };
   }
+}
+
+/** The issue time (ms) carried in the first 8 bytes of one of our nonces (checked before use). */
+function issuedAt(nonce: string): number {
+  const raw = Buffer.from(nonce, 'base64url');
+  return raw.length >= 8 ? Number(raw.readBigUInt64BE(0)) : 0;
 }

@@ -60,7 +60,8 @@ export class AuthGate {
       }
       return verdict.user;
     }
-    const stale = verdict.reason === 'stale';
+    // an expired nonce or a repeated nonce-count: a fresh nonce, no new password prompt
+    const stale = verdict.reason === 'stale' || verdict.reason === 'replayed';
     this.log.info({ reason: verdict.reason, method: req.msg.method, remote: req.flow.address }, 'digest challenge sent');
     const challenges = this.digest.challenges(stale, this.algorithmsFor(req));
     if (role === 'registrar') req.reply(401, 'Unauthorized', { headers: { 'www-authenticate': challenges } });

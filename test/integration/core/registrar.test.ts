@@ -164,6 +164,24 @@ describe('digest authentication (RFC 8760) when required', () => {
     expect(ok.status).toBe(200);
   });
 
+  test('RFC 7616 3.4: a replayed Authorization (same nonce, same nc) in a new request is challenged again with stale=true', async () => {
+    const p = await SipPeer.open('UDP', server.sipPort);
+    peers.push(p);
+    const spec = { method: 'REGISTER', uri: `sip:${DOMAIN}`, from: aor('erin'), to: aor('erin'), callId: rid(), contact: `<${p.contactUri}>`, headers: { Expires: '120' } };
+    const c = await p.request({ ...spec, cseq: 1 });
+    const chosen = headers(c, 'www-authenticate')[0];
+    const params = Object.fromEntries([...chosen.replace(/^Digest\s+/, '').matchAll(/(\w+)=("[^"]*"|[^,]+)/g)].map((m) => [m[1], m[2]]));
+    const auth = answerChallenge({ scheme: 'Digest', ...params } as never, { user: 'erin', password: 's3cret' }, 'REGISTER', `sip:${DOMAIN}`);
+    const authText = 'Digest ' + Object.entries(auth).filter(([k]) => k !== 'scheme').map(([k, v]) => `${k}=${v}`).join(', ');
+    expect((await p.request({ ...spec, cseq: 2, headers: { ...spec.headers, Authorization: authText } })).status).toBe(200);
+    // an eavesdropper sends the same Authorization in a request of its own
+    const thief = await SipPeer.open('UDP', server.sipPort);
+    peers.push(thief);
+    const replay = await thief.request({ ...spec, callId: rid(), contact: `<${thief.contactUri}>`, cseq: 1, headers: { ...spec.headers, Authorization: authText } });
+    expect(replay.status).toBe(401);
+    expect(headers(replay, 'www-authenticate')[0]).toMatch(/stale=true/);
+  });
+
   test('wrong password is challenged again (401)', async () => {
     const p = await SipPeer.open('TCP', server.sipPort);
     peers.push(p);

@@ -51,3 +51,48 @@ test('missing, other-realm, unknown-user and unsupported-algorithm answers are r
   expect(a.verify([{ ...ans, username: '"mallory"' }], 'REGISTER', lookup)).toEqual({ ok: false, reason: 'unknown-user' });
   expect(a.verify([{ ...ans, algorithm: 'MD5' }], 'REGISTER', lookup)).toEqual({ ok: false, reason: 'unsupported-algorithm' });
 });
+
+test('RFC 7616 3.4: a replayed Authorization (same nonce and nonce-count) is refused; a higher count is accepted', () => {
+  const a = make({ t: 1000 });
+  const ch = a.challenges()[0];
+  const first = answerChallenge(ch, { user: 'alice', password: 'pw' }, 'REGISTER', 'sip:example.org', 1);
+  expect(a.verify([first], 'REGISTER', lookup)).toEqual({ ok: true, user: 'alice' });
+  expect(a.verify([first], 'REGISTER', lookup)).toEqual({ ok: false, reason: 'replayed', user: 'alice' });
+  const second = answerChallenge(ch, { user: 'alice', password: 'pw' }, 'REGISTER', 'sip:example.org', 2);
+  expect(a.verify([second], 'REGISTER', lookup)).toEqual({ ok: true, user: 'alice' });
+  expect(a.verify([first], 'REGISTER', lookup).ok).toBe(false);
+});
+
+test('RFC 2617 3.2.2: without qop there is no count, so a nonce answers one request', () => {
+  const a = make({ t: 1000 });
+  const ch = { ...a.challenges()[0] };
+  delete ch.qop;
+  const ans = answerChallenge(ch, { user: 'alice', password: 'pw' }, 'REGISTER', 'sip:example.org');
+  expect(ans.qop).toBeUndefined();
+  expect(a.verify([ans], 'REGISTER', lookup).ok).toBe(true);
+  expect(a.verify([ans], 'REGISTER', lookup)).toMatchObject({ ok: false, reason: 'replayed' });
+});
+
+test('the replay memory is bounded: a nonce forgotten for room is not trusted again, newer ones are', () => {
+  const clock = { t: 1000 };
+  const a = new DigestAuthenticator({ realm, nonceTtlS: 30, algorithms: ['SHA-256'], now: () => clock.t, maxTrackedNonces: 4 });
+  const answers = [];
+  for (let i = 0; i < 6; i++) {
+    clock.t += 1;
+    answers.push(answerChallenge(a.challenges()[0], { user: 'alice', password: 'pw' }, 'REGISTER', 'sip:x'));
+  }
+  for (const ans of answers) expect(a.verify([ans], 'REGISTER', lookup).ok).toBe(true);
+  expect(a.trackedNonces).toBe(4);
+  // the first two were forgotten: replaying them must not pass
+  expect(a.verify([answers[0]], 'REGISTER', lookup)).toMatchObject({ reason: 'replayed' });
+  expect(a.verify([answers[1]], 'REGISTER', lookup)).toMatchObject({ reason: 'replayed' });
+  clock.t += 1;
+  const fresh = answerChallenge(a.challenges()[0], { user: 'alice', password: 'pw' }, 'REGISTER', 'sip:x');
+  expect(a.verify([fresh], 'REGISTER', lookup).ok).toBe(true);
+});
+
+test('malformed nonce-count (not 8 hex digits) is refused', () => {
+  const a = make({ t: 1000 });
+  const ans = answerChallenge(a.challenges()[0], { user: 'alice', password: 'pw' }, 'REGISTER', 'sip:example.org');
+  expect(a.verify([{ ...ans, nc: 'zz' }], 'REGISTER', lookup)).toEqual({ ok: false, reason: 'malformed' });
+});
