@@ -18,8 +18,19 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
 }
 
+/**
+ * Secrets never reach the log, whatever object a caller hands over: credentials in SIP headers,
+ * passwords and tokens (pino redact, evaluated only on lines that are written).
+ */
+export const REDACTED_PATHS: readonly string[] = [
+  'authorization', 'password', 'token', 'ha1',
+  '*.authorization', '*.password', '*.token', '*.ha1', '*.secret',
+  '*.*.authorization', '*.*.password', '*.*.token',
+  '["proxy-authorization"]', '*["proxy-authorization"]', '*.*["proxy-authorization"]',
+];
+
 export function createLogger(opts: LoggerOptions): Logger {
-  const options: pino.LoggerOptions = { level: opts.level };
+  const options: pino.LoggerOptions = { level: opts.level, redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' } };
   if (opts.base !== undefined) options.base = opts.base;
   // Synchronous writes to fd 1: a line logged just before a crash or a
   // watchdog reset is not lost in a buffer.

@@ -180,6 +180,9 @@ describe('digest authentication (RFC 8760) when required', () => {
     const replay = await thief.request({ ...spec, callId: rid(), contact: `<${thief.contactUri}>`, cseq: 1, headers: { ...spec.headers, Authorization: authText } });
     expect(replay.status).toBe(401);
     expect(headers(replay, 'www-authenticate')[0]).toMatch(/stale=true/);
+    // the server's debug log of the whole run holds neither the digest response nor the password
+    expect(JSON.stringify(server.lines)).not.toContain(String(auth.response).replace(/"/g, ''));
+    expect(JSON.stringify(server.lines)).not.toContain('s3cret');
   });
 
   test('wrong password is challenged again (401)', async () => {

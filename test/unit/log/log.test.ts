@@ -52,3 +52,11 @@ describe('log', () => {
     expect(() => silentLogger().error('nothing')).not.toThrow();
   });
 });
+
+test('credentials, passwords and tokens are redacted wherever they sit in a logged object', () => {
+  const lines: string[] = [];
+  const log = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } });
+  log.info({ headers: { authorization: 'Digest username="a", response="secret1"', 'proxy-authorization': 'Digest secret2' }, password: 'secret3', cfg: { token: 'secret4' } }, 'x');
+  expect(lines.join('')).not.toMatch(/secret[1-4]/);
+  expect(lines.join('')).toContain('[redacted]');
+});
