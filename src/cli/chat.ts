@@ -89,6 +89,8 @@ export async function runChat(flags: ChatFlags, io: ChatIo): Promise<number> {
     line(io.err, `imedge chat: ${(err as Error).message}`);
     return err instanceof UsageError ? EXIT_CONFIG : EXIT_FAILURE;
   }
+  // the command line of a process is readable by every local user (ps, /proc/<pid>/cmdline)
+  if (flags.password !== undefined) line(io.err, 'imedge chat: warning: --password is visible to other users of this machine (ps); use --password-file FILE (mode 0600)');
   let client: ImClient | undefined;
   try {
     client = await ImClient.start({
@@ -259,7 +261,7 @@ export function registerChatCommand(program: Command): void {
     .command('chat')
     .description('IM client: chat with a peer through the server (interactive or scripted)')
     .option('--user <name>', 'our user name (sip:<user>@<domain>)')
-    .option('--password <p>', 'digest password')
+    .option('--password <p>', 'digest password (visible in ps: prefer --password-file)')
     .option('--password-file <file>', 'read the password from the first line of this file')
     .option('--server <host:port>', 'the imedge server', '127.0.0.1:5060')
     .option('--domain <d>', 'SIP domain', 'localhost')

@@ -120,3 +120,11 @@ test('interactive: typed lines are sent, received lines printed, /modify re-INVI
   expect(ended).toEqual(['bye-received']);
   expect(t.err()).toContain('left (BYE 200)');
 });
+
+test('--password warns that the command line is visible and points at --password-file', async () => {
+  const t2 = io();
+  peer = await ImClient.start({ user: 'bob', domain: 'localhost', server: { host: '127.0.0.1', port: 9, transport: 'UDP' } });
+  peer.on('session', (s: ImSession) => s.on('message', () => undefined));
+  await runChat(flags({ user: 'alice', to: 'bob', send: 'x', password: 'pw', server: `127.0.0.1:${peer.sipPort}` }), t2.io);
+  expect(t2.err()).toMatch(/warning: --password is visible .*--password-file/);
+});
