@@ -107,6 +107,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         tcp: cfg.sip.tcp,
         maxBytesHeaders: cfg.sip.maxBytesHeaders,
         maxContentLength: cfg.sip.maxContentLength,
+        maxTcpConnections: cfg.sip.maxTcpConnections,
         maxTransactions: cfg.sip.maxTransactions,
         ...(cfg.sip.maxTransactionsPerSource > 0 ? { maxTransactionsPerSource: cfg.sip.maxTransactionsPerSource } : {}),
         overloadRetryAfterS: cfg.sessions.retryAfterS,
