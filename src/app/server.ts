@@ -198,6 +198,9 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     const metrics = buildMetrics({
       sip: () => sip.stats,
       sipTransactions: () => sip.transactionCounts(),
+      sipTcp: () => sip.tcpConnections(),
+      groupCommit: () => store.groupCommitStats,
+      participating: () => participating.stats,
       registrations: () => store.registrations.count(),
       sample: () => device.health.latest(),
       underPressure: () => device.health.pressure().underPressure,
