@@ -2,11 +2,31 @@
 // through a small source function, so no hot path pays for metrics.
 import * as client from 'prom-client';
 import type * as http from 'node:http';
-import type { SipStats } from '../sip/stack';
+import type { SipStats, TcpConnectionStats, TransactionCounts } from '../sip/stack';
+
+/** The participating IM function's event counters (read-only; see ParticipatingFunction.stats). */
+export interface ParticipatingCounters {
+  setupFailures: number;
+  setupTimeouts: number;
+  lateAnswers: number;
+  asyncErrors: number;
+  releaseErrors: number;
+}
+
+/** The store's group commit (Store.groupCommitStats). */
+export interface GroupCommitCounters {
+  commits: number;
+  writes: number;
+  failed: number;
+}
 
 export interface MetricSources {
   sip: () => SipStats;
-  sipTransactions: () => { server: number; client: number };
+  sipTransactions: () => TransactionCounts;
+  /** SIP TCP connections open now and refused at sip.maxTcpConnections. */
+  sipTcp?: () => TcpConnectionStats;
+  groupCommit?: () => GroupCommitCounters;
+  participating?: () => ParticipatingCounters;
   registrations: () => number;
   sample: () => { tempC: number | null; diskFreeBytes: number | null; memAvailableBytes: number | null; load1: number | null } | null;
   underPressure: () => boolean;
@@ -30,16 +50,24 @@ function mirror(registry: client.Registry, name: string, help: string, labelName
     registers: [registry],
     collect() {
       for (const [key, [labels, value]] of read()) {
-        const prev = last.get(key) ?? 0;
-        if (value > prev) this.inc(labels, value - prev);
-        last.set(key, value);
+        const prev = last.get(key);
+        // a labelled series is shown from its first read, at 0 if nothing happened yet
+        if (prev === undefined || value > prev) this.inc(labels, Math.max(0, value - (prev ?? 0)));
+        last.set(key, Math.max(value, prev ?? 0));
       }
     },
   });
 }
 
 const byLabel = (label: string, rec: Record<string, number>) => new Map(Object.entries(rec).map(([k, v]) => [k, [{ [label]: k }, v] as [Record<string, string>, number]]));
+/** Label values from a fixed list in this file, never from the record's keys (nor the wire). */
+function fixedLabels<K extends string>(label: string, values: readonly K[], rec: Record<K, number>) {
+  return new Map(values.map((k) => [k, [{ [label]: k }, rec[k]] as [Record<string, string>, number]]));
+}
 const single = (v: number) => new Map([['', [{}, v] as [Record<string, string>, number]]]);
+
+const SIP_TRANSPORTS = ['UDP', 'TCP'] as const;
+const TCP_DIRECTIONS = ['in', 'out'] as const;
 
 function gauge(registry: client.Registry, name: string, help: string, labelNames: string[], collect: (g: client.Gauge) => void) {
   return new client.Gauge({ name, help, labelNames, registers: [registry], collect() { collect(this); } });
@@ -58,11 +86,36 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
   mirror(registry, 'imedge_sip_malformed_dropped_total', 'malformed SIP messages dropped (no way to answer)', [], () => single(src.sip().dropped));
   mirror(registry, 'imedge_sip_overload_total', 'SIP requests refused with 503 at the transaction limit', [], () => single(src.sip().overload));
   mirror(registry, 'imedge_sip_handler_errors_total', 'SIP request handlers that failed (answered 500)', [], () => single(src.sip().handlerErrors));
-  gauge(registry, 'imedge_sip_transactions', 'live SIP transactions', ['kind'], (g) => {
+  mirror(registry, 'imedge_sip_overload_per_source_total', 'SIP requests refused with 503 because their source held its share of live transactions', [], () => single(src.sip().overloadPerSource));
+  mirror(registry, 'imedge_sip_completed_evicted_total', 'completed SIP server transactions dropped (oldest first) to stay within their bound', [], () => single(src.sip().completedEvicted));
+  mirror(registry, 'imedge_sip_keepalives_total', 'SIP keep-alives received (RFC 5626 CRLF pings, STUN on UDP), by transport', ['transport'], () => fixedLabels('transport', SIP_TRANSPORTS, src.sip().keepalives));
+  gauge(registry, 'imedge_sip_transactions', 'SIP transactions now: server (live + completed), server_live (no final answer yet), server_completed (kept for retransmissions), client', ['kind'], (g) => {
     const t = src.sipTransactions();
     g.set({ kind: 'server' }, t.server);
+    g.set({ kind: 'server_live' }, t.serverLive);
+    g.set({ kind: 'server_completed' }, t.serverCompleted);
     g.set({ kind: 'client' }, t.client);
   });
+  if (src.sipTcp) {
+    const tcp = src.sipTcp;
+    gauge(registry, 'imedge_sip_tcp_connections', 'SIP TCP connections open now (accepted and dialed)', [], (g) => g.set(tcp().live));
+    gauge(registry, 'imedge_sip_tcp_connections_limit', 'sip.maxTcpConnections', [], (g) => g.set(tcp().limit));
+    mirror(registry, 'imedge_sip_tcp_connections_refused_total', 'SIP TCP connections closed (in) or dials refused (out) at sip.maxTcpConnections', ['direction'], () => fixedLabels('direction', TCP_DIRECTIONS, tcp().refused));
+  }
+  if (src.groupCommit) {
+    const gc = src.groupCommit;
+    mirror(registry, 'imedge_store_group_commits_total', 'SQLite transactions committed for batched writes', [], () => single(gc().commits));
+    mirror(registry, 'imedge_store_group_commit_writes_total', 'writes committed as part of a batch', [], () => single(gc().writes));
+    mirror(registry, 'imedge_store_group_commit_failed_total', 'batched writes that failed (the rest of their batch still committed)', [], () => single(gc().failed));
+  }
+  if (src.participating) {
+    const pf = src.participating;
+    mirror(registry, 'imedge_im_setup_failures_total', 'IM session set-ups that threw (caller 500, callee released)', [], () => single(pf().setupFailures));
+    mirror(registry, 'imedge_im_setup_timeouts_total', 'IM sessions released because they were not established within sessions.setupTimeoutMs', [], () => single(pf().setupTimeouts));
+    mirror(registry, 'imedge_im_late_answers_total', '2xx answers that arrived for an IM session already released', [], () => single(pf().lateAnswers));
+    mirror(registry, 'imedge_im_async_errors_total', 'fire-and-forget steps of the IM function that failed', [], () => single(pf().asyncErrors));
+    mirror(registry, 'imedge_im_release_errors_total', 'IM session release steps that threw (the other steps still ran)', [], () => single(pf().releaseErrors));
+  }
   gauge(registry, 'imedge_registrations', 'registered contact bindings', [], (g) => g.set(src.registrations()));
   gauge(registry, 'imedge_cpu_temperature_celsius', 'SoC temperature (absent when the board has no sensor)', [], (g) => {
     const t = src.sample()?.tempC;

@@ -109,6 +109,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         tcp: cfg.sip.tcp,
         maxBytesHeaders: cfg.sip.maxBytesHeaders,
         maxContentLength: cfg.sip.maxContentLength,
+        maxTcpConnections: cfg.sip.maxTcpConnections,
         maxTransactions: cfg.sip.maxTransactions,
         ...(cfg.sip.maxTransactionsPerSource > 0 ? { maxTransactionsPerSource: cfg.sip.maxTransactionsPerSource } : {}),
         overloadRetryAfterS: cfg.sessions.retryAfterS,
@@ -201,6 +202,9 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     const metrics = buildMetrics({
       sip: () => sip.stats,
       sipTransactions: () => sip.transactionCounts(),
+      sipTcp: () => sip.tcpConnections(),
+      groupCommit: () => store.groupCommitStats,
+      participating: () => participating.stats,
       registrations: () => store.registrations.count(),
       sample: () => device.health.latest(),
       underPressure: () => device.health.pressure().underPressure,

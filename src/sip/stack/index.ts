@@ -1,5 +1,6 @@
 export { SipStack, IncomingRequest, reasonFor, newTag, methodLabel } from './stack';
 export type { SipStackOptions, SipStats, TransactionCounts, ReplyExtra, SendOptions, RequestHandler } from './stack';
 export { PortInUseError } from './listeners';
+export type { TcpConnectionStats } from './tcp-gate';
 export { parseSipUri, formatSipUri, aorOf, newBranch } from './uri';
 export { awaitAck, DEFAULT_SIP_TIMERS, type AckWait, type SipTimers } from './ack-wait';

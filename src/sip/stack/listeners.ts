@@ -3,6 +3,7 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { watchKeepalives, type KeepaliveHooks } from './keepalive-watch';
+import type { TcpConnectionGate } from './tcp-gate';
 
 export class PortInUseError extends Error {
   constructor(readonly port: number, readonly protocol: 'UDP' | 'TCP', readonly address: string, cause: string) {
@@ -47,8 +48,18 @@ function bindUdp(address: string, port: number): Promise<dgram.Socket> {
 
 const closeTcp = (s: net.Server) => new Promise<void>((r) => s.close(() => r()));
 
-/** Port 0: TCP picks a free port and UDP takes the same one; retried a few times if UDP has it. */
-export async function bindSipListeners(address: string, port: number, udp: boolean, tcp: boolean, keepalive?: KeepaliveHooks): Promise<BoundListeners> {
+/**
+ * Port 0: TCP picks a free port and UDP takes the same one; retried a few times if UDP has it.
+ * With a gate, accepted TCP connections beyond its cap are closed before anyone sees them.
+ */
+export async function bindSipListeners(
+  address: string,
+  port: number,
+  udp: boolean,
+  tcp: boolean,
+  keepalive?: KeepaliveHooks,
+  gate?: TcpConnectionGate,
+): Promise<BoundListeners> {
   const attempts = port === 0 ? 8 : 1;
   let lastError: unknown;
   for (let i = 0; i < attempts; i++) {
@@ -58,6 +69,7 @@ export async function bindSipListeners(address: string, port: number, udp: boole
       const chosen = server ? (server.address() as net.AddressInfo).port : port;
       const socket = udp ? await bindUdp(address, chosen) : undefined;
       const bound = { port: socket ? socket.address().port : chosen, udp: socket, tcp: server };
+      if (server && gate) gate.guard(server);
       if (keepalive) watchKeepalives(socket, server, keepalive);
       return bound;
     } catch (err) {

@@ -3,7 +3,7 @@
 // turns them into UTF-8 text and Buffers before anything else sees them.
 declare module 'sip' {
   import type { Socket as UdpSocket } from 'node:dgram';
-  import type { Server as TcpServer } from 'node:net';
+  import type { Server as TcpServer, Socket as TcpSocket } from 'node:net';
 
   export type RawParams = Record<string, string | null>;
   export interface RawUri {
@@ -30,12 +30,20 @@ declare module 'sip' {
   export interface RawFlow { protocol: string; address: string; port: number; local?: { address: string; port: number } }
   export interface InvalidInfo {
     reason: string; message?: RawMessage; raw: string; remote: RawFlow;
-    send(m: RawMessage): void; fatal: boolean; kind?: string;
+    send(m: RawMessage): void; fatal: boolean;
+    /**
+     * Patch: 'too-large' (body beyond maxContentLength), 'head-too-large' (head beyond
+     * maxBytesHeaders, either transport: message is the top of the head cut at the last CRLF
+     * within the cap), 'framing' (stream Content-Length missing or bad).
+     */
+    kind?: string;
   }
   export interface CreateOptions {
     address?: string; port?: number; publicAddress?: string; hostname?: string;
     udp?: boolean; tcp?: boolean; tls?: unknown; ws_port?: number;
     udpSocket?: UdpSocket; tcpServer?: TcpServer;
+    /** Patch: dials the library's outgoing TCP connections instead of net.connect (a connection cap). */
+    tcpConnect?(port: number, host: string, onConnect?: () => void): TcpSocket;
     maxBytesHeaders?: number; maxContentLength?: number;
     maxServerTransactions?: number; overloadRetryAfter?: number;
     /** Patch: completed server transactions kept apart from the live cap, oldest evicted beyond. */

@@ -8,6 +8,7 @@ import { validateSipMessage } from '../message/validate';
 import { fromRaw, toRaw } from './convert';
 import { bindSipListeners } from './listeners';
 import { fillRport } from './rport';
+import { TcpConnectionGate, type TcpConnectionStats } from './tcp-gate';
 
 export interface SipStackOptions {
   bind: string;
@@ -15,8 +16,14 @@ export interface SipStackOptions {
   port: number;
   udp: boolean;
   tcp: boolean;
+  /** Largest head (start line + headers) on either transport; beyond it 513 when a Via can be read. */
   maxBytesHeaders: number;
   maxContentLength: number;
+  /**
+   * Open SIP TCP connections, accepted and dialed together; an accepted one beyond it is closed
+   * at once, a dial beyond it fails (503 for that target). Default DEFAULT_MAX_TCP_CONNECTIONS.
+   */
+  maxTcpConnections?: number;
   /**
    * Live server transactions (no final response yet); beyond it new requests get 503
    * (ECOSYSTEM fault 8). Completed ones do not count (issue 16 item 4).
@@ -72,6 +79,8 @@ export interface TransactionCounts {
 }
 
 export type RequestHandler = (req: IncomingRequest) => void | Promise<void>;
+
+export const DEFAULT_MAX_TCP_CONNECTIONS = 1024;
 
 const SIP_REASONS: Record<number, string> = {
   100: 'Trying', 180: 'Ringing', 183: 'Session Progress', 200: 'OK', 202: 'Accepted',
@@ -189,19 +198,29 @@ export class SipStack {
     private readonly log: Logger,
     private readonly perSource: number,
     private readonly retryAfterS: number,
+    private readonly maxHeadBytes: number,
+    private readonly tcpGate: TcpConnectionGate,
   ) {}
 
   static async start(opts: SipStackOptions, handler: RequestHandler): Promise<SipStack> {
     const log = opts.logger;
     // Filled in once the instance exists; the library calls back only after sockets deliver data.
     let stack: SipStack | undefined;
-    const bound = await bindSipListeners(opts.bind, opts.port, opts.udp, opts.tcp, {
-      onPing: (t, kind) => {
-        if (stack) stack.stats.keepalives[t]++;
-        log.debug({ transport: t, kind }, 'keep-alive');
+    const gate = new TcpConnectionGate(opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS, log);
+    const bound = await bindSipListeners(
+      opts.bind,
+      opts.port,
+      opts.udp,
+      opts.tcp,
+      {
+        onPing: (t, kind) => {
+          if (stack) stack.stats.keepalives[t]++;
+          log.debug({ transport: t, kind }, 'keep-alive');
+        },
+        maxHeadBytes: opts.maxBytesHeaders,
       },
-      maxHeadBytes: opts.maxBytesHeaders,
-    });
+      gate,
+    );
     const host = opts.publicAddress ?? opts.bind;
     const instance = sip.create(
       {
@@ -212,6 +231,8 @@ export class SipStack {
         tcp: opts.tcp,
         udpSocket: bound.udp,
         tcpServer: bound.tcp,
+        // Connections the library dials share the cap of the accepted ones.
+        tcpConnect: (port, host, onConnect) => gate.dial(port, host, onConnect),
         maxBytesHeaders: opts.maxBytesHeaders,
         maxContentLength: opts.maxContentLength,
         maxServerTransactions: opts.maxTransactions,
@@ -235,13 +256,18 @@ export class SipStack {
     bound.udp?.on('error', (err) => log.error({ err }, 'SIP UDP socket error'));
     bound.tcp?.on('error', (err) => log.error({ err }, 'SIP TCP server error'));
     const perSource = opts.maxTransactionsPerSource ?? Math.max(1, Math.ceil(opts.maxTransactions / 4));
-    stack = new SipStack(instance, bound.port, { udp: !!bound.udp, tcp: !!bound.tcp }, host, log, perSource, opts.overloadRetryAfterS);
+    stack = new SipStack(instance, bound.port, { udp: !!bound.udp, tcp: !!bound.tcp }, host, log, perSource, opts.overloadRetryAfterS, opts.maxBytesHeaders, gate);
     return stack;
   }
 
   /** Requests received and not yet answered finally, plus requests sent and not yet answered. */
   inFlight(): { incoming: number; outgoing: number } {
     return { incoming: this.pendingIn, outgoing: this.pendingOut };
+  }
+
+  /** SIP TCP connections open now and refused at the cap, for metrics and tests. */
+  tcpConnections(): TcpConnectionStats {
+    return this.tcpGate.stats();
   }
 
   /** Live transactions, for metrics and tests. */
@@ -252,7 +278,7 @@ export class SipStack {
   private onMessage(raw: sip.RawMessage, remote: sip.RawFlow, handler: RequestHandler): void {
     const flow = toFlow(remote);
     const transport = flow.protocol;
-    const verdict = validateSipMessage(raw.rawHead ?? '', raw.bodyLength ?? 0, { transport });
+    const verdict = validateSipMessage(raw.rawHead ?? '', raw.bodyLength ?? 0, { transport, maxHeadLength: this.maxHeadBytes });
     const headerError = raw.startLineError ? 'start line' : raw.headerErrors?.[0];
     if (raw.method === undefined) {
       if (!verdict.ok || headerError) {
@@ -337,20 +363,20 @@ export class SipStack {
     if (!req.replied) req.reply(500);
   }
 
-  /** Malformed input reported by the patched library: answer 400/413 when a response can be formed. */
+  /** Malformed input reported by the patched library: answer 400/413/513 when a response can be formed. */
   private onInvalid(info: sip.InvalidInfo): void {
     this.stats.invalid++;
     const m = info.message;
     const h = m?.headers;
     // RFC 3261 8.2 / 18.2.2: any request with a Via can be answered, even if Call-ID or CSeq is missing.
-    const answerable = m && m.method !== undefined && m.method !== 'ACK' && Array.isArray(h?.via) && h.via.length > 0;
+    const answerable = m && m.method !== undefined && m.method !== 'ACK' && Array.isArray(h?.via) && h.via.length > 0 && usableVia(h.via[0]);
     if (!answerable) {
       this.stats.dropped++;
       this.log.debug({ reason: info.reason, remote: info.remote, fatal: info.fatal }, 'malformed SIP message dropped');
       return;
     }
-    const status = info.kind === 'too-large' ? 413 : 400;
-    const reason = status === 413 ? reasonFor(413) : `Bad Request (${info.reason})`;
+    const status = statusForInvalid(info.kind);
+    const reason = status === 400 ? `Bad Request (${info.reason})` : reasonFor(status);
     try {
       info.send(sip.makeResponse(m, status, reason));
       this.stats.rejected++;
@@ -461,6 +487,22 @@ export class SipStack {
     this.instance.destroy();
     return Promise.resolve();
   }
+}
+
+/**
+ * The status for what the library reports: a body beyond maxContentLength is 413, a head
+ * beyond maxBytesHeaders (on either transport) 513 (RFC 3261 21.5.7), anything else 400.
+ */
+function statusForInvalid(kind: string | undefined): 400 | 413 | 513 {
+  if (kind === 'too-large') return 413;
+  if (kind === 'head-too-large') return 513;
+  return 400;
+}
+
+/** A Via the library parsed into a sent-by host (a 513's top of head may end anywhere). */
+function usableVia(via: unknown): boolean {
+  const v = via as sip.RawVia | undefined;
+  return typeof v?.host === 'string' && v.host.length > 0;
 }
 
 function toFlow(remote: sip.RawFlow): Flow {

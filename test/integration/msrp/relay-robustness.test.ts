@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { MsrpRelay } from '../../../src/msrp/relay';
-import { bindSend, RawClient, sendText, until } from './helpers';
+import type { MsrpFrame } from '../../../src/msrp/wire';
+import { bindSend, headerOf, rawPair, RawClient, sendText, until } from './helpers';
 
 const tid = (): string => randomBytes(6).toString('hex');
 const A_URI = 'msrp://127.0.0.1:9/rawA0001;tcp';
@@ -44,10 +45,49 @@ describe('RFC 4975 sections 7.2 and 9: hostile input at the relay', () => {
     expect(relay.counters.parseErrors).toBeGreaterThan(0);
   });
 
-  test('RFC 4975 section 9: a truncated frame followed by a close is dropped', async () => {
-    const c = await RawClient.open(port);
-    c.write(`MSRP ${tid()} SEND\r\nTo-Path: ${aLocal}\r\nFrom-Path: ${A_URI}\r\nContent-Type: text/pl`);
-    c.end();
+  /**
+   * A receiver's view of what crossed the relay before a complete message sent after it: the
+   * barrier is a second pair whose B side shares the receiver's connection, so whatever the
+   * relay forwarded of an earlier frame is on that connection ahead of the barrier message.
+   */
+  async function afterBarrier(b: RawClient): Promise<MsrpFrame[]> {
+    const barrier = await rawPair(relay, port, { b });
+    const t = tid();
+    barrier.a.write(sendText(t, barrier.pair.aLocal, barrier.aUri, 'barrier'));
+    await until(() => b.requests('SEND').some((f) => f.body.toString() === 'barrier'), 'the barrier message at the receiver');
+    barrier.a.end();
+    return b.requests().filter((f) => f.body.toString() !== 'barrier');
+  }
+
+  test('RFC 4975 section 9: a frame cut inside its headers, then a close: the receiver sees nothing of it', async () => {
+    const { pair, a, b, aUri } = await rawPair(relay, port);
+    const t = tid();
+    a.write(`MSRP ${t} SEND\r\nTo-Path: ${pair.aLocal}\r\nFrom-Path: ${aUri}\r\nMessage-ID: m${t}\r\nContent-Type: text/pl`);
+    a.end();
+    expect(await afterBarrier(b)).toEqual([]);
+    expect(b.closed).toBe(false);
+    b.end();
+    await stillServes();
+  });
+
+  test('RFC 4975 7.1: a frame cut inside its body, then a close: the receiver gets the bytes that came, ended with "#"', async () => {
+    const { pair, a, b, aUri } = await rawPair(relay, port);
+    const t = tid();
+    const body = 'twenty bytes of text';
+    const sent = body.slice(0, 10);
+    const cut = `MSRP ${t} SEND\r\nTo-Path: ${pair.aLocal}\r\nFrom-Path: ${aUri}\r\nMessage-ID: m${t}\r\nByte-Range: 1-${body.length}/${body.length}\r\nContent-Type: text/plain\r\n\r\n${sent}`;
+    const before = relay.counters.bytesIn;
+    a.write(cut);
+    // every byte written has reached the relay before the close
+    await until(() => relay.counters.bytesIn >= before + cut.length, 'the cut frame read by the relay');
+    a.end();
+    const seen = await afterBarrier(b);
+    expect(seen).toHaveLength(1);
+    expect(seen[0].head).toMatchObject({ method: 'SEND' });
+    expect(seen[0].flag).toBe('#');
+    expect(headerOf(seen[0], 'Message-ID')).toBe(`m${t}`);
+    expect(sent.startsWith(seen[0].body.toString())).toBe(true);
+    b.end();
     await stillServes();
   });
 

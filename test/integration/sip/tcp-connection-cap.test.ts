@@ -1,0 +1,122 @@
+// Issue 8 item 3: SIP TCP connections are capped like MSRP and admin HTTP ones
+// (sip.maxTcpConnections). Accepted and dialed connections share the cap; beyond it a new
+// connection is closed at once, a dial fails (503 for that target), each refusal is counted
+// and the limit is logged once per burst; UDP is served throughout.
+import * as net from 'node:net';
+import { Writable } from 'node:stream';
+import { SipStack } from '../../../src/sip/stack';
+import type { SipRequest } from '../../../src/sip/message/types';
+import { createLogger, silentLogger, type Logger } from '../../../src/log';
+import { SipPeer, rid } from '../../helpers/sip-peer';
+
+const CAP = 3;
+
+function capturingLogger(): { log: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const dest = new Writable({
+    write(chunk, _enc, cb) {
+      for (const l of String(chunk).split('\n')) if (l.trim()) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
+  return { log: createLogger({ level: 'debug', destination: dest }), lines };
+}
+
+const startStack = (logger: Logger, maxTcpConnections?: number) =>
+  SipStack.start(
+    { bind: '127.0.0.1', port: 0, udp: true, tcp: true, maxBytesHeaders: 16384, maxContentLength: 65536, maxTransactions: 4096, overloadRetryAfterS: 5, logger, ...(maxTcpConnections ? { maxTcpConnections } : {}) },
+    (r) => r.reply(200),
+  );
+
+const until = async (pred: () => boolean, what: string) => {
+  const end = Date.now() + 5000;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+const options = (p: SipPeer) => p.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:a@localhost', to: 'sip:localhost' }, 3000);
+
+/** A raw connection: resolves once the server has closed it, with whatever it sent first. */
+function refusedConnection(port: number): Promise<{ text: string }> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let text = '';
+    s.on('data', (d) => (text += d.toString('latin1')));
+    s.on('error', () => undefined);
+    // something to answer if the connection were (wrongly) served
+    s.on('connect', () => s.write(`OPTIONS sip:localhost SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK${rid()}\r\nFrom: <sip:a@localhost>;tag=1\r\nTo: <sip:localhost>\r\nCall-ID: ${rid()}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`));
+    s.on('close', () => resolve({ text }));
+  });
+}
+
+/** An OPTIONS the stack sends itself over TCP to another stack (the library dials it). */
+function dialOptions(from: SipStack, to: SipStack) {
+  const uri = `sip:peer@127.0.0.1:${to.port};transport=tcp`;
+  const rq: SipRequest = {
+    method: 'OPTIONS',
+    uri,
+    headers: { from: { uri: 'sip:srv@localhost', params: { tag: rid() } }, to: { uri, params: {} }, 'call-id': rid(), cseq: { seq: 1, method: 'OPTIONS' }, 'max-forwards': '70' },
+    body: Buffer.alloc(0),
+  };
+  return from.request(rq, { targets: [{ protocol: 'TCP', address: '127.0.0.1', port: to.port }] });
+}
+
+test('sip.maxTcpConnections: accepted and dialed connections share the cap; beyond it a connection is closed at once, UDP is served throughout', async () => {
+  const { log, lines } = capturingLogger();
+  const stack = await startStack(log, CAP);
+  const far1 = await startStack(silentLogger());
+  const far2 = await startStack(silentLogger());
+  const udp = await SipPeer.open('UDP', stack.port);
+  const peers: SipPeer[] = [];
+  try {
+    // One dialed and two accepted connections fill the cap of 3.
+    expect((await dialOptions(stack, far1)).status).toBe(200);
+    for (let i = 0; i < CAP - 1; i++) {
+      const p = await SipPeer.open('TCP', stack.port);
+      peers.push(p);
+      expect((await options(p)).status).toBe(200);
+    }
+    expect(stack.tcpConnections()).toMatchObject({ live: CAP, limit: CAP, refused: { in: 0, out: 0 } });
+
+    // The next connections are closed without a byte; each one is counted, the limit logged once.
+    expect(await refusedConnection(stack.port)).toEqual({ text: '' });
+    expect(await refusedConnection(stack.port)).toEqual({ text: '' });
+    expect(stack.tcpConnections()).toMatchObject({ live: CAP, refused: { in: 2, out: 0 } });
+    // A dial beyond the cap fails at once: 503 for that target, counted as refused out.
+    expect((await dialOptions(stack, far2)).status).toBe(503);
+    expect(stack.tcpConnections()).toMatchObject({ live: CAP, refused: { in: 2, out: 1 } });
+    expect(lines.filter((l) => l.msg === 'SIP TCP connection limit reached; further connections are closed at once')).toHaveLength(1);
+
+    // UDP is not touched by the TCP cap; the connections inside the cap still work.
+    expect((await options(udp)).status).toBe(200);
+    expect((await options(peers[0])).status).toBe(200);
+
+    // Closing one lets a new one in.
+    peers.shift()!.close();
+    await until(() => stack.tcpConnections().live === CAP - 1, 'the slot given back');
+    const next = await SipPeer.open('TCP', stack.port);
+    peers.push(next);
+    expect((await options(next)).status).toBe(200);
+    expect(stack.tcpConnections()).toMatchObject({ live: CAP, refused: { in: 2, out: 1 } });
+    expect(lines.some((l) => l.msg === 'SIP TCP connections below the limit again' && l.refused === 3)).toBe(true);
+
+    // A new burst is logged again, once.
+    expect(await refusedConnection(stack.port)).toEqual({ text: '' });
+    expect(lines.filter((l) => l.msg === 'SIP TCP connection limit reached; further connections are closed at once')).toHaveLength(2);
+    expect((await options(udp)).status).toBe(200);
+  } finally {
+    udp.close();
+    for (const p of peers) p.close();
+    await stack.close();
+    await far1.close();
+    await far2.close();
+  }
+});
+
+test('without maxTcpConnections the stack keeps its default cap', async () => {
+  const stack = await startStack(silentLogger());
+  expect(stack.tcpConnections()).toEqual({ live: 0, limit: 1024, refused: { in: 0, out: 0 } });
+  await stack.close();
+});
