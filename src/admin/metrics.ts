@@ -38,6 +38,8 @@ export interface MetricSources {
   sessions?: () => Record<string, number>;
   /** Admin HTTP connection slots: live, evicted (slow or idle, replaced by a newer client), refused. */
   admin?: () => { live: number; evicted: number; refused: number };
+  /** Promise rejections no catch took (a bug; logged, the process keeps serving). */
+  unhandledRejections?: () => number;
 }
 
 /** A Counter that mirrors a monotonically growing number owned elsewhere. */
@@ -159,6 +161,10 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
     });
   }
 
+  if (src.unhandledRejections) {
+    const u = src.unhandledRejections;
+    mirror(registry, 'imedge_unhandled_rejections_total', 'promise rejections no handler caught (each is a bug; logged)', [], () => single(u()));
+  }
   if (src.admin) {
     const a = src.admin;
     gauge(registry, 'imedge_admin_connections', 'admin HTTP connections now (live)', [], (g) => g.set(a().live));

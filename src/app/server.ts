@@ -12,6 +12,7 @@ import { Registrar } from '../core/registrar';
 import { Router } from '../core/router';
 import { AdminServer, type HealthReport } from '../admin/http';
 import { loadAdminToken } from '../admin/token';
+import { fitCaps, openFileLimit } from './fd-budget';
 import { GroupService, groupHandler, groupListHandler } from '../admin/groups';
 import { buildMetrics } from '../admin/metrics';
 import { packageVersion } from './version';
@@ -21,6 +22,9 @@ import { ParticipatingFunction } from '../im/participating/b2bua';
 
 // For the command line's exit codes (cli may not import core).
 export { NonceSecretError } from '../core/auth/nonce-secret';
+
+/** Process-wide (the handler is on `process`): rejections no catch took, for /metrics. */
+export const unhandledRejections = { count: 0 };
 
 export interface RunningServer {
   readonly config: Config;
@@ -52,6 +56,14 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
   });
   const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
   try {
+    const fdLimit = openFileLimit();
+    const { caps, lowered } = fitCaps({ sipTcp: cfg.sip.maxTcpConnections, msrp: cfg.msrp.maxConnections, admin: 64 }, fdLimit);
+    if (lowered) {
+      log.warn(
+        { openFileLimit: fdLimit, 'sip.maxTcpConnections': caps.sipTcp, 'msrp.maxConnections': caps.msrp },
+        'connection caps lowered to fit the open-file limit (raise LimitNOFILE / ulimit -n to keep the configured ones)',
+      );
+    }
     const required = authRequired(cfg);
     // Nonces signed with a key kept in the data dir stay valid across restarts (issue 15 item 4).
     const nonceKey = loadNonceSecret(cfg.dataDir);
@@ -109,7 +121,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         tcp: cfg.sip.tcp,
         maxBytesHeaders: cfg.sip.maxBytesHeaders,
         maxContentLength: cfg.sip.maxContentLength,
-        maxTcpConnections: cfg.sip.maxTcpConnections,
+        maxTcpConnections: caps.sipTcp,
         maxTransactions: cfg.sip.maxTransactions,
         ...(cfg.sip.maxTransactionsPerSource > 0 ? { maxTransactionsPerSource: cfg.sip.maxTransactionsPerSource } : {}),
         overloadRetryAfterS: cfg.sessions.retryAfterS,
@@ -129,7 +141,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     // The MSRP data plane: one listener, back-to-back legs with a fixed ring each.
     const msrp = new MsrpRelay(
       {
-        maxConnections: cfg.msrp.maxConnections,
+        maxConnections: caps.msrp,
         maxSessionsPerConnection: cfg.msrp.maxSessionsPerConnection,
         maxHeaderBytes: cfg.msrp.maxHeaderBytes,
         idleTimeoutMs: cfg.msrp.idleTimeoutMs,
@@ -219,6 +231,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       sessions: () => participating.counts(),
       // the admin server starts after the metrics it serves: read its slots through a late binding
       admin: () => adminStats(),
+      unhandledRejections: () => unhandledRejections.count,
     });
     // DESIGN fixed point: off loopback the admin port takes a bearer token (the path is logged, never the token)
     const adminAuth = isLoopback(cfg.bind) ? undefined : loadAdminToken(cfg.http.token, cfg.dataDir);

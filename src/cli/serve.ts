@@ -3,12 +3,15 @@ import type { Config } from '../config';
 import type { Logger } from '../log';
 import { startServer, type RunningServer } from '../app/server';
 import { describeFatal, EXIT_FAILURE } from './exit';
+import { unhandledRejections } from '../app/server';
 
 export async function serve(cfg: Config, log: Logger): Promise<void> {
   process.on('unhandledRejection', (reason) => {
-    // Handlers turn their own failures into SIP 500s; reaching here is a bug worth a restart.
-    log.fatal({ err: reason }, 'unhandled promise rejection');
-    process.exit(EXIT_FAILURE);
+    // Every promise we start has its own catch, so reaching here is a bug; but a rejected
+    // promise corrupts no state, and exiting would drop every running session: log loudly,
+    // count (imedge_unhandled_rejections_total), keep serving.
+    unhandledRejections.count++;
+    log.error({ err: reason }, 'unhandled promise rejection (bug: a promise without a catch)');
   });
   process.on('uncaughtException', (err) => {
     log.fatal({ err }, 'uncaught exception');

@@ -53,7 +53,7 @@ export const configSchema = v.strictObject({
     udp: bool(true, 'listen on UDP'),
     tcp: bool(true, 'listen on TCP'),
     maxBytesHeaders: int(16 * KIB, KIB, MIB, 'largest header section accepted on UDP and TCP, in bytes; beyond it 513 Message Too Large'),
-    maxContentLength: int(MIB, 0, 16 * MIB, 'largest body accepted, in bytes'),
+    maxContentLength: int(64 * KIB, 0, 16 * MIB, 'largest SIP body accepted, in bytes (a TCP peer may hold this much per connection until its body completes; big content goes by MSRP)'),
     maxTcpConnections: int(1024, 1, 100_000, 'open SIP TCP connections, accepted and dialed together; beyond it a new one is closed at once (counted, logged once per burst)'),
     maxTransactions: int(4096, 16, 1_000_000, 'live server transactions (no final answer yet); beyond it new requests get 503; one source gets a quarter'),
     maxTransactionsPerSource: int(0, 0, 1_000_000, 'live server transactions one source address may hold (0 = a quarter of maxTransactions; raise it behind a proxy or SBC)'),

@@ -26,10 +26,16 @@ export function tempDir(prefix = 'imedge-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startServer(opts: { dataDir?: string; args?: string[]; env?: Record<string, string> } = {}): Promise<ServerHandle> {
+export async function startServer(opts: { dataDir?: string; args?: string[]; env?: Record<string, string>; openFiles?: number } = {}): Promise<ServerHandle> {
   const dataDir = opts.dataDir ?? tempDir();
-  const args = [CLI, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir, ...(opts.args ?? [])];
-  const proc = spawn(process.execPath, args, {
+  let args = [CLI, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir, ...(opts.args ?? [])];
+  let exe = process.execPath;
+  if (opts.openFiles !== undefined) {
+    // the process as a distribution starts it: RLIMIT_NOFILE lowered by the shell
+    args = ['-c', `ulimit -n ${opts.openFiles} && exec "$0" "$@"`, process.execPath, ...args];
+    exe = '/bin/sh';
+  }
+  const proc = spawn(exe, args, {
     cwd: ROOT,
     env: { ...process.env, IMEDGE_LOG__LEVEL: 'debug', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

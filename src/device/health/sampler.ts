@@ -93,7 +93,8 @@ export class HealthSampler {
     void this.sampleSlow();
     const first = await this.sampleNow();
     // unref: sampling alone must not keep the process alive after shutdown.
-    this.timer = setInterval(() => void this.sampleNow(), this.options.intervalMs).unref();
+    // a failed sample (EMFILE when every descriptor is taken, say) keeps the last one; never a crash
+    this.timer = setInterval(() => this.sampleNow().catch((err: unknown) => this.deps.logger.warn({ err: (err as Error).message }, 'health sample failed')), this.options.intervalMs).unref();
     if (this.deps.systemInfo !== undefined) {
       this.slowTimer = setInterval(() => void this.sampleSlow(), this.options.slowIntervalMs).unref();
     }
@@ -123,7 +124,7 @@ export class HealthSampler {
       ]);
       const sample: HealthSample = {
         at: this.now(),
-        rssBytes: this.rss(),
+        rssBytes: this.safeRss(),
         memAvailableBytes,
         load1,
         cpuCount: this.cpuCount,
@@ -138,6 +139,15 @@ export class HealthSampler {
       return sample;
     } finally {
       this.sampling = false;
+    }
+  }
+
+  /** RSS reads /proc (a file descriptor): with none left, the last known value stands. */
+  private safeRss(): number {
+    try {
+      return this.rss();
+    } catch {
+      return this.latestSample?.rssBytes ?? 0;
     }
   }
 

@@ -54,6 +54,15 @@ describe('board profiles in board/', () => {
     }
   });
 
+  it('attack finding: on every board, SIP TCP peers holding half-sent bodies and heads cannot reach the soft memory limit', () => {
+    for (const name of listBoards(REPO_BOARDS)) {
+      const cfg = loadConfig({ flags: { board: name }, env: {}, boardDir: REPO_BOARDS });
+      // a half-sent message is held as a string per connection: head + body at most, doubled for copies
+      const worstMiB = (cfg.sip.maxTcpConnections * (cfg.sip.maxContentLength + cfg.sip.maxBytesHeaders) * 2) / (1024 * 1024);
+      expect({ name, fits: worstMiB < cfg.health.maxRssMiB / 2 }).toEqual({ name, fits: true });
+    }
+  });
+
   it('the Pi Zero 2 W profile keeps rings and limits smaller than the Pi 4 profile', () => {
     const zero = loadConfig({ flags: { board: 'rpi-zero2w' }, env: {}, boardDir: REPO_BOARDS });
     const pi4 = loadConfig({ flags: { board: 'rpi4' }, env: {}, boardDir: REPO_BOARDS });

@@ -92,7 +92,7 @@ describe('precedence: defaults < board profile < config file < environment < fla
       bind: '127.0.0.1',
       dataDir: './data',
       log: { level: 'info' },
-      sip: { port: 5060, udp: true, tcp: true, maxBytesHeaders: 16384, maxContentLength: 1048576, maxTransactions: 4096, outboundProxy: '', userAgent: 'imedge' },
+      sip: { port: 5060, udp: true, tcp: true, maxBytesHeaders: 16384, maxContentLength: 65536, maxTransactions: 4096, outboundProxy: '', userAgent: 'imedge' },
       msrp: { port: 2855, maxChunkSize: 2048, maxMessageSize: 16777216, maxHeaderBytes: 8192, ringBytes: 65536, maxConnections: 1024, maxSessionsPerConnection: 64, idleTimeoutMs: 120000, transactionTimeoutMs: 30000 },
       http: { port: 8080 },
       auth: { mode: 'auto', realm: '', nonceTtlS: 300, algorithms: ['SHA-256', 'MD5'] },
