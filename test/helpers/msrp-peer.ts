@@ -67,9 +67,14 @@ export class RawMsrpPeer {
     return `msrp://127.0.0.1:${port}/${randomBytes(8).toString('hex')};tcp`;
   }
 
-  /** A dialling peer (a=setup:active): connects to `to` and binds with an empty SEND. */
-  static async dial(to: string): Promise<RawMsrpPeer> {
-    const peer = new RawMsrpPeer(`msrp://127.0.0.1:9/${randomBytes(8).toString('hex')};tcp`);
+  /** A URI for a dialling peer, to be written in an SDP before it dials. */
+  static newUri(): string {
+    return `msrp://127.0.0.1:9/${randomBytes(8).toString('hex')};tcp`;
+  }
+
+  /** A dialling peer (a=setup:active): connects to `to` and binds with an empty SEND from `uri`. */
+  static async dial(to: string, uri = RawMsrpPeer.newUri()): Promise<RawMsrpPeer> {
+    const peer = new RawMsrpPeer(uri);
     const m = /^msrp:\/\/([^:/]+):(\d+)\//.exec(to);
     if (!m) throw new Error(`cannot dial ${to}`);
     const s = connect({ host: m[1], port: Number(m[2]) });
