@@ -166,10 +166,21 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxSessionsPerUser: cfg.sessions.maxPerUser,
         retryAfterS: cfg.sessions.retryAfterS,
         msrpConnectTimeoutMs: cfg.msrp.transactionTimeoutMs,
+        msrpDialTimeoutMs: cfg.msrp.connectTimeoutMs,
         largeMessageMaxMs: cfg.msrp.transactionTimeoutMs * 4,
         setupTimeoutMs: cfg.sessions.setupTimeoutMs,
+        sipTimers: { t1Ms: cfg.sip.t1Ms, t2Ms: cfg.sip.t2Ms },
       },
-      { stack: () => sip, registrar, auth, relay: msrp, sessions: store.sessions, log: child(log, 'participating') },
+      {
+        stack: () => sip,
+        registrar,
+        auth,
+        relay: msrp,
+        sessions: store.sessions,
+        // the session row shares its commit (and fsync) with the other writes of the batch window
+        grouped: (fn) => store.grouped(fn),
+        log: child(log, 'participating'),
+      },
     );
     router.register('INVITE', participating.invite);
     router.register('ACK', participating.ack);

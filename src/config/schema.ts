@@ -81,6 +81,7 @@ export const configSchema = v.strictObject({
     idleTimeoutMs: int(120_000, 100, 86_400_000, 'close a connection idle this long, in ms'),
     bindTimeoutMs: int(15_000, 100, 600_000, 'close a connection that binds no session this long after it opened, in ms'),
     transactionTimeoutMs: int(30_000, 100, 600_000, 'wait this long for a transaction response, in ms'),
+    connectTimeoutMs: int(10_000, 100, 600_000, 'an MSRP connection imedge opens (a peer that answered a=setup:passive or no a=setup) must connect and have its binding SEND answered within this long, in ms'),
   }),
   http: section('admin HTTP listener', {
     port: int(8080, 0, 65535, 'admin HTTP port for /healthz, /metrics, /groups (0 = pick a free one)'),

@@ -2,9 +2,12 @@
 // OPTIONS, UPDATE) and how requests for a user reach that user's registered contacts.
 import type { Logger } from '../log';
 import type { IncomingRequest, SipStack } from '../sip/stack';
-import { parseSipUri, reasonFor } from '../sip/stack';
-import type { Flow, NameAddr, SipRequest, SipResponse } from '../sip/message/types';
+import { newTag, parseSipUri, reasonFor } from '../sip/stack';
+import type { Flow, NameAddr, SipHeaders, SipRequest, SipResponse } from '../sip/message/types';
 import { headerText } from '../sip/message/types';
+import { bestFinalResponse, upstreamStatus } from '../sip/message/forking';
+import { anonymizeHeaders, wantsAnonymity } from '../sip/message/privacy';
+import { randomBytes } from 'node:crypto';
 import type { Binding } from '../store';
 import type { AuthGate } from './auth/gate';
 import { ACCEPT_HEADER, ALLOW_HEADER, ALLOWED_METHODS, KNOWN_NOT_ALLOWED, SUPPORTED_HEADER } from './capabilities';
@@ -164,9 +167,11 @@ export class Router {
     const stack = this.deps.stack();
     let answered = false;
     const finals: SipResponse[] = [];
+    // RFC 3323/3325 (OMA IM 7.1.1.12 step 3): one anonymous identity for every branch
+    const anonymous = wantsAnonymity(headerText(req.msg, 'privacy')) ? { fromTag: newTag(), callId: `${randomBytes(10).toString('hex')}@imedge` } : undefined;
     await Promise.all(
       bindings.map(async (b) => {
-        const rs = await stack.request(this.forwardable(req.msg, b.contact), { targets: targetsOf(b) });
+        const rs = await stack.request(this.forwardable(req.msg, b.contact, anonymous), { targets: targetsOf(b) });
         finals.push(rs);
         if (!answered && rs.status >= 200 && rs.status < 300) {
           answered = true;
@@ -174,14 +179,24 @@ export class Router {
         }
       }),
     );
-    if (!answered) this.relay(req, bestFinal(finals));
+    if (!answered) {
+      // RFC 3261 16.7 step 6: the best final response; a 503 goes upstream as 500
+      const best = bestFinalResponse(finals) ?? finals[0];
+      const status = upstreamStatus(best.status);
+      this.relay(req, status === best.status ? best : { ...best, status, reason: reasonFor(status) });
+    }
   }
 
-  /** Copy of a request for forwarding: new Request-URI, Max-Forwards decremented, Vias kept. */
-  private forwardable(msg: SipRequest, uri: string): SipRequest {
+  /**
+   * Copy of a request for forwarding: new Request-URI, Max-Forwards decremented, Vias kept. An
+   * anonymous sender's copy names nobody (privacy.ts): our From tag and Call-ID, none of its
+   * Vias (our server transaction keeps the way back), no Contact or asserted identity.
+   */
+  private forwardable(msg: SipRequest, uri: string, anonymous?: { fromTag: string; callId: string }): SipRequest {
     const mf = Number(headerText(msg, 'max-forwards') ?? MAX_FORWARDS_DEFAULT);
-    const headers = { ...msg.headers, via: [...(msg.headers.via ?? [])], 'max-forwards': String(Math.max(0, mf - 1)) };
+    let headers: SipHeaders = { ...msg.headers, via: [...(msg.headers.via ?? [])], 'max-forwards': String(Math.max(0, mf - 1)) };
     delete headers['proxy-authorization'];
+    if (anonymous) headers = anonymizeHeaders(headers, anonymous.fromTag, anonymous.callId);
     return { method: msg.method, uri, headers, body: msg.body };
   }
 
@@ -197,11 +212,4 @@ export class Router {
 /** The flows to try for a binding, in order (reach.ts: Contact, RFC 5626 flow, or NAT source). */
 export function targetsOf(b: Binding): Flow[] {
   return reachTargets(b, parseSipUri);
-}
-
-/** RFC 3261 16.7 step 6, simplified: a 6xx, else the lowest class, first received. */
-function bestFinal(finals: SipResponse[]): SipResponse {
-  const six = finals.find((r) => r.status >= 600);
-  if (six) return six;
-  return [...finals].sort((a, b) => Math.floor(a.status / 100) - Math.floor(b.status / 100))[0];
 }

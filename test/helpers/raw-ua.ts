@@ -18,7 +18,8 @@ export function msrpOffer(uri: string, opts: { acceptTypes?: string[]; setup?: s
     `a=accept-types:${(opts.acceptTypes ?? ['text/plain', 'message/cpim']).join(' ')}`,
     ...(opts.maxSize ? [`a=max-size:${opts.maxSize}`] : []),
     `a=path:${uri}`,
-    `a=setup:${opts.setup ?? 'actpass'}`,
+    // 'none': an RFC 4975 endpoint that predates RFC 6135 (no a=setup line at all)
+    ...(opts.setup === 'none' ? [] : [`a=setup:${opts.setup ?? 'actpass'}`]),
     ...(opts.direction ? [`a=${opts.direction}`] : []),
     '',
   ].join('\r\n');
@@ -132,7 +133,22 @@ export class RawUa {
   }
 
   /** INVITE to a user through the server; on 200: ACK and MSRP connect. Returns the final response. */
-  async invite(to: string, opts: { acceptTypes?: string[]; direction?: string; cancelAfterMs?: number } = {}): Promise<WireMessage> {
+  async invite(
+    to: string,
+    opts: {
+      acceptTypes?: string[];
+      direction?: string;
+      cancelAfterMs?: number;
+      /** a=setup of the offer ('none': no a=setup line). */
+      setup?: string;
+      /** Our a=path instead of this UA's own (a listening peer that imedge dials). */
+      msrpUri?: string;
+      /** Do not connect MSRP after the 200 (imedge connects, or the test does). */
+      noConnect?: boolean;
+      /** Extra header lines of the INVITE. */
+      headers?: string[];
+    } = {},
+  ): Promise<WireMessage> {
     const callId = rid();
     const fromTag = rid();
     const branch = `z9hG4bK${rid()}`;
@@ -141,10 +157,10 @@ export class RawUa {
         `INVITE sip:${to}@localhost SIP/2.0`,
         `Via: SIP/2.0/${this.peer.transport} 127.0.0.1:${this.peer.port};branch=${branch};rport`,
         'Max-Forwards: 70', `From: <sip:${this.user}@localhost>;tag=${fromTag}`, `To: <sip:${to}@localhost>`,
-        `Call-ID: ${callId}`, 'CSeq: 1 INVITE', `Contact: <${this.peer.contactUri}>`, 'Content-Type: application/sdp', '',
+        `Call-ID: ${callId}`, 'CSeq: 1 INVITE', `Contact: <${this.peer.contactUri}>`, ...(opts.headers ?? []), 'Content-Type: application/sdp', '',
       ].join('\r\n')),
     ]);
-    const body = Buffer.from(msrpOffer(this.msrpUri, opts));
+    const body = Buffer.from(msrpOffer(opts.msrpUri ?? this.msrpUri, opts));
     const full = Buffer.concat([raw.subarray(0, raw.length), Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]);
     const pending = this.peer.requestRaw(full, `${callId}|1 INVITE`, 15000);
     if (opts.cancelAfterMs !== undefined) {
@@ -166,7 +182,7 @@ export class RawUa {
         remoteUri: `sip:${to}@localhost`, remoteTarget: /<([^>]+)>/.exec(header(rs, 'contact')!)![1], cseq: 1,
       };
       this.sendInDialog('ACK', 1);
-      await this.connectMsrp(sdpPath(rs.body));
+      if (!opts.noConnect) await this.connectMsrp(sdpPath(rs.body));
     }
     return rs;
   }

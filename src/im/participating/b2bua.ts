@@ -1,12 +1,16 @@
 // Participating IM function for 1-1 sessions: a back-to-back user agent on the signalling
 // path and a back-to-back MSRP relay on the media path (DESIGN "Roles", OMA IM 7.1, 7.2.1.10
-// for 1-1, 9.1.1). Each client keeps its own dialog and MSRP leg with imedge.
+// for 1-1, 9.1.1). Each client keeps its own dialog and MSRP leg with imedge. The concerns
+// live beside this file: admission (limits), fork (INVITE to every contact), legs (MSRP
+// connection direction, RFC 6135), persistence (group commit, restart recovery), media (SDP).
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../log';
-import type { IncomingRequest, SipStack } from '../../sip/stack';
-import { newTag, parseSipUri } from '../../sip/stack';
+import type { IncomingRequest, SipStack, SipTimers } from '../../sip/stack';
+import { awaitAck, DEFAULT_SIP_TIMERS, newTag, parseSipUri } from '../../sip/stack';
 import type { Flow, NameAddr, SipRequest, SipResponse } from '../../sip/message/types';
 import { headerText } from '../../sip/message/types';
+import { anonymousFrom, wantsAnonymity } from '../../sip/message/privacy';
+import { upstreamStatus } from '../../sip/message/forking';
 import {
   acceptRemoteSeq,
   dialogAsUac,
@@ -19,13 +23,17 @@ import {
 } from '../../sip/message/dialog';
 import type { Binding, SessionRepository } from '../../store';
 import type { MsrpRelay } from '../../msrp/relay';
-import { isLargeMessageMode, type MediaDescription } from '../../sdp';
+import { answererRole, isLargeMessageMode, offererConnects, type MediaDescription } from '../../sdp';
 import type { AuthGate } from '../../core/auth/gate';
 import type { Registrar } from '../../core/registrar';
 import { targetsOf } from '../../core/router';
 import { ALLOW_HEADER } from '../../core/capabilities';
-import { answerConnectsToUs, msrpMediaOf, relayAnswer, relayOffer, type MsrpListen } from './media';
+import { msrpMediaOf, relayAnswer, relayOffer, type MsrpListen } from './media';
 import { B2bSession, type Leg, type LegName } from './session';
+import { admissionRefusal } from './admission';
+import { forkInvite, type ForkBranch } from './fork';
+import { legFailure, openLeg, roleOf, type LegTimeouts } from './legs';
+import { immediateWrite, SessionRows, type GroupedWrite } from './persistence';
 
 export interface ParticipatingOptions {
   /** Host and port written in our Contact headers. */
@@ -35,8 +43,13 @@ export interface ParticipatingOptions {
   maxSessions: number;
   maxSessionsPerUser: number;
   retryAfterS: number;
-  /** Both MSRP legs must be connected this long after the session is confirmed. */
+  /** A client that connects to imedge must have done so this long after it was answered. */
   msrpConnectTimeoutMs: number;
+  /**
+   * An MSRP connection imedge opens (to a peer that is passive, RFC 6135, or has no a=setup,
+   * RFC 4975 5.4) must connect and have its binding SEND answered within this long (msrp.connectTimeoutMs).
+   */
+  msrpDialTimeoutMs?: number;
   /** A large-message session (9.1.1) is released after this long whatever happens. */
   largeMessageMaxMs: number;
   /**
@@ -44,6 +57,8 @@ export interface ParticipatingOptions {
    * 408 (as a proxy's Timer C, RFC 3261 16.8), the callee a CANCEL or a BYE.
    */
   setupTimeoutMs: number;
+  /** T1/T2 for resending our 2xx to the caller until its ACK (sip.t1Ms, sip.t2Ms). */
+  sipTimers?: SipTimers;
 }
 
 /** Failures the participating function met and survived, for logs, metrics and tests. */
@@ -58,6 +73,10 @@ export interface ParticipatingStats {
   asyncErrors: number;
   /** A release step threw; the other steps still ran. */
   releaseErrors: number;
+  /** New sessions refused at a limit (box, MSRP connections, per user). */
+  admissionRefusals: number;
+  /** MSRP connections imedge had to open (RFC 6135 active side) that failed. */
+  dialFailures: number;
 }
 
 export interface ParticipatingDeps {
@@ -66,25 +85,37 @@ export interface ParticipatingDeps {
   auth: AuthGate;
   relay: MsrpRelay;
   sessions: SessionRepository;
+  /** Group commit of the store (Store.grouped); without it every write runs at once. */
+  grouped?: GroupedWrite;
   log: Logger;
 }
-
-const T1 = 500;
-const T2 = 4000;
-const ACK_WAIT_MS = 64 * T1;
 
 const sdpHeaders = { 'content-type': 'application/sdp' };
 
 export class ParticipatingFunction {
-  readonly stats: ParticipatingStats = { setupFailures: 0, setupTimeouts: 0, lateAnswers: 0, asyncErrors: 0, releaseErrors: 0 };
+  readonly stats: ParticipatingStats = {
+    setupFailures: 0,
+    setupTimeouts: 0,
+    lateAnswers: 0,
+    asyncErrors: 0,
+    releaseErrors: 0,
+    admissionRefusals: 0,
+    dialFailures: 0,
+  };
   private readonly sessions = new Map<string, B2bSession>();
   /** Call-ID -> sessions with a leg in that dialog (caller Call-IDs are not ours to choose). */
   private readonly byCallId = new Map<string, Set<B2bSession>>();
   private readonly byPair = new Map<string, B2bSession>();
   /** Top Via branch of a pending caller INVITE -> its session, for CANCEL (RFC 3261 9.2). */
   private readonly byBranch = new Map<string, B2bSession>();
+  private readonly rows: SessionRows;
+  private readonly timers: SipTimers;
+  private readonly legTimeouts: LegTimeouts;
 
   constructor(private readonly opts: ParticipatingOptions, private readonly deps: ParticipatingDeps) {
+    this.rows = new SessionRows(deps.sessions, deps.grouped ?? immediateWrite);
+    this.timers = opts.sipTimers ?? DEFAULT_SIP_TIMERS;
+    this.legTimeouts = { waitMs: opts.msrpConnectTimeoutMs, connectMs: opts.msrpDialTimeoutMs ?? opts.msrpConnectTimeoutMs };
     deps.relay.onLegDown = (pairId, side) => {
       const s = this.byPair.get(pairId);
       if (s && s.state !== 'terminated') {
@@ -122,9 +153,14 @@ export class ParticipatingFunction {
     const found = this.findDialog(req.msg);
     if (!found) return;
     const [s, leg] = found;
-    if (leg === 'caller' && s.ackTimer) {
-      clearTimeout(s.ackTimer);
-      s.ackTimer = undefined;
+    if (leg !== 'caller' || !s.ackWait) return;
+    s.ackWait.acked();
+    s.ackWait = undefined;
+    // RFC 3261 15: a BYE may go to the caller only after its ACK, so imedge dials a passive
+    // caller now: a failure then ends a confirmed dialog the proper way.
+    if (s.callerDialPending) {
+      s.callerDialPending = false;
+      this.openCallerLeg(s);
     }
   };
 
@@ -173,26 +209,42 @@ export class ParticipatingFunction {
       req.reply(offer.status, offer.reason, offer.status === 415 ? { headers: { accept: 'application/sdp' } } : {});
       return;
     }
+    // RFC 6135 toward the caller: passive to actpass/active/none (the client connects out, NAT
+    // friendly), active to passive (imedge dials it after its ACK); holdconn has no leg to relay.
+    const callerRole = roleOf(answererRole(offer.media.setup).connects);
+    if (callerRole === undefined) {
+      req.reply(488, 'Not Acceptable Here (a=setup:holdconn not supported)');
+      return;
+    }
     const bindings = this.deps.registrar.lookup(calleeUser);
     if (bindings.length === 0) {
       req.reply(this.deps.registrar.isKnownUser(calleeUser) ? 480 : 404);
       return;
     }
-    // Limits: the box first (503 + Retry-After), then the user (486).
-    if (this.sessions.size >= this.opts.maxSessions) {
-      req.reply(503, 'Service Unavailable (session limit)', { headers: { 'retry-after': String(this.opts.retryAfterS) } });
-      return;
-    }
     const callerName = callerUser ?? from?.user ?? 'anonymous';
-    if (this.userSessions(callerName) >= this.opts.maxSessionsPerUser || this.userSessions(calleeUser) >= this.opts.maxSessionsPerUser) {
-      req.reply(486, 'Busy Here (session limit per user)');
+    const refusal = admissionRefusal({
+      live: this.sessions.size,
+      maxSessions: this.opts.maxSessions,
+      msrpConnectionRoom: this.deps.relay.net.connectionRoom,
+      callerSessions: this.userSessions(callerName),
+      calleeSessions: this.userSessions(calleeUser),
+      maxPerUser: this.opts.maxSessionsPerUser,
+      retryAfterS: this.opts.retryAfterS,
+    });
+    if (refusal) {
+      this.stats.admissionRefusals++;
+      this.deps.log.warn({ limit: refusal.limit, caller: callerName, callee: calleeUser }, 'session refused at a limit');
+      req.reply(refusal.status, refusal.reason, refusal.retryAfterS !== undefined ? { headers: { 'retry-after': String(refusal.retryAfterS) } } : {});
       return;
     }
 
     let pair;
     try {
-      pair = this.deps.relay.createPair({ a: { remotePath: offer.media.path }, b: {} });
+      // The callee's side is passive until its answer says otherwise (we offer actpass: an
+      // active callee may connect before its 200 reaches us).
+      pair = this.deps.relay.createPair({ a: { remotePath: offer.media.path, setup: callerRole }, b: {} });
     } catch (err) {
+      this.stats.admissionRefusals++;
       this.deps.log.warn({ err }, 'cannot create MSRP legs');
       req.reply(503, 'Service Unavailable (MSRP legs)', { headers: { 'retry-after': String(this.opts.retryAfterS) } });
       return;
@@ -202,10 +254,11 @@ export class ParticipatingFunction {
     let s: B2bSession | undefined;
     try {
       const kind = isLargeMessageMode(offer.media) ? 'large-message' : '1-1';
-      const caller: Leg = { user: callerName, flows: [req.flow], media: offer.media, ourUri: pair.aLocal };
+      const caller: Leg = { user: callerName, flows: [req.flow], media: offer.media, ourUri: pair.aLocal, msrpRole: callerRole };
       const callee: Leg = { user: calleeUser, flows: [], ourUri: pair.bLocal };
       s = new B2bSession(randomBytes(8).toString('hex'), kind, pair.id, caller, callee);
       s.invite = req;
+      s.anonymous = wantsAnonymity(headerText(msg, 'privacy'));
       caller.dialog = dialogAsUas(msg, req.localTag(), req.flow);
       this.track(s);
       const branch = msg.headers.via?.[0]?.params.branch;
@@ -213,8 +266,11 @@ export class ParticipatingFunction {
       const session = s;
       s.setupTimer = setTimeout(() => this.setupTimedOut(session), this.opts.setupTimeoutMs);
       req.reply(100, 'Trying');
-      this.deps.log.info({ session: s.id, kind, caller: callerName, callee: calleeUser, contacts: bindings.length }, 'session requested');
-      await this.forkToCallee(s, req, calleeUser, ruri.host, offer.media, bindings);
+      this.deps.log.info(
+        { session: s.id, kind, caller: callerName, callee: calleeUser, contacts: bindings.length, callerSetup: offer.media.setup ?? 'none', anonymous: s.anonymous },
+        'session requested',
+      );
+      await this.forkToCallee(s, calleeUser, ruri.host, offer.media, bindings);
     } catch (err) {
       if (s) return this.setupFailed(s, err);
       this.deps.relay.releasePair(pair.id);
@@ -222,80 +278,53 @@ export class ParticipatingFunction {
     }
   }
 
-  /** Our INVITE to every binding of the callee in parallel; the first 2xx wins (RFC 3261 16.7). */
-  private async forkToCallee(s: B2bSession, req: IncomingRequest, calleeUser: string, calleeHost: string, offered: MediaDescription, bindings: Binding[]): Promise<void> {
-    const msg = req.msg;
+  /** Our INVITE to every binding of the callee in parallel; the first 2xx wins (fork.ts). */
+  private forkToCallee(s: B2bSession, calleeUser: string, calleeHost: string, offered: MediaDescription, bindings: Binding[]): Promise<void> {
+    const msg = (s.invite as IncomingRequest).msg;
     const callId = `${randomBytes(10).toString('hex')}@imedge`;
     const fromTag = newTag();
-    const body = relayOffer(offered, s.callee.ourUri, this.opts.msrp, s.id, ++s.sdpVersion);
-    // The first 2xx is acted on at once: a dead contact (no answer until Timer B) must not
-    // hold the caller; the other branches are cancelled, and a late 2xx is ACKed and BYEd.
-    let answered = false;
-    let pending = bindings.length;
-    const failures: SipResponse[] = [];
-    const forkOne = async (b: Binding): Promise<void> => {
-      const rq: SipRequest = {
+    // RFC 3323 / RFC 3325 9.3, OMA IM 7.1.1.12 step 3: an anonymous caller reaches the callee
+    // as "Anonymous" with our tag; Call-ID, Contact and Via are ours anyway, and no
+    // P-Asserted-Identity is ever passed on. The dialog keeps this From for every later request.
+    const fromHeader: NameAddr = s.anonymous ? anonymousFrom(fromTag) : { ...(msg.headers.from as NameAddr), params: { tag: fromTag } };
+    const body = relayOffer(offered, s.callee.ourUri, this.opts.msrp, s.id, ++s.sdpVersion, 'actpass');
+    const privacy = headerText(msg, 'privacy');
+    const subject = headerText(msg, 'subject');
+    const branchFor = (b: Binding): ForkBranch => ({
+      request: {
         method: 'INVITE',
         uri: b.contact,
         headers: {
           via: [],
           'max-forwards': '70',
-          from: { ...(msg.headers.from as NameAddr), params: { tag: fromTag } },
+          from: fromHeader,
           to: { uri: `sip:${calleeUser}@${calleeHost}`, params: {} },
           'call-id': callId,
           cseq: { seq: 1, method: 'INVITE' },
           contact: [this.contact(s, b.received.protocol)],
           allow: ALLOW_HEADER,
-          ...(headerText(msg, 'privacy') ? { privacy: headerText(msg, 'privacy') } : {}),
-          ...(headerText(msg, 'subject') ? { subject: headerText(msg, 'subject') } : {}),
+          ...(privacy ? { privacy } : {}),
+          ...(subject ? { subject } : {}),
           ...sdpHeaders,
         },
         body,
-      };
-      const flows = targetsOf(b);
-      const call = this.deps.stack().inviteCancelable(rq, {
-        targets: flows,
-        onResponse: (rs) => {
-          // Ringing and progress reach the caller while it waits (a To tag of our own).
-          try {
-            if (rs.status > 100 && rs.status < 200 && !answered && s.invite && !s.invite.replied && s.state === 'early') s.invite.reply(rs.status, rs.reason);
-          } catch (err) {
-            this.setupFailed(s, err);
-          }
-        },
-      });
-      s.cancelCallee.push(call.cancel);
-      const rs = await call.response;
-      pending--;
-      if (rs.status >= 200 && rs.status < 300) {
-        if (answered || s.state !== 'early') {
-          this.ackAndBye(rq, rs, flows);
-          return;
-        }
-        answered = true;
-        for (const c of s.cancelCallee) if (c !== call.cancel) c();
-        s.cancelCallee = [];
-        this.calleeAnswered(s, rq, rs, flows);
-        return;
-      }
-      failures.push(rs);
-      if (pending === 0 && !answered && s.state === 'early') {
-        s.cancelCallee = [];
-        // RFC 3261 16.7: a 6xx wins, else the lowest class.
-        const best = failures.find((r) => r.status >= 600) ?? [...failures].sort((x, y) => Math.floor(x.status / 100) - Math.floor(y.status / 100))[0];
-        s.invite?.reply(best?.status ?? 480, best?.reason);
-        this.release(s, `callee-${best?.status ?? 480}`, 'caller');
-      }
-    };
-    const branches = bindings.map(async (b) => {
-      try {
-        await forkOne(b);
-      } catch (err) {
-        // One branch failing fails the set-up: the boundary releases the whole session.
-        this.setupFailed(s, err);
-      }
+      },
+      targets: targetsOf(b),
     });
-    await Promise.all(branches);
+    return forkInvite(this.deps.stack(), s, bindings, branchFor, {
+      onProvisional: (rs) => {
+        if (s.invite && !s.invite.replied) s.invite.reply(rs.status, rs.reason);
+      },
+      onAnswered: (branch, rs) => this.calleeAnswered(s, branch.request, rs, branch.targets),
+      onLateAnswer: (branch, rs) => this.ackAndBye(branch.request, rs, branch.targets),
+      onAllFailed: (best) => {
+        // RFC 3261 16.7 step 6: the best final response, a 503 passed on as 500.
+        const status = best ? upstreamStatus(best.status) : 480;
+        s.invite?.reply(status, best && status === best.status ? best.reason : undefined);
+        this.release(s, `callee-${status}`, 'caller');
+      },
+      onError: (err) => this.setupFailed(s, err),
+    });
   }
 
   private calleeAnswered(s: B2bSession, rq: SipRequest, rs: SipResponse, flows: Flow[]): void {
@@ -306,64 +335,92 @@ export class ParticipatingFunction {
     // RFC 3261 13.2.2.4: ACK every 2xx at once, whatever we do next.
     this.deps.stack().sendAck(inDialogRequest(d, 'ACK', { seq: rq.headers.cseq?.seq }), flows);
     const answer = msrpMediaOf(mediaType(rs), rs.body);
-    const refuse = (status: number, reason: string) => {
-      this.deps.log.info({ session: s.id, status, reason }, 'callee answer refused');
-      s.invite?.reply(status, reason);
-      this.release(s, `answer-${status}`, 'caller');
-    };
-    if (!answer.ok) return refuse(488, answer.reason);
-    if (!answerConnectsToUs(answer.media)) return refuse(488, 'callee wants imedge to connect (a=setup:passive)');
+    if (!answer.ok) return this.refuseAfterAnswer(s, 488, answer.reason);
+    // RFC 6135 toward the callee (we offered actpass): active -> it dials us; passive or no
+    // a=setup (RFC 4975 5.4: the offerer connects) -> we dial its path.
+    const calleeRole = roleOf(offererConnects(answer.media.setup));
+    if (calleeRole === undefined) return this.refuseAfterAnswer(s, 488, 'callee answered a=setup:holdconn');
     const ours = relayAnswer(s.caller.media as MediaDescription, answer.media, s.caller.ourUri, this.opts.msrp, s.id, ++s.sdpVersion);
     // The intersection of what both sides accept; nothing in common is 488 (RFC 4975 8.6).
-    if (!ours.ok) return refuse(488, ours.reason);
+    if (!ours.ok) return this.refuseAfterAnswer(s, 488, ours.reason);
     s.callee.media = answer.media;
+    s.callee.msrpRole = calleeRole;
     this.deps.relay.setRemotePath(s.pairId, 'b', answer.media.path);
-    // The callee connects after our ACK; the caller is answered once that leg is up, so its
-    // first SEND never meets an unconnected peer. A callee that never connects (it expected
-    // us to dial, pre-RFC 6135) fails the set-up instead of leaving a dead session.
-    this.deps.relay
-      .waitBound(s.pairId, 'b', this.opts.msrpConnectTimeoutMs)
-      .then((bound) => {
+    // The caller is answered once the callee's leg is up, so its first SEND never meets an
+    // unconnected peer; a leg that cannot be opened fails the set-up instead of leaving a
+    // dead session.
+    openLeg(this.deps.relay, s.pairId, 'b', calleeRole, this.legTimeouts)
+      .then((outcome) => {
         if (s.state !== 'early') return;
-        if (!bound) return refuse(480, 'callee MSRP connection not established');
-        this.answerCaller(s, ours.body);
+        if (outcome !== 'connected') {
+          if (calleeRole === 'active') this.stats.dialFailures++;
+          const f = legFailure(outcome, 'callee');
+          return this.refuseAfterAnswer(s, f.status, f.reason, f.retryAfter);
+        }
+        return this.confirmCaller(s, ours.body);
       })
       .catch((err: unknown) => this.setupFailed(s, err));
   }
 
-  private answerCaller(s: B2bSession, body: Buffer): void {
+  /** The callee answered 2xx but the session cannot go on: the caller's final error, the callee's BYE. */
+  private refuseAfterAnswer(s: B2bSession, status: number, reason: string, retryAfter = false): void {
+    this.deps.log.info({ session: s.id, status, reason }, 'callee answer refused');
+    s.invite?.reply(status, reason, retryAfter ? { headers: { 'retry-after': String(this.opts.retryAfterS) } } : {});
+    this.release(s, `answer-${status}`, 'caller');
+  }
+
+  /**
+   * The session row goes into the next group commit and the caller's 200 only after COMMIT
+   * (an acknowledged session survives a power cut; one fsync per batch window, not per set-up).
+   */
+  private async confirmCaller(s: B2bSession, body: Buffer): Promise<void> {
+    try {
+      await this.rows.save(s);
+    } catch (err) {
+      return this.setupFailed(s, err);
+    }
+    // released while the batch was committing (CANCEL, set-up timeout): nothing was written
+    if (s.state !== 'early') return;
     const invite = s.invite as IncomingRequest;
     invite.reply(200, 'OK', { headers: { contact: [this.contact(s, invite.flow.protocol)], allow: ALLOW_HEADER, ...sdpHeaders }, body });
     s.state = 'confirmed';
     clearTimeout(s.setupTimer);
     s.setupTimer = undefined;
     this.byBranch.delete(String(invite.msg.headers.via?.[0]?.params.branch));
-    this.persist(s);
-    this.armAckTimer(s, invite);
-    this.armConnectTimer(s);
-    this.deps.log.info({ session: s.id, kind: s.kind }, 'session established');
-  }
-
-  /** RFC 3261 13.3.1.4: retransmit the 2xx over UDP until the ACK; give up after 64*T1. */
-  private armAckTimer(s: B2bSession, invite: IncomingRequest): void {
-    const started = Date.now();
-    let interval = T1;
-    const tick = () => {
-      if (s.state === 'terminated') return;
-      if (Date.now() - started >= ACK_WAIT_MS) {
+    // RFC 3261 13.3.1.4: resend the 2xx over UDP until the ACK; none within 64*T1 ends the session.
+    s.ackWait = awaitAck({
+      timers: this.timers,
+      reliable: invite.flow.protocol !== 'UDP',
+      resend: () => invite.resendFinal(),
+      onTimeout: () => {
+        s.ackWait = undefined;
+        if (s.state === 'terminated') return;
         this.deps.log.warn({ session: s.id }, 'no ACK for our 2xx: releasing the session');
         this.release(s, 'no-ack');
-        return;
-      }
-      if (invite.flow.protocol === 'UDP') invite.resendFinal();
-      interval = Math.min(interval * 2, T2);
-      s.ackTimer = setTimeout(tick, interval);
-    };
-    s.ackTimer = setTimeout(tick, interval);
+      },
+    });
+    s.callerDialPending = s.caller.msrpRole === 'active';
+    this.armConnectTimer(s);
+    this.deps.log.info({ session: s.id, kind: s.kind, callerRole: s.caller.msrpRole, calleeRole: s.callee.msrpRole }, 'session established');
+  }
+
+  /** imedge dials a caller that offered a=setup:passive (RFC 6135), after its ACK. */
+  private openCallerLeg(s: B2bSession): void {
+    openLeg(this.deps.relay, s.pairId, 'a', 'active', this.legTimeouts)
+      .then((outcome) => {
+        if (s.state === 'terminated' || outcome === 'connected') return;
+        this.stats.dialFailures++;
+        this.deps.log.info({ session: s.id, outcome }, 'caller MSRP connection failed: releasing the session');
+        this.release(s, `caller-msrp-${outcome}`);
+      })
+      .catch((err: unknown) => {
+        this.asyncFailed(err, 'MSRP connect to the caller', s.id);
+        this.release(s, 'caller-msrp-failed');
+      });
   }
 
   private armConnectTimer(s: B2bSession): void {
-    const limit = s.kind === 'large-message' ? this.opts.largeMessageMaxMs : this.opts.msrpConnectTimeoutMs;
+    const limit = s.kind === 'large-message' ? this.opts.largeMessageMaxMs : Math.max(this.legTimeouts.waitMs, this.legTimeouts.connectMs);
     s.connectTimer = setTimeout(() => {
       if (s.state === 'terminated') return;
       if (s.kind === 'large-message' || !this.deps.relay.isConnected(s.pairId)) {
@@ -403,8 +460,9 @@ export class ParticipatingFunction {
     try {
       refreshTarget(leg.dialog as DialogState, req.msg);
       const d = to.dialog as DialogState;
+      // A re-offer keeps each leg's running MSRP connection: imedge repeats its role there.
       const rq = inDialogRequest(d, 'INVITE', {
-        body: relayOffer(offer.media, to.ourUri, this.opts.msrp, s.id, ++s.sdpVersion),
+        body: relayOffer(offer.media, to.ourUri, this.opts.msrp, s.id, ++s.sdpVersion, to.msrpRole ?? 'passive'),
         contentType: 'application/sdp',
         headers: { contact: [this.contact(s, to.flows[0]?.protocol ?? 'UDP')] },
       });
@@ -419,7 +477,7 @@ export class ParticipatingFunction {
       this.deps.stack().sendAck(inDialogRequest(d, 'ACK', { seq: rq.headers.cseq?.seq }), to.flows);
       refreshTarget(d, rs);
       const answer = msrpMediaOf(mediaType(rs), rs.body);
-      const ours = answer.ok ? relayAnswer(offer.media, answer.media, leg.ourUri, this.opts.msrp, s.id, ++s.sdpVersion) : answer;
+      const ours = answer.ok ? relayAnswer(offer.media, answer.media, leg.ourUri, this.opts.msrp, s.id, ++s.sdpVersion, leg.msrpRole ?? 'passive') : answer;
       if (!answer.ok || !ours.ok) {
         // The other side took the change but we cannot answer it: keep the old parameters.
         req.reply(488, ours.ok ? 'Not Acceptable Here' : ours.reason);
@@ -427,8 +485,9 @@ export class ParticipatingFunction {
       }
       leg.media = offer.media;
       to.media = answer.media;
+      // the new dialog state is committed before the 200 that acknowledges it
+      await this.rows.save(s).catch((err: unknown) => this.deps.log.error({ err, session: s.id }, 'cannot persist session'));
       req.reply(200, 'OK', { headers: { contact: [this.contact(s, req.flow.protocol)], ...sdpHeaders }, body: ours.body });
-      this.persist(s);
       this.deps.log.info({ session: s.id, from, acceptTypes: offer.media.acceptTypes }, 'session modified by re-INVITE');
     } finally {
       s.modifying = false;
@@ -488,7 +547,7 @@ export class ParticipatingFunction {
     }
     this.releaseStep(s, 'release MSRP pair', () => this.deps.relay.releasePair(s.pairId));
     this.releaseStep(s, 'forget session', () => this.untrack(s));
-    this.releaseStep(s, 'remove session row', () => this.deps.sessions.remove(s.id));
+    this.releaseStep(s, 'remove session row', () => this.fireAndForget(this.rows.remove(s), 'remove session row', s.id));
     this.deps.log.info({ session: s.id, reason, lifetimeMs: Date.now() - s.createdAt }, 'session released');
   }
 
@@ -529,22 +588,10 @@ export class ParticipatingFunction {
 
   /** After a restart: every stored session lost its MSRP legs; tell both clients (BYE). */
   recover(): number {
-    const live = this.deps.sessions.live();
-    for (const row of live) {
-      for (const legJson of [row.callerLeg, row.calleeLeg]) {
-        if (!legJson) continue;
-        try {
-          const leg = JSON.parse(legJson) as { dialog: DialogState; flows: Flow[] };
-          const bye = inDialogRequest(leg.dialog, 'BYE', { headers: { reason: 'SIP;text="imedge restarted"' } });
-          this.fireAndForget(this.deps.stack().request(bye, { targets: leg.flows }), 'BYE after restart', row.id);
-        } catch (err) {
-          this.deps.log.warn({ err, session: row.id }, 'stored session leg unreadable');
-        }
-      }
-      this.deps.sessions.remove(row.id);
-    }
-    if (live.length) this.deps.log.info({ sessions: live.length }, 'stale sessions from before the restart released');
-    return live.length;
+    return this.rows.recover((leg, id) => {
+      const bye = inDialogRequest(leg.dialog, 'BYE', { headers: { reason: 'SIP;text="imedge restarted"' } });
+      this.fireAndForget(this.deps.stack().request(bye, { targets: leg.flows }), 'BYE after restart', id);
+    }, this.deps.log);
   }
 
   /** Planned stop: BYE to every live session so no client keeps a zombie. */
@@ -598,27 +645,6 @@ export class ParticipatingFunction {
       }
     }
     return undefined;
-  }
-
-  private persist(s: B2bSession): void {
-    // A released session is written nowhere (its row was removed by release()).
-    if (s.state === 'terminated') return;
-    const leg = (l: Leg) => (l.dialog ? JSON.stringify({ dialog: l.dialog, flows: l.flows }) : null);
-    try {
-      this.deps.sessions.save({
-        id: s.id,
-        kind: s.kind,
-        state: s.state,
-        caller: s.caller.user,
-        callee: s.callee.user,
-        callerLeg: leg(s.caller) ?? '{}',
-        calleeLeg: leg(s.callee),
-        createdAt: s.createdAt,
-        updatedAt: Date.now(),
-      });
-    } catch (err) {
-      this.deps.log.error({ err, session: s.id }, 'cannot persist session');
-    }
   }
 
   private ackAndBye(rq: SipRequest, rs: SipResponse, flows: Flow[]): void {

@@ -1,7 +1,8 @@
 // The SDP side of a back-to-back MSRP session: what imedge offers each leg and answers it.
-// imedge is always passive (RFC 6135): every client connects out to imedge's relay, which
-// works behind NAT and needs no dial-out from the box.
-import { answerFor, buildMsrpSdp, findMsrpMedia, parseSdp, SdpError, type MediaDescription } from '../../sdp';
+// Who opens each MSRP connection follows RFC 6135 (RFC 4975 5.4 without a=setup), decided by
+// src/sdp/connection-role.ts: imedge prefers to be passive (clients behind NAT connect out to
+// it) and connects out to peers that answer or offer passive, or answer without a=setup.
+import { answerFor, buildMsrpSdp, findMsrpMedia, parseSdp, SdpError, type MediaDescription, type SetupRole } from '../../sdp';
 
 export interface MsrpListen {
   /** Address written in c= and in our MSRP URIs. */
@@ -34,10 +35,19 @@ function origin(address: string, sessionId: string, version: number) {
 }
 
 /**
- * Our offer toward the other leg (RFC 4975 8, RFC 6135): our path, passive, and the offering
+ * Our offer toward the other leg (RFC 4975 8, RFC 6135): our path, our a=setup, and the offering
  * side's accept-types, wrapped types, max-size and direction (sendonly = large message mode).
+ * A new session offers actpass (the answer decides who connects); a re-offer repeats imedge's
+ * current role on that leg, so the running connection is kept.
  */
-export function relayOffer(from: MediaDescription, ourUri: string, listen: MsrpListen, sessionId: string, version: number): Buffer {
+export function relayOffer(
+  from: MediaDescription,
+  ourUri: string,
+  listen: MsrpListen,
+  sessionId: string,
+  version: number,
+  setup: SetupRole = 'actpass',
+): Buffer {
   return Buffer.from(
     buildMsrpSdp({
       origin: origin(listen.address, sessionId, version),
@@ -48,7 +58,7 @@ export function relayOffer(from: MediaDescription, ourUri: string, listen: MsrpL
       ...(from.acceptWrappedTypes.length ? { acceptWrappedTypes: from.acceptWrappedTypes } : {}),
       ...(from.maxSize !== undefined ? { maxSize: from.maxSize } : {}),
       path: [ourUri],
-      setup: 'passive',
+      setup,
       direction: from.direction,
     }),
     'utf8',
@@ -59,26 +69,25 @@ export type AnswerResult = { ok: true; body: Buffer } | { ok: false; status: 488
 
 /**
  * Our answer to the offering leg once the other leg answered: accept-types are the
- * intersection of what both sides accept (RFC 4975 8.6); none in common is 488.
+ * intersection of what both sides accept (RFC 4975 8.6); none in common is 488. a=setup comes
+ * from answererRole (RFC 6135): passive to actpass/active (or `preferred` to actpass, for a
+ * re-offer on a leg where imedge is active), active to passive, none to an offer without one.
  */
-export function relayAnswer(offer: MediaDescription, otherAnswer: MediaDescription, ourUri: string, listen: MsrpListen, sessionId: string, version: number): AnswerResult {
+export function relayAnswer(
+  offer: MediaDescription,
+  otherAnswer: MediaDescription,
+  ourUri: string,
+  listen: MsrpListen,
+  sessionId: string,
+  version: number,
+  preferred: 'passive' | 'active' = 'passive',
+): AnswerResult {
   const a = answerFor(offer, { path: [ourUri], port: listen.port, address: listen.address }, {
     acceptTypes: otherAnswer.acceptTypes,
     acceptWrappedTypes: otherAnswer.acceptWrappedTypes,
     ...(otherAnswer.maxSize !== undefined ? { maxSize: otherAnswer.maxSize } : {}),
-    preferredSetup: 'passive',
+    preferredSetup: preferred,
   });
   if (!a.ok) return { ok: false, status: 488, reason: a.reason };
-  // We never dial out: an offerer that insists on being passive cannot reach our relay.
-  if (a.connects === 'we') return { ok: false, status: 488, reason: 'a=setup:passive offers are not supported (clients connect to imedge)' };
   return { ok: true, body: Buffer.from(buildMsrpSdp({ origin: origin(listen.address, sessionId, version), ...a.media }), 'utf8') };
-}
-
-/**
- * The answering leg must connect to us: a=setup:active. An answer without a=setup comes from a
- * client that predates RFC 6135 and expects the offerer to dial; imedge does not dial out, so
- * only an explicit passive is refused here and a silent one is given the MSRP connect timeout.
- */
-export function answerConnectsToUs(answer: MediaDescription): boolean {
-  return answer.setup !== 'passive';
 }

@@ -1,11 +1,14 @@
 // One back-to-back IM session as the participating function holds it in memory.
 import type { DialogState } from '../../sip/message/dialog';
 import type { Flow } from '../../sip/message/types';
-import type { IncomingRequest } from '../../sip/stack';
+import type { AckWait, IncomingRequest } from '../../sip/stack';
 import type { MediaDescription } from '../../sdp';
 
 export type LegName = 'caller' | 'callee';
 export type SessionKind = '1-1' | 'large-message';
+
+/** imedge's RFC 6135 role on one MSRP leg: 'active' dials the client, 'passive' waits for it. */
+export type MsrpRole = 'active' | 'passive';
 
 export interface Leg {
   user: string;
@@ -17,6 +20,8 @@ export interface Leg {
   media?: MediaDescription;
   /** Our MSRP URI this client connects to. */
   ourUri: string;
+  /** Who opens this leg's MSRP connection, once known (the callee's: from its answer). */
+  msrpRole?: MsrpRole;
   /** A BYE went either way on this dialog: a late 2xx in it is ACKed, never BYEd again. */
   ended?: boolean;
 }
@@ -27,14 +32,20 @@ export class B2bSession {
   invite?: IncomingRequest;
   /** Cancels our INVITE toward the callee(s) while it is pending. */
   cancelCallee: (() => void)[] = [];
-  /** Our 2xx to the caller, retransmitted over UDP until its ACK (RFC 3261 13.3.1.4). */
-  ackTimer?: NodeJS.Timeout;
+  /** Our 2xx to the caller, resent over UDP until its ACK (RFC 3261 13.3.1.4). */
+  ackWait?: AckWait;
+  /** The caller offered passive: imedge dials it once the caller's ACK came (RFC 3261 15: no BYE before it). */
+  callerDialPending = false;
   /** Releases a session whose clients never connected their MSRP legs. */
   connectTimer?: NodeJS.Timeout;
   /** Releases a session still early this long after the caller's INVITE (no state lives forever). */
   setupTimer?: NodeJS.Timeout;
   /** A re-INVITE from a client being relayed; answered 487 if the session ends first (RFC 3261 15.1.2). */
   pendingReinvite?: IncomingRequest;
+  /** A session row was queued for the store: release removes it. */
+  persisted = false;
+  /** The caller asked for privacy (RFC 3323/3325): the callee leg carries an anonymous From. */
+  anonymous = false;
   /** o= version of our SDP, one up for every description we send. */
   sdpVersion = 0;
   /** A re-INVITE is being relayed; a second one gets 491 (RFC 3261 14.2). */
@@ -63,10 +74,10 @@ export class B2bSession {
   }
 
   clearTimers(): void {
-    clearTimeout(this.ackTimer);
+    this.ackWait?.cancel();
     clearTimeout(this.connectTimer);
     clearTimeout(this.setupTimer);
-    this.ackTimer = undefined;
+    this.ackWait = undefined;
     this.connectTimer = undefined;
     this.setupTimer = undefined;
   }

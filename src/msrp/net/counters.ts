@@ -9,6 +9,7 @@ export interface MsrpNetCounters {
   errorResponsesSent: number;
   connectionsAccepted: number;
   connectionsDialled: number;
+  /** Accepts closed and dials refused at once because maxConnections was reached (a counted limit event). */
   connectionsRejected: number;
   connectionsLive: number;
   /** Leg congestion crossings (high watermark up / low watermark down). */

@@ -9,9 +9,19 @@ export class MsrpPortInUseError extends Error {
   }
 }
 
+/**
+ * Why an outbound connection was not made: a local limit (refused before any packet left), the
+ * peer refused or was unreachable, or no answer within the connect timeout.
+ */
+export type MsrpConnectFailure = 'limit' | 'refused' | 'timeout';
+
 /** A connection could not be made or was refused by a limit. */
 export class MsrpConnectError extends Error {
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+    readonly kind: MsrpConnectFailure = 'refused',
+  ) {
     super(message);
     this.name = 'MsrpConnectError';
   }

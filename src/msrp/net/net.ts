@@ -12,6 +12,11 @@ export interface MsrpNetDeps {
   readonly log?: Logger;
 }
 
+export interface DialOptions {
+  /** The TCP connect must complete within this long (kind 'timeout' otherwise). */
+  readonly timeoutMs?: number;
+}
+
 export interface MsrpListenAddress {
   readonly host: string;
   readonly port: number;
@@ -28,6 +33,8 @@ export class MsrpNet {
   private bound: MsrpListenAddress | undefined;
   private readonly sessions = new Map<string, MsrpSession>();
   private readonly live = new Set<MsrpConnection>();
+  /** Outbound connects under way: they hold a connection slot until they settle. */
+  private dialling = 0;
   private readonly ctx: ConnectionContext;
 
   constructor(options: Partial<MsrpNetOptions> = {}, private readonly deps: MsrpNetDeps = {}) {
@@ -73,17 +80,43 @@ export class MsrpNet {
     return this.live.size;
   }
 
-  /** Opens a connection to host:port (RFC 6135 active side). */
-  dial(host: string, port: number): Promise<MsrpConnection> {
-    if (this.live.size >= this.options.maxConnections) {
-      return Promise.reject(new MsrpConnectError(`MSRP connection limit (${this.options.maxConnections}) reached`));
+  /**
+   * Opens a connection to host:port (RFC 6135 active side). A dial in progress holds a slot of
+   * maxConnections like a live connection, so concurrent dials cannot overshoot the limit; at
+   * the limit it fails at once with kind 'limit'. With timeoutMs, a connect that has not
+   * completed by then fails with kind 'timeout' and its socket is destroyed.
+   */
+  dial(host: string, port: number, opts: DialOptions = {}): Promise<MsrpConnection> {
+    if (this.live.size + this.dialling >= this.options.maxConnections) {
+      this.counters.connectionsRejected++;
+      return Promise.reject(new MsrpConnectError(`MSRP connection limit (${this.options.maxConnections}) reached`, undefined, 'limit'));
     }
+    this.dialling++;
     return new Promise((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
       const socket = createConnection({ host, port, noDelay: true });
-      const onError = (err: Error): void => reject(new MsrpConnectError(`cannot connect to ${host}:${port}: ${err.message}`, err));
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        this.dialling--;
+        clearTimeout(timer);
+        return true;
+      };
+      const onError = (err: Error): void => {
+        if (settle()) reject(new MsrpConnectError(`cannot connect to ${host}:${port}: ${err.message}`, err, 'refused'));
+      };
       socket.once('error', onError);
+      if (opts.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          if (!settle()) return;
+          socket.destroy();
+          reject(new MsrpConnectError(`cannot connect to ${host}:${port}: no answer within ${opts.timeoutMs} ms`, undefined, 'timeout'));
+        }, opts.timeoutMs);
+      }
       socket.once('connect', () => {
         socket.off('error', onError);
+        if (!settle()) return;
         this.counters.connectionsDialled++;
         resolve(this.adopt(socket, 'out'));
       });
@@ -91,11 +124,16 @@ export class MsrpNet {
   }
 
   /** Dials the host and port of an MSRP URI (first hop of a remote path). */
-  dialUri(uri: string): Promise<MsrpConnection> {
+  dialUri(uri: string, opts: DialOptions = {}): Promise<MsrpConnection> {
     const u = parseMsrpUri(uri);
     if (u === undefined) return Promise.reject(new RangeError(`bad MSRP URI: ${uri}`));
     const host = u.host.startsWith('[') ? u.host.slice(1, -1) : u.host;
-    return this.dial(host, msrpUriPort(u));
+    return this.dial(host, msrpUriPort(u), opts);
+  }
+
+  /** Connections that may still be opened (accepted or dialled) before maxConnections is reached. */
+  get connectionRoom(): number {
+    return Math.max(0, this.options.maxConnections - this.live.size - this.dialling);
   }
 
   /** A fresh random session-id (RFC 4975 section 14.1: unguessable, 80+ bits). */
@@ -152,7 +190,7 @@ export class MsrpNet {
   }
 
   private accept(socket: Socket): void {
-    if (this.live.size >= this.options.maxConnections) {
+    if (this.live.size + this.dialling >= this.options.maxConnections) {
       this.counters.connectionsRejected++;
       socket.destroy();
       return;

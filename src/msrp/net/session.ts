@@ -35,7 +35,11 @@ export class MsrpSession {
   remote: readonly MsrpUri[] | undefined;
   /** The peer path as written in our To-Path headers (set late when the SDP answer brings it). */
   remotePath: readonly string[] | undefined;
-  readonly setup: MsrpSetup;
+  /**
+   * Changes only while the session is unbound: a B2BUA offers actpass and learns from the
+   * answer whether it dials (active) or waits (passive).
+   */
+  setup: MsrpSetup;
   readonly handler: MsrpSessionHandler;
   connection: MsrpConnection | undefined;
   closed = false;

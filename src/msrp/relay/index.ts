@@ -1,6 +1,7 @@
 /** Back-to-back MSRP relay with per-leg byte rings (DESIGN "The ring-buffer MSRP relay"). */
 export {
   MsrpRelay,
+  type ConnectOutcome,
   type MsrpRelayCounters,
   type MsrpRelayDeps,
   type MsrpRelayOptions,

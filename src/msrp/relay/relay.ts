@@ -19,6 +19,7 @@ import {
 } from '../wire';
 import {
   firstUri,
+  MsrpConnectError,
   MsrpNet,
   reasonOf,
   TransactionIds,
@@ -27,6 +28,7 @@ import {
   type OutboundProducer,
   type MsrpSession,
   type MsrpSessionHandler,
+  type MsrpSetup,
 } from '../net';
 import type { WaitOutcome } from '../../util/waiter';
 
@@ -47,10 +49,23 @@ export interface MsrpRelayDeps {
 }
 
 export interface RelayPairSpec {
-  /** Each client's a=path (its own MSRP URI last); B's may come later (setRemotePath). */
-  readonly a: { readonly remotePath: readonly string[] };
-  readonly b: { readonly remotePath?: readonly string[] };
+  /**
+   * Each client's a=path (its own MSRP URI last); B's may come later (setRemotePath). setup is
+   * imedge's role toward that client (RFC 6135), passive by default: 'passive' waits for the
+   * client to connect and bind; 'active' is bound only by connectSide (an inbound request for
+   * it is refused 481). A side offered actpass stays passive until connectSide.
+   */
+  readonly a: { readonly remotePath: readonly string[]; readonly setup?: MsrpSetup };
+  readonly b: { readonly remotePath?: readonly string[]; readonly setup?: MsrpSetup };
 }
+
+/**
+ * How connectSide ended: 'connected' (bound, the binding SEND answered 200); 'limit' (the MSRP
+ * connection limit was reached: nothing was dialled); 'refused' (the peer refused or was
+ * unreachable, or closed the connection); 'timeout' (no connection or no answer in time);
+ * 'rejected' (the binding SEND got an error answer); 'released' (the pair went meanwhile).
+ */
+export type ConnectOutcome = 'connected' | 'limit' | 'refused' | 'timeout' | 'rejected' | 'released';
 
 export interface RelayPairInfo {
   readonly id: string;
@@ -87,6 +102,10 @@ export interface MsrpRelayCounters {
    * outbound connection (RFC 4975 5.4), its client paused meanwhile.
    */
   framesHeld: number;
+  /** Outbound connections the relay opened and bound with a SEND answered 200 (RFC 6135 active side). */
+  connectsOut: number;
+  /** Outbound connects that failed (limit, refused, timeout, error answer to the binding SEND). */
+  connectsFailed: number;
 }
 
 /** Everything metrics read: relay counters, the net's counters, live legs/pairs, ring peaks. */
@@ -259,8 +278,10 @@ interface Pair {
 /**
  * Back-to-back MSRP legs for 1-1 sessions (DESIGN "The ring-buffer MSRP relay").
  *
- * Both clients connect out to us (RFC 6135: they are active) and bind by sending to their
- * local URI. A request from one side is streamed to the other: its head spliced (only
+ * Each side's connection direction follows RFC 6135 (the session layer decides it with
+ * src/sdp/connection-role.ts): a passive side waits for its client to connect and bind by
+ * sending to its local URI; an active side is dialled by connectSide, which binds it with an
+ * empty SEND (RFC 4975 5.4). Once bound, both kinds are the same to the forwarding path. A request from one side is streamed to the other: its head spliced (only
  * To-Path/From-Path rewritten), its body copied into the other connection's ring as it
  * arrives; the relay never holds a message. Back-pressure: a leg over its high watermark
  * pauses the socket that feeds it, and resumes it under the low one.
@@ -288,6 +309,8 @@ export class MsrpRelay {
     forwardsRefused: 0,
     forwardsUntracked: 0,
     framesHeld: 0,
+    connectsOut: 0,
+    connectsFailed: 0,
   };
   private ringPeak = 0;
   private readonly tids = new TransactionIds();
@@ -320,9 +343,9 @@ export class MsrpRelay {
     const b = new Side('b', id, this.hooks);
     a.peer = b;
     b.peer = a;
-    a.session = this.net.openSession({ localUri: this.net.localUri(), remotePath: spec.a.remotePath, setup: 'passive', handler: a });
+    a.session = this.net.openSession({ localUri: this.net.localUri(), remotePath: spec.a.remotePath, setup: spec.a.setup ?? 'passive', handler: a });
     try {
-      b.session = this.net.openSession({ localUri: this.net.localUri(), remotePath: spec.b.remotePath, setup: 'passive', handler: b });
+      b.session = this.net.openSession({ localUri: this.net.localUri(), remotePath: spec.b.remotePath, setup: spec.b.setup ?? 'passive', handler: b });
     } catch (err) {
       this.net.closeSession(a.session);
       throw err;
@@ -361,6 +384,82 @@ export class MsrpRelay {
         resolve(bound);
       };
       (s.boundWaiters ??= []).push(done);
+    });
+  }
+
+  /**
+   * RFC 6135 active side (RFC 4975 5.4 for a peer without a=setup): dials the first URI of the
+   * side's remote path, binds the side's session to that connection and sends the binding
+   * SEND (empty: no body); resolves 'connected' once it is answered 200. The dial counts in
+   * the net's maxConnections: at the limit it resolves 'limit' at once, dialling nothing.
+   * timeoutMs bounds the whole (connect and answer). On any failure the connection is closed
+   * without reporting the leg down: the caller decides what becomes of the session.
+   */
+  async connectSide(id: string, side: 'a' | 'b', timeoutMs: number): Promise<ConnectOutcome> {
+    const p = this.pairs.get(id);
+    if (p === undefined) return 'released';
+    const s = p[side];
+    const session = s.session;
+    const path = session.remotePath;
+    if (session.connection !== undefined) return 'connected';
+    if (path === undefined || path.length === 0) throw new RangeError(`MSRP pair ${id} side ${side}: no remote path to connect to`);
+    // from now on only the connection we dial binds this side, never an inbound request
+    session.setup = 'active';
+    const deadline = Date.now() + timeoutMs;
+    let conn: MsrpConnection;
+    try {
+      conn = await this.net.dialUri(path[0], { timeoutMs });
+    } catch (err) {
+      this.counts.connectsFailed++;
+      return err instanceof MsrpConnectError ? err.kind : 'refused';
+    }
+    if (this.pairs.get(id) !== p || session.closed) {
+      conn.close();
+      return 'released';
+    }
+    if (!this.net.attach(session, conn)) {
+      conn.close();
+      this.counts.connectsFailed++;
+      return 'rejected';
+    }
+    const outcome = await this.bindSend(conn, session, path, Math.max(1, deadline - Date.now()));
+    if (outcome === 'connected') {
+      this.counts.connectsOut++;
+      return outcome;
+    }
+    this.counts.connectsFailed++;
+    // re-read after the awaits (TypeScript still holds the narrowing from before them)
+    if ((session.connection as MsrpConnection | undefined) === conn) {
+      // detach first: this failure is the caller's to handle, not a leg that went down
+      conn.congestionListeners.delete(s.onCongestion);
+      conn.unbind(session);
+    }
+    conn.close();
+    return this.pairs.get(id) === p ? outcome : 'released';
+  }
+
+  /** RFC 4975 5.4: the empty SEND that binds a dialled connection, and its answer. */
+  private bindSend(conn: MsrpConnection, session: MsrpSession, toPath: readonly string[], timeoutMs: number): Promise<ConnectOutcome> {
+    const tid = this.tids.next();
+    const frame = Buffer.concat([
+      encodeRequestHead({ transactionId: tid, method: 'SEND', toPath, fromPath: [session.localUri], messageId: tid }),
+      encodeEndLine(tid, '$', false),
+    ]);
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (o: ConnectOutcome): void => {
+        clearTimeout(timer);
+        resolve(o);
+      };
+      const waiting = conn.transactions.wait(tid, (outcome, res) => {
+        if (outcome === 'answer') done(res !== undefined && res.status === 200 ? 'connected' : 'rejected');
+        else done(outcome === 'timeout' ? 'timeout' : 'refused');
+      });
+      if (!waiting || !conn.sendControl(frame)) {
+        done('refused');
+        return;
+      }
+      timer = setTimeout(() => done('timeout'), timeoutMs);
     });
   }
 
