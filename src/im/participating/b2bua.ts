@@ -226,8 +226,8 @@ export class ParticipatingFunction {
       live: this.sessions.size,
       maxSessions: this.opts.maxSessions,
       msrpConnectionRoom: this.deps.relay.net.connectionRoom,
-      callerSessions: this.userSessions(callerName),
-      calleeSessions: this.userSessions(calleeUser),
+      callerSessions: this.userSessions(callerName, undefined),
+      calleeSessions: this.userSessions(calleeUser, callerName),
       maxPerUser: this.opts.maxSessionsPerUser,
       retryAfterS: this.opts.retryAfterS,
     });
@@ -606,9 +606,18 @@ export class ParticipatingFunction {
     return { uri: `sip:im-${s.id}@${this.opts.sipHost}:${this.opts.sipPort}${transport}`, params: {} };
   }
 
-  private userSessions(user: string): number {
+  /**
+   * Sessions that count against a user's limit: everything it takes part in, except sessions
+   * still ringing toward it from others. Otherwise anyone could lock a user out (of calling
+   * and of being called) with a few INVITEs it never answers. An inbound ringing session counts
+   * only against the caller that placed it (`from`), so a flooder fills its own slots.
+   */
+  private userSessions(user: string, from: string | undefined): number {
     let n = 0;
-    for (const s of this.sessions.values()) if (s.caller.user === user || s.callee.user === user) n++;
+    for (const s of this.sessions.values()) {
+      if (s.caller.user === user) n++;
+      else if (s.callee.user === user && (s.state !== 'early' || s.caller.user === from)) n++;
+    }
     return n;
   }
 
