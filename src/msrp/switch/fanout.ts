@@ -279,10 +279,7 @@ export class Fanout {
       return;
     }
     const wait = t.tracked && flag !== '#';
-    const head = Buffer.from(
-      `MSRP ${tid} SEND\r\n`,
-      'latin1',
-    );
+    const head = Buffer.from(`MSRP ${tid} SEND\r\n`, 'latin1');
     const tail = Buffer.from(
       `Message-ID: ${msg.id}\r\nByte-Range: ${formatByteRange(range)}\r\n${wait ? '' : 'Failure-Report: no\r\n'}${CPIM_TYPE}`,
       'latin1',
@@ -321,7 +318,13 @@ export class Fanout {
       this.refuse(p, c, rw.status, rw.reason);
       return;
     }
-    const prefix = encodeCpimHeaders(rw.headers);
+    let prefix: Buffer;
+    try {
+      prefix = encodeCpimHeaders(rw.headers);
+    } catch {
+      this.refuse(p, c, 400, 'CPIM headers cannot be written back');
+      return;
+    }
     (c.msg as OpenMessage).delta = prefix.length - end;
     this.beginChunk(p, c, prefix);
     if (c.mode !== Mode.Forward) return;
