@@ -239,6 +239,8 @@ export class Fanout {
     let tracked: Buffer | undefined;
     let untracked: Buffer | undefined;
     for (const t of c.targets) {
+      // a receiver that left while a CPIM envelope was being read gets nothing
+      if (t.p.removed || t.conn.closed) continue;
       t.open = true;
       if (t.piecewise) continue;
       const tail = t.tracked
