@@ -16,3 +16,4 @@ export * from './uri';
 export * from './check';
 export * from './serializer';
 export * from './splice';
+export * from './cpim';
