@@ -11,6 +11,7 @@ import { header, headers, rid, SipPeer, type WireMessage } from '../../helpers/s
 import { requireSipp, sipp, sippPort } from '../../helpers/sipp';
 import { RawMsrpPeer } from '../../helpers/msrp-peer';
 import { headerOf } from '../msrp/helpers';
+import { openStore } from '../../../src/store';
 
 // A busy neighbour on the shared test machine must not put the server under pressure (503).
 const CALM = { IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000' };
@@ -65,6 +66,13 @@ afterEach(async () => {
 
 afterAll(async () => {
   expect(await s.stop()).toBe(0);
+  // nothing of any session, failed or ended, is left in the store
+  const store = openStore({ dataDir: s.dataDir, synchronous: 'FULL', cacheSizeKiB: 1024, busyTimeoutMs: 1000 });
+  try {
+    expect(store.sessions.live()).toHaveLength(0);
+  } finally {
+    store.close();
+  }
 });
 
 async function calleeSipp(name: string, keys: { msrp_path: string; setup_attr: string }) {
