@@ -127,7 +127,7 @@ export class RawUa {
     p.sendRaw(Buffer.concat([Buffer.from(lines.join('\r\n')), body]));
   }
 
-  private async connectMsrp(theirPath: string[]): Promise<void> {
+  private async connectMsrp(theirPath: readonly string[]): Promise<void> {
     this.endpoint = new MsrpEndpoint(this.net, { localUri: this.msrpUri, remotePath: theirPath, setup: 'active' }, { onMessage: (msg) => this.messages.push(msg) });
     await this.endpoint.connect();
   }
@@ -187,7 +187,7 @@ export class RawUa {
     return rs;
   }
 
-  private inDialogBytes(method: string, cseq: number, extra: string[] = [], body = Buffer.alloc(0)): Buffer {
+  private inDialogBytes(method: string, cseq: number, extra: string[] = [], body: Buffer = Buffer.alloc(0)): Buffer {
     const d = this.dialog!;
     return Buffer.concat([
       Buffer.from([

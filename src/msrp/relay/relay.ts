@@ -281,7 +281,9 @@ interface Pair {
  * Each side's connection direction follows RFC 6135 (the session layer decides it with
  * src/sdp/connection-role.ts): a passive side waits for its client to connect and bind by
  * sending to its local URI; an active side is dialled by connectSide, which binds it with an
- * empty SEND (RFC 4975 5.4). Once bound, both kinds are the same to the forwarding path. A request from one side is streamed to the other: its head spliced (only
+ * empty SEND (RFC 4975 5.4). Once bound, both kinds are the same to the forwarding path.
+ *
+ * A request from one side is streamed to the other: its head spliced (only
  * To-Path/From-Path rewritten), its body copied into the other connection's ring as it
  * arrives; the relay never holds a message. Back-pressure: a leg over its high watermark
  * pauses the socket that feeds it, and resumes it under the low one.
@@ -392,8 +394,9 @@ export class MsrpRelay {
    * side's remote path, binds the side's session to that connection and sends the binding
    * SEND (empty: no body); resolves 'connected' once it is answered 200. The dial counts in
    * the net's maxConnections: at the limit it resolves 'limit' at once, dialling nothing.
-   * timeoutMs bounds the whole (connect and answer). On any failure the connection is closed
-   * without reporting the leg down: the caller decides what becomes of the session.
+   * timeoutMs bounds the whole (connect and answer). On a failure the connection is closed
+   * without reporting the leg down (the caller decides what becomes of the session), except
+   * when the peer itself closes it during the binding: that is a leg going down like any other.
    */
   async connectSide(id: string, side: 'a' | 'b', timeoutMs: number): Promise<ConnectOutcome> {
     const p = this.pairs.get(id);

@@ -4,6 +4,9 @@ import { startServer, tempDir } from '../../helpers/server';
 import { RawUa } from '../../helpers/raw-ua';
 import { header } from '../../helpers/sip-peer';
 
+// A busy neighbour on the shared test machine must not put the server under pressure (503).
+const CALM = { IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000' };
+
 const until = async (pred: () => boolean, ms = 8000) => {
   const end = Date.now() + ms;
   while (!pred()) {
@@ -13,7 +16,7 @@ const until = async (pred: () => boolean, ms = 8000) => {
 };
 
 test('RFC 3261 9.2: CANCEL gets 200, the INVITE 487, and the callee sees CANCEL', async () => {
-  const s = await startServer();
+  const s = await startServer({ env: CALM });
   const alice = await RawUa.open('alice', s.sipPort);
   const bob = await RawUa.open('bob', s.sipPort);
   bob.answerStatus = 0;
@@ -27,7 +30,7 @@ test('RFC 3261 9.2: CANCEL gets 200, the INVITE 487, and the callee sees CANCEL'
 });
 
 test('session limits: per user 486, in total 503 with Retry-After', async () => {
-  const s = await startServer({ env: { IMEDGE_SESSIONS__MAX_PER_USER: '1', IMEDGE_SESSIONS__MAX_TOTAL: '2', IMEDGE_SESSIONS__RETRY_AFTER_S: '9' } });
+  const s = await startServer({ env: { ...CALM, IMEDGE_SESSIONS__MAX_PER_USER: '1', IMEDGE_SESSIONS__MAX_TOTAL: '2', IMEDGE_SESSIONS__RETRY_AFTER_S: '9' } });
   const a = await RawUa.open('a', s.sipPort);
   const b = await RawUa.open('b', s.sipPort);
   const c = await RawUa.open('c', s.sipPort);
@@ -45,7 +48,7 @@ test('session limits: per user 486, in total 503 with Retry-After', async () => 
 
 test('a session survives a crash in the store and both sides get BYE on restart', async () => {
   const dataDir = tempDir();
-  const s1 = await startServer({ dataDir });
+  const s1 = await startServer({ dataDir, env: CALM });
   const alice = await RawUa.open('alice', s1.sipPort);
   const bob = await RawUa.open('bob', s1.sipPort);
   expect((await alice.invite('bob')).status).toBe(200);
@@ -54,7 +57,7 @@ test('a session survives a crash in the store and both sides get BYE on restart'
   s1.proc.kill('SIGKILL');
   await new Promise((r) => s1.proc.once('exit', r));
   expect(alice.byes.length + bob.byes.length).toBe(0);
-  const s2 = await startServer({ dataDir, args: ['--sip-port', String(s1.sipPort)] });
+  const s2 = await startServer({ dataDir, env: CALM, args: ['--sip-port', String(s1.sipPort)] });
   await until(() => alice.byes.length === 1 && bob.byes.length === 1);
   expect(header(alice.byes[0], 'reason')).toContain('restarted');
   await s2.waitForLog((l) => l.msg === 'stale sessions from before the restart released');
@@ -64,7 +67,7 @@ test('a session survives a crash in the store and both sides get BYE on restart'
 });
 
 test('a callee that answers 200 but never connects its MSRP leg: the caller gets 480, the callee a BYE', async () => {
-  const s = await startServer({ env: { IMEDGE_MSRP__TRANSACTION_TIMEOUT_MS: '700' } });
+  const s = await startServer({ env: { ...CALM, IMEDGE_MSRP__TRANSACTION_TIMEOUT_MS: '700' } });
   const alice = await RawUa.open('alice', s.sipPort);
   const bob = await RawUa.open('bob', s.sipPort);
   bob.noMsrp = true;

@@ -1,0 +1,85 @@
+// OMA IM 7.1.1.5: a session is modified by re-INVITE only; imedge relays it to the other leg
+// with its own path and answers with the intersection, keeping each leg's MSRP connection.
+import type { IncomingRequest } from '../../sip/stack';
+import type { SipRequest, SipResponse } from '../../sip/message/types';
+import { acceptRemoteSeq, inDialogRequest, mediaType, refreshTarget, type DialogState } from '../../sip/message/dialog';
+import type { B2bContext } from './context';
+import { msrpMediaOf, relayAnswer, relayOffer } from './media';
+import type { B2bSession, Leg } from './session';
+
+const sdpHeaders = { 'content-type': 'application/sdp' };
+
+export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Promise<void> {
+  const found = ctx.table.findDialog(req.msg);
+  if (!found) {
+    req.reply(481, 'Call/Transaction Does Not Exist');
+    return;
+  }
+  const [s, from] = found;
+  const leg = s.leg(from);
+  const to = s.leg(s.other(from));
+  if (!acceptRemoteSeq(leg.dialog as DialogState, req.msg)) {
+    req.reply(500, 'Server Internal Error (CSeq out of order)');
+    return;
+  }
+  if (s.state !== 'confirmed' || s.modifying) {
+    req.reply(491, 'Request Pending');
+    return;
+  }
+  const offer = msrpMediaOf(mediaType(req.msg), req.msg.body);
+  if (!offer.ok) {
+    req.reply(offer.status, offer.reason);
+    return;
+  }
+  const { opts, deps } = ctx;
+  s.modifying = true;
+  s.pendingReinvite = req;
+  try {
+    refreshTarget(leg.dialog as DialogState, req.msg);
+    const d = to.dialog as DialogState;
+    // A re-offer keeps each leg's running MSRP connection: imedge repeats its role there.
+    const rq = inDialogRequest(d, 'INVITE', {
+      body: relayOffer(offer.media, to.ourUri, opts.msrp, s.id, ++s.sdpVersion, to.msrpRole ?? 'passive'),
+      contentType: 'application/sdp',
+      headers: { contact: [ctx.contact(s, to.flows[0]?.protocol ?? 'UDP')] },
+    });
+    const rs = await deps.stack().request(rq, { targets: to.flows });
+    // The session ended while the other side held its answer (BYE, timeout, MSRP loss): the
+    // re-INVITE was answered 487 by release(); the late answer changes nothing and is stored nowhere.
+    if (s.released) return lateReinviteAnswer(ctx, s, to, d, rq, rs);
+    if (rs.status < 200 || rs.status >= 300) {
+      req.reply(rs.status, rs.reason);
+      return;
+    }
+    deps.stack().sendAck(inDialogRequest(d, 'ACK', { seq: rq.headers.cseq?.seq }), to.flows);
+    refreshTarget(d, rs);
+    const answer = msrpMediaOf(mediaType(rs), rs.body);
+    const ours = answer.ok ? relayAnswer(offer.media, answer.media, leg.ourUri, opts.msrp, s.id, ++s.sdpVersion, leg.msrpRole ?? 'passive') : answer;
+    if (!answer.ok || !ours.ok) {
+      // The other side took the change but we cannot answer it: keep the old parameters.
+      req.reply(488, ours.ok ? 'Not Acceptable Here' : ours.reason);
+      return;
+    }
+    leg.media = offer.media;
+    to.media = answer.media;
+    // the new dialog state is committed before the 200 that acknowledges it
+    await ctx.rows.save(s).catch((err: unknown) => deps.log.error({ err, session: s.id }, 'cannot persist session'));
+    req.reply(200, 'OK', { headers: { contact: [ctx.contact(s, req.flow.protocol)], ...sdpHeaders }, body: ours.body });
+    deps.log.info({ session: s.id, from, acceptTypes: offer.media.acceptTypes }, 'session modified by re-INVITE');
+  } finally {
+    s.modifying = false;
+    if (s.pendingReinvite === req) s.pendingReinvite = undefined;
+  }
+}
+
+/** RFC 3261 13.2.2.4: every 2xx to an INVITE is ACKed; a dialog no BYE ended yet gets one (15). */
+function lateReinviteAnswer(ctx: B2bContext, s: B2bSession, to: Leg, d: DialogState, rq: SipRequest, rs: SipResponse): void {
+  if (rs.status < 200 || rs.status >= 300) return;
+  ctx.stats.lateAnswers++;
+  ctx.deps.stack().sendAck(inDialogRequest(d, 'ACK', { seq: rq.headers.cseq?.seq }), to.flows);
+  if (!to.ended) {
+    to.ended = true;
+    ctx.fireAndForget(ctx.deps.stack().request(inDialogRequest(d, 'BYE'), { targets: to.flows }), 'BYE after a late re-INVITE answer', s.id);
+  }
+  ctx.deps.log.info({ session: s.id, status: rs.status }, 're-INVITE answered after the session was released: ACKed and ignored');
+}

@@ -1,0 +1,95 @@
+// The live sessions of the participating function and the indexes that find them: by id, by
+// MSRP pair, by dialog (Call-ID + tags) and by the top Via branch of a pending caller INVITE.
+import type { SipRequest } from '../../sip/message/types';
+import { matchesDialog, type DialogState } from '../../sip/message/dialog';
+import type { B2bSession, LegName } from './session';
+
+export class SessionTable {
+  private readonly sessions = new Map<string, B2bSession>();
+  /** Call-ID -> sessions with a leg in that dialog (caller Call-IDs are not ours to choose). */
+  private readonly byCallId = new Map<string, Set<B2bSession>>();
+  private readonly byPair = new Map<string, B2bSession>();
+  /** Top Via branch of a pending caller INVITE -> its session, for CANCEL (RFC 3261 9.2). */
+  private readonly byBranch = new Map<string, B2bSession>();
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  all(): B2bSession[] {
+    return [...this.sessions.values()];
+  }
+
+  /** Live sessions by kind, for metrics and tests. */
+  counts(): Record<string, number> {
+    const out: Record<string, number> = { '1-1': 0, 'large-message': 0 };
+    for (const s of this.sessions.values()) out[s.kind]++;
+    return out;
+  }
+
+  /** Sessions the user is in, either side (sessions.maxPerUser). */
+  /**
+   * Sessions that count against a user's limit: everything it takes part in, except sessions
+   * still ringing toward it from others. Otherwise anyone could lock a user out (of calling
+   * and of being called) with a few INVITEs it never answers. An inbound ringing session counts
+   * only against the caller that placed it (`from`), so a flooder fills its own slots.
+   */
+  userSessions(user: string, from?: string): number {
+    let n = 0;
+    for (const s of this.sessions.values()) {
+      if (s.caller.user === user) n++;
+      else if (s.callee.user === user && (s.state !== 'early' || s.caller.user === from)) n++;
+    }
+    return n;
+  }
+
+  add(s: B2bSession, branch: string | undefined): void {
+    this.sessions.set(s.id, s);
+    this.byPair.set(s.pairId, s);
+    if (s.caller.dialog) this.indexDialog(s, s.caller.dialog);
+    if (branch) this.byBranch.set(branch, s);
+  }
+
+  indexDialog(s: B2bSession, d: DialogState): void {
+    let set = this.byCallId.get(d.callId);
+    if (!set) this.byCallId.set(d.callId, (set = new Set()));
+    set.add(s);
+  }
+
+  /** The caller's INVITE got its final answer: a CANCEL can no longer find it. */
+  forgetBranch(branch: string): void {
+    this.byBranch.delete(branch);
+  }
+
+  remove(s: B2bSession): void {
+    this.sessions.delete(s.id);
+    this.byPair.delete(s.pairId);
+    for (const leg of [s.caller, s.callee]) {
+      const set = leg.dialog ? this.byCallId.get(leg.dialog.callId) : undefined;
+      set?.delete(s);
+      if (set && set.size === 0 && leg.dialog) this.byCallId.delete(leg.dialog.callId);
+    }
+    for (const [b, x] of this.byBranch) if (x === s) this.byBranch.delete(b);
+  }
+
+  byPairId(pairId: string): B2bSession | undefined {
+    return this.byPair.get(pairId);
+  }
+
+  byBranchId(branch: string): B2bSession | undefined {
+    return this.byBranch.get(branch);
+  }
+
+  /** The session and leg whose dialog this request belongs to (RFC 3261 12.2.2). */
+  findDialog(m: SipRequest): [B2bSession, LegName] | undefined {
+    const set = this.byCallId.get(m.headers['call-id'] ?? '');
+    if (!set) return undefined;
+    for (const s of set) {
+      for (const name of ['caller', 'callee'] as const) {
+        const d = s.leg(name).dialog;
+        if (d && matchesDialog(d, m)) return [s, name];
+      }
+    }
+    return undefined;
+  }
+}
