@@ -23,8 +23,12 @@ export function msrpMediaOf(contentType: string | undefined, body: Buffer): Medi
     if (err instanceof SdpError) return { ok: false, status: 400, reason: `bad SDP: ${err.reason}` };
     throw err;
   }
-  const media = findMsrpMedia(sd);
-  if (!media) return { ok: false, status: 488, reason: 'no MSRP media stream' };
+  // MSRP over TLS (msrps:, TCP/TLS/MSRP) is not served yet: such a stream is unacceptable
+  // media (RFC 3264 6: 488), never an internal error
+  const media = findMsrpMedia(sd, ['TCP/MSRP']);
+  if (!media) {
+    return { ok: false, status: 488, reason: findMsrpMedia(sd) ? 'MSRP over TLS (TCP/TLS/MSRP) is not offered here' : 'no MSRP media stream' };
+  }
   return { ok: true, media };
 }
 
@@ -53,7 +57,7 @@ export function relayOffer(
       origin: origin(listen.address, sessionId, version),
       address: listen.address,
       port: listen.port,
-      proto: from.proto === 'TCP/TLS/MSRP' ? 'TCP/TLS/MSRP' : 'TCP/MSRP',
+      proto: 'TCP/MSRP',
       acceptTypes: from.acceptTypes,
       ...(from.acceptWrappedTypes.length ? { acceptWrappedTypes: from.acceptWrappedTypes } : {}),
       ...(from.maxSize !== undefined ? { maxSize: from.maxSize } : {}),
