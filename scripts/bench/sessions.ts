@@ -26,7 +26,7 @@ async function startServer(): Promise<Server> {
   const cli = path.resolve(__dirname, '../../src/cli/main.js');
   const proc = spawn(process.execPath, [cli, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, IMEDGE_LOG__LEVEL: 'info', IMEDGE_SESSIONS__MAX_TOTAL: '5000', IMEDGE_SESSIONS__MAX_PER_USER: '5000' },
+    env: { ...process.env, IMEDGE_LOG__LEVEL: 'info', IMEDGE_SESSIONS__MAX_TOTAL: '5000', IMEDGE_SESSIONS__MAX_PER_USER: '5000', IMEDGE_MSRP__MAX_CONNECTIONS: '8192', IMEDGE_SIP__MAX_TCP_CONNECTIONS: '8192', IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000' },
   });
   const sipPort = await new Promise<number>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('server did not start')), 15000);
