@@ -224,7 +224,8 @@ export class ParticipatingFunction {
     const fromHeader: NameAddr = s.anonymous ? anonymousFrom(fromTag) : { ...(msg.headers.from as NameAddr), params: { tag: fromTag } };
     const body = relayOffer(offered, s.callee.ourUri, this.ctx.opts.msrp, s.id, ++s.sdpVersion, 'actpass');
     const privacy = headerText(msg, 'privacy');
-    const subject = headerText(msg, 'subject');
+    // RFC 3323 5.1: free text the sender wrote (Subject) can name it; an anonymous request loses it
+    const subject = s.anonymous ? undefined : headerText(msg, 'subject');
     const branchFor = (b: Binding): ForkBranch => ({
       request: {
         method: 'INVITE',

@@ -22,6 +22,7 @@ export const IDENTIFYING_HEADERS: readonly string[] = [
   'record-route',
   'route',
   'user-agent',
+  'subject',
   'server',
   'warning',
   'authorization',

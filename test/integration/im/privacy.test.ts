@@ -44,7 +44,7 @@ function expectNothingNaming(msgs: WireMessage[], names: string[]): void {
   }
 }
 
-const identityHeaders = ['Privacy: id', `P-Asserted-Identity: <sip:${CALLER}@localhost>`, `P-Preferred-Identity: "Zorro" <sip:${CALLER}@localhost>`];
+const identityHeaders = ['Privacy: id', `P-Asserted-Identity: <sip:${CALLER}@localhost>`, `P-Preferred-Identity: "Zorro" <sip:${CALLER}@localhost>`, `Subject: hello from ${CALLER}`];
 
 test('RFC 3323 / RFC 3325 9.3 (OMA IM 7.1.1.12 step 3): an anonymous INVITE, re-INVITE and BYE reach the callee with nothing that names the caller', async () => {
   const alice = await RawUa.open(CALLER, s.sipPort);
@@ -88,7 +88,7 @@ test('RFC 3323 / RFC 3325 9.3: a page-mode MESSAGE with Privacy: id reaches the 
     const rs = await alice.peer.request({
       method: 'MESSAGE', uri: `sip:${bob.user}@localhost`, from: `sip:${CALLER}@localhost`, to: `sip:${bob.user}@localhost`, callId,
       contact: `<${alice.peer.contactUri}>`,
-      headers: { Privacy: 'id', 'P-Asserted-Identity': `<sip:${CALLER}@localhost>`, 'Content-Type': 'text/plain' },
+      headers: { Privacy: 'id', Subject: `from ${CALLER}`, 'P-Asserted-Identity': `<sip:${CALLER}@localhost>`, 'Content-Type': 'text/plain' },
       body: 'a secret admirer',
     });
     expect(rs.status).toBe(200);
