@@ -291,6 +291,7 @@ export class ParticipatingFunction {
         if (s.state !== 'early') return;
         if (outcome !== 'connected') {
           if (calleeRole === 'active') this.stats.dialFailures++;
+          this.deps.log.info({ session: s.id, outcome, role: calleeRole }, 'callee MSRP leg not established');
           const f = legFailure(outcome, 'callee');
           return this.refuseAfterAnswer(s, f.status, f.reason, f.retryAfter);
         }

@@ -42,11 +42,8 @@ export interface LegFailure {
  */
 export function legFailure(outcome: Exclude<ConnectOutcome, 'connected'>, who: string): LegFailure {
   if (outcome === 'limit') return { status: 503, reason: 'Service Unavailable (MSRP connection limit)', retryAfter: true };
-  const what: Record<typeof outcome, string> = {
-    refused: 'refused the MSRP connection',
-    timeout: 'MSRP connection not established in time',
-    rejected: 'refused the binding SEND',
-    released: 'session released',
-  };
-  return { status: 480, reason: `${who} ${what[outcome]}`, retryAfter: false };
+  // One reason phrase for every way the dial failed (the log has the outcome): a caller whose
+  // accomplice answers with an a=path of its choice must not learn whether that port was
+  // closed, silent or speaking something else (imedge as a port scanner, attack finding).
+  return { status: 480, reason: `Temporarily Unavailable (${who} MSRP connection not established)`, retryAfter: false };
 }
