@@ -49,8 +49,22 @@ export class Baresip {
     proc.stderr!.on('data', onOut);
   }
 
+  /**
+   * baresip binds its TLS listener next to the SIP port it is given; on a busy machine that
+   * neighbour may be taken between our free-port probe and its bind: try fresh ports then.
+   */
   static async start(opts: BaresipOptions): Promise<Baresip> {
     requireTool('baresip', 'baresip-core');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await Baresip.attempt(opts);
+      } catch (err) {
+        if (attempt >= 4 || !/Address already in use/.test(String((err as Error).message))) throw err;
+      }
+    }
+  }
+
+  private static async attempt(opts: BaresipOptions): Promise<Baresip> {
     const sipPort = await freePort();
     const ctrlPort = await freePort();
     fs.mkdirSync(opts.dir, { recursive: true });
@@ -86,7 +100,16 @@ export class Baresip {
     // -n 127.0.0.1: loopback is the only interface it may use.
     const proc = spawn('baresip', ['-f', opts.dir, '-n', '127.0.0.1', '-s'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const b = new Baresip(proc, sipPort, ctrlPort, opts);
-    await b.waitOutput(/baresip is ready/, 10000);
+    try {
+      await b.waitOutput(/baresip is ready|Address already in use/, 10000);
+    } catch (err) {
+      proc.kill('SIGKILL');
+      throw err;
+    }
+    if (!/baresip is ready/.test(b.out)) {
+      proc.kill('SIGKILL');
+      throw new Error(`baresip: Address already in use; output:\n${b.out.slice(-2000)}`);
+    }
     await b.connect();
     return b;
   }
