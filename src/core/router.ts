@@ -196,6 +196,9 @@ export class Router {
     const mf = Number(headerText(msg, 'max-forwards') ?? MAX_FORWARDS_DEFAULT);
     let headers: SipHeaders = { ...msg.headers, via: [...(msg.headers.via ?? [])], 'max-forwards': String(Math.max(0, mf - 1)) };
     delete headers['proxy-authorization'];
+    // RFC 3325 5: identities asserted by a client are not trusted: a proxy at the edge of the
+    // trust domain removes them (a user could otherwise claim to be anyone, attack finding)
+    for (const h of ['p-asserted-identity', 'p-preferred-identity', 'remote-party-id']) delete headers[h];
     if (anonymous) headers = anonymizeHeaders(headers, anonymous.fromTag, anonymous.callId);
     return { method: msg.method, uri, headers, body: msg.body };
   }

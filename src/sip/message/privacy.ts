@@ -44,8 +44,9 @@ export function privacyValues(header: string | undefined): string[] {
  * switches privacy off whatever else is listed.
  */
 export function wantsAnonymity(privacy: string | undefined): boolean {
+  // fail closed: a 'none' beside a request for privacy (contradictory, RFC 3323 4.2) does not
+  // switch it off; anonymity is lost only when nothing asks for it (attack finding)
   const values = privacyValues(privacy);
-  if (values.includes('none')) return false;
   return values.includes('id') || values.includes('header') || values.includes('user');
 }
 

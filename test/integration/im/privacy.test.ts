@@ -118,3 +118,22 @@ test('without Privacy the callee sees the caller (the check above can fail)', as
     await bob.close();
   }
 });
+
+test('RFC 3325 5 (attack finding): an identity a client asserts itself (P-Asserted-Identity, Remote-Party-ID) never reaches the callee of a MESSAGE', async () => {
+  const alice = await RawUa.open('mallory-pai', s.sipPort);
+  const bob = await RawUa.open('bob-pai', s.sipPort);
+  try {
+    const rs = await alice.peer.request({
+      method: 'MESSAGE', uri: `sip:${bob.user}@localhost`, from: `sip:${alice.user}@localhost`, to: `sip:${bob.user}@localhost`,
+      headers: { 'P-Asserted-Identity': '"The CEO" <sip:ceo@localhost>, <tel:+15551234>', 'Remote-Party-ID': '<sip:ceo@localhost>;party=calling', 'P-Preferred-Identity': '<sip:ceo@localhost>', 'Content-Type': 'text/plain' },
+      body: 'wire the money',
+    });
+    expect(rs.status).toBe(200);
+    const got = bob.peer.received.filter((m) => m.method === 'MESSAGE');
+    expect(got).toHaveLength(1);
+    expect(got[0].raw.toString('latin1')).not.toMatch(/ceo|15551234/i);
+  } finally {
+    await alice.close();
+    await bob.close();
+  }
+});

@@ -8,12 +8,13 @@ describe('RFC 3323 / RFC 3325 privacy service', () => {
     expect(privacyValues(undefined)).toEqual([]);
   });
 
-  test('RFC 3325 9.3 / RFC 3323 4.2: id, header and user ask for anonymity; none switches it off', () => {
+  test('RFC 3325 9.3 / RFC 3323 4.2: id, header and user ask for anonymity; none alone asks nothing, and cannot switch off a request for privacy (fail closed)', () => {
     expect(wantsAnonymity('id')).toBe(true);
     expect(wantsAnonymity('header')).toBe(true);
     expect(wantsAnonymity('user;critical')).toBe(true);
     expect(wantsAnonymity('none')).toBe(false);
-    expect(wantsAnonymity('id;none')).toBe(false);
+    expect(wantsAnonymity('id;none')).toBe(true);
+    expect(wantsAnonymity('none;id')).toBe(true);
     expect(wantsAnonymity('session')).toBe(false);
     expect(wantsAnonymity(undefined)).toBe(false);
   });
