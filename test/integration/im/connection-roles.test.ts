@@ -3,8 +3,8 @@
 // sockets: SIPp as a signalling-only callee whose MSRP side is a raw MSRP peer written in the
 // test, and raw UAs (SIP + MSRP) as callers offering every a=setup.
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
+import { sessionFigures } from '../../helpers/figures';
 import { startServer, tempDir, type ServerHandle } from '../../helpers/server';
 import { RawUa, sdpMedia } from '../../helpers/raw-ua';
 import { header, headers, rid, SipPeer, type WireMessage } from '../../helpers/sip-peer';
@@ -16,19 +16,7 @@ import { openStore } from '../../../src/store';
 // A busy neighbour on the shared test machine must not put the server under pressure (503).
 const CALM = { IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000' };
 
-async function figures(s: ServerHandle): Promise<Record<string, number>> {
-  const text = await new Promise<string>((resolve, reject) =>
-    http.get({ host: '127.0.0.1', port: s.httpPort, path: '/metrics' }, (res) => {
-      let t = '';
-      res.on('data', (d) => (t += d));
-      res.on('end', () => resolve(t));
-    }).on('error', reject),
-  );
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^imedge_sessions\{kind="([^"]+)"\} (\d+)/gm)) out[m[1]] = Number(m[2]);
-  for (const m of text.matchAll(/^imedge_msrp\{figure="(\w+)"\} (\d+)/gm)) out[m[1]] = Number(m[2]);
-  return out;
-}
+const figures = (s: ServerHandle): Promise<Record<string, number>> => sessionFigures(s.httpPort);
 
 const until = async (pred: () => boolean | Promise<boolean>, what: string, ms = 10_000) => {
   const end = Date.now() + ms;

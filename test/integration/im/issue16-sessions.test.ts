@@ -1,7 +1,7 @@
 // Issue 16 "One SEND takes the server down", the session items, over real sockets with the
 // exact bytes of the report: SIPp as the callee where only SIP is needed, RawUa (SIP + real
 // MSRP) where the session must be confirmed first.
-import * as http from 'node:http';
+import { sessionFigures } from '../../helpers/figures';
 import { startServer, type ServerHandle } from '../../helpers/server';
 import { RawUa, msrpOffer } from '../../helpers/raw-ua';
 import { header } from '../../helpers/sip-peer';
@@ -11,19 +11,7 @@ import { openStore } from '../../../src/store';
 // A busy neighbour on the shared test machine must not put the server under pressure (503).
 const CALM = { IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000' };
 
-async function figures(s: ServerHandle): Promise<Record<string, number>> {
-  const text = await new Promise<string>((resolve, reject) =>
-    http.get({ host: '127.0.0.1', port: s.httpPort, path: '/metrics' }, (res) => {
-      let t = '';
-      res.on('data', (d) => (t += d));
-      res.on('end', () => resolve(t));
-    }).on('error', reject),
-  );
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^imedge_sessions\{kind="([^"]+)"\} (\d+)/gm)) out[m[1]] = Number(m[2]);
-  for (const m of text.matchAll(/^imedge_msrp\{figure="(livePairs|liveLegs)"\} (\d+)/gm)) out[m[1]] = Number(m[2]);
-  return out;
-}
+const figures = (s: ServerHandle): Promise<Record<string, number>> => sessionFigures(s.httpPort);
 
 const until = async (pred: () => boolean | Promise<boolean>, ms = 8000) => {
   const end = Date.now() + ms;

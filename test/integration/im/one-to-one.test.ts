@@ -1,26 +1,14 @@
 // 1-1 IM sessions through the participating IM function (B2BUA + MSRP relay), driven by raw
 // SIP peers and real MSRP endpoints over loopback (OMA IM 7.1.1.5, 7.2.1.10, 9.1.1).
+import { sessionFigures } from '../../helpers/figures';
 import { startServer, type ServerHandle } from '../../helpers/server';
 import { RawUa, msrpOffer } from '../../helpers/raw-ua';
 import { header } from '../../helpers/sip-peer';
-import * as http from 'node:http';
 
 // A busy neighbour on the shared test machine must not put the server under pressure (503).
 const CALM = { IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000' };
 
-async function sessions(s: ServerHandle): Promise<Record<string, number>> {
-  const text = await new Promise<string>((resolve, reject) =>
-    http.get({ host: '127.0.0.1', port: s.httpPort, path: '/metrics' }, (res) => {
-      let t = '';
-      res.on('data', (d) => (t += d));
-      res.on('end', () => resolve(t));
-    }).on('error', reject),
-  );
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^imedge_sessions\{kind="([^"]+)"\} (\d+)/gm)) out[m[1]] = Number(m[2]);
-  for (const m of text.matchAll(/^imedge_msrp\{figure="(livePairs|liveLegs)"\} (\d+)/gm)) out[m[1]] = Number(m[2]);
-  return out;
-}
+const sessions = (s: ServerHandle): Promise<Record<string, number>> => sessionFigures(s.httpPort);
 
 const until = async (pred: () => boolean | Promise<boolean>, ms = 5000) => {
   const end = Date.now() + ms;
