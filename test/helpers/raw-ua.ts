@@ -147,22 +147,33 @@ export class RawUa {
       noConnect?: boolean;
       /** Extra header lines of the INVITE. */
       headers?: string[];
+      /** Request-URI and To instead of sip:<to>@localhost (a focus identity, say). */
+      requestUri?: string;
+      /** A body around the SDP offer (the conference factory's multipart/mixed): content type and bytes from the offer. */
+      wrap?: (offer: string) => { contentType: string; body: Buffer };
+      /** Privacy: id on the INVITE. */
+      anonymous?: boolean;
+      /** Response timeout, ms. */
+      timeoutMs?: number;
     } = {},
   ): Promise<WireMessage> {
     const callId = rid();
     const fromTag = rid();
     const branch = `z9hG4bK${rid()}`;
+    const ruri = opts.requestUri ?? `sip:${to}@localhost`;
+    const offer = msrpOffer(opts.msrpUri ?? this.msrpUri, opts);
+    const wrapped = opts.wrap?.(offer) ?? { contentType: 'application/sdp', body: Buffer.from(offer) };
     const raw = Buffer.concat([
       Buffer.from([
-        `INVITE sip:${to}@localhost SIP/2.0`,
+        `INVITE ${ruri} SIP/2.0`,
         `Via: SIP/2.0/${this.peer.transport} 127.0.0.1:${this.peer.port};branch=${branch};rport`,
-        'Max-Forwards: 70', `From: <sip:${this.user}@localhost>;tag=${fromTag}`, `To: <sip:${to}@localhost>`,
-        `Call-ID: ${callId}`, 'CSeq: 1 INVITE', `Contact: <${this.peer.contactUri}>`, ...(opts.headers ?? []), 'Content-Type: application/sdp', '',
+        'Max-Forwards: 70', `From: <sip:${this.user}@localhost>;tag=${fromTag}`, `To: <${ruri}>`,
+        `Call-ID: ${callId}`, 'CSeq: 1 INVITE', `Contact: <${this.peer.contactUri}>`, ...(opts.anonymous ? ['Privacy: id'] : []), ...(opts.headers ?? []), `Content-Type: ${wrapped.contentType}`, '',
       ].join('\r\n')),
     ]);
-    const body = Buffer.from(msrpOffer(opts.msrpUri ?? this.msrpUri, opts));
+    const body = wrapped.body;
     const full = Buffer.concat([raw.subarray(0, raw.length), Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]);
-    const pending = this.peer.requestRaw(full, `${callId}|1 INVITE`, 15000);
+    const pending = this.peer.requestRaw(full, `${callId}|1 INVITE`, opts.timeoutMs ?? 15000);
     if (opts.cancelAfterMs !== undefined) {
       // RFC 3261 9.1: CANCEL carries the INVITE's Request-URI, Call-ID, From, To, CSeq number and branch.
       await new Promise((r) => setTimeout(r, opts.cancelAfterMs));
@@ -179,7 +190,7 @@ export class RawUa {
       const toHdr = header(rs, 'to')!;
       this.dialog = {
         callId, localTag: fromTag, remoteTag: /tag=([^;>\s]+)/.exec(toHdr)![1], localUri: `sip:${this.user}@localhost`,
-        remoteUri: `sip:${to}@localhost`, remoteTarget: /<([^>]+)>/.exec(header(rs, 'contact')!)![1], cseq: 1,
+        remoteUri: ruri, remoteTarget: /<([^>]+)>/.exec(header(rs, 'contact')!)![1], cseq: 1,
       };
       this.sendInDialog('ACK', 1);
       if (!opts.noConnect) await this.connectMsrp(sdpPath(rs.body));
