@@ -47,3 +47,56 @@ export const until = async (pred: () => boolean, what: string, ms = 8000): Promi
     await new Promise((r) => setTimeout(r, 20));
   }
 };
+
+export interface GroupSpec {
+  readonly id: string;
+  readonly members: readonly string[];
+  readonly inviteMembers?: boolean;
+  readonly max?: number;
+  /** actions of the rule for list members */
+  readonly join?: 'allow' | 'block';
+  readonly anonymity?: boolean;
+  readonly initiate?: boolean;
+  readonly autoRelease?: boolean;
+  readonly sessionMaxLength?: number;
+  readonly remaining?: 0 | 1;
+}
+
+/** An OMA group document (DESIGN fixed point) for sip:<id>@localhost. */
+export function groupXml(g: GroupSpec): string {
+  const entries = g.members.map((m) => `      <entry uri="sip:${m}@localhost"/>`).join('\n');
+  const opt = (name: string, v: unknown) => (v === undefined ? '' : `    <${name}>${String(v)}</${name}>\n`);
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<group xmlns="urn:oma:xml:xdm:group" xmlns:cr="urn:ietf:params:xml:ns:common-policy">
+  <list-service uri="sip:${g.id}@localhost">
+    <list>
+${entries}
+    </list>
+${opt('invite-members', g.inviteMembers)}${opt('max-participant-count', g.max)}    <cr:ruleset>
+      <cr:rule id="members">
+        <cr:conditions><is-list-member/></cr:conditions>
+        <cr:actions>
+          <join-handling>${g.join ?? 'allow'}</join-handling>
+          <allow-anonymity>${String(g.anonymity ?? false)}</allow-anonymity>
+          <allow-initiate-conference>${String(g.initiate ?? true)}</allow-initiate-conference>
+          <allow-conference-state>true</allow-conference-state>
+        </cr:actions>
+      </cr:rule>
+    </cr:ruleset>
+${opt('auto-release', g.autoRelease)}${opt('session-max-length', g.sessionMaxLength)}${opt('number-of-remaining-participants', g.remaining)}  </list-service>
+</group>
+`;
+}
+
+/** PUT /groups/<id> on the admin port. */
+export async function putGroup(httpPort: number, g: GroupSpec): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${httpPort}/groups/${g.id}`, { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: groupXml(g) });
+  await res.text();
+  return res.status;
+}
+
+export async function deleteGroup(httpPort: number, id: string): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${httpPort}/groups/${id}`, { method: 'DELETE' });
+  await res.text();
+  return res.status;
+}

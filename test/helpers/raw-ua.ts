@@ -44,6 +44,8 @@ export class RawUa {
   readonly messages: ReceivedMessage[] = [];
   readonly byes: WireMessage[] = [];
   readonly acks: WireMessage[] = [];
+  /** Every initial INVITE this UA received (a focus's, say), in order. */
+  readonly invites: WireMessage[] = [];
   /** Keep re-INVITEs unanswered (in heldReinvites) until answerHeldReinvite(). */
   holdReinvite = false;
   readonly heldReinvites: WireMessage[] = [];
@@ -54,7 +56,10 @@ export class RawUa {
   answerTypes = ['text/plain', 'message/cpim'];
   /** Answer 200 but never connect MSRP (a client expecting the offerer to dial). */
   noMsrp = false;
-  private msrpUri = `msrp://127.0.0.1:9/${randomBytes(6).toString('hex')};tcp`;
+  private msrpUri = RawUa.freshUri();
+  private static freshUri(): string {
+    return `msrp://127.0.0.1:9/${randomBytes(6).toString('hex')};tcp`;
+  }
   incomingReady?: Promise<void>;
   msrpError?: Error;
   cancelResponse?: Promise<WireMessage>;
@@ -75,11 +80,14 @@ export class RawUa {
 
   private onRequest(m: WireMessage, p: SipPeer): void {
     if (m.method === 'INVITE' && !/;tag=/.test(header(m, 'to') ?? '')) {
+      this.invites.push(m);
       // 0: ring and never answer (for CANCEL); the INVITE stays pending.
       if (this.answerStatus === 0) return p.answer(m, 180, 'Ringing', [`Contact: <${p.contactUri}>`]);
       if (this.answerStatus !== 200) return p.answer(m, this.answerStatus, 'Refused');
       const theirPath = sdpPath(m.body);
       const tag = rid();
+      // each session its own MSRP URI: a UA in a 1-1 session may be invited to a group too
+      this.msrpUri = RawUa.freshUri();
       const body = Buffer.from(msrpOffer(this.msrpUri, { acceptTypes: this.answerTypes, setup: 'active', direction: sdpMedia(m.body).direction === 'sendonly' ? 'recvonly' : undefined }));
       this.dialog = {
         callId: header(m, 'call-id')!, localTag: tag, remoteTag: /tag=([^;>\s]+)/.exec(header(m, 'from')!)![1],
@@ -161,6 +169,7 @@ export class RawUa {
     const fromTag = rid();
     const branch = `z9hG4bK${rid()}`;
     const ruri = opts.requestUri ?? `sip:${to}@localhost`;
+    if (opts.msrpUri === undefined) this.msrpUri = RawUa.freshUri();
     const offer = msrpOffer(opts.msrpUri ?? this.msrpUri, opts);
     const wrapped = opts.wrap?.(offer) ?? { contentType: 'application/sdp', body: Buffer.from(offer) };
     const raw = Buffer.concat([

@@ -370,11 +370,9 @@ export class ControllingFunction {
   }
 
   private inviteAll(conf: Conference, invitations: readonly Invitation[]): void {
+    // with nobody to invite (invite-members false) the initiator waits for members to join:
+    // the counting rules apply once someone leaves, never to a session that is just starting
     conf.pendingInvitations += invitations.length;
-    if (invitations.length === 0) {
-      this.ctx.applyRelease(conf, { kind: 'invitations-settled' });
-      return;
-    }
     for (const inv of invitations) {
       this.ctx.fireAndForget(
         inviteMember(this.ctx, conf, inv).then(() => {
