@@ -186,18 +186,22 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         log: child(log, 'participating'),
       },
     );
-    // Pre-defined group documents, parsed once and kept until the admin API changes them.
-    const groupCache = new Map<string, GroupDocument>();
+    // Pre-defined group documents: one primary-key read per INVITE to a local user (most are
+    // users, not groups), a document parsed again only when its update time changed, so
+    // `imedge group import` on a running box is seen at the next INVITE.
+    const groupCache = new Map<string, { at: number; doc: GroupDocument }>();
     const groupDoc = (id: string): GroupDocument | undefined => {
-      const cached = groupCache.get(id);
-      if (cached !== undefined) return cached;
-      // not cached: a user name, most of the time (one primary-key read); only documents are kept
       try {
         const rec = store.groups.get(id);
-        if (rec === undefined) return undefined;
+        if (rec === undefined) {
+          groupCache.delete(id);
+          return undefined;
+        }
+        const cached = groupCache.get(id);
+        if (cached !== undefined && cached.at === rec.updatedAt) return cached.doc;
         const doc = parseGroupDocument(rec.document);
         if (groupCache.size >= 4096) groupCache.clear();
-        groupCache.set(id, doc);
+        groupCache.set(id, { at: rec.updatedAt, doc });
         return doc;
       } catch (err) {
         log.warn({ err, group: id }, 'stored group document unreadable: group not served');
@@ -217,7 +221,8 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         adhocAllowAnonymity: cfg.groups.adhocAllowAnonymity,
         inviteTimeoutMs: cfg.groups.inviteTimeoutMs,
         msrpConnectTimeoutMs: cfg.msrp.connectTimeoutMs,
-        slowReceiverMs: cfg.groups.slowReceiverMs,
+        // a congested leg pauses the other participants, their answers too: stay well inside their transaction timeout
+        slowReceiverMs: Math.max(1, Math.min(cfg.groups.slowReceiverMs, Math.floor(cfg.msrp.transactionTimeoutMs / 2))),
         maxMessageSize: cfg.msrp.maxMessageSize,
         retryAfterS: cfg.sessions.retryAfterS,
         sipTimers: { t1Ms: cfg.sip.t1Ms, t2Ms: cfg.sip.t2Ms },
@@ -282,7 +287,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         controlling.groupDeleted(id);
       },
       onChanged: (id, doc) => {
-        groupCache.set(id, doc);
+        groupCache.delete(id);
         controlling.groupChanged(id, doc);
       },
     });

@@ -43,9 +43,6 @@ export function checkRules(cfg: Config): void {
   if (!cfg.sip.udp && !cfg.sip.tcp) {
     fail('sip.udp', 'sip.udp and sip.tcp are both false; allowed: at least one SIP transport');
   }
-  if (cfg.groups.slowReceiverMs >= cfg.msrp.transactionTimeoutMs) {
-    fail('groups.slowReceiverMs', `${cfg.groups.slowReceiverMs} is not below msrp.transactionTimeoutMs (${cfg.msrp.transactionTimeoutMs}); allowed: < ${cfg.msrp.transactionTimeoutMs} (a congested leg pauses the other participants, their answers included)`);
-  }
   const w = cfg.watchdog;
   if (w.reopenBackoffMs.min > w.reopenBackoffMs.max) {
     fail('watchdog.reopenBackoffMs.min', `${w.reopenBackoffMs.min} is above watchdog.reopenBackoffMs.max (${w.reopenBackoffMs.max}); allowed: <= ${w.reopenBackoffMs.max}`);
