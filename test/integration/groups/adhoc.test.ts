@@ -6,6 +6,7 @@ import { startServer, type ServerHandle } from '../../helpers/server';
 import { RawUa } from '../../helpers/raw-ua';
 import { header } from '../../helpers/sip-peer';
 import { FACTORY, delivered, factoryBody, focusIdentity, until } from '../../helpers/group';
+import { sessionFigures } from '../../helpers/figures';
 
 let s: ServerHandle;
 const uas: RawUa[] = [];
@@ -51,11 +52,23 @@ test('RFC 5366 / OMA IM 7.1.1.6: an ad-hoc session from a list of 3: 200 with Co
   expect(delivered(alice.messages[0]!).from).toContain(`sip:${bob.user}@localhost`);
   // never echoed to the sender
   expect(bob.messages).toHaveLength(1);
+  // issue 9 item 9: the session and its participants in /metrics and /healthz
+  const live = await sessionFigures(s.httpPort);
+  expect(live['groups.sessions']).toBe(1);
+  expect(live['groups.participants']).toBe(4);
+  expect(live['switch.deliveries']).toBe(6);
+  const health = (await (await fetch(`http://127.0.0.1:${s.httpPort}/healthz`)).json()) as { checks: { name: string; detail: string }[] };
+  expect(health.checks.find((c) => c.name === 'group-sessions')?.detail).toMatch(/^1 of \d+ group sessions, 4 participants/);
   // 7.2.1.10 + 7.2.2.8 1a: the initiator leaves: everyone else gets a BYE from the focus
   const bye = await alice.requestInDialog('BYE');
   expect(bye.status).toBe(200);
   for (const u of [bob, carol, dave]) await until(() => u.byes.length === 1, `${u.user} BYEd`);
   expect(header(bob.byes[0]!, 'reason')).toMatch(/1a/);
+  // nothing left behind: no session, no participant, no MSRP session of the switch
+  const after = await sessionFigures(s.httpPort);
+  expect(after['groups.sessions']).toBe(0);
+  expect(after['groups.participants']).toBe(0);
+  expect(after['switch.deliveries']).toBe(6);
 });
 
 test('OMA IM 7.1.1.6 step 5 (server side): a list longer than MAX-ADHOC-GROUP-SIZE gets 403 with a Warning saying why', async () => {
