@@ -217,6 +217,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxAdhocGroupSize: cfg.groups.maxAdhocSize,
         maxSessions: cfg.groups.maxSessions,
         maxParticipants: cfg.groups.maxParticipants,
+        maxSessionsPerUser: cfg.sessions.maxPerUser,
         release: { autoRelease: cfg.groups.autoRelease, sessionMaxLengthS: cfg.groups.sessionMaxLengthS, remainingParticipants: cfg.groups.remainingParticipants === 0 ? 0 : 1 },
         adhocAllowAnonymity: cfg.groups.adhocAllowAnonymity,
         inviteTimeoutMs: cfg.groups.inviteTimeoutMs,

@@ -216,7 +216,13 @@ export class ControllingFunction {
       this.releaseConference(conf, 'initiator not admitted');
       return;
     }
-    this.inviteAll(conf, invitees.map((i) => this.invitation(i, replaced)));
+    const invitations = invitees.map((i) => this.invitation(i, replaced));
+    if (replaced !== undefined && !invitations.some((i) => i.replaced !== undefined)) {
+      // RFC 3891 3: the accepted INVITE replaces the initiator's dialog even when the old peer is not invited
+      this.stats.replaced++;
+      replaced.end('replaced by a group session');
+    }
+    this.inviteAll(conf, invitations);
   }
 
   /** OMA IM 7.2.2.3: the first INVITE to a pre-defined group starts its session. */
@@ -289,6 +295,13 @@ export class ControllingFunction {
       this.stats.admissionRefusals++;
       this.deps.log.warn({ live: this.conferences.size, max: this.opts.maxSessions }, 'group session refused at a limit');
       req.reply(503, 'Service Unavailable (group session limit)', { headers: { 'retry-after': String(this.opts.retryAfterS) } });
+      return undefined;
+    }
+    let own = 0;
+    for (const c of this.conferences.values()) if (c.initiator === who.uri) own++;
+    if (own >= this.opts.maxSessionsPerUser) {
+      this.stats.admissionRefusals++;
+      req.reply(486, 'Busy Here (group sessions per user)');
       return undefined;
     }
     const id = randomBytes(9).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x');

@@ -22,6 +22,8 @@ export interface ControllingOptions {
   readonly maxAdhocGroupSize: number;
   /** Group sessions at once (beyond: 503 + Retry-After). */
   readonly maxSessions: number;
+  /** Group sessions one user may have started and still running (beyond: 486), so one user cannot take them all. */
+  readonly maxSessionsPerUser: number;
   /** Participants of one group session (the MSRP switch's cap; beyond: 486). */
   readonly maxParticipants: number;
   /** OMA IM 7.2.2.8: the operator's release policy (a group document overrides it). */
