@@ -20,6 +20,7 @@ import { buildDevice, type Device } from './device';
 import { MsrpRelay } from '../msrp/relay';
 import { ParticipatingFunction } from '../im/participating/b2bua';
 import { ControllingFunction } from '../im/controlling/focus';
+import { ConferenceEventPackage } from '../im/events';
 import { imDispatch } from './im-dispatch';
 import { parseGroupDocument, type GroupDocument } from '../xml';
 
@@ -235,9 +236,34 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         net: msrp.net,
         group: groupDoc,
         findReplaced: (target, user) => participating.findReplaced(target, user),
+        // OMA IM 7.2.1.5 steps 9-10, 7.2.1.9, 7.2.1.10: subscribers learn every join, leave,
+        // removal and release (7.2.2.10) and leavers lose their subscription (7.2.2.11)
+        onEvent: (e) => {
+          if (e.type === 'joined') events.changed(e.conference);
+          else if (e.type === 'left' || e.type === 'removed') {
+            // 7.2.2.11 first: a leaver no longer allowed to watch gets one last NOTIFY, not two
+            events.participantLeft(e.conference, e.uri);
+            events.changed(e.conference);
+          } else if (e.type === 'released') events.released(e.conference);
+        },
         log: child(log, 'controlling'),
       },
     );
+    const events: ConferenceEventPackage = new ConferenceEventPackage(
+      {
+        domain: cfg.domain,
+        minExpiresS: cfg.events.minExpiresS,
+        maxExpiresS: cfg.events.maxExpiresS,
+        defaultExpiresS: cfg.events.defaultExpiresS,
+        maxSubscriptions: cfg.events.maxSubscriptions,
+        maxPerUser: cfg.events.maxPerUser,
+        retryAfterS: cfg.sessions.retryAfterS,
+      },
+      { stack: () => sip, registrar, auth, conference: (id) => controlling.stateOf(id), log: child(log, 'events') },
+    );
+    router.register('SUBSCRIBE', events.subscribe);
+    // imedge subscribes to nothing: a NOTIFY can belong to no subscription of ours (RFC 6665 4.1.3)
+    router.register('NOTIFY', (req) => req.reply(481, 'Subscription Does Not Exist'));
     const im = imDispatch(controlling, participating);
     router.register('INVITE', im.invite);
     router.register('ACK', im.ack);
@@ -247,6 +273,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     // Before the relay closes: every live session gets its BYE.
     cleanup.unshift(() => participating.releaseAll('shutting down'));
     cleanup.unshift(() => controlling.releaseAll('shutting down'));
+    cleanup.unshift(() => events.closeAll());
 
     const sweep = setInterval(() => {
       try {
@@ -311,7 +338,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         return out;
       },
       sessions: () => participating.counts(),
-      groups: () => ({ ...controlling.counts(), ...controlling.stats }),
+      groups: () => ({ ...controlling.counts(), ...controlling.stats, subscriptionsLive: events.size, ...Object.fromEntries(Object.entries(events.stats).map(([k, v]) => [`events_${k}`, v])) }),
       groupSwitch: () => controlling.switchTotals(),
       // the admin server starts after the metrics it serves: read its slots through a late binding
       admin: () => adminStats(),

@@ -131,6 +131,13 @@ export const configSchema = v.strictObject({
     inviteTimeoutMs: int(60_000, 100, 600_000, 'how long the focus rings an invitee before it cancels the invitation, in ms'),
     slowReceiverMs: int(5000, 10, 600_000, 'a participant whose MSRP leg stays congested this long is removed (OMA IM 7.2.1.9) and its senders get failure REPORTs, in ms (at most half of msrp.transactionTimeoutMs: a congested leg pauses the others, their answers included)'),
   }),
+  events: section('conference state subscriptions (RFC 4575; OMA IM 7.2.2.10)', {
+    minExpiresS: int(60, 1, 86_400, 'shortest SUBSCRIBE expiry accepted, in s (shorter: 423 with Min-Expires)'),
+    maxExpiresS: int(3600, 1, 604_800, 'longest subscription granted, in s'),
+    defaultExpiresS: int(3600, 1, 604_800, 'subscription time when the SUBSCRIBE asks none, in s'),
+    maxSubscriptions: int(500, 1, 100_000, 'conference state subscriptions at once (beyond: 503 + Retry-After)'),
+    maxPerUser: int(20, 1, 10_000, 'subscriptions one user may hold at once (beyond: 403)'),
+  }),
   store: section('SQLite store', {
     synchronous: oneOf(['FULL', 'NORMAL', 'EXTRA'], 'FULL', 'PRAGMA synchronous (FULL: an acknowledged write survives a power cut)'),
     cacheSizeKiB: int(8192, 256, MIB, 'SQLite page cache, in KiB'),

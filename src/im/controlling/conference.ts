@@ -34,8 +34,8 @@ export class Member {
   timer: NodeJS.Timeout | undefined;
   /** a BYE went to it or came from it: no second one */
   byeDone = false;
-  /** true while it appears in the conference's member maps */
-  listed = true;
+  /** the focus invited it (RFC 4575 joining-method dialed-out) */
+  invitedByFocus = false;
 
   constructor(
     /** the switch's participant id; also the member's key in the conference */
@@ -70,6 +70,8 @@ export class Conference {
   releaseTimer: NodeJS.Timeout | undefined;
   /** pre-defined: the group document now (changes and deletion update it) */
   group: GroupView | undefined;
+  /** pre-defined: the group's <display-name>, shown in the conference state */
+  displayName: string | undefined;
 
   constructor(
     readonly id: string,

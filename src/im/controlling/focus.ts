@@ -14,6 +14,8 @@ import { wantsAnonymity } from '../../sip/message/privacy';
 import { ALLOW_HEADER, SUPPORTED_HEADER } from '../../core/capabilities';
 import { MsrpSwitch, type SwitchEvent } from '../../msrp/switch';
 import type { GroupDocument } from '../../xml';
+import type { ConferenceView, StateUser } from '../events';
+import { permissionsFor } from '../policies';
 import { checkAdhocSize, decideInitiation, decideJoin, refuse, type JoinTarget, type ReleaseEvent, type SipRefusal } from '../policies';
 import { Conference, Member, type ConferenceKind } from './conference';
 import type { FocusContext } from './context';
@@ -151,7 +153,7 @@ export class ControllingFunction {
     m.byeDone = true;
     this.deps.log.info({ conference: conf.id, participant: m.pid }, 'BYE received from a participant (OMA IM 7.2.1.10)');
     removeMember(this.ctx, conf, m, 'left');
-    this.deps.onEvent?.({ type: 'left', conference: conf.id, participant: m.pid });
+    this.deps.onEvent?.({ type: 'left', conference: conf.id, participant: m.pid, uri: m.uri });
     this.ctx.applyRelease(conf, { kind: 'participant-left', uri: m.uri });
   };
 
@@ -318,6 +320,7 @@ export class ControllingFunction {
     );
     const conf = new Conference(id, kind, identity, who.uri, this.ctx.now(), sw, groupId);
     conf.group = doc;
+    conf.displayName = doc?.displayName;
     sw.onEvent = (e) => this.onSwitchEvent(conf, e);
     this.conferences.set(id, conf);
     if (groupId !== undefined) this.byGroup.set(groupId, conf);
@@ -467,7 +470,7 @@ export class ControllingFunction {
     this.stats.removals++;
     const why = e.type === 'removed-slow' ? `too slow: ${e.missed} message(s) missed` : 'MSRP connection lost';
     removeMember(this.ctx, conf, m, why);
-    this.deps.onEvent?.({ type: 'removed', conference: conf.id, participant: m.pid });
+    this.deps.onEvent?.({ type: 'removed', conference: conf.id, participant: m.pid, uri: m.uri });
     this.ctx.applyRelease(conf, { kind: 'participant-removed', uri: m.uri });
   }
 
@@ -478,7 +481,7 @@ export class ControllingFunction {
     m.timer = undefined;
     this.deps.log.info({ conference: conf.id, participant: m.pid, role: m.msrpRole, anonymous: m.anonymous }, 'participant joined');
     // 7.2.1.5 steps 9-10: subscribers are told (the conference event package listens here)
-    this.deps.onEvent?.({ type: 'joined', conference: conf.id, participant: m.pid });
+    this.deps.onEvent?.({ type: 'joined', conference: conf.id, participant: m.pid, uri: m.uri });
   }
 
   // ---- release ----------------------------------------------------------------------------------
@@ -526,6 +529,7 @@ export class ControllingFunction {
     const conf = this.byGroup.get(id);
     if (conf === undefined) return;
     conf.group = doc;
+    conf.displayName = doc.displayName;
     armMaxLength(this.ctx, conf, () => this.ctx.applyRelease(conf, { kind: 'timer' }));
     this.ctx.applyRelease(conf, { kind: 'group-changed' });
   }
@@ -571,6 +575,35 @@ export class ControllingFunction {
   /** A conference by its IM Session Identity's id (tests, admin). */
   conference(id: string): Conference | undefined {
     return this.conferences.get(id);
+  }
+
+  /** The session as the conference event package sees it (RFC 4575; OMA IM 7.2.2.10). */
+  stateOf(id: string): ConferenceView | undefined {
+    const conf = this.conferences.get(id);
+    if (conf === undefined || conf.state !== 'active') return undefined;
+    const initiator = conf.initiator;
+    return {
+      id: conf.id,
+      identity: conf.identity,
+      ...(conf.displayName !== undefined ? { displayText: conf.displayName } : {}),
+      ...(conf.kind === 'predefined' && conf.group?.maxParticipantCount !== undefined ? { maxUserCount: conf.group.maxParticipantCount } : { maxUserCount: this.opts.maxParticipants }),
+      users: () => {
+        const out: StateUser[] = [];
+        for (const m of conf.members.values()) {
+          if (m.state !== 'joined' && m.state !== 'connecting') continue;
+          out.push({ key: m.pid, uri: m.uri, anonymous: m.anonymous, initiator: m.uri === initiator, status: m.state === 'joined' ? 'connected' : 'pending', joining: m.invitedByFocus ? 'dialed-out' : 'dialed-in' });
+        }
+        return out;
+      },
+      // OMA IM 7.1.1.11: a participant may watch; a non-participant only where the group's
+      // rules give it allow-conference-state (an ad-hoc session has no rules to give it)
+      watcher: (uri) => {
+        const m = conf.byAddress(uri);
+        if (m !== undefined && (m.state === 'joined' || m.state === 'connecting')) return 'participant';
+        if (conf.kind === 'predefined' && conf.group !== undefined && permissionsFor(conf.group, uri).allowConferenceState) return 'allowed';
+        return 'refused';
+      },
+    };
   }
 
   conferenceList(): Conference[] {

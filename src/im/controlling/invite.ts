@@ -48,6 +48,7 @@ export async function inviteMember(ctx: FocusContext, conf: Conference, inv: Inv
   const pid = randomBytes(8).toString('hex');
   const m = new Member(pid, address, false);
   m.state = 'invited';
+  m.invitedByFocus = true;
   let ourUri: string;
   try {
     ourUri = conf.sw.addParticipant({ id: pid, identity: { uri: address } });

@@ -64,7 +64,7 @@ export type FindReplaced = (target: ReplacesTarget, initiatorUser: string) => Re
 /** Something changed in a group session: the conference event package (RFC 4575) listens here. */
 export type ConferenceEvent =
   | { readonly type: 'created'; readonly conference: string }
-  | { readonly type: 'joined' | 'left' | 'removed'; readonly conference: string; readonly participant: string }
+  | { readonly type: 'joined' | 'left' | 'removed'; readonly conference: string; readonly participant: string; readonly uri: string }
   | { readonly type: 'released'; readonly conference: string; readonly reason: string };
 
 export interface ControllingDeps {

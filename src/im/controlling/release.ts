@@ -61,7 +61,7 @@ export function applyRelease(ctx: FocusContext, conf: Conference, event: Release
       if (m === undefined) continue;
       ctx.stats.removals++;
       ctx.removeMember(conf, m, `7.2.2.8 ${decision.rule}: ${decision.reason}`);
-      ctx.deps.onEvent?.({ type: 'removed', conference: conf.id, participant: m.pid });
+      ctx.deps.onEvent?.({ type: 'removed', conference: conf.id, participant: m.pid, uri: m.uri });
     }
   }
   return decision;
