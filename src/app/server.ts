@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import { authRequired, isLoopback } from '../config';
 import { child, type Logger } from '../log';
 import { openStore, type Store } from '../store';
-import { SipStack } from '../sip/stack';
+import { SipStack, parseSipUri } from '../sip/stack';
 import { DigestAuthenticator } from '../core/auth/digest';
 import { AuthGate } from '../core/auth/gate';
 import { loadNonceSecret } from '../core/auth/nonce-secret';
@@ -259,7 +259,17 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxPerUser: cfg.events.maxPerUser,
         retryAfterS: cfg.sessions.retryAfterS,
       },
-      { stack: () => sip, registrar, auth, conference: (id) => controlling.stateOf(id), log: child(log, 'events') },
+      {
+        stack: () => sip,
+        originator: (req) => {
+          const from = req.msg.headers.from ? parseSipUri(req.msg.headers.from.uri) : undefined;
+          const claimed = from?.user !== undefined && registrar.isLocalHost(from.host) ? from.user : undefined;
+          const user = auth.check(req, claimed, 'proxy');
+          return user === undefined ? undefined : (user ?? claimed ?? null);
+        },
+        conference: (id) => controlling.stateOf(id),
+        log: child(log, 'events'),
+      },
     );
     router.register('SUBSCRIBE', events.subscribe);
     // imedge subscribes to nothing: a NOTIFY can belong to no subscription of ours (RFC 6665 4.1.3)

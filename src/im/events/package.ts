@@ -79,14 +79,11 @@ export class ConferenceEventPackage {
       req.reply(404, 'Not Found (no such group session)');
       return;
     }
-    const from = msg.headers.from ? parseSipUri(msg.headers.from.uri) : undefined;
-    const claimed = from?.user !== undefined && this.deps.registrar.isLocalHost(from.host) ? from.user : undefined;
-    const auth = this.deps.auth.check(req, claimed, 'proxy');
-    if (auth === undefined) return;
-    const who = auth ?? claimed;
+    const who = this.deps.originator(req);
+    if (who === undefined) return;
     // OMA IM 7.1.1.11 / 7.2.2.10: participants, and non-participants the group's
     // allow-conference-state admits; anyone else gets 403
-    const subscriber = who === undefined ? undefined : `sip:${who}@${this.opts.domain}`;
+    const subscriber = who === null ? undefined : `sip:${who}@${this.opts.domain}`;
     if (subscriber === undefined || view.watcher(subscriber) === 'refused') {
       this.stats.refused++;
       req.reply(403, 'Forbidden (not a participant, and the group does not allow conference state)');

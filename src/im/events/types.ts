@@ -1,9 +1,7 @@
 // What the conference event package (RFC 4575; OMA IM 7.2.2.10, 7.2.2.11) reads of a group
 // session, and what it is built with. The focus (src/im/controlling) provides the view.
 import type { Logger } from '../../log';
-import type { SipStack } from '../../sip/stack';
-import type { AuthGate } from '../../core/auth/gate';
-import type { Registrar } from '../../core/registrar';
+import type { IncomingRequest, SipStack } from '../../sip/stack';
 import type { EndpointStatus } from '../../xml';
 
 export interface StateUser {
@@ -48,8 +46,11 @@ export interface EventsOptions {
 
 export interface EventsDeps {
   readonly stack: () => SipStack;
-  readonly registrar: Registrar;
-  readonly auth: AuthGate;
+  /**
+   * The Authenticated Originator of a request (its user name on this box): undefined when a
+   * challenge or refusal was already sent, null when it names nobody of this domain.
+   */
+  readonly originator: (req: IncomingRequest) => string | null | undefined;
   /** a live group session by the id in its IM Session Identity (conf-<id>) */
   readonly conference: (id: string) => ConferenceView | undefined;
   readonly log: Logger;
