@@ -168,12 +168,15 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
   if (src.groups) {
     const gr = src.groups;
     gauge(registry, 'imedge_groups', 'group sessions: live sessions, participants, invitations, joins, refusals, removals', ['figure'], (g) => {
+      g.reset();
       for (const [figure, n] of Object.entries(gr())) g.set({ figure }, n);
     });
   }
   if (src.groupSwitch) {
     const sw = src.groupSwitch;
     gauge(registry, 'imedge_group_switch', 'MSRP switch of group sessions (messages in, deliveries, reports, slow removals, ring peaks)', ['figure'], (g) => {
+      // live figures (participants...) vanish with the last session: no stale value stays behind
+      g.reset();
       for (const [figure, n] of Object.entries(sw())) g.set({ figure }, n);
     });
   }

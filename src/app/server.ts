@@ -19,7 +19,7 @@ import { packageVersion } from './version';
 import { buildDevice, type Device } from './device';
 import { MsrpRelay } from '../msrp/relay';
 import { ParticipatingFunction } from '../im/participating/b2bua';
-import { ControllingFunction } from '../im/controlling/focus';
+import { CONFERENCE_FACTORY_USER, ControllingFunction, IDENTITY_PREFIX } from '../im/controlling/focus';
 import { ConferenceEventPackage } from '../im/events';
 import { imDispatch } from './im-dispatch';
 import { parseGroupDocument, type GroupDocument } from '../xml';
@@ -91,6 +91,9 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         natTest: cfg.registrar.natTest,
       },
       {
+        // the focus answers for these: nobody registers them (attack finding: a registrant
+        // received the MESSAGEs meant for a group session)
+        reserved: (u) => u === CONFERENCE_FACTORY_USER || u.startsWith(IDENTITY_PREFIX) || store.groups.get(u) !== undefined,
         users: store.users,
         registrations: store.registrations,
         auth,
@@ -168,7 +171,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         sipPort: sip.port,
         msrp: { address: cfg.bind, port: msrpAddr.port },
         maxSessions: cfg.sessions.maxTotal,
-        maxSessionsPerUser: cfg.sessions.maxPerUser,
+        maxSessionsPerUser: cfg.groups.maxPerUser,
         retryAfterS: cfg.sessions.retryAfterS,
         msrpConnectTimeoutMs: cfg.msrp.transactionTimeoutMs,
         msrpDialTimeoutMs: cfg.msrp.connectTimeoutMs,
@@ -218,7 +221,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxAdhocGroupSize: cfg.groups.maxAdhocSize,
         maxSessions: cfg.groups.maxSessions,
         maxParticipants: cfg.groups.maxParticipants,
-        maxSessionsPerUser: cfg.sessions.maxPerUser,
+        maxSessionsPerUser: cfg.groups.maxPerUser,
         release: { autoRelease: cfg.groups.autoRelease, sessionMaxLengthS: cfg.groups.sessionMaxLengthS, remainingParticipants: cfg.groups.remainingParticipants === 0 ? 0 : 1 },
         adhocAllowAnonymity: cfg.groups.adhocAllowAnonymity,
         inviteTimeoutMs: cfg.groups.inviteTimeoutMs,

@@ -123,6 +123,7 @@ export const configSchema = v.strictObject({
   groups: section('group sessions: the controlling IM function (OMA IM 7.2)', {
     maxAdhocSize: int(10, 1, 1000, 'MAX-ADHOC-GROUP-SIZE (OMA IM 7.1.1.6 step 5): invited users one ad-hoc list may name; beyond: 403 with a Warning'),
     maxSessions: int(20, 1, 10_000, 'group sessions at once (beyond: 503 + Retry-After)'),
+    maxPerUser: int(4, 1, 10_000, 'group sessions one user may have started and still running (beyond: 486), so one user cannot take them all'),
     maxParticipants: int(50, 2, 10_000, 'participants of one group session (the MSRP switch cap; beyond: 486 "Too many participants")'),
     autoRelease: bool(false, 'OMA IM 7.2.2.8 auto-release: a pre-defined group session ends when its initiator leaves (a group document may override it)'),
     sessionMaxLengthS: int(0, 0, 2_147_483, 'OMA IM 7.2.2.8 session max length, in s (0 = no limit; a group document may override it)'),

@@ -93,11 +93,15 @@ export class Conference {
     return undefined;
   }
 
-  /** Participants as the policies see them: joined ones, plus invitees who already answered. */
+  /**
+   * Participants as the policies see them: joined ones, and those answered whose MSRP leg is
+   * still coming up. Both hold a place (7.2.1.5 step 2): counting only joined ones let a burst
+   * of joins past max-participant-count (attack finding).
+   */
   participantViews(): ParticipantView[] {
     const out: ParticipantView[] = [];
     for (const m of this.members.values()) {
-      if (m.state === 'joined' || m.state === 'connecting') out.push({ uri: m.uri, connected: m.state === 'joined', anonymous: m.anonymous });
+      if (m.state === 'joined' || m.state === 'connecting') out.push({ uri: m.uri, connected: true, anonymous: m.anonymous });
     }
     return out;
   }

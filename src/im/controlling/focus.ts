@@ -30,7 +30,7 @@ export type { ControllingDeps, ControllingOptions, ControllingStats, ConferenceE
 /** DESIGN fixed point: the conference factory is sip:conference-factory@<domain>. */
 export const CONFERENCE_FACTORY_USER = 'conference-factory';
 /** The user part of an IM Session Identity: conf-<id>. */
-const IDENTITY_PREFIX = 'conf-';
+export const IDENTITY_PREFIX = 'conf-';
 const sdpType = { 'content-type': 'application/sdp' };
 const LIVE_FIGURES = new Set(['participants', 'boundParticipants', 'openMessages', 'congestedLegs', 'ringHighWater', 'ringBytes']);
 
@@ -293,10 +293,11 @@ export class ControllingFunction {
 
   /** A new group session: admission limits, its MSRP switch, the release timer. */
   private create(req: IncomingRequest, kind: ConferenceKind, who: Originator, groupId?: string, doc?: GroupDocument): Conference | undefined {
-    if (this.conferences.size >= this.opts.maxSessions || this.deps.net.connectionRoom < 1) {
+    const limit = this.conferences.size >= this.opts.maxSessions ? 'group session limit' : this.deps.net.connectionRoom < 1 ? 'MSRP connection limit' : undefined;
+    if (limit !== undefined) {
       this.stats.admissionRefusals++;
-      this.deps.log.warn({ live: this.conferences.size, max: this.opts.maxSessions }, 'group session refused at a limit');
-      req.reply(503, 'Service Unavailable (group session limit)', { headers: { 'retry-after': String(this.opts.retryAfterS) } });
+      this.deps.log.warn({ live: this.conferences.size, max: this.opts.maxSessions, limit }, 'group session refused at a limit');
+      req.reply(503, `Service Unavailable (${limit})`, { headers: { 'retry-after': String(this.opts.retryAfterS) } });
       return undefined;
     }
     let own = 0;
@@ -555,6 +556,7 @@ export class ControllingFunction {
   /** MSRP switch figures for /metrics: counters since start (released sessions kept), live figures summed. */
   switchTotals(): Record<string, number> {
     const out: Record<string, number> = { ...this.retired };
+    for (const k of LIVE_FIGURES) out[k] = 0;
     for (const c of this.conferences.values()) {
       for (const [k, v] of Object.entries(c.sw.counters)) {
         if (typeof v !== 'number') continue;
