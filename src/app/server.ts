@@ -225,6 +225,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         release: { autoRelease: cfg.groups.autoRelease, sessionMaxLengthS: cfg.groups.sessionMaxLengthS, remainingParticipants: cfg.groups.remainingParticipants === 0 ? 0 : 1 },
         adhocAllowAnonymity: cfg.groups.adhocAllowAnonymity,
         inviteTimeoutMs: cfg.groups.inviteTimeoutMs,
+        rejoinWindowMs: cfg.groups.rejoinWindowMs,
         msrpConnectTimeoutMs: cfg.msrp.connectTimeoutMs,
         // a congested leg pauses the other participants, their answers too: stay well inside their transaction timeout
         slowReceiverMs: Math.max(1, Math.min(cfg.groups.slowReceiverMs, Math.floor(cfg.msrp.transactionTimeoutMs / 2))),
@@ -239,6 +240,8 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         net: msrp.net,
         group: groupDoc,
         findReplaced: (target, user) => participating.findReplaced(target, user),
+        groupSessions: store.groupSessions,
+        grouped: (fn) => store.grouped(fn),
         // OMA IM 7.2.1.5 steps 9-10, 7.2.1.9, 7.2.1.10: subscribers learn every join, leave,
         // removal and release (7.2.2.10) and leavers lose their subscription (7.2.2.11)
         onEvent: (e) => {
@@ -283,6 +286,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     router.register('BYE', im.bye);
     router.register('CANCEL', im.cancel);
     participating.recover();
+    controlling.recover();
     // Before the relay closes: every live session gets its BYE.
     cleanup.unshift(() => participating.releaseAll('shutting down'));
     cleanup.unshift(() => controlling.releaseAll('shutting down'));

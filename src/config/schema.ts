@@ -130,6 +130,7 @@ export const configSchema = v.strictObject({
     remainingParticipants: int(1, 0, 1, 'OMA IM 7.2.2.8 number-of-remaining-participants: a group session with this many participants or fewer ends (0 or 1; a group document may override it)'),
     adhocAllowAnonymity: bool(true, 'an ad-hoc session (no group document) lets a participant join anonymously (Privacy: id, OMA IM 7.2.1.5 step 3)'),
     inviteTimeoutMs: int(60_000, 100, 600_000, 'how long the focus rings an invitee before it cancels the invitation, in ms'),
+    rejoinWindowMs: int(300_000, 100, 86_400_000, 'after a restart, how long the participants of a stored group session have to rejoin with its IM Session Identity before they are removed, in ms'),
     slowReceiverMs: int(5000, 10, 600_000, 'a participant whose MSRP leg stays congested this long is removed (OMA IM 7.2.1.9) and its senders get failure REPORTs, in ms (at most half of msrp.transactionTimeoutMs: a congested leg pauses the others, their answers included)'),
   }),
   events: section('conference state subscriptions (RFC 4575; OMA IM 7.2.2.10)', {

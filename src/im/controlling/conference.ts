@@ -14,6 +14,8 @@ export type MemberState =
   | 'connecting'
   /** a Participant: dialog confirmed and MSRP leg bound */
   | 'joined'
+  /** a Participant from before a restart: its dialog and leg are gone, it may rejoin (7.2.1.5) */
+  | 'disconnected'
   /** left, removed or declined: gone from every map */
   | 'gone';
 
@@ -68,6 +70,8 @@ export class Conference {
   /** invitations still unanswered from the set-up (7.2.2.8: counting waits until they settle) */
   pendingInvitations = 0;
   releaseTimer: NodeJS.Timeout | undefined;
+  /** after a restart: members that have not rejoined by then are removed */
+  rejoinTimer: NodeJS.Timeout | undefined;
   /** pre-defined: the group document now (changes and deletion update it) */
   group: GroupView | undefined;
   /** pre-defined: the group's <display-name>, shown in the conference state */
@@ -102,13 +106,14 @@ export class Conference {
     const out: ParticipantView[] = [];
     for (const m of this.members.values()) {
       if (m.state === 'joined' || m.state === 'connecting') out.push({ uri: m.uri, connected: true, anonymous: m.anonymous });
+      else if (m.state === 'disconnected') out.push({ uri: m.uri, connected: false, anonymous: m.anonymous });
     }
     return out;
   }
 
   get participantCount(): number {
     let n = 0;
-    for (const m of this.members.values()) if (m.state === 'joined' || m.state === 'connecting') n++;
+    for (const m of this.members.values()) if (m.state === 'joined' || m.state === 'connecting' || m.state === 'disconnected') n++;
     return n;
   }
 }

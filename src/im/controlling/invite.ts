@@ -152,6 +152,7 @@ export async function inviteMember(ctx: FocusContext, conf: Conference, inv: Inv
           ctx.stats.replaced++;
           inv.replaced.end('replaced by a group session');
         }
+        ctx.fireAndForget(ctx.rows.accepted(conf, m), 'store an invitee', conf.id);
         openLeg(ctx, conf, m, connects === 'we');
         settle('accepted');
       },

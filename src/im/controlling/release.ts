@@ -25,6 +25,7 @@ export function removeMember(ctx: FocusContext, conf: Conference, m: Member, rea
   m.invite = undefined;
   conf.members.delete(m.pid);
   ctx.forgetDialog(m);
+  ctx.fireAndForget(ctx.rows.left(conf, m), 'remove a member row', conf.id);
   const releaseMsrp = (): void => {
     conf.sw.removeParticipant(m.pid);
   };
