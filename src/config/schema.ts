@@ -76,7 +76,7 @@ export const configSchema = v.strictObject({
     maxMessageSize: int(16 * MIB, KIB, 1024 * MIB, 'largest complete message accepted, in bytes'),
     maxHeaderBytes: int(8 * KIB, 256, 64 * KIB, 'largest header section of one MSRP request, in bytes'),
     ringBytes: int(64 * KIB, 4 * KIB, 16 * MIB, 'ring buffer per outbound leg, in bytes (memory = legs x ringBytes)'),
-    maxConnections: int(1024, 1, 100_000, 'open MSRP TCP connections'),
+    maxConnections: int(1024, 1, 100_000, 'open MSRP TCP connections; at the cap a new one replaces the oldest inbound connection that carries no session (counted), else it is refused'),
     maxSessionsPerConnection: int(64, 1, 10_000, 'MSRP sessions sharing one connection'),
     idleTimeoutMs: int(120_000, 100, 86_400_000, 'close a connection idle this long, in ms'),
     bindTimeoutMs: int(15_000, 100, 600_000, 'close a connection that binds no session this long after it opened, in ms'),
