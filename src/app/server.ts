@@ -122,6 +122,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxBytesHeaders: cfg.sip.maxBytesHeaders,
         maxContentLength: cfg.sip.maxContentLength,
         maxTcpConnections: caps.sipTcp,
+        tcpQuietMs: cfg.sip.tcpQuietMs,
         maxTransactions: cfg.sip.maxTransactions,
         ...(cfg.sip.maxTransactionsPerSource > 0 ? { maxTransactionsPerSource: cfg.sip.maxTransactionsPerSource } : {}),
         overloadRetryAfterS: cfg.sessions.retryAfterS,

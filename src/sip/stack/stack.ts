@@ -8,7 +8,7 @@ import { validateSipMessage } from '../message/validate';
 import { fromRaw, toRaw } from './convert';
 import { bindSipListeners } from './listeners';
 import { fillRport } from './rport';
-import { TcpConnectionGate, type TcpConnectionStats } from './tcp-gate';
+import { TcpConnectionGate, type TcpConnectionStats, type TcpSlot } from './tcp-gate';
 
 export interface SipStackOptions {
   bind: string;
@@ -20,10 +20,16 @@ export interface SipStackOptions {
   maxBytesHeaders: number;
   maxContentLength: number;
   /**
-   * Open SIP TCP connections, accepted and dialed together; an accepted one beyond it is closed
-   * at once, a dial beyond it fails (503 for that target). Default DEFAULT_MAX_TCP_CONNECTIONS.
+   * Open SIP TCP connections, accepted and dialed together. At the cap a new one takes the slot
+   * of a quiet inbound connection (tcpQuietMs); with none, an accepted one is closed at once and
+   * a dial fails (503 for that target). Default DEFAULT_MAX_TCP_CONNECTIONS.
    */
   maxTcpConnections?: number;
+  /**
+   * An inbound TCP connection with no transaction under way that carried no SIP message for
+   * this long (or never one) may be closed at the cap to make room. Default DEFAULT_TCP_QUIET_MS.
+   */
+  tcpQuietMs?: number;
   /**
    * Live server transactions (no final response yet); beyond it new requests get 503
    * (ECOSYSTEM fault 8). Completed ones do not count (issue 16 item 4).
@@ -206,7 +212,7 @@ export class SipStack {
     const log = opts.logger;
     // Filled in once the instance exists; the library calls back only after sockets deliver data.
     let stack: SipStack | undefined;
-    const gate = new TcpConnectionGate(opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS, log);
+    const gate = new TcpConnectionGate(opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS, log, { quietMs: opts.tcpQuietMs });
     const bound = await bindSipListeners(
       opts.bind,
       opts.port,
@@ -296,11 +302,20 @@ export class SipStack {
     const source = flow.address;
     let held = false;
     if (counted) this.pendingIn++;
+    // the inbound TCP connection it came over is in use: not quiet, and held while it is answered
+    let slot = transport === 'TCP' ? this.tcpGate.slotOf(flow.address, flow.port) : undefined;
+    if (slot !== undefined) {
+      this.tcpGate.noteMessage(slot);
+      if (counted) this.tcpGate.hold(slot);
+      else slot = undefined;
+    }
     const req = new IncomingRequest(msg, flow, (rs) => {
       if (counted && rs.status >= 200) {
         this.pendingIn--;
         if (held) this.releaseSource(source);
         held = false;
+        if (slot !== undefined) this.tcpGate.unhold(slot);
+        slot = undefined;
       }
       this.respond(rs);
     });
@@ -405,6 +420,9 @@ export class SipStack {
     if (!Array.isArray(raw.headers.via)) raw.headers.via = [];
     this.pendingOut++;
     opts.onRaw?.(raw);
+    // an inbound TCP connection we send over (a registered flow) is in use until the answer
+    const slots = this.tcpSlotsOf(opts.targets);
+    for (const sl of slots) this.tcpGate.hold(sl);
     return new Promise((resolve) => {
       let done = false;
       this.instance.send(raw, (rawRs) => {
@@ -413,10 +431,21 @@ export class SipStack {
         if (!done && rs.status >= 200) {
           done = true;
           this.pendingOut--;
+          for (const sl of slots) this.tcpGate.unhold(sl);
           resolve(rs);
         }
       }, opts.targets?.map((t) => ({ protocol: t.protocol, address: t.address, port: t.port })));
     });
+  }
+
+  private tcpSlotsOf(targets: readonly Flow[] | undefined): TcpSlot[] {
+    const out: TcpSlot[] = [];
+    for (const t of targets ?? []) {
+      if (t.protocol !== 'TCP') continue;
+      const sl = this.tcpGate.slotOf(t.address, t.port);
+      if (sl !== undefined && !out.includes(sl)) out.push(sl);
+    }
+    return out;
   }
 
   /**
