@@ -58,7 +58,7 @@ export const configSchema = v.strictObject({
     tcpQuietMs: int(60_000, 100, 3_600_000, 'an inbound SIP TCP connection with no transaction under way that carried no SIP message for this long (or never one; CRLF keep-alives do not count) may be closed at sip.maxTcpConnections to make room, the never-used ones first, in ms'),
     maxTransactions: int(4096, 16, 1_000_000, 'live server transactions (no final answer yet); beyond it new requests get 503; one source gets a quarter'),
     maxTransactionsPerSource: int(0, 0, 1_000_000, 'live server transactions one source address may hold (0 = a quarter of maxTransactions; raise it behind a proxy or SBC)'),
-    t1Ms: int(500, 10, 10_000, 'RFC 3261 T1 (round-trip estimate): 2xx resends start here, no ACK in 64*T1 ends the dialog, in ms'),
+    t1Ms: int(500, 10, 10_000, 'RFC 3261 T1 (round-trip estimate): 2xx resends start here, no ACK in 64*T1 ends the dialog, an INVITE imedge cancelled is given up (408) 64*T1 after its CANCEL, in ms'),
     t2Ms: int(4000, 10, 60_000, 'RFC 3261 T2: the longest resend interval of a 2xx, in ms'),
     outboundProxy: str('', 'upstream proxy SIP URI (empty = route locally)', {
       maxLength: 512,
