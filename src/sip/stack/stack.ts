@@ -536,9 +536,15 @@ export class SipStack {
     // was terminated (its 200 may yet come, or be lost), only that no answer came in time, as
     // a proxy treats Timer C (16.8) and the library its own Timer B.
     const giveUp = (): void => {
-      if (this.closed || !call.abandon(408)) return;
-      this.stats.cancelledInvitesAbandoned++;
-      this.log.info({ callId: rq.headers['call-id'], afterMs: 64 * this.t1Ms }, 'cancelled INVITE got no final response within 64*T1 of the CANCEL: transaction ended with 408 (RFC 3261 9.1)');
+      try {
+        if (this.closed || !call.abandon(408)) return;
+        this.stats.cancelledInvitesAbandoned++;
+        this.log.info({ callId: rq.headers['call-id'], afterMs: 64 * this.t1Ms }, 'cancelled INVITE got no final response within 64*T1 of the CANCEL: transaction ended with 408 (RFC 3261 9.1)');
+      } catch (err) {
+        // a timer callback: a throw (from whoever awaits the answer) never takes the process down
+        this.stats.handlerErrors++;
+        this.log.error({ err, callId: rq.headers['call-id'] }, 'giving up a cancelled INVITE failed');
+      }
     };
     const response = call.response;
     return {
