@@ -130,6 +130,8 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxBytesHeaders: cfg.sip.maxBytesHeaders,
         maxContentLength: cfg.sip.maxContentLength,
         maxTcpConnections: caps.sipTcp,
+        tcpQuietMs: cfg.sip.tcpQuietMs,
+        t1Ms: cfg.sip.t1Ms,
         maxTransactions: cfg.sip.maxTransactions,
         ...(cfg.sip.maxTransactionsPerSource > 0 ? { maxTransactionsPerSource: cfg.sip.maxTransactionsPerSource } : {}),
         overloadRetryAfterS: cfg.sessions.retryAfterS,
@@ -340,6 +342,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     const metrics = buildMetrics({
       sip: () => sip.stats,
       sipTransactions: () => sip.transactionCounts(),
+      sipInFlight: () => sip.inFlight(),
       sipTcp: () => sip.tcpConnections(),
       groupCommit: () => store.groupCommitStats,
       participating: () => participating.stats,
