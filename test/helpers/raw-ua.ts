@@ -40,7 +40,7 @@ export interface Dialog {
 
 /** One user: a SIP peer registered with the server and an MSRP net to dial the relay. */
 export class RawUa {
-  readonly net = new MsrpNet({ transactionTimeoutMs: 5000 });
+  readonly net: MsrpNet;
   readonly messages: ReceivedMessage[] = [];
   readonly byes: WireMessage[] = [];
   readonly acks: WireMessage[] = [];
@@ -66,12 +66,17 @@ export class RawUa {
   msrpError?: Error;
   cancelResponse?: Promise<WireMessage>;
 
-  private constructor(readonly user: string, readonly peer: SipPeer) {
+  private constructor(readonly user: string, readonly peer: SipPeer, transactionTimeoutMs: number) {
+    this.net = new MsrpNet({ transactionTimeoutMs });
     peer.onRequest = (m, p) => this.onRequest(m, p);
   }
 
-  static async open(user: string, sipPort: number, transport: 'UDP' | 'TCP' = 'UDP'): Promise<RawUa> {
-    const ua = new RawUa(user, await SipPeer.open(transport, sipPort));
+  /**
+   * Registers `user`. transactionTimeoutMs: how long its MSRP sends wait for an answer (408
+   * after); a test that loads the machine (thousands of messages) gives its own answers time.
+   */
+  static async open(user: string, sipPort: number, transport: 'UDP' | 'TCP' = 'UDP', opts: { transactionTimeoutMs?: number } = {}): Promise<RawUa> {
+    const ua = new RawUa(user, await SipPeer.open(transport, sipPort), opts.transactionTimeoutMs ?? 5000);
     const r = await ua.peer.request({
       method: 'REGISTER', uri: 'sip:localhost', from: `sip:${user}@localhost`, to: `sip:${user}@localhost`,
       contact: `<${ua.peer.contactUri}>`, headers: { Expires: '300' },
