@@ -5,6 +5,8 @@ import { serializeResourceLists } from '../../src/xml';
 import { parseCpim } from '../../src/msrp/wire';
 import type { ReceivedMessage } from '../../src/msrp/endpoint';
 import { header, type WireMessage } from './sip-peer';
+import { RawMsrpPeer } from './msrp-peer';
+import { sdpPath, type RawUa } from './raw-ua';
 
 export const FACTORY = 'sip:conference-factory@localhost';
 
@@ -22,6 +24,18 @@ export function focusIdentity(rs: WireMessage): string {
   const c = header(rs, 'contact') ?? '';
   if (!/;isfocus\b/.test(c)) throw new Error(`no ;isfocus in Contact: ${c}`);
   return /<([^>]+)>/.exec(c)![1].replace(/;transport=\w+/, '');
+}
+
+/**
+ * Joins a running session by its IM Session Identity (OMA IM 7.2.1.5): SIP from `ua`, MSRP from
+ * a raw socket the test controls (it dials the focus, which answers a=setup:actpass passive).
+ */
+export async function joinWithRawMsrp(ua: RawUa, identity: string, opts: { anonymous?: boolean } = {}): Promise<{ rs: WireMessage; msrp: RawMsrpPeer }> {
+  const uri = RawMsrpPeer.newUri();
+  const rs = await ua.invite('x', { requestUri: identity, msrpUri: uri, noConnect: true, ...opts });
+  if (rs.status !== 200) throw new Error(`join ${identity}: ${rs.status}`);
+  const msrp = await RawMsrpPeer.dial(sdpPath(rs.body)[0]!, uri);
+  return { rs, msrp };
 }
 
 export interface Delivered {

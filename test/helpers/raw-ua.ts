@@ -3,7 +3,7 @@
 // client library (src/client) is tested on its own; this keeps server tests independent of it.
 import { randomBytes } from 'node:crypto';
 import { MsrpNet } from '../../src/msrp/net';
-import { MsrpEndpoint, type ReceivedMessage } from '../../src/msrp/endpoint';
+import { MsrpEndpoint, type ReceivedMessage, type ReceivedReport } from '../../src/msrp/endpoint';
 import { parseSdp, findMsrpMedia } from '../../src/sdp';
 import { SipPeer, header, headers, rid, type WireMessage } from './sip-peer';
 
@@ -42,6 +42,8 @@ export interface Dialog {
 export class RawUa {
   readonly net: MsrpNet;
   readonly messages: ReceivedMessage[] = [];
+  /** REPORTs received on its MSRP session (RFC 4975 7.1.2), in order. */
+  readonly reports: ReceivedReport[] = [];
   readonly byes: WireMessage[] = [];
   readonly acks: WireMessage[] = [];
   /** NOTIFYs received (conference state, RFC 4575), answered 200. */
@@ -144,7 +146,7 @@ export class RawUa {
   }
 
   private async connectMsrp(theirPath: readonly string[]): Promise<void> {
-    this.endpoint = new MsrpEndpoint(this.net, { localUri: this.msrpUri, remotePath: theirPath, setup: 'active' }, { onMessage: (msg) => this.messages.push(msg) });
+    this.endpoint = new MsrpEndpoint(this.net, { localUri: this.msrpUri, remotePath: theirPath, setup: 'active' }, { onMessage: (msg) => this.messages.push(msg), onReport: (r) => this.reports.push(r) });
     await this.endpoint.connect();
   }
 

@@ -132,3 +132,26 @@ describe.each([
     expect({ code: done.code, out: done.code === 0 ? '' : done.out }).toEqual({ code: 0, out: '' });
   }, 60_000);
 });
+
+test('OMA IM 7.2.1.9: the MSRP connection the focus dialled to SIPp\'s a=path closes: the focus BYEs SIPp; the others go on', async () => {
+  const [alice, bob] = (await users('gl-alice', 'gl-bob')) as [RawUa, RawUa];
+  const sippUser = 'gl-sipp';
+  const msrp = await listener();
+  const local = sippPort();
+  const reg = await sipp(s.sipPort, 'register-expect-200.xml', { service: sippUser, localPort: local });
+  expect({ code: reg.code, out: reg.code === 0 ? '' : reg.out }).toEqual({ code: 0, out: '' });
+  const uas = sipp(s.sipPort, 'invite-uas-group-200-msrp-expect-bye.xml', { service: sippUser, localPort: local, timeoutS: 40, keys: { msrp_path: msrp.uri, setup_line: 'a=setup:passive' } });
+  const rs = await alice.invite('conference-factory', { requestUri: FACTORY, wrap: factoryBody([`sip:${sippUser}@localhost`, `sip:${bob.user}@localhost`]) });
+  expect(rs.status).toBe(200);
+  await until(() => bob.incomingReady !== undefined, 'bob invited');
+  await bob.incomingReady;
+  await msrp.until(() => msrp.bindSends.length === 1, 'binding SEND at SIPp\'s path', 15_000);
+  // SIPp's side of the MSRP connection goes away: its scenario ends well only on the focus's BYE
+  await msrp.close();
+  const done = await uas;
+  expect({ code: done.code, out: done.code === 0 ? '' : done.out }).toEqual({ code: 0, out: '' });
+  await alice.endpoint!.send(Buffer.from('still here'), { contentType: 'text/plain' });
+  await until(() => bob.messages.length === 1, 'bob still hears alice');
+  expect(alice.byes.length + bob.byes.length).toBe(0);
+  expect((await alice.requestInDialog('BYE')).status).toBe(200);
+}, 60_000);
