@@ -68,3 +68,20 @@ test('OMA IM 7.2.1.5 step 3 / RFC 3323: a participant joining an ad-hoc session 
   expect((await alice!.requestInDialog('BYE')).status).toBe(200);
   await until(() => dave!.byes.length === 1 && bob!.byes.length === 1 && carol!.byes.length === 1, 'everyone removed (7.2.2.8 1a)');
 });
+
+test('OMA IM 7.2.1.5 step 3 / RFC 3323: an anonymous initiator (Privacy: id on the factory INVITE): the invitation names nobody (no Referred-By) and its messages come from sip:anonymous@anonymous.invalid', async () => {
+  const [erin, fay] = await Promise.all([RawUa.open('an-erin', s.sipPort), RawUa.open('an-fay', s.sipPort)]);
+  uas.push(erin!, fay!);
+  const rs = await erin!.invite('conference-factory', { requestUri: FACTORY, wrap: factoryBody(['sip:an-fay@localhost']), anonymous: true });
+  expect(rs.status).toBe(200);
+  await until(() => fay!.incomingReady !== undefined, 'fay invited');
+  await fay!.incomingReady;
+  expect(fay!.invites[0]!.raw.toString('latin1')).not.toMatch(/an-erin/i);
+  await erin!.endpoint!.send(Buffer.from('from nobody'), { contentType: 'text/plain' });
+  await until(() => fay!.messages.length === 1, 'fay got it');
+  expect(delivered(fay!.messages[0]!).from).toContain(ANONYMOUS);
+  expect(fay!.messages[0]!.body.toString('latin1')).not.toMatch(/an-erin/i);
+  expect((await erin!.requestInDialog('BYE')).status).toBe(200);
+  await until(() => fay!.byes.length === 1, 'fay removed (7.2.2.8 1a)');
+  expect(fay!.byes[0]!.raw.toString('latin1')).not.toMatch(/an-erin/i);
+});

@@ -28,10 +28,10 @@ afterAll(async () => {
 let totals: Record<string, number> = {};
 
 test.each([
-  ['', false],
-  [' (anonymous: the REPORTs do not name it)', true],
-])('OMA IM 7.2.1.9 / RFC 4975 7.1.2: a participant that stops reading is removed (BYE, reason too slow) after slowReceiverMs; the others receive every message; the sender gets failure REPORTs for what it missed; it may rejoin%s', async (_what, anonymous) => {
-  const p = anonymous ? 'sa' : 'sl';
+  ['', 'sl', false, undefined],
+  [' (anonymous: the REPORTs do not name it)', 'sa', true, undefined],
+  [' (the sender said Failure-Report: no: no REPORTs)', 'sn', false, 'no'],
+] as const)('OMA IM 7.2.1.9 / RFC 4975 7.1.2: a participant that stops reading is removed (BYE, reason too slow) after slowReceiverMs; the others receive every message; the sender gets failure REPORTs for what it missed; it may rejoin%s', async (_what, p, anonymous, failureReport) => {
   const [alice, bob] = await Promise.all([RawUa.open(`${p}-alice`, s.sipPort), RawUa.open(`${p}-bob`, s.sipPort)]);
   uas.push(alice, bob);
   // <p>-slow is on the list (so it may join) but not registered yet: its invitation goes nowhere
@@ -53,7 +53,7 @@ test.each([
   const statuses: number[] = [];
   for (let batch = 0; slow.byes.length === 0; batch++) {
     if (batch >= 200) throw new Error('the slow participant was never removed');
-    const results = await Promise.all(Array.from({ length: 8 }, (_, k) => alice.endpoint!.send(body(batch * 8 + k), { contentType: 'text/plain' })));
+    const results = await Promise.all(Array.from({ length: 8 }, (_, k) => alice.endpoint!.send(body(batch * 8 + k), { contentType: 'text/plain', ...(failureReport ? { failureReport } : {}) })));
     for (const r of results) {
       sent.push(r.messageId);
       statuses.push(r.status);
@@ -62,7 +62,8 @@ test.each([
   }
   // 7.2.1.9: the focus's BYE says why
   expect(header(slow.byes[0]!, 'reason')).toMatch(/too slow/);
-  // hop by hop, the switch took every chunk (the stall lasted slowReceiverMs, then it resumed)
+  // hop by hop, the switch took every chunk (the stall lasted slowReceiverMs, then it resumed);
+  // with Failure-Report: no there is no answer to wait for (RFC 4975 7.2)
   expect(statuses.every((st) => st === 200)).toBe(true);
 
   // the others go on: one more message after the removal, and bob has every one, in order, once
@@ -79,12 +80,17 @@ test.each([
   totals = f.sw;
   expect(f.sw.removedSlow - (before.removedSlow ?? 0)).toBe(1);
   const failureReports = f.sw.failureReportsSent - (before.failureReportsSent ?? 0);
-  expect(failureReports).toBeGreaterThan(0);
+  if (failureReport === 'no') {
+    // RFC 4975 7.1.2: a sender that asked for no failure reports gets none
+    expect(failureReports).toBe(0);
+    expect(alice.reports).toEqual([]);
+  } else expect(failureReports).toBeGreaterThan(0);
   await until(() => alice.reports.length === failureReports, `alice has the ${failureReports} failure REPORTs`);
   expect(alice.reports.every((r) => r.status.code === 408)).toBe(true);
   const named = alice.reports.filter((r) => (r.status.reason ?? '').includes(`${p}-slow@localhost`));
   expect(named).toHaveLength(anonymous ? 0 : alice.reports.length);
   const reported = [...new Set(alice.reports.map((r) => r.messageId))];
+  if (failureReport === undefined) expect(reported.length).toBeGreaterThan(0);
   expect(reported.sort()).toEqual(sent.slice(0, reported.length).sort());
   expect(bob.reports).toEqual([]);
   // bob and alice are still in the session: nobody else was sent a BYE
