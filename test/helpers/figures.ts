@@ -2,33 +2,18 @@
 // imedge_msrp figure (livePairs, liveLegs, connectionsLive...), for "nothing left behind" checks.
 import * as http from 'node:http';
 
-function metricsText(httpPort: number): Promise<string> {
-  return new Promise<string>((resolve, reject) =>
+export async function sessionFigures(httpPort: number): Promise<Record<string, number>> {
+  const text = await new Promise<string>((resolve, reject) =>
     http.get({ host: '127.0.0.1', port: httpPort, path: '/metrics' }, (res) => {
       let t = '';
       res.on('data', (d) => (t += d));
       res.on('end', () => resolve(t));
     }).on('error', reject),
   );
-}
-
-export async function sessionFigures(httpPort: number): Promise<Record<string, number>> {
-  const text = await metricsText(httpPort);
   const out: Record<string, number> = {};
   for (const m of text.matchAll(/^imedge_sessions\{kind="([^"]+)"\} (\d+)/gm)) out[m[1]!] = Number(m[2]);
   for (const m of text.matchAll(/^imedge_msrp\{figure="(\w+)"\} (\d+)/gm)) out[m[1]!] = Number(m[2]);
   for (const m of text.matchAll(/^imedge_groups\{figure="(\w+)"\} (\d+)/gm)) out[`groups.${m[1]!}`] = Number(m[2]);
   for (const m of text.matchAll(/^imedge_group_switch\{figure="(\w+)"\} (\d+)/gm)) out[`switch.${m[1]!}`] = Number(m[2]);
   return out;
-}
-
-/** Group session figures: imedge_groups (sessions, participants, removals...) and imedge_group_switch (deliveries, reports...). */
-export async function groupFigures(httpPort: number): Promise<{ groups: Record<string, number>; sw: Record<string, number> }> {
-  const text = await metricsText(httpPort);
-  const read = (metric: string): Record<string, number> => {
-    const out: Record<string, number> = {};
-    for (const m of text.matchAll(new RegExp(`^${metric}\\{figure="(\\w+)"\\} (\\d+)`, 'gm'))) out[m[1]!] = Number(m[2]);
-    return out;
-  };
-  return { groups: read('imedge_groups'), sw: read('imedge_group_switch') };
 }

@@ -1,11 +1,12 @@
 // An anonymous participant (OMA IM 7.2.1.5 step 3, RFC 3323 Privacy: id): an ad-hoc session
 // lets it join anonymously (groups.adhocAllowAnonymity, true by default); the others receive
 // its messages with the CPIM From sip:anonymous@anonymous.invalid (RFC 3323 / OMA IM 7.2), and
-// nothing they receive, on MSRP or SIP, names it, even when it wrote its own From in CPIM.
+// nothing they receive, on MSRP or SIP (conference state NOTIFYs included), names it, even when
+// it wrote its own From in CPIM.
 import { startServer, type ServerHandle } from '../../helpers/server';
 import { RawUa } from '../../helpers/raw-ua';
 import type { RawMsrpPeer } from '../../helpers/msrp-peer';
-import { FACTORY, delivered, factoryBody, focusIdentity, joinWithRawMsrp, until } from '../../helpers/group';
+import { FACTORY, delivered, factoryBody, focusIdentity, joinWithRawMsrp, subscribe, until } from '../../helpers/group';
 
 let s: ServerHandle;
 const uas: RawUa[] = [];
@@ -21,7 +22,7 @@ afterAll(async () => {
 
 const ANONYMOUS = '<sip:anonymous@anonymous.invalid>';
 
-test('OMA IM 7.2.1.5 step 3 / RFC 3323: a participant joining an ad-hoc session with Privacy: id is seen as sip:anonymous@anonymous.invalid, and nothing the others receive names it', async () => {
+test('OMA IM 7.2.1.5 step 3 / RFC 3323: a participant joining an ad-hoc session with Privacy: id is seen as sip:anonymous@anonymous.invalid, and nothing the others receive (messages, conference state) names it', async () => {
   const [alice, dave] = await Promise.all([RawUa.open('an-alice', s.sipPort), RawUa.open('an-dave', s.sipPort)]);
   uas.push(alice!, dave!);
   // bob and carol are on the list, not registered yet: they join by the IM Session Identity
@@ -33,6 +34,9 @@ test('OMA IM 7.2.1.5 step 3 / RFC 3323: a participant joining an ad-hoc session 
   const identity = focusIdentity(rs);
   await until(() => dave!.incomingReady !== undefined, 'dave invited');
   await dave!.incomingReady;
+  // dave watches the conference state (RFC 4575, OMA IM 7.2.2.10): it must not name her either
+  expect((await subscribe(dave!, identity, { expires: 600 })).rs.status).toBe(200);
+  await until(() => dave!.notifies.length === 1, 'the first NOTIFY');
   const [bob, carol] = await Promise.all([RawUa.open('an-bob', s.sipPort), RawUa.open('an-carol', s.sipPort)]);
   uas.push(bob!, carol!);
   // bob's MSRP is a raw socket: every byte it receives can be searched
@@ -41,6 +45,7 @@ test('OMA IM 7.2.1.5 step 3 / RFC 3323: a participant joining an ad-hoc session 
 
   const joined = await carol!.invite('x', { requestUri: identity, anonymous: true });
   expect(joined.status).toBe(200);
+  await until(() => dave!.notifies.some((n) => /@anonymous\.invalid/.test(n.body.toString('utf8'))), 'a NOTIFY with an anonymous participant');
 
   // a plain message: the switch wraps it with the anonymous From
   await carol!.endpoint!.send(Buffer.from('guess who'), { contentType: 'text/plain' });
@@ -56,7 +61,8 @@ test('OMA IM 7.2.1.5 step 3 / RFC 3323: a participant joining an ad-hoc session 
     for (const m of u.messages) expect(m.body.toString('latin1')).not.toMatch(/an-carol|Carol/);
   }
   for (const m of bobMsrp.messages) expect(delivered({ messageId: '', contentType: m.contentType ?? '', body: m.body }).from).toContain(ANONYMOUS);
-  // nothing anyone received names her: every MSRP byte at bob, every SIP message at alice, bob and dave
+  // nothing anyone received names her: every MSRP byte at bob, every SIP message (NOTIFYs
+  // included) at alice, bob and dave
   expect(bobMsrp.allBytes().toString('latin1')).not.toMatch(/an-carol/i);
   for (const u of [alice!, bob!, dave!]) for (const m of u.peer.received) expect(m.raw.toString('latin1')).not.toMatch(/an-carol/i);
 
