@@ -173,7 +173,8 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         sipPort: sip.port,
         msrp: { address: cfg.bind, port: msrpAddr.port },
         maxSessions: cfg.sessions.maxTotal,
-        maxSessionsPerUser: cfg.groups.maxPerUser,
+        // 1-1 sessions per user: sessions.maxPerUser (groups.maxPerUser bounds group sessions only)
+        maxSessionsPerUser: cfg.sessions.maxPerUser,
         retryAfterS: cfg.sessions.retryAfterS,
         msrpConnectTimeoutMs: cfg.msrp.transactionTimeoutMs,
         msrpDialTimeoutMs: cfg.msrp.connectTimeoutMs,
