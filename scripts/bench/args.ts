@@ -98,7 +98,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       messages: { type: 'string' },
       sizes: { type: 'string', default: '100,1k,16k,256k' },
       windows: { type: 'string', default: '1,64' },
-      only: { type: 'string', default: RELAY_NAMES.join(',') },
+      only: { type: 'string', default: PART_NAMES.join(',') },
       chunk: { type: 'string', default: '8k' },
       'idle-sessions': { type: 'string', default: '1000' },
       'kamailio-bin': { type: 'string', default: '' },
