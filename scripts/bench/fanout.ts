@@ -36,6 +36,8 @@ const FAILURE_GRACE_MS = 5000;
 const WARMUP_SECONDS = 0.5;
 /** Messages of a paced run at least (its p99 needs a few hundred deliveries). */
 const PACED_MIN_MESSAGES = 200;
+/** Members bound and removed before the RSS reading with none (one-off costs). */
+const RSS_WARMUP_MEMBERS = 8;
 
 /** The two client processes of a row: the sender and the process holding every receiver. */
 interface Clients {
@@ -221,8 +223,8 @@ function rssKb(pid: number): number {
 
 /**
  * The switch with the sender and n receivers as members of one group session. RSS per
- * participant is read here, before any traffic: with only the sender bound (it also loads the
- * accept and bind paths), then with every receiver bound too.
+ * participant is read here, before any traffic: with only the sender bound (after a few
+ * warm-up members came and went), then with every receiver bound too.
  */
 async function prepareSwitch(n: number, spec: FanoutSpec, ctx: BenchContext): Promise<Prepared> {
   const prof = spec.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${spec.cpuProfDir}`, `--cpu-prof-name=switch-${n}-receivers.cpuprofile`];
@@ -255,6 +257,14 @@ async function prepareSwitch(n: number, spec: FanoutSpec, ctx: BenchContext): Pr
     const senderUri = sessionUris(0).aUri;
     const [senderLocal] = await host.call<string[]>('add', [{ id: 'sender', uri: senderUri }] satisfies SwitchMember[], RELAY_TIMEOUT_MS);
     await clients.sender.call<SetupResult>('setup', senderSetup(target(senderLocal), senderUri, ctx), CLIENT_TIMEOUT_MS * 2);
+    // warm-up members, bound then removed: what the first few cost once (code compiled for the
+    // accept, bind and leg paths, grown tables) is then in the "none" reading, not in theirs
+    const warm: SwitchMember[] = [];
+    for (let i = 0; i < RSS_WARMUP_MEMBERS; i++) warm.push({ id: `warm${i}`, uri: `msrp://127.0.0.1:2855/w${i}s;tcp` });
+    const warmLocals = await host.call<string[]>('add', warm, RELAY_TIMEOUT_MS);
+    await setupReceivers(clients, warmLocals.map((l, i) => ({ target: target(l), ownUri: warm[i].uri })), ctx);
+    await host.call<number>('remove', warm.map((m) => m.id), RELAY_TIMEOUT_MS);
+    await clients.receivers.call('close', null, CLIENT_TIMEOUT_MS);
     const noneMem = await host.call<SettledMemory>('settle', SETTLE_MS, RELAY_TIMEOUT_MS);
     const none = rssKb(host.pid);
     const members: SwitchMember[] = [];

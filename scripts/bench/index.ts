@@ -5,7 +5,7 @@
  * module when the Debian kamailio package is installed.
  */
 import { execFileSync } from 'node:child_process';
-import { cpus, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { parseBenchArgs, USAGE, type BenchOptions, type RelayName } from './args';
 import { measureIdle } from './idle';
 import { measureRow } from './measure';
@@ -90,10 +90,13 @@ async function run(opts: BenchOptions, ctx: BenchContext): Promise<void> {
 
 async function fanoutSection(opts: BenchOptions, ctx: BenchContext): Promise<void> {
   const spec = { size: opts.fanoutSize, window: opts.fanoutWindow, chunk: opts.chunk, runs: opts.runs, seconds: opts.seconds, messages: opts.messages, receivers: opts.receivers, cpuProfDir: opts.fanoutCpuProf };
+  const loadBefore = loadavg()[0];
   const rows = await measureFanout(spec, ctx, (line) => console.error(line));
   const t = fanoutTable(spec, rows);
   console.log('');
   console.log(fanoutHeading(spec));
+  // others' processes share this machine's cores: a load above the core count skews every row
+  console.log(`load average (1 min) ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after, on ${cpus().length} cores`);
   console.log(t.table);
   for (const l of t.lines) console.log(l);
   for (const l of FANOUT_NOTES) console.log(l);

@@ -83,6 +83,8 @@ class Leg implements MsrpParserHandler {
   private answerFor = '';
   private answerLines = '';
   private bound: ((ok: boolean) => void) | undefined;
+  /** Closed by us (close()): not an error. */
+  closing = false;
 
   constructor(
     readonly index: number,
@@ -93,7 +95,7 @@ class Leg implements MsrpParserHandler {
     socket.on('data', (d: Buffer) => this.parser.feed(d));
     socket.on('error', (e) => owner.note(`receiver ${index}: socket: ${e.message}`));
     socket.on('close', () => {
-      owner.note(`receiver ${index}: connection closed`);
+      if (!this.closing) owner.note(`receiver ${index}: connection closed`);
       this.bound?.(false);
     });
   }
@@ -234,8 +236,12 @@ class Receivers {
     });
   }
 
+  /** Closes every receiver connection; setup() may then open new ones. */
   close(): void {
-    for (const l of this.legs) l.socket.destroy();
+    for (const l of this.legs) {
+      l.closing = true;
+      l.socket.destroy();
+    }
     this.legs = [];
   }
 }

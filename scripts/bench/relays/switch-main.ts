@@ -65,6 +65,13 @@ class SwitchHost {
     );
   }
 
+  /** Removes members (their MSRP resources are released, their connections closed). */
+  remove(ids: readonly string[]): number {
+    const sw = this.sw;
+    if (sw === undefined) throw new Error('remove before start');
+    return ids.filter((id) => sw.removeParticipant(id)).length;
+  }
+
   stats(): SwitchStats {
     const sw = this.sw;
     if (sw === undefined) throw new Error('stats before start');
@@ -95,6 +102,7 @@ function main(): void {
   serveRpc({
     start: (a: SwitchStartArg) => host.start(a),
     add: (a: readonly SwitchMember[]) => host.add(a),
+    remove: (a: readonly string[]) => host.remove(a),
     stats: () => host.stats(),
     settle: (ms: number) => host.settle(ms),
     close: () => host.close(),
