@@ -34,6 +34,8 @@ export interface BenchOptions {
   /** Message size and window of the fan-out table and of its 1-1 relay baseline. */
   readonly fanoutSize: number;
   readonly fanoutWindow: number;
+  /** The fan-out's paced latency run: this share of each row's measured msg/s. */
+  readonly fanoutPace: number;
   /** Directory for CPU profiles of the fan-out switch processes (node --cpu-prof); undefined = none. */
   readonly fanoutCpuProf: string | undefined;
   /** Concurrent client pairs for the session set-up table (issue 1-1 sessions); 0 skips it. */
@@ -59,6 +61,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --receivers=LIST     receivers per sender in the fan-out table (default 10,50)
   --fanout-size=BYTES  message size of the fan-out table and its 1-1 baseline (default 1k)
   --fanout-window=N    SENDs outstanding at the sender there (default 64)
+  --fanout-pace=SHARE  paced latency run at this share of each row's msg/s (default 0.1)
   --fanout-cpu-prof=DIR  run the fan-out switch processes under node --cpu-prof, profiles to DIR
   --sessions=N         concurrent client pairs for the 1-1 session set-up table (default 8, 0 = skip)
   --open-sessions=N    sessions held open for RSS per session (default 200)`;
@@ -77,6 +80,12 @@ export function parseSize(text: string): number {
 function positiveInt(name: string, text: string): number {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${name} wants a non-negative integer, got ${text}`);
+  return n;
+}
+
+function share(name: string, text: string): number {
+  const n = Number(text);
+  if (!(n > 0 && n <= 1)) throw new Error(`--${name} wants a share 0 < x <= 1, got ${text}`);
   return n;
 }
 
@@ -107,6 +116,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       'fanout-size': { type: 'string', default: '1k' },
       'fanout-window': { type: 'string', default: '64' },
       'fanout-cpu-prof': { type: 'string' },
+      'fanout-pace': { type: 'string', default: '0.1' },
       sessions: { type: 'string', default: '8' },
       'open-sessions': { type: 'string', default: '200' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -154,6 +164,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     receivers,
     fanoutSize: parseSize(values['fanout-size']),
     fanoutWindow: atLeastOne('fanout-window', values['fanout-window']),
+    fanoutPace: share('fanout-pace', values['fanout-pace']),
     fanoutCpuProf: values['fanout-cpu-prof'] === undefined || values['fanout-cpu-prof'] === '' ? undefined : resolve(values['fanout-cpu-prof']),
     sessions: positiveInt('sessions', values.sessions),
     openSessions: positiveInt('open-sessions', values['open-sessions']),

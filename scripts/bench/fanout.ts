@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { ReceiversExpectArg, ReceiversExpectResult, ReceiversSetupArg } from './client/fanout-receivers';
 import type { RunArg, RunResult, SetupArg, SetupResult } from './client/protocol';
-import { FANOUT_KEYS, fanoutFiguresOf, PACE_SHARE, type FanoutFigures, type FanoutMemory, type FanoutRow } from './fanout-report';
+import { FANOUT_KEYS, fanoutFiguresOf, type FanoutFigures, type FanoutMemory, type FanoutRow } from './fanout-report';
 import { runCount, warmupCount } from './measure';
 import { memStatus, MemorySampler, sumCpuTicks } from './proc-stats';
 import { imedgeRelay } from './relays/imedge';
@@ -24,6 +24,8 @@ export interface FanoutSpec {
   readonly seconds: number;
   readonly messages: number | undefined;
   readonly receivers: readonly number[];
+  /** The paced run's rate as a share of the row's measured msgs/s. */
+  readonly paceShare: number;
   /** When set, the switch processes run with --cpu-prof and write their profiles here. */
   readonly cpuProfDir?: string;
 }
@@ -35,7 +37,9 @@ const FAILURE_GRACE_MS = 5000;
 /** Second warm-up pass, seconds at the first pass's pace. */
 const WARMUP_SECONDS = 0.5;
 /** Messages of a paced run at least (its p99 needs a few hundred deliveries). */
-const PACED_MIN_MESSAGES = 200;
+const PACED_MIN_MESSAGES = 100;
+/** Deliveries of a paced run at least (over all its receivers), for a p99 of many. */
+const PACED_MIN_DELIVERIES = 2000;
 /** Members bound and removed before the RSS reading with none (one-off costs). */
 const RSS_WARMUP_MEMBERS = 8;
 
@@ -321,7 +325,7 @@ function errorText(e: unknown): string {
  * The relay baseline and one switch row per receiver count, all set up first; then warm-ups,
  * then the measured runs interleaved (relay, switch 10, switch 50, relay, ...) so that a
  * neighbour's load on this shared machine falls on every row alike; then one paced run per
- * row at PACE_SHARE of its measured rate, for latency without queueing. A failed row is
+ * row at spec.paceShare of its measured rate, for latency at a light load. A failed row is
  * reported, not thrown.
  */
 export async function measureFanout(spec: FanoutSpec, ctx: BenchContext, progress: (line: string) => void): Promise<FanoutRow[]> {
@@ -361,8 +365,8 @@ export async function measureFanout(spec: FanoutSpec, ctx: BenchContext, progres
     }
     for (const p of live) {
       if (p.runs.length === 0) continue;
-      const pace = PACE_SHARE * medianOf(p.runs, FANOUT_KEYS).msgsPerSec;
-      const count = Math.max(PACED_MIN_MESSAGES, runCount(pace, spec.seconds));
+      const pace = spec.paceShare * medianOf(p.runs, FANOUT_KEYS).msgsPerSec;
+      const count = Math.max(PACED_MIN_MESSAGES, Math.ceil(PACED_MIN_DELIVERIES / p.subject.receivers), runCount(pace, spec.seconds));
       p.paced = await step(p, spec, count, count / Math.max(pace, 1), ctx, pace);
     }
     const rows: FanoutRow[] = [];

@@ -89,7 +89,7 @@ async function run(opts: BenchOptions, ctx: BenchContext): Promise<void> {
 }
 
 async function fanoutSection(opts: BenchOptions, ctx: BenchContext): Promise<void> {
-  const spec = { size: opts.fanoutSize, window: opts.fanoutWindow, chunk: opts.chunk, runs: opts.runs, seconds: opts.seconds, messages: opts.messages, receivers: opts.receivers, cpuProfDir: opts.fanoutCpuProf };
+  const spec = { size: opts.fanoutSize, window: opts.fanoutWindow, chunk: opts.chunk, runs: opts.runs, seconds: opts.seconds, messages: opts.messages, receivers: opts.receivers, paceShare: opts.fanoutPace, cpuProfDir: opts.fanoutCpuProf };
   const loadBefore = loadavg()[0];
   const rows = await measureFanout(spec, ctx, (line) => console.error(line));
   const t = fanoutTable(spec, rows);

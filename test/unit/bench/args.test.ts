@@ -34,6 +34,9 @@ describe('bench command line', () => {
     expect(o.fanoutWindow).toBe(8);
     expect(o.kamailioWorkers).toBe(4);
     expect(o.fanoutCpuProf).toBeUndefined();
+    expect(o.fanoutPace).toBe(0.1);
+    expect(parseBenchArgs(['--fanout-pace=0.5']).fanoutPace).toBe(0.5);
+    expect(() => parseBenchArgs(['--fanout-pace=2'])).toThrow(/share/);
   });
 
   test('bad values are refused', () => {
