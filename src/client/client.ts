@@ -304,17 +304,23 @@ export class ImClient extends EventEmitter<ImClientEvents> {
     // RFC 3891 3: to-tag is compared with the receiver's local tag, i.e. our remote tag
     const replaces: ReplacesValue = { callId: session.callId, toTag: session.dialog.remoteTag, fromTag: session.dialog.localTag };
     const factory = conferenceFactoryUri(this.opts.domain);
-    const group = await this.openSession({
-      requestUri: factory,
-      toUri: factory,
-      opts: { anonymous: session.anonymous, ...opts },
-      direction: 'sendrecv',
-      group: true,
-      uriList: [withReplacesHeader(original, replaces), ...added],
-      headers: { replaces: formatReplaces(replaces) },
-    });
-    if (!session.ended) session.markReplaced();
-    return group;
+    // the focus may BYE the 1-1 dialog before its 200 reaches us: that BYE already ends a
+    // replaced session; should the extension fail, a later ending is the session's own again
+    session.markReplaced();
+    try {
+      return await this.openSession({
+        requestUri: factory,
+        toUri: factory,
+        opts: { anonymous: session.anonymous, ...opts },
+        direction: 'sendrecv',
+        group: true,
+        uriList: [withReplacesHeader(original, replaces), ...added],
+        headers: { replaces: formatReplaces(replaces) },
+      });
+    } catch (err) {
+      session.markReplaced(false);
+      throw err;
+    }
   }
 
   /** User names, user@domain or SIP URIs as SIP URIs; RangeError naming the first that is none. */

@@ -57,6 +57,12 @@ export interface FakeFocus {
   refuseFactory?: { status: number; warning: string };
   /** Pre-defined group ids served. */
   readonly groups: Set<string>;
+  /**
+   * Users the focus answers itself as a plain 1-1 peer (no ;isfocus), standing in for the
+   * server's participating function: a factory INVITE whose Replaces names such a dialog gets
+   * that dialog BYEd after its 200, as the contract has the server do.
+   */
+  readonly peers: Set<string>;
   /** Sends a payload to every participant of a conference but `except`, wrapped in CPIM from `from`. */
   fanOut(conf: Conference, from: { uri: string; name?: string }, body: string, except?: Participant): Promise<number[]>;
   /** BYE to a participant (OMA IM 7.2.1.9). */
@@ -76,6 +82,7 @@ export async function fakeFocus(transport: 'UDP' | 'TCP' = 'UDP'): Promise<FakeF
   const inviteAnswers = new Map<string, SipResponse>();
   const users = new Map<string, number>();
   const groups = new Set<string>();
+  const peers = new Set<string>();
   let confSeq = 0;
   let focus: FakeFocus;
 
@@ -107,7 +114,7 @@ export async function fakeFocus(transport: 'UDP' | 'TCP' = 'UDP'): Promise<FakeF
     void focus.fanOut(p.conf, from, inner, p).catch(() => undefined);
   }
 
-  function join(req: IncomingRequest, conf: Conference): void {
+  function join(req: IncomingRequest, conf: Conference, asPeer?: string): void {
     const m = req.msg;
     const offer = findMsrpMedia(parseSdp(sdpOf(m)))!;
     const local = net.localUri();
@@ -118,8 +125,9 @@ export async function fakeFocus(transport: 'UDP' | 'TCP' = 'UDP'): Promise<FakeF
     };
     p.endpoint = new MsrpEndpoint(net, { localUri: local, remotePath: offer.path, setup: 'passive' }, { onMessage: (x) => onMessage(p, x.contentType, x.body) });
     conf.participants.push(p);
+    const contact = asPeer === undefined ? contactOf(conf) : [{ uri: `sip:${asPeer}@${HOST}:${stack.port}`, params: {} }];
     req.reply(200, undefined, {
-      headers: { contact: contactOf(conf), allow: 'INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE', 'content-type': 'application/sdp' },
+      headers: { contact, allow: 'INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE', 'content-type': 'application/sdp' },
       body: Buffer.from(answerSdp(local)),
     });
   }
@@ -149,11 +157,19 @@ export async function fakeFocus(transport: 'UDP' | 'TCP' = 'UDP'): Promise<FakeF
     const list = parseResourceLists(parseMultipart(ct, m.body).find((p) => p.mediaType === 'application/resource-lists+xml')!.body);
     const conf = newConference();
     join(req, conf);
+    // the 1-1 dialog the INVITE replaces ends with our BYE (OMA IM 7.1.1.6 NOTE)
+    const rh = headerText(m, 'replaces');
+    const rv = rh === undefined ? undefined : parseReplaces(rh);
+    if (rv !== undefined && typeof rv !== 'string') {
+      const old = [...conferences.values()].flatMap((c) => c.participants).find((p) => p.callId === rv.callId && p.localTag === rv.toTag && p.remoteTag === rv.fromTag && !p.gone);
+      if (old !== undefined) void focus.bye(old).catch(() => undefined);
+    }
     // invite each listed user; an entry carrying Replaces is invited with that Replaces (RFC 3891)
     for (const e of list) {
       const split = splitUriHeaders(e.uri)!;
       const rep = split.headers.get('replaces');
       const replaces = rep === undefined ? undefined : parseReplaces(rep);
+      if (peers.has(userOf(split.base))) continue;
       void focus.invite(userOf(split.base), { conf, ...(replaces !== undefined && typeof replaces !== 'string' ? { replaces } : {}) }).catch(() => undefined);
     }
   }
@@ -178,6 +194,7 @@ export async function fakeFocus(transport: 'UDP' | 'TCP' = 'UDP'): Promise<FakeF
     const user = userOf(m.uri);
     if (user === 'conference-factory') return onFactory(req);
     if (conferences.has(user)) return join(req, conferences.get(user)!);
+    if (peers.has(user)) return join(req, newConference(`p2p-${++confSeq}`), user);
     if (groups.has(user)) {
       const existing = [...conferences.values()].find((c) => c.id === `group-${user}`);
       return join(req, existing ?? newConference(`group-${user}`));
@@ -191,7 +208,7 @@ export async function fakeFocus(transport: 'UDP' | 'TCP' = 'UDP'): Promise<FakeF
   );
 
   focus = {
-    stack, net, port: stack.port, requests, conferences, inviteAnswers, users, groups,
+    stack, net, port: stack.port, requests, conferences, inviteAnswers, users, groups, peers,
 
     async fanOut(conf, from, body, except) {
       const payload = encodeCpim({
