@@ -36,6 +36,10 @@ export interface MetricSources {
   msrp?: () => Record<string, number>;
   /** Sessions by kind ('1-1', 'adhoc', 'predefined', 'large-message'). */
   sessions?: () => Record<string, number>;
+  /** Group sessions (controlling IM function): live sessions and participants, event counters. */
+  groups?: () => Record<string, number>;
+  /** The MSRP switches of group sessions: fan-out counters and live figures. */
+  groupSwitch?: () => Record<string, number>;
   /** Admin HTTP connection slots: live, evicted (slow or idle, replaced by a newer client), refused. */
   admin?: () => { live: number; evicted: number; refused: number };
   /** Promise rejections no catch took (a bug; logged, the process keeps serving). */
@@ -158,6 +162,19 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
     const m = src.msrp;
     gauge(registry, 'imedge_msrp', 'MSRP layer figures (frames, bytes, legs, ring high-water marks, pauses, 4xx, parse errors)', ['figure'], (g) => {
       for (const [figure, n] of Object.entries(m())) g.set({ figure }, n);
+    });
+  }
+
+  if (src.groups) {
+    const gr = src.groups;
+    gauge(registry, 'imedge_groups', 'group sessions: live sessions, participants, invitations, joins, refusals, removals', ['figure'], (g) => {
+      for (const [figure, n] of Object.entries(gr())) g.set({ figure }, n);
+    });
+  }
+  if (src.groupSwitch) {
+    const sw = src.groupSwitch;
+    gauge(registry, 'imedge_group_switch', 'MSRP switch of group sessions (messages in, deliveries, reports, slow removals, ring peaks)', ['figure'], (g) => {
+      for (const [figure, n] of Object.entries(sw())) g.set({ figure }, n);
     });
   }
 

@@ -19,6 +19,9 @@ import { packageVersion } from './version';
 import { buildDevice, type Device } from './device';
 import { MsrpRelay } from '../msrp/relay';
 import { ParticipatingFunction } from '../im/participating/b2bua';
+import { ControllingFunction } from '../im/controlling/focus';
+import { imDispatch } from './im-dispatch';
+import { parseGroupDocument, type GroupDocument } from '../xml';
 
 // For the command line's exit codes (cli may not import core).
 export { NonceSecretError } from '../core/auth/nonce-secret';
@@ -36,6 +39,7 @@ export interface RunningServer {
   readonly device: Device;
   readonly msrp: MsrpRelay;
   readonly participating: ParticipatingFunction;
+  readonly controlling: ControllingFunction;
   readonly groups: GroupService;
   health(): HealthReport;
   /** Graceful stop: refuse new work, let transactions finish (bounded), close everything. */
@@ -182,13 +186,67 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         log: child(log, 'participating'),
       },
     );
-    router.register('INVITE', participating.invite);
-    router.register('ACK', participating.ack);
-    router.register('BYE', participating.bye);
-    router.register('CANCEL', participating.cancel);
+    // Pre-defined group documents: one primary-key read per INVITE to a local user (most are
+    // users, not groups), a document parsed again only when its update time changed, so
+    // `imedge group import` on a running box is seen at the next INVITE.
+    const groupCache = new Map<string, { at: number; doc: GroupDocument }>();
+    const groupDoc = (id: string): GroupDocument | undefined => {
+      try {
+        const rec = store.groups.get(id);
+        if (rec === undefined) {
+          groupCache.delete(id);
+          return undefined;
+        }
+        const cached = groupCache.get(id);
+        if (cached !== undefined && cached.at === rec.updatedAt) return cached.doc;
+        const doc = parseGroupDocument(rec.document);
+        if (groupCache.size >= 4096) groupCache.clear();
+        groupCache.set(id, { at: rec.updatedAt, doc });
+        return doc;
+      } catch (err) {
+        log.warn({ err, group: id }, 'stored group document unreadable: group not served');
+        return undefined;
+      }
+    };
+    const controlling = new ControllingFunction(
+      {
+        domain: cfg.domain,
+        sipHost: sip.host,
+        sipPort: sip.port,
+        msrp: { address: cfg.bind, port: msrpAddr.port },
+        maxAdhocGroupSize: cfg.groups.maxAdhocSize,
+        maxSessions: cfg.groups.maxSessions,
+        maxParticipants: cfg.groups.maxParticipants,
+        maxSessionsPerUser: cfg.sessions.maxPerUser,
+        release: { autoRelease: cfg.groups.autoRelease, sessionMaxLengthS: cfg.groups.sessionMaxLengthS, remainingParticipants: cfg.groups.remainingParticipants === 0 ? 0 : 1 },
+        adhocAllowAnonymity: cfg.groups.adhocAllowAnonymity,
+        inviteTimeoutMs: cfg.groups.inviteTimeoutMs,
+        msrpConnectTimeoutMs: cfg.msrp.connectTimeoutMs,
+        // a congested leg pauses the other participants, their answers too: stay well inside their transaction timeout
+        slowReceiverMs: Math.max(1, Math.min(cfg.groups.slowReceiverMs, Math.floor(cfg.msrp.transactionTimeoutMs / 2))),
+        maxMessageSize: cfg.msrp.maxMessageSize,
+        retryAfterS: cfg.sessions.retryAfterS,
+        sipTimers: { t1Ms: cfg.sip.t1Ms, t2Ms: cfg.sip.t2Ms },
+      },
+      {
+        stack: () => sip,
+        registrar,
+        auth,
+        net: msrp.net,
+        group: groupDoc,
+        findReplaced: (target, user) => participating.findReplaced(target, user),
+        log: child(log, 'controlling'),
+      },
+    );
+    const im = imDispatch(controlling, participating);
+    router.register('INVITE', im.invite);
+    router.register('ACK', im.ack);
+    router.register('BYE', im.bye);
+    router.register('CANCEL', im.cancel);
     participating.recover();
     // Before the relay closes: every live session gets its BYE.
     cleanup.unshift(() => participating.releaseAll('shutting down'));
+    cleanup.unshift(() => controlling.releaseAll('shutting down'));
 
     const sweep = setInterval(() => {
       try {
@@ -208,6 +266,10 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       return { ok: probe.ok, detail: probe.ok ? 'write probe ok' : `cannot write ${store.path}` };
     });
     device.health.checks.register('sip-listeners', () => ({ ok: !draining, detail: draining ? 'stopping' : `UDP+TCP ${sip.port}` }));
+    device.health.checks.register('group-sessions', () => {
+      const c = controlling.counts();
+      return { ok: true, detail: `${c.sessions} of ${cfg.groups.maxSessions} group sessions, ${c.participants} participants, ${c.invited} invitations ringing` };
+    });
     device.health.checks.register('msrp-listener', () => ({ ok: !draining, detail: draining ? 'stopping' : `TCP ${msrpAddr.port}` }));
     const health = (): HealthReport => device.health.evaluate();
     const ports = { sip: sip.port, udp: sip.transports.udp, tcp: sip.transports.tcp, msrp: msrpAddr.port as number | null, http: 0 };
@@ -219,8 +281,17 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     });
     await device.start();
     cleanup.unshift(() => device.stop());
-    // the controlling IM function subscribes to deletions (7.2.2.8 1f) once group sessions run
-    const groups = new GroupService(store.groups, cfg.domain);
+    // OMA IM 7.2.2.8: a deleted group ends its session (1f), a changed one may remove members (2a)
+    const groups = new GroupService(store.groups, cfg.domain, {
+      onDeleted: (id) => {
+        groupCache.delete(id);
+        controlling.groupDeleted(id);
+      },
+      onChanged: (id, doc) => {
+        groupCache.delete(id);
+        controlling.groupChanged(id, doc);
+      },
+    });
     let adminStats = () => ({ live: 0, evicted: 0, refused: 0 });
     const metrics = buildMetrics({
       sip: () => sip.stats,
@@ -240,6 +311,8 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         return out;
       },
       sessions: () => participating.counts(),
+      groups: () => ({ ...controlling.counts(), ...controlling.stats }),
+      groupSwitch: () => controlling.switchTotals(),
       // the admin server starts after the metrics it serves: read its slots through a late binding
       admin: () => adminStats(),
       unhandledRejections: () => unhandledRejections.count,
@@ -278,6 +351,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       device,
       msrp,
       participating,
+      controlling,
       groups,
       health,
       stop: () => {
@@ -286,6 +360,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
           // A planned stop disarms the hardware watchdog before anything else goes down.
           await device.stop();
           participating.releaseAll('shutting down');
+          controlling.releaseAll('shutting down');
           const until = Date.now() + DRAIN_LIMIT_MS;
           while (Date.now() < until) {
             const t = sip.inFlight();

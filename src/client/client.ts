@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../log';
 import type { SendResult } from '../msrp/endpoint';
 import { MsrpNet } from '../msrp/net';
 import { dialogAsUac, dialogAsUas, inDialogRequest, matchesDialog, mediaType, type DialogState } from '../sip/message/dialog';
-import { formatReplaces, parseReplaces, unsupportedOptions, withReplacesHeader, type ReplacesValue } from '../sip/message/replaces';
+import { formatReplaces, parseReplaces, unsupportedOptions, withReplacesHeader, type ReplacesTarget } from '../sip/message/replaces';
 import { headerText, type NameAddr, type SipRequest, type SipResponse } from '../sip/message/types';
 import { IncomingRequest, SipStack } from '../sip/stack';
 import type { Direction } from '../sdp';
@@ -302,7 +302,7 @@ export class ImClient extends EventEmitter<ImClientEvents> {
     if (added.length === 0) throw new RangeError('name at least one user to add (other than the two of you)');
     checkAdhocGroupSize([original, ...added], this.maxAdhocGroupSize);
     // RFC 3891 3: to-tag is compared with the receiver's local tag, i.e. our remote tag
-    const replaces: ReplacesValue = { callId: session.callId, toTag: session.dialog.remoteTag, fromTag: session.dialog.localTag };
+    const replaces: ReplacesTarget = { callId: session.callId, toTag: session.dialog.remoteTag, fromTag: session.dialog.localTag, earlyOnly: false };
     const factory = conferenceFactoryUri(this.opts.domain);
     // the focus may BYE the 1-1 dialog before its 200 reaches us: that BYE already ends a
     // replaced session; should the extension fail, a later ending is the session's own again
@@ -613,7 +613,7 @@ export class ImClient extends EventEmitter<ImClientEvents> {
     // the stack joins repeated headers with ","; a Call-ID never holds one
     if (text.includes(',')) return 400;
     const v = parseReplaces(text);
-    if (typeof v === 'string') return 400;
+    if (v === undefined) return 400;
     const s = this.sessionsById.get(v.callId);
     if (s === undefined || s.largeMessage || s.ended || s.dialog.localTag !== v.toTag || s.dialog.remoteTag !== v.fromTag) return 481;
     return v.earlyOnly ? 486 : s;

@@ -120,6 +120,17 @@ export const configSchema = v.strictObject({
     retryAfterS: int(30, 1, 3600, 'Retry-After sent with 503 when a limit is hit, in s'),
     setupTimeoutMs: int(120_000, 100, 3_600_000, 'a session not established this long after the INVITE is released (caller 408, callee CANCEL/BYE), in ms'),
   }),
+  groups: section('group sessions: the controlling IM function (OMA IM 7.2)', {
+    maxAdhocSize: int(10, 1, 1000, 'MAX-ADHOC-GROUP-SIZE (OMA IM 7.1.1.6 step 5): invited users one ad-hoc list may name; beyond: 403 with a Warning'),
+    maxSessions: int(20, 1, 10_000, 'group sessions at once (beyond: 503 + Retry-After)'),
+    maxParticipants: int(50, 2, 10_000, 'participants of one group session (the MSRP switch cap; beyond: 486 "Too many participants")'),
+    autoRelease: bool(false, 'OMA IM 7.2.2.8 auto-release: a pre-defined group session ends when its initiator leaves (a group document may override it)'),
+    sessionMaxLengthS: int(0, 0, 2_147_483, 'OMA IM 7.2.2.8 session max length, in s (0 = no limit; a group document may override it)'),
+    remainingParticipants: int(1, 0, 1, 'OMA IM 7.2.2.8 number-of-remaining-participants: a group session with this many participants or fewer ends (0 or 1; a group document may override it)'),
+    adhocAllowAnonymity: bool(true, 'an ad-hoc session (no group document) lets a participant join anonymously (Privacy: id, OMA IM 7.2.1.5 step 3)'),
+    inviteTimeoutMs: int(60_000, 100, 600_000, 'how long the focus rings an invitee before it cancels the invitation, in ms'),
+    slowReceiverMs: int(5000, 10, 600_000, 'a participant whose MSRP leg stays congested this long is removed (OMA IM 7.2.1.9) and its senders get failure REPORTs, in ms (at most half of msrp.transactionTimeoutMs: a congested leg pauses the others, their answers included)'),
+  }),
   store: section('SQLite store', {
     synchronous: oneOf(['FULL', 'NORMAL', 'EXTRA'], 'FULL', 'PRAGMA synchronous (FULL: an acknowledged write survives a power cut)'),
     cacheSizeKiB: int(8192, 256, MIB, 'SQLite page cache, in KiB'),

@@ -7,10 +7,26 @@ export const ALLOWED_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'ME
 
 export const ALLOW_HEADER = ALLOWED_METHODS.join(', ');
 
-export const ACCEPT_HEADER = ['application/sdp', 'text/plain', 'message/cpim'].join(', ');
+// multipart/mixed and resource lists: the conference factory's INVITE (RFC 5366, OMA IM 7.1.1.6)
+export const ACCEPT_HEADER = ['application/sdp', 'text/plain', 'message/cpim', 'multipart/mixed', 'application/resource-lists+xml'].join(', ');
 
-/** No option tags yet (RFC 3261 20.37: an empty Supported is allowed). */
-export const SUPPORTED_HEADER = '';
+/**
+ * Option tags (RFC 3261 20.37): 'replaces' (RFC 3891: a factory INVITE may replace the
+ * initiator's 1-1 dialog, OMA IM 7.1.1.6 step 8) and 'recipient-list-invite' (RFC 5366).
+ */
+export const SUPPORTED_OPTION_TAGS = ['replaces', 'recipient-list-invite'] as const;
+export const SUPPORTED_HEADER = SUPPORTED_OPTION_TAGS.join(', ');
+
+/** RFC 3261 8.2.2.3: the option tags of a Require header this server does not support. */
+export function unsupportedRequire(require: string | undefined): string[] {
+  if (require === undefined) return [];
+  const known = new Set<string>(SUPPORTED_OPTION_TAGS);
+  return require
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .filter((t) => t.length > 0 && !known.has(t))
+    .slice(0, 16);
+}
 
 /** Methods the SIP grammar knows but this server refuses with 405 (RFC 3261 8.2.1). */
 export const KNOWN_NOT_ALLOWED = new Set(['UPDATE', 'PRACK', 'INFO', 'REFER', 'PUBLISH']);

@@ -10,7 +10,7 @@ import { anonymizeHeaders, wantsAnonymity } from '../sip/message/privacy';
 import { randomBytes } from 'node:crypto';
 import type { Binding } from '../store';
 import type { AuthGate } from './auth/gate';
-import { ACCEPT_HEADER, ALLOW_HEADER, ALLOWED_METHODS, KNOWN_NOT_ALLOWED, SUPPORTED_HEADER } from './capabilities';
+import { ACCEPT_HEADER, ALLOW_HEADER, ALLOWED_METHODS, KNOWN_NOT_ALLOWED, SUPPORTED_HEADER, unsupportedRequire } from './capabilities';
 import type { Registrar } from './registrar';
 import { targetsOf as reachTargets } from './reach';
 
@@ -29,6 +29,7 @@ export interface AdmissionCheck {
 }
 
 const MAX_FORWARDS_DEFAULT = 70;
+const UAS_METHODS = new Set(['REGISTER', 'INVITE', 'BYE', 'SUBSCRIBE']);
 
 export class Router {
   private readonly methods = new Map<string, MethodHandler>();
@@ -61,6 +62,16 @@ export class Router {
     if (mf !== undefined && Number(mf) === 0 && method !== 'OPTIONS' && method !== 'REGISTER') {
       req.reply(483, 'Too Many Hops');
       return;
+    }
+    // RFC 3261 8.2.2.3: an extension the request requires and we lack is 420 + Unsupported,
+    // where this server is the UAS (registrar, B2BUA, focus); as a proxy (MESSAGE, OPTIONS to
+    // a user) it passes Require on untouched (16.6)
+    if (UAS_METHODS.has(method)) {
+      const missing = unsupportedRequire(headerText(req.msg, 'require'));
+      if (missing.length > 0) {
+        req.reply(420, 'Bad Extension', { headers: { unsupported: missing.join(', ') } });
+        return;
+      }
     }
     switch (method) {
       case 'REGISTER':

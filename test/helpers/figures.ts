@@ -13,5 +13,7 @@ export async function sessionFigures(httpPort: number): Promise<Record<string, n
   const out: Record<string, number> = {};
   for (const m of text.matchAll(/^imedge_sessions\{kind="([^"]+)"\} (\d+)/gm)) out[m[1]!] = Number(m[2]);
   for (const m of text.matchAll(/^imedge_msrp\{figure="(\w+)"\} (\d+)/gm)) out[m[1]!] = Number(m[2]);
+  for (const m of text.matchAll(/^imedge_groups\{figure="(\w+)"\} (\d+)/gm)) out[`groups.${m[1]!}`] = Number(m[2]);
+  for (const m of text.matchAll(/^imedge_group_switch\{figure="(\w+)"\} (\d+)/gm)) out[`switch.${m[1]!}`] = Number(m[2]);
   return out;
 }

@@ -44,6 +44,8 @@ export class RawUa {
   readonly messages: ReceivedMessage[] = [];
   readonly byes: WireMessage[] = [];
   readonly acks: WireMessage[] = [];
+  /** Every initial INVITE this UA received (a focus's, say), in order. */
+  readonly invites: WireMessage[] = [];
   /** Keep re-INVITEs unanswered (in heldReinvites) until answerHeldReinvite(). */
   holdReinvite = false;
   readonly heldReinvites: WireMessage[] = [];
@@ -54,7 +56,10 @@ export class RawUa {
   answerTypes = ['text/plain', 'message/cpim'];
   /** Answer 200 but never connect MSRP (a client expecting the offerer to dial). */
   noMsrp = false;
-  private msrpUri = `msrp://127.0.0.1:9/${randomBytes(6).toString('hex')};tcp`;
+  private msrpUri = RawUa.freshUri();
+  private static freshUri(): string {
+    return `msrp://127.0.0.1:9/${randomBytes(6).toString('hex')};tcp`;
+  }
   incomingReady?: Promise<void>;
   msrpError?: Error;
   cancelResponse?: Promise<WireMessage>;
@@ -75,11 +80,14 @@ export class RawUa {
 
   private onRequest(m: WireMessage, p: SipPeer): void {
     if (m.method === 'INVITE' && !/;tag=/.test(header(m, 'to') ?? '')) {
+      this.invites.push(m);
       // 0: ring and never answer (for CANCEL); the INVITE stays pending.
       if (this.answerStatus === 0) return p.answer(m, 180, 'Ringing', [`Contact: <${p.contactUri}>`]);
       if (this.answerStatus !== 200) return p.answer(m, this.answerStatus, 'Refused');
       const theirPath = sdpPath(m.body);
       const tag = rid();
+      // each session its own MSRP URI: a UA in a 1-1 session may be invited to a group too
+      this.msrpUri = RawUa.freshUri();
       const body = Buffer.from(msrpOffer(this.msrpUri, { acceptTypes: this.answerTypes, setup: 'active', direction: sdpMedia(m.body).direction === 'sendonly' ? 'recvonly' : undefined }));
       this.dialog = {
         callId: header(m, 'call-id')!, localTag: tag, remoteTag: /tag=([^;>\s]+)/.exec(header(m, 'from')!)![1],
@@ -147,22 +155,34 @@ export class RawUa {
       noConnect?: boolean;
       /** Extra header lines of the INVITE. */
       headers?: string[];
+      /** Request-URI and To instead of sip:<to>@localhost (a focus identity, say). */
+      requestUri?: string;
+      /** A body around the SDP offer (the conference factory's multipart/mixed): content type and bytes from the offer. */
+      wrap?: (offer: string) => { contentType: string; body: Buffer };
+      /** Privacy: id on the INVITE. */
+      anonymous?: boolean;
+      /** Response timeout, ms. */
+      timeoutMs?: number;
     } = {},
   ): Promise<WireMessage> {
     const callId = rid();
     const fromTag = rid();
     const branch = `z9hG4bK${rid()}`;
+    const ruri = opts.requestUri ?? `sip:${to}@localhost`;
+    if (opts.msrpUri === undefined) this.msrpUri = RawUa.freshUri();
+    const offer = msrpOffer(opts.msrpUri ?? this.msrpUri, opts);
+    const wrapped = opts.wrap?.(offer) ?? { contentType: 'application/sdp', body: Buffer.from(offer) };
     const raw = Buffer.concat([
       Buffer.from([
-        `INVITE sip:${to}@localhost SIP/2.0`,
+        `INVITE ${ruri} SIP/2.0`,
         `Via: SIP/2.0/${this.peer.transport} 127.0.0.1:${this.peer.port};branch=${branch};rport`,
-        'Max-Forwards: 70', `From: <sip:${this.user}@localhost>;tag=${fromTag}`, `To: <sip:${to}@localhost>`,
-        `Call-ID: ${callId}`, 'CSeq: 1 INVITE', `Contact: <${this.peer.contactUri}>`, ...(opts.headers ?? []), 'Content-Type: application/sdp', '',
+        'Max-Forwards: 70', `From: <sip:${this.user}@localhost>;tag=${fromTag}`, `To: <${ruri}>`,
+        `Call-ID: ${callId}`, 'CSeq: 1 INVITE', `Contact: <${this.peer.contactUri}>`, ...(opts.anonymous ? ['Privacy: id'] : []), ...(opts.headers ?? []), `Content-Type: ${wrapped.contentType}`, '',
       ].join('\r\n')),
     ]);
-    const body = Buffer.from(msrpOffer(opts.msrpUri ?? this.msrpUri, opts));
+    const body = wrapped.body;
     const full = Buffer.concat([raw.subarray(0, raw.length), Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]);
-    const pending = this.peer.requestRaw(full, `${callId}|1 INVITE`, 15000);
+    const pending = this.peer.requestRaw(full, `${callId}|1 INVITE`, opts.timeoutMs ?? 15000);
     if (opts.cancelAfterMs !== undefined) {
       // RFC 3261 9.1: CANCEL carries the INVITE's Request-URI, Call-ID, From, To, CSeq number and branch.
       await new Promise((r) => setTimeout(r, opts.cancelAfterMs));
@@ -179,7 +199,7 @@ export class RawUa {
       const toHdr = header(rs, 'to')!;
       this.dialog = {
         callId, localTag: fromTag, remoteTag: /tag=([^;>\s]+)/.exec(toHdr)![1], localUri: `sip:${this.user}@localhost`,
-        remoteUri: `sip:${to}@localhost`, remoteTarget: /<([^>]+)>/.exec(header(rs, 'contact')!)![1], cseq: 1,
+        remoteUri: ruri, remoteTarget: /<([^>]+)>/.exec(header(rs, 'contact')!)![1], cseq: 1,
       };
       this.sendInDialog('ACK', 1);
       if (!opts.noConnect) await this.connectMsrp(sdpPath(rs.body));

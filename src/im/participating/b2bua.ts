@@ -10,7 +10,7 @@ import type { Flow, NameAddr, SipRequest, SipResponse } from '../../sip/message/
 import { headerText } from '../../sip/message/types';
 import { anonymousFrom, wantsAnonymity } from '../../sip/message/privacy';
 import { upstreamStatus } from '../../sip/message/forking';
-import { dialogAsUac, dialogAsUas, inDialogRequest, mediaType } from '../../sip/message/dialog';
+import { dialogAsUac, dialogAsUas, inDialogRequest, mediaType, type DialogState } from '../../sip/message/dialog';
 import type { Binding } from '../../store';
 import { answererRole, isLargeMessageMode, offererConnects, type MediaDescription } from '../../sdp';
 import { targetsOf } from '../../core/router';
@@ -18,7 +18,7 @@ import { ALLOW_HEADER } from '../../core/capabilities';
 import { msrpMediaOf, relayAnswer, relayOffer } from './media';
 import { B2bSession, type Leg, type LegName } from './session';
 import { admissionRefusal } from './admission';
-import { forkInvite, type ForkBranch } from './fork';
+import { forkInvite, type ForkBranch } from '../../core/fork';
 import { legFailure, openLeg, roleOf, type LegTimeouts } from './legs';
 import { immediateWrite, SessionRows } from './persistence';
 import { newStats, type ParticipatingDeps, type ParticipatingOptions, type ParticipatingStats } from './options';
@@ -124,6 +124,30 @@ export class ParticipatingFunction {
     s.invite.reply(487, 'Request Terminated');
     this.release(s, 'cancelled', 'caller');
   };
+
+  /**
+   * RFC 3891 for the conference focus (OMA IM 7.1.1.6 step 8): the confirmed 1-1 session whose
+   * dialog with `user` the Replaces names (to-tag = imedge's tag, from-tag = the user's), with
+   * the other party's dialog (to be replaced in its turn) and a way to end the session.
+   */
+  findReplaced(
+    target: { readonly callId: string; readonly toTag: string; readonly fromTag: string },
+    user: string,
+  ): { peerUser: string; peerDialog: DialogState; peerFlows: readonly Flow[]; end(reason: string): void } | undefined {
+    const probe = { method: 'INVITE', uri: '', body: Buffer.alloc(0), headers: { 'call-id': target.callId, to: { uri: '', params: { tag: target.toTag } }, from: { uri: '', params: { tag: target.fromTag } } } };
+    const found = this.table.findDialog(probe);
+    if (found === undefined) return undefined;
+    const [s, name] = found;
+    const own = s.leg(name);
+    const peer = s.leg(name === 'caller' ? 'callee' : 'caller');
+    if (s.state !== 'confirmed' || s.kind !== '1-1' || own.user !== user || peer.dialog === undefined) return undefined;
+    return {
+      peerUser: peer.user,
+      peerDialog: peer.dialog,
+      peerFlows: peer.flows,
+      end: (reason) => this.release(s, reason),
+    };
+  }
 
   // ---- session set-up ------------------------------------------------------------------
 
@@ -247,7 +271,18 @@ export class ParticipatingFunction {
       },
       targets: targetsOf(b),
     });
-    return forkInvite(this.deps.stack(), s, bindings, branchFor, {
+    const owner = {
+      get waiting() {
+        return s.state === 'early';
+      },
+      get cancels() {
+        return s.cancelCallee;
+      },
+      set cancels(v: (() => void)[]) {
+        s.cancelCallee = v;
+      },
+    };
+    return forkInvite(this.deps.stack(), owner, bindings, branchFor, {
       onProvisional: (rs) => {
         if (s.invite && !s.invite.replied) s.invite.reply(rs.status, rs.reason);
       },

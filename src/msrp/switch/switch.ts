@@ -1,6 +1,6 @@
 import type { Logger } from '../../log';
 import { encodeEndLine, encodeRequestHead } from '../wire';
-import { TransactionIds, type MsrpConnection, type MsrpNet, type MsrpSetup } from '../net';
+import { MsrpConnectError, TransactionIds, type MsrpConnectFailure, type MsrpConnection, type MsrpNet, type MsrpSetup } from '../net';
 import { assertedFrom, type ConferenceAddress, type SwitchIdentity } from './envelope';
 import { Fanout } from './fanout';
 import {
@@ -190,6 +190,39 @@ export class MsrpSwitch {
   }
 
   /**
+   * RFC 6135 / RFC 4975 5.4: the participant's SDP answer made the focus the side that dials
+   * (it answered passive or without a=setup). Switches the unbound participant to active (from
+   * now on only the connection dialled here binds it), dials the first hop of its path and
+   * binds with an empty SEND. Resolves how it ended, never rejects: 'limit' when the net is at
+   * its connection cap, 'released' when the participant went meanwhile.
+   */
+  async connectOut(id: string, timeoutMs: number): Promise<'connected' | 'released' | 'rejected' | MsrpConnectFailure> {
+    const p = this.participants.get(id);
+    if (p === undefined) return 'released';
+    if (p.session.connection !== undefined) return 'connected';
+    const path = p.session.remotePath;
+    if (path === undefined || path.length === 0) return 'rejected';
+    p.session.setup = 'active';
+    let conn: MsrpConnection;
+    try {
+      conn = await this.net.dialUri(path[0], { timeoutMs });
+    } catch (err) {
+      return err instanceof MsrpConnectError ? err.kind : 'refused';
+    }
+    if (this.participants.get(id) !== p) {
+      conn.close();
+      return 'released';
+    }
+    try {
+      await this.attach(id, conn);
+      return 'connected';
+    } catch {
+      conn.close();
+      return this.participants.get(id) === p ? 'rejected' : 'released';
+    }
+  }
+
+  /**
    * Releases the participant's MSRP resources (7.2.1.9 after the BYE's 200, 7.2.1.10 on its
    * BYE). Frames being streamed to it are cut ('#'); what it has not answered is reported to
    * the senders as failed (481). Returns false for an unknown id.
@@ -203,6 +236,13 @@ export class MsrpSwitch {
     if (conn !== undefined && !conn.closed && conn.out.congested) conn.close();
     this.net.closeSession(p.session);
     return true;
+  }
+
+  /** The participant's MSRP URIs: ours (offered in a=path) and its path, once known. */
+  participantPath(id: string): { readonly localUri: string; readonly remotePath: readonly string[] } | undefined {
+    const p = this.participants.get(id);
+    if (p === undefined || p.session.remotePath === undefined) return undefined;
+    return { localUri: p.session.localUri, remotePath: p.session.remotePath };
   }
 
   isBound(id: string): boolean {

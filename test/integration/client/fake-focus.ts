@@ -10,7 +10,7 @@ import { MsrpNet } from '../../../src/msrp/net';
 import { CPIM_ANONYMOUS_URI, encodeCpim, formatCpimAddress, formatCpimDateTime, parseCpim, cpimHeaderValues } from '../../../src/msrp/wire';
 import { buildMsrpSdp, findMsrpMedia, parseSdp } from '../../../src/sdp';
 import { parseMultipart } from '../../../src/sip/message/multipart';
-import { formatReplaces, splitUriHeaders, parseReplaces, type ReplacesValue } from '../../../src/sip/message/replaces';
+import { formatReplaces, splitUriHeaders, parseReplaces, type ReplacesTarget } from '../../../src/sip/message/replaces';
 import { headerText, type SipRequest, type SipResponse } from '../../../src/sip/message/types';
 import { SipStack, newTag, type IncomingRequest } from '../../../src/sip/stack';
 import { parseResourceLists } from '../../../src/xml';
@@ -68,7 +68,7 @@ export interface FakeFocus {
   /** BYE to a participant (OMA IM 7.2.1.9). */
   bye(p: Participant): Promise<number>;
   /** A raw INVITE (with Replaces) to a user, as the focus inviting the original peer does. */
-  invite(user: string, opts: { replaces?: ReplacesValue; conf?: Conference; require?: string }): Promise<SipResponse>;
+  invite(user: string, opts: { replaces?: Omit<ReplacesTarget, 'earlyOnly'> & { earlyOnly?: boolean }; conf?: Conference; require?: string }): Promise<SipResponse>;
   close(): Promise<void>;
 }
 
@@ -160,7 +160,7 @@ export async function fakeFocus(transport: 'UDP' | 'TCP' = 'UDP'): Promise<FakeF
     // the 1-1 dialog the INVITE replaces ends with our BYE (OMA IM 7.1.1.6 NOTE)
     const rh = headerText(m, 'replaces');
     const rv = rh === undefined ? undefined : parseReplaces(rh);
-    if (rv !== undefined && typeof rv !== 'string') {
+    if (rv !== undefined) {
       const old = [...conferences.values()].flatMap((c) => c.participants).find((p) => p.callId === rv.callId && p.localTag === rv.toTag && p.remoteTag === rv.fromTag && !p.gone);
       if (old !== undefined) void focus.bye(old).catch(() => undefined);
     }
@@ -170,7 +170,7 @@ export async function fakeFocus(transport: 'UDP' | 'TCP' = 'UDP'): Promise<FakeF
       const rep = split.headers.get('replaces');
       const replaces = rep === undefined ? undefined : parseReplaces(rep);
       if (peers.has(userOf(split.base))) continue;
-      void focus.invite(userOf(split.base), { conf, ...(replaces !== undefined && typeof replaces !== 'string' ? { replaces } : {}) }).catch(() => undefined);
+      void focus.invite(userOf(split.base), { conf, ...(replaces !== undefined ? { replaces } : {}) }).catch(() => undefined);
     }
   }
 

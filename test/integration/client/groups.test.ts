@@ -226,7 +226,7 @@ test('OMA IM 7.1.1.6 steps 3 and 8, Appendix M: extending a 1-1 session; the URI
 
   const invite = focus.requests.find((r) => r.method === 'INVITE')!;
   const replacesHeader = parseReplaces(headerText(invite, 'replaces')!);
-  expect(replacesHeader).toEqual({ callId: old.callId, toTag: old.dialog.remoteTag, fromTag: old.dialog.localTag });
+  expect(replacesHeader).toEqual({ callId: old.callId, toTag: old.dialog.remoteTag, fromTag: old.dialog.localTag, earlyOnly: false });
   const ct = headerText(invite, 'content-type')!;
   const list = parseResourceLists(parseMultipart(ct, invite.body)[1].body).map((e) => e.uri);
   expect(list).toHaveLength(2);

@@ -123,8 +123,9 @@ describe.each(['UDP', 'TCP'] as const)('registrar and MESSAGE over %s (open regi
     expect(allow).toEqual(expect.arrayContaining(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'MESSAGE', 'REGISTER']));
     // issue 8 item 4: only what exists is advertised (no event package, no Replaces, no XML bodies yet)
     for (const m of ['SUBSCRIBE', 'NOTIFY', 'UPDATE']) expect(allow).not.toContain(m);
-    expect(header(r, 'accept')!.split(/\s*,\s*/).sort()).toEqual(['application/sdp', 'message/cpim', 'text/plain']);
-    expect(header(r, 'supported') ?? '').not.toMatch(/replaces|path/);
+    // group sessions bring the factory's body types and their option tags (issue 9 item 9)
+    expect(header(r, 'accept')!.split(/\s*,\s*/).sort()).toEqual(['application/resource-lists+xml', 'application/sdp', 'message/cpim', 'multipart/mixed', 'text/plain']);
+    expect(header(r, 'supported')!.split(/\s*,\s*/).sort()).toEqual(['recipient-list-invite', 'replaces']);
     const u = await p.request({ method: 'UPDATE', uri: aor('bob'), from: aor('alice'), to: aor('bob') });
     expect(u.status).toBe(405);
     expect(header(u, 'allow')).not.toContain('UPDATE');

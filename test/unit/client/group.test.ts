@@ -43,7 +43,7 @@ test('OMA IM 7.1.1.6 steps 3-7 / RFC 5366 4: the factory body parses back into t
   expect(entries).toEqual([replaced, 'sip:carol@example.com', amp]);
   expect(parts[1].body.toString()).toContain('Subject=hi&amp;Replaces=');
   expect(parts[1].body.toString()).toContain('Replaces=a1b2%4010.0.0.1%3Bto-tag%3Dsrv-1%3Bfrom-tag%3Dal-9');
-  expect(parseReplaces(splitUriHeaders(entries[0])!.headers.get('replaces')!)).toEqual({ callId: 'a1b2@10.0.0.1', toTag: 'srv-1', fromTag: 'al-9' });
+  expect(parseReplaces(splitUriHeaders(entries[0])!.headers.get('replaces')!)).toEqual({ callId: 'a1b2@10.0.0.1', toTag: 'srv-1', fromTag: 'al-9', earlyOnly: false });
 });
 
 test('OMA IM 7.1.1.6 step 5: invited users are counted once each, the IM User not counted', () => {

@@ -1,12 +1,19 @@
-// Our INVITE to every registered contact of the callee, in parallel (RFC 3261 16.7 applied by
-// a B2BUA): the first 2xx is acted on at once, the other branches are cancelled, a late 2xx
+// Our INVITE to every registered contact of a user, in parallel (RFC 3261 16.7 applied by a
+// B2BUA or a conference focus): the first 2xx is acted on at once, the other branches are cancelled, a late 2xx
 // is ACKed and BYEd, and when every branch failed the best final response is chosen by the
 // one function for it (src/sip/message/forking.ts).
-import type { SipStack } from '../../sip/stack';
-import type { Flow, SipRequest, SipResponse } from '../../sip/message/types';
-import { bestFinalResponse } from '../../sip/message/forking';
-import type { Binding } from '../../store';
-import type { B2bSession } from './session';
+import type { SipStack } from '../sip/stack';
+import type { Flow, SipRequest, SipResponse } from '../sip/message/types';
+import { bestFinalResponse } from '../sip/message/forking';
+import type { Binding } from '../store';
+
+/** Who forks: a 1-1 session's callee leg, a focus inviting a member. */
+export interface ForkOwner {
+  /** still waiting for the answer (nothing answered it, not released) */
+  readonly waiting: boolean;
+  /** cancel functions of the branches still ringing */
+  cancels: (() => void)[];
+}
 
 export interface ForkBranch {
   readonly request: SipRequest;
@@ -28,7 +35,7 @@ export interface ForkHandlers {
 
 export async function forkInvite(
   stack: SipStack,
-  s: B2bSession,
+  s: ForkOwner,
   bindings: readonly Binding[],
   branchFor: (b: Binding) => ForkBranch,
   h: ForkHandlers,
@@ -42,7 +49,7 @@ export async function forkInvite(
       targets: branch.targets,
       onResponse: (rs) => {
         // ringing and progress reach the caller while it waits (a To tag of our own)
-        if (rs.status > 100 && rs.status < 200 && !answered && s.state === 'early') {
+        if (rs.status > 100 && rs.status < 200 && !answered && s.waiting) {
           try {
             h.onProvisional(rs);
           } catch (err) {
@@ -51,19 +58,19 @@ export async function forkInvite(
         }
       },
     });
-    s.cancelCallee.push(call.cancel);
+    s.cancels.push(call.cancel);
     const rs = await call.response;
     pending--;
     if (rs.status >= 200 && rs.status < 300) {
-      if (answered || s.state !== 'early') return h.onLateAnswer(branch, rs);
+      if (answered || !s.waiting) return h.onLateAnswer(branch, rs);
       answered = true;
-      for (const c of s.cancelCallee) if (c !== call.cancel) c();
-      s.cancelCallee = [];
+      for (const c of s.cancels) if (c !== call.cancel) c();
+      s.cancels = [];
       return h.onAnswered(branch, rs);
     }
     failures.push(rs);
-    if (pending === 0 && !answered && s.state === 'early') {
-      s.cancelCallee = [];
+    if (pending === 0 && !answered && s.waiting) {
+      s.cancels = [];
       h.onAllFailed(bestFinalResponse(failures));
     }
   };

@@ -1,0 +1,585 @@
+// The controlling IM function (DESIGN "Roles"): the conference focus of every group session on
+// this box. It is a SIP user agent toward each participant (one dialog each) and an MSRP switch
+// on the media path. Entry points: INVITE to the conference factory (ad-hoc, RFC 5366; OMA IM
+// 7.1.1.6), to a pre-defined group (7.2.2.3), to an IM Session Identity (join/rejoin, 7.2.1.5);
+// BYE (7.2.1.10), ACK, CANCEL and re-INVITE in its dialogs. Policies are pure (src/im/policies).
+import { randomBytes } from 'node:crypto';
+import type { IncomingRequest } from '../../sip/stack';
+import { awaitAck, parseSipUri } from '../../sip/stack';
+import type { NameAddr, SipRequest } from '../../sip/message/types';
+import { headerText } from '../../sip/message/types';
+import { dialogAsUas, acceptRemoteSeq, mediaType } from '../../sip/message/dialog';
+import { parseReplaces, type ReplacesTarget } from '../../sip/message/replaces';
+import { wantsAnonymity } from '../../sip/message/privacy';
+import { ALLOW_HEADER, SUPPORTED_HEADER } from '../../core/capabilities';
+import { MsrpSwitch, type SwitchEvent } from '../../msrp/switch';
+import type { GroupDocument } from '../../xml';
+import { checkAdhocSize, decideInitiation, decideJoin, refuse, type JoinTarget, type ReleaseEvent, type SipRefusal } from '../policies';
+import { Conference, Member, type ConferenceKind } from './conference';
+import type { FocusContext } from './context';
+import { readFactoryBody, type Invitee } from './factory-body';
+import { inviteMember, openLeg, type Invitation } from './invite';
+import { focusAnswer, participantMedia } from './media';
+import { newControllingStats, type ControllingDeps, type ControllingOptions, type ControllingStats, type ReplacedSession } from './options';
+import { applyRelease, armMaxLength, removeMember } from './release';
+
+export type { ControllingDeps, ControllingOptions, ControllingStats, ConferenceEvent, FindReplaced, ReplacedSession } from './options';
+
+/** DESIGN fixed point: the conference factory is sip:conference-factory@<domain>. */
+export const CONFERENCE_FACTORY_USER = 'conference-factory';
+/** The user part of an IM Session Identity: conf-<id>. */
+const IDENTITY_PREFIX = 'conf-';
+const sdpType = { 'content-type': 'application/sdp' };
+const LIVE_FIGURES = new Set(['participants', 'boundParticipants', 'openMessages', 'congestedLegs', 'ringHighWater', 'ringBytes']);
+
+const dialogKey = (callId: string, ourTag: string): string => `${callId}\n${ourTag}`;
+
+interface Originator {
+  readonly user: string;
+  /** sip:user@domain: the Authenticated Originator's IM Address */
+  readonly uri: string;
+  readonly anonymous: boolean;
+}
+
+export class ControllingFunction {
+  readonly stats: ControllingStats = newControllingStats();
+  private readonly conferences = new Map<string, Conference>();
+  private readonly byGroup = new Map<string, Conference>();
+  private readonly dialogs = new Map<string, [Conference, Member]>();
+  private readonly ctx: FocusContext;
+  private readonly retired: Record<string, number> = {};
+
+  constructor(
+    private readonly opts: ControllingOptions,
+    private readonly deps: ControllingDeps,
+  ) {
+    const now = opts.now ?? Date.now;
+    this.ctx = {
+      opts,
+      deps,
+      stats: this.stats,
+      now,
+      contact: (conf, protocol) => this.contact(conf, protocol),
+      indexDialog: (conf, m) => {
+        if (m.dialog !== undefined) this.dialogs.set(dialogKey(m.dialog.callId, m.dialog.localTag), [conf, m]);
+      },
+      forgetDialog: (m) => {
+        if (m.dialog !== undefined) this.dialogs.delete(dialogKey(m.dialog.callId, m.dialog.localTag));
+      },
+      fireAndForget: (p, what, conf) => {
+        p.catch((err: unknown) => {
+          this.stats.asyncErrors++;
+          deps.log.error({ err, conference: conf, what }, 'controlling function: asynchronous step failed');
+        });
+      },
+      applyRelease: (conf, event) => void applyRelease(this.ctx, conf, event, (c, reason) => this.releaseConference(c, reason)),
+      removeMember: (conf, m, reason) => removeMember(this.ctx, conf, m, reason),
+      memberJoined: (conf, m) => this.memberJoined(conf, m),
+    };
+  }
+
+  // ---- routing --------------------------------------------------------------------------
+
+  /** True when the request is the focus's: a factory/group/identity INVITE, or one of its dialogs. */
+  claims(msg: SipRequest): boolean {
+    const toTag = msg.headers.to?.params.tag;
+    if (toTag) return this.dialogs.has(dialogKey(msg.headers['call-id'] ?? '', String(toTag)));
+    if (msg.method !== 'INVITE') return false;
+    return this.targetOf(msg) !== undefined;
+  }
+
+  private targetOf(msg: SipRequest): { kind: 'factory' } | { kind: 'identity'; conf: Conference } | { kind: 'group'; id: string; doc: GroupDocument } | undefined {
+    const ruri = parseSipUri(msg.uri);
+    const user = ruri?.user;
+    if (ruri === undefined || user === undefined) return undefined;
+    const local = this.deps.registrar.isLocalHost(ruri.host) || ruri.host.toLowerCase() === this.opts.sipHost.toLowerCase();
+    if (!local) return undefined;
+    if (user === CONFERENCE_FACTORY_USER) return { kind: 'factory' };
+    if (user.startsWith(IDENTITY_PREFIX)) {
+      const conf = this.conferences.get(user.slice(IDENTITY_PREFIX.length));
+      if (conf !== undefined) return { kind: 'identity', conf };
+    }
+    const doc = this.deps.group(user);
+    return doc !== undefined ? { kind: 'group', id: user, doc } : undefined;
+  }
+
+  // ---- entry points ------------------------------------------------------------------------
+
+  invite = async (req: IncomingRequest): Promise<void> => {
+    try {
+      if (req.msg.headers.to?.params.tag) return this.reinvite(req);
+      const target = this.targetOf(req.msg);
+      if (target === undefined) {
+        req.reply(404, 'Not Found');
+        return;
+      }
+      const originator = this.originator(req);
+      if (originator === undefined) return;
+      if (target.kind === 'factory') return this.factory(req, originator);
+      if (target.kind === 'identity') return this.join(req, target.conf, originator);
+      const running = this.byGroup.get(target.id);
+      if (running !== undefined && running.state === 'active') return this.join(req, running, originator);
+      return this.startGroup(req, target.id, target.doc, originator);
+    } catch (err) {
+      this.stats.asyncErrors++;
+      this.deps.log.error({ err }, 'controlling function: INVITE handler failed');
+      if (!req.replied) req.reply(500);
+    }
+  };
+
+  ack = (req: IncomingRequest): void => {
+    const found = this.findDialog(req.msg);
+    if (found === undefined) return;
+    const [conf, m] = found;
+    m.ackWait?.acked();
+    m.ackWait = undefined;
+    if (m.dialAfterAck) {
+      m.dialAfterAck = false;
+      openLeg(this.ctx, conf, m, true);
+    }
+  };
+
+  /** OMA IM 7.2.1.10: BYE received: 200, MSRP released, release policy, subscribers told. */
+  bye = (req: IncomingRequest): void => {
+    const found = this.findDialog(req.msg);
+    if (found === undefined) {
+      req.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    const [conf, m] = found;
+    req.reply(200);
+    m.byeDone = true;
+    this.deps.log.info({ conference: conf.id, participant: m.pid }, 'BYE received from a participant (OMA IM 7.2.1.10)');
+    removeMember(this.ctx, conf, m, 'left');
+    this.deps.onEvent?.({ type: 'left', conference: conf.id, participant: m.pid });
+    this.ctx.applyRelease(conf, { kind: 'participant-left', uri: m.uri });
+  };
+
+  // ---- set-up -----------------------------------------------------------------------------
+
+  /** The Authenticated Originator (7.2.1.5 step 1 reads its IM Address); undefined when answered. */
+  private originator(req: IncomingRequest): Originator | undefined {
+    const from = req.msg.headers.from ? parseSipUri(req.msg.headers.from.uri) : undefined;
+    const claimed = from?.user !== undefined && this.deps.registrar.isLocalHost(from.host) ? from.user : undefined;
+    const auth = this.deps.auth.check(req, claimed, 'proxy');
+    if (auth === undefined) return undefined;
+    const user = auth ?? claimed;
+    if (user === undefined) {
+      req.reply(403, 'Forbidden (group sessions are for users of this domain)');
+      return undefined;
+    }
+    return { user, uri: `sip:${user}@${this.opts.domain}`, anonymous: wantsAnonymity(headerText(req.msg, 'privacy')) };
+  }
+
+  /** RFC 5366 / OMA IM 7.1.1.6: an ad-hoc session from a URI list, maybe extending a 1-1 session. */
+  private factory(req: IncomingRequest, who: Originator): void {
+    const msg = req.msg;
+    const body = readFactoryBody(headerText(msg, 'content-type'), msg.body);
+    if (!body.ok) {
+      if (body.status === 415) req.reply(415, `Unsupported Media Type (${body.reason})`, { headers: { accept: 'multipart/mixed, application/sdp, application/resource-lists+xml' } });
+      else req.reply(400, `Bad Request (${body.reason})`);
+      return;
+    }
+    const host = this.opts.sipHost;
+    // 7.1.1.6 step 5, held by the server too: MAX-ADHOC-GROUP-SIZE
+    const size = checkAdhocSize(body.invitees.map((i) => i.uri), who.uri, this.opts.maxAdhocGroupSize, host);
+    if (!size.allowed) return this.refuse(req, size.refusal);
+    // 7.1.1.6 step 8 / RFC 3891: the 1-1 dialog being extended, named by the INVITE's Replaces
+    // header or the original peer's "?Replaces=" entry (both name the initiator's own dialog)
+    const headerValue = headerText(msg, 'replaces');
+    const fromHeader = headerValue === undefined ? undefined : parseReplaces(headerValue);
+    if (headerValue !== undefined && fromHeader === undefined) {
+      req.reply(400, 'Bad Request (malformed Replaces, RFC 3891)');
+      return;
+    }
+    const named: ReplacesTarget | undefined = fromHeader ?? body.invitees.find((i) => i.replaces !== undefined)?.replaces;
+    let replaced: ReplacedSession | undefined;
+    if (named !== undefined) {
+      replaced = this.deps.findReplaced?.(named, who.user);
+      if (replaced === undefined) {
+        // RFC 3891 3: no dialog matches: 481
+        req.reply(481, 'Call/Transaction Does Not Exist (the dialog named by Replaces)');
+        return;
+      }
+    }
+    const media = participantMedia(body.sdp);
+    if (!media.ok) {
+      this.refuse(req, refuse(media.status, media.status === 400 ? 'Bad Request' : 'Not Acceptable Here', 'OMA IM 7.2.1.5 step 4', { agent: host, text: media.reason }));
+      return;
+    }
+    const conf = this.create(req, 'adhoc', who);
+    if (conf === undefined) return;
+    // the initiator does not invite itself (7.1.1.6 step 5 does not count it either)
+    const invitees = body.invitees.filter((i) => this.addressOf(i.uri) !== who.uri);
+    for (const i of invitees) conf.invited.push(this.addressOf(i.uri));
+    if (!this.admit(req, conf, who, media.media)) {
+      this.releaseConference(conf, 'initiator not admitted');
+      return;
+    }
+    const invitations = invitees.map((i) => this.invitation(i, replaced));
+    if (replaced !== undefined && !invitations.some((i) => i.replaced !== undefined)) {
+      // RFC 3891 3: the accepted INVITE replaces the initiator's dialog even when the old peer is not invited
+      this.stats.replaced++;
+      replaced.end('replaced by a group session');
+    }
+    this.inviteAll(conf, invitations);
+  }
+
+  /** OMA IM 7.2.2.3: the first INVITE to a pre-defined group starts its session. */
+  private startGroup(req: IncomingRequest, id: string, doc: GroupDocument, who: Originator): void {
+    const host = this.opts.sipHost;
+    const init = decideInitiation(doc, who.uri, host);
+    if (!init.allowed) return this.refuse(req, init.refusal);
+    const media = participantMedia(req.msg.body);
+    // the initiator is a joiner too: 7.2.1.5 steps 1, 3 and 4 hold for it
+    const verdict = decideJoin(
+      { target: { kind: 'predefined', group: doc }, participants: [], host },
+      { originator: who.uri, anonymityRequested: who.anonymous, mediaAcceptable: media.ok },
+    );
+    if (!verdict.allowed) return this.refuseJoin(req, verdict.refusal, media);
+    if (!media.ok) return;
+    const conf = this.create(req, 'predefined', who, id, doc);
+    if (conf === undefined) return;
+    if (!this.admit(req, conf, who, media.media)) {
+      this.releaseConference(conf, 'initiator not admitted');
+      return;
+    }
+    if (init.notInvited.length > 0) this.deps.log.info({ conference: conf.id, notInvited: init.notInvited.length }, 'max-participant-count: some members not invited (OMA IM 7.2.2.3)');
+    this.inviteAll(conf, init.invite.map((uri) => ({ uri })));
+  }
+
+  /** OMA IM 7.2.1.5: join or rejoin a running session, every check in the clause's order. */
+  private join(req: IncomingRequest, conf: Conference, who: Originator): void {
+    const media = participantMedia(req.msg.body);
+    const target: JoinTarget =
+      conf.kind === 'predefined' && conf.group !== undefined
+        ? { kind: 'predefined', group: conf.group }
+        : { kind: 'adhoc', initiator: conf.initiator, invited: conf.invited, allowAnonymity: this.opts.adhocAllowAnonymity };
+    const verdict = decideJoin({ target, participants: conf.participantViews(), host: this.opts.sipHost }, { originator: who.uri, anonymityRequested: who.anonymous, mediaAcceptable: media.ok });
+    if (!verdict.allowed) return this.refuseJoin(req, verdict.refusal, media);
+    if (!media.ok) return;
+    // the same user joining again (a rejoin after a lost connection, or another device): the
+    // old membership ends first, so one address is one Participant
+    const previous = conf.byAddress(who.uri);
+    if (previous !== undefined) removeMember(this.ctx, conf, previous, 'rejoined');
+    if (conf.participantCount >= this.opts.maxParticipants) {
+      this.refuse(req, refuse(486, 'Busy Here', 'MSRP switch participant cap', { agent: this.opts.sipHost, text: 'Too many participants' }));
+      return;
+    }
+    this.admit(req, conf, who, media.media);
+  }
+
+  private refuseJoin(req: IncomingRequest, refusal: SipRefusal, media: ReturnType<typeof participantMedia>): void {
+    this.stats.joinRefusals++;
+    // a syntactically broken SDP is a 400 whatever the policy says about acceptable media
+    if (!media.ok && media.status === 400 && refusal.status === 488) {
+      req.reply(400, `Bad Request (${media.reason})`);
+      return;
+    }
+    if (!media.ok && refusal.status === 488) {
+      this.refuse(req, refuse(488, 'Not Acceptable Here', refusal.clause ?? 'OMA IM 7.2.1.5 step 4', { agent: this.opts.sipHost, text: media.reason }));
+      return;
+    }
+    this.refuse(req, refusal);
+  }
+
+  private refuse(req: IncomingRequest, r: SipRefusal): void {
+    const warning = r.warningHeader();
+    this.deps.log.info({ status: r.status, clause: r.clause, warning }, 'group session request refused');
+    req.reply(r.status, r.reason, warning !== undefined ? { headers: { warning } } : {});
+  }
+
+  /** A new group session: admission limits, its MSRP switch, the release timer. */
+  private create(req: IncomingRequest, kind: ConferenceKind, who: Originator, groupId?: string, doc?: GroupDocument): Conference | undefined {
+    if (this.conferences.size >= this.opts.maxSessions || this.deps.net.connectionRoom < 1) {
+      this.stats.admissionRefusals++;
+      this.deps.log.warn({ live: this.conferences.size, max: this.opts.maxSessions }, 'group session refused at a limit');
+      req.reply(503, 'Service Unavailable (group session limit)', { headers: { 'retry-after': String(this.opts.retryAfterS) } });
+      return undefined;
+    }
+    let own = 0;
+    for (const c of this.conferences.values()) if (c.initiator === who.uri) own++;
+    if (own >= this.opts.maxSessionsPerUser) {
+      this.stats.admissionRefusals++;
+      req.reply(486, 'Busy Here (group sessions per user)');
+      return undefined;
+    }
+    const id = randomBytes(9).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x');
+    const identity = `sip:${IDENTITY_PREFIX}${id}@${this.opts.sipHost}:${this.opts.sipPort}`;
+    const sw = new MsrpSwitch(
+      this.deps.net,
+      {
+        conference: { uri: identity },
+        conferenceAliases: groupId !== undefined ? [`sip:${groupId}@${this.opts.domain}`] : [],
+        slowReceiverMs: this.opts.slowReceiverMs,
+        maxParticipants: this.opts.maxParticipants,
+      },
+      { log: this.deps.log },
+    );
+    const conf = new Conference(id, kind, identity, who.uri, this.ctx.now(), sw, groupId);
+    conf.group = doc;
+    sw.onEvent = (e) => this.onSwitchEvent(conf, e);
+    this.conferences.set(id, conf);
+    if (groupId !== undefined) this.byGroup.set(groupId, conf);
+    this.stats.sessionsCreated++;
+    armMaxLength(this.ctx, conf, () => this.ctx.applyRelease(conf, { kind: 'timer' }));
+    this.deps.onEvent?.({ type: 'created', conference: id });
+    this.deps.log.info({ conference: id, kind, group: groupId, initiator: who.anonymous ? 'anonymous' : who.uri }, 'group session created');
+    return conf;
+  }
+
+  /**
+   * 7.2.1.5 steps 5-8: the joiner becomes a member: its MSRP session in the switch, 200 with
+   * the SDP answer (accept-types intersected, step 6a) and the focus's Contact;isfocus, kept
+   * alive until the ACK; its MSRP leg opened in the direction RFC 6135 gives it.
+   */
+  private admit(req: IncomingRequest, conf: Conference, who: Originator, offer: NonNullable<Extract<ReturnType<typeof participantMedia>, { ok: true }>['media']>): boolean {
+    const pid = randomBytes(8).toString('hex');
+    const m = new Member(pid, who.uri, who.anonymous);
+    let ourUri: string;
+    try {
+      ourUri = conf.sw.addParticipant({ id: pid, remotePath: offer.path, identity: who.anonymous ? 'anonymous' : { uri: who.uri } });
+    } catch (err) {
+      this.deps.log.warn({ err, conference: conf.id }, 'MSRP switch refused a participant');
+      this.refuse(req, refuse(486, 'Busy Here', 'MSRP switch participant cap', { agent: this.opts.sipHost, text: 'Too many participants' }));
+      return false;
+    }
+    const answer = focusAnswer(offer, this.opts.msrp, ourUri, conf.id, 1, this.opts.maxMessageSize);
+    if (!answer.ok || answer.setupHold) {
+      conf.sw.removeParticipant(pid);
+      this.refuse(req, refuse(488, 'Not Acceptable Here', 'OMA IM 7.2.1.5 step 4', { agent: this.opts.sipHost, text: answer.ok ? 'a=setup:holdconn is not supported' : answer.reason }));
+      return false;
+    }
+    m.dialog = dialogAsUas(req.msg, req.localTag(), req.flow);
+    m.flows = [req.flow];
+    conf.members.set(pid, m);
+    this.ctx.indexDialog(conf, m);
+    req.reply(200, 'OK', {
+      headers: { contact: [this.contact(conf, req.flow.protocol)], allow: ALLOW_HEADER, supported: SUPPORTED_HEADER, ...sdpType },
+      body: answer.body,
+    });
+    this.stats.joins++;
+    // RFC 3261 13.3.1.4: the 2xx resent over UDP until the ACK; none in 64*T1 removes the member
+    m.ackWait = awaitAck({
+      timers: this.opts.sipTimers,
+      reliable: req.flow.protocol !== 'UDP',
+      resend: () => req.resendFinal(),
+      onTimeout: () => {
+        m.ackWait = undefined;
+        if (m.state === 'gone') return;
+        this.deps.log.warn({ conference: conf.id, participant: pid }, 'no ACK for the focus 2xx: participant removed');
+        removeMember(this.ctx, conf, m, 'no ACK');
+        this.ctx.applyRelease(conf, { kind: 'participant-removed', uri: m.uri });
+      },
+    });
+    // an active leg dials after the ACK (a failure then ends a confirmed dialog the proper way)
+    if (answer.weConnect) {
+      m.msrpRole = 'active';
+      m.dialAfterAck = true;
+    } else {
+      openLeg(this.ctx, conf, m, false);
+    }
+    return true;
+  }
+
+  private inviteAll(conf: Conference, invitations: readonly Invitation[]): void {
+    // with nobody to invite (invite-members false) the initiator waits for members to join:
+    // the counting rules apply once someone leaves, never to a session that is just starting
+    conf.pendingInvitations += invitations.length;
+    for (const inv of invitations) {
+      this.ctx.fireAndForget(
+        inviteMember(this.ctx, conf, inv).then(() => {
+          conf.pendingInvitations--;
+          if (conf.pendingInvitations === 0) this.ctx.applyRelease(conf, { kind: 'invitations-settled' });
+        }),
+        'invitation',
+        conf.id,
+      );
+    }
+  }
+
+  private invitation(i: Invitee, replaced: ReplacedSession | undefined): Invitation {
+    const u = parseSipUri(i.uri);
+    const isPeer = replaced !== undefined && u?.user === replaced.peerUser && this.deps.registrar.isLocalHost(u.host);
+    return isPeer ? { uri: i.uri, replaced } : { uri: i.uri };
+  }
+
+  private addressOf(uri: string): string {
+    const u = parseSipUri(uri);
+    return u?.user !== undefined && this.deps.registrar.isLocalHost(u.host) ? `sip:${u.user}@${this.opts.domain}` : uri;
+  }
+
+  // ---- in-dialog ------------------------------------------------------------------------------
+
+  private findDialog(msg: SipRequest): [Conference, Member] | undefined {
+    const tag = msg.headers.to?.params.tag;
+    if (!tag) return undefined;
+    const found = this.dialogs.get(dialogKey(msg.headers['call-id'] ?? '', String(tag)));
+    if (found === undefined) return undefined;
+    const fromTag = String(msg.headers.from?.params.tag ?? '');
+    return found[1].dialog?.remoteTag === fromTag ? found : undefined;
+  }
+
+  /**
+   * A re-INVITE from a participant (OMA IM 7.1.1.5: sessions change by re-INVITE only). The MSRP
+   * session stays as it is: an offer that keeps the participant's path gets the focus's answer
+   * again (a session refresh); one that moves it is refused with 488.
+   */
+  private reinvite(req: IncomingRequest): void {
+    const found = this.findDialog(req.msg);
+    if (found === undefined) {
+      req.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    const [conf, m] = found;
+    if (m.dialog !== undefined && !acceptRemoteSeq(m.dialog, req.msg)) {
+      req.reply(500, 'Server Internal Error (CSeq out of order)');
+      return;
+    }
+    if (req.msg.body.length === 0 || mediaType(req.msg) !== 'application/sdp') {
+      req.reply(488, 'Not Acceptable Here (a re-INVITE to the focus carries an SDP offer)');
+      return;
+    }
+    const media = participantMedia(req.msg.body);
+    const session = conf.sw.participantPath(m.pid);
+    if (!media.ok || session === undefined || media.media.path.join(' ') !== session.remotePath.join(' ')) {
+      req.reply(488, 'Not Acceptable Here (the MSRP session of a group participant cannot move)');
+      return;
+    }
+    const answer = focusAnswer(media.media, this.opts.msrp, session.localUri, conf.id, 2, this.opts.maxMessageSize);
+    if (!answer.ok) {
+      req.reply(488, `Not Acceptable Here (${answer.reason})`);
+      return;
+    }
+    req.reply(200, 'OK', { headers: { contact: [this.contact(conf, req.flow.protocol)], allow: ALLOW_HEADER, ...sdpType }, body: answer.body });
+  }
+
+  // ---- MSRP switch events -------------------------------------------------------------------
+
+  private onSwitchEvent(conf: Conference, e: SwitchEvent): void {
+    const m = conf.members.get(e.id);
+    if (m === undefined) return;
+    if (e.type === 'bound') {
+      if (m.msrpRole === 'passive') this.memberJoined(conf, m);
+      return;
+    }
+    // lost connection or too slow: the focus removes it (7.2.1.9); it may rejoin by identity
+    this.stats.removals++;
+    const why = e.type === 'removed-slow' ? `too slow: ${e.missed} message(s) missed` : 'MSRP connection lost';
+    removeMember(this.ctx, conf, m, why);
+    this.deps.onEvent?.({ type: 'removed', conference: conf.id, participant: m.pid });
+    this.ctx.applyRelease(conf, { kind: 'participant-removed', uri: m.uri });
+  }
+
+  private memberJoined(conf: Conference, m: Member): void {
+    if (m.state !== 'connecting') return;
+    m.state = 'joined';
+    if (m.timer !== undefined) clearTimeout(m.timer);
+    m.timer = undefined;
+    this.deps.log.info({ conference: conf.id, participant: m.pid, role: m.msrpRole, anonymous: m.anonymous }, 'participant joined');
+    // 7.2.1.5 steps 9-10: subscribers are told (the conference event package listens here)
+    this.deps.onEvent?.({ type: 'joined', conference: conf.id, participant: m.pid });
+  }
+
+  // ---- release ----------------------------------------------------------------------------------
+
+  /** The whole session ends: every member removed (7.2.1.9), the switch closed, maps cleaned. */
+  private releaseConference(conf: Conference, reason: string): void {
+    if (conf.state !== 'active') return;
+    conf.state = 'released';
+    if (conf.releaseTimer !== undefined) clearTimeout(conf.releaseTimer);
+    conf.releaseTimer = undefined;
+    for (const m of [...conf.members.values()]) {
+      try {
+        removeMember(this.ctx, conf, m, reason);
+      } catch (err) {
+        this.stats.asyncErrors++;
+        this.deps.log.error({ err, conference: conf.id }, 'removing a member failed');
+      }
+    }
+    // BYEs are on their way; the switch closes each participant as its BYE is answered and
+    // drops whoever is left now that nobody can be delivered to
+    try {
+      this.retire(conf);
+      conf.sw.close();
+    } catch (err) {
+      this.stats.asyncErrors++;
+      this.deps.log.error({ err, conference: conf.id }, 'closing the MSRP switch failed');
+    }
+    this.conferences.delete(conf.id);
+    if (conf.groupId !== undefined && this.byGroup.get(conf.groupId) === conf) this.byGroup.delete(conf.groupId);
+    this.stats.sessionsReleased++;
+    this.deps.log.info({ conference: conf.id, reason, lifetimeMs: this.ctx.now() - conf.createdAt }, 'group session released');
+    this.deps.onEvent?.({ type: 'released', conference: conf.id, reason });
+  }
+
+  /** 7.2.2.8 rule 1f: the group was deleted. */
+  groupDeleted(id: string): void {
+    const conf = this.byGroup.get(id);
+    if (conf === undefined) return;
+    conf.group = undefined;
+    this.ctx.applyRelease(conf, { kind: 'group-deleted' });
+  }
+
+  /** 7.2.2.8 rule 2a (and the new overrides): the group's document changed. */
+  groupChanged(id: string, doc: GroupDocument): void {
+    const conf = this.byGroup.get(id);
+    if (conf === undefined) return;
+    conf.group = doc;
+    armMaxLength(this.ctx, conf, () => this.ctx.applyRelease(conf, { kind: 'timer' }));
+    this.ctx.applyRelease(conf, { kind: 'group-changed' });
+  }
+
+  /** Planned stop: every group session ends with BYEs. */
+  releaseAll(reason: string): void {
+    for (const conf of [...this.conferences.values()]) this.releaseConference(conf, reason);
+  }
+
+  /** Live group sessions and participants, for metrics, /healthz and tests. */
+  counts(): { sessions: number; participants: number; invited: number } {
+    let participants = 0;
+    let invited = 0;
+    for (const c of this.conferences.values()) {
+      for (const m of c.members.values()) {
+        if (m.state === 'invited') invited++;
+        else if (m.state !== 'gone') participants++;
+      }
+    }
+    return { sessions: this.conferences.size, participants, invited };
+  }
+
+  /** MSRP switch figures for /metrics: counters since start (released sessions kept), live figures summed. */
+  switchTotals(): Record<string, number> {
+    const out: Record<string, number> = { ...this.retired };
+    for (const c of this.conferences.values()) {
+      for (const [k, v] of Object.entries(c.sw.counters)) {
+        if (typeof v !== 'number') continue;
+        out[k] = k === 'ringHighWater' || k === 'ringBytes' ? Math.max(out[k] ?? 0, v) : (out[k] ?? 0) + v;
+      }
+    }
+    return out;
+  }
+
+  /** A released session's switch counters stay in the totals (live-state figures do not). */
+  private retire(conf: Conference): void {
+    for (const [k, v] of Object.entries(conf.sw.counters)) {
+      if (typeof v !== 'number' || LIVE_FIGURES.has(k)) continue;
+      this.retired[k] = (this.retired[k] ?? 0) + v;
+    }
+  }
+
+  /** A conference by its IM Session Identity's id (tests, admin). */
+  conference(id: string): Conference | undefined {
+    return this.conferences.get(id);
+  }
+
+  conferenceList(): Conference[] {
+    return [...this.conferences.values()];
+  }
+
+  private contact(conf: Conference, protocol: 'UDP' | 'TCP'): NameAddr {
+    return { uri: protocol === 'TCP' ? `${conf.identity};transport=tcp` : conf.identity, params: { isfocus: null } };
+  }
+}
+
+export type { ReleaseEvent };
