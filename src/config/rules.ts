@@ -43,6 +43,13 @@ export function checkRules(cfg: Config): void {
   if (!cfg.sip.udp && !cfg.sip.tcp) {
     fail('sip.udp', 'sip.udp and sip.tcp are both false; allowed: at least one SIP transport');
   }
+  const ev = cfg.events;
+  if (ev.minExpiresS > ev.maxExpiresS) {
+    fail('events.minExpiresS', `${ev.minExpiresS} is above events.maxExpiresS (${ev.maxExpiresS}); allowed: <= ${ev.maxExpiresS}`);
+  }
+  if (ev.defaultExpiresS < ev.minExpiresS || ev.defaultExpiresS > ev.maxExpiresS) {
+    fail('events.defaultExpiresS', `${ev.defaultExpiresS} is not allowed; allowed: ${ev.minExpiresS}..${ev.maxExpiresS} (events.minExpiresS..maxExpiresS)`);
+  }
   const w = cfg.watchdog;
   if (w.reopenBackoffMs.min > w.reopenBackoffMs.max) {
     fail('watchdog.reopenBackoffMs.min', `${w.reopenBackoffMs.min} is above watchdog.reopenBackoffMs.max (${w.reopenBackoffMs.max}); allowed: <= ${w.reopenBackoffMs.max}`);

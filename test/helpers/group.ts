@@ -100,3 +100,43 @@ export async function deleteGroup(httpPort: number, id: string): Promise<number>
   await res.text();
   return res.status;
 }
+
+export interface Subscribed {
+  readonly rs: import('./sip-peer').WireMessage;
+  readonly callId: string;
+  readonly fromTag: string;
+  /** the focus's tag, once answered */
+  readonly toTag: string;
+  cseq: number;
+}
+
+/** SUBSCRIBE (RFC 6665) from a RawUa's SIP peer to a conference identity. */
+export async function subscribe(
+  ua: { user: string; peer: import('./sip-peer').SipPeer },
+  target: string,
+  opts: { expires?: number; event?: string; accept?: string; dialog?: Subscribed } = {},
+): Promise<Subscribed> {
+  const d = opts.dialog;
+  const callId = d?.callId ?? `${Math.random().toString(16).slice(2)}@test`;
+  const fromTag = d?.fromTag ?? Math.random().toString(16).slice(2, 10);
+  const cseq = d !== undefined ? ++d.cseq : 1;
+  const lines = [
+    `SUBSCRIBE ${target} SIP/2.0`,
+    `Via: SIP/2.0/${ua.peer.transport} 127.0.0.1:${ua.peer.port};branch=z9hG4bK${Math.random().toString(16).slice(2)};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:${ua.user}@localhost>;tag=${fromTag}`,
+    `To: <${target}>${d !== undefined ? `;tag=${d.toTag}` : ''}`,
+    `Call-ID: ${callId}`,
+    `CSeq: ${cseq} SUBSCRIBE`,
+    `Contact: <${ua.peer.contactUri}>`,
+    `Event: ${opts.event ?? 'conference'}`,
+    ...(opts.expires !== undefined ? [`Expires: ${opts.expires}`] : []),
+    ...(opts.accept !== undefined ? [`Accept: ${opts.accept}`] : []),
+    'Content-Length: 0',
+    '',
+    '',
+  ];
+  const rs = await ua.peer.requestRaw(Buffer.from(lines.join('\r\n')), `${callId}|${cseq} SUBSCRIBE`, 8000);
+  const toTag = d?.toTag ?? /tag=([^;>\s]+)/.exec(header(rs, 'to') ?? '')?.[1] ?? '';
+  return { rs, callId, fromTag, toTag, cseq };
+}

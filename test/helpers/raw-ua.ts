@@ -44,6 +44,8 @@ export class RawUa {
   readonly messages: ReceivedMessage[] = [];
   readonly byes: WireMessage[] = [];
   readonly acks: WireMessage[] = [];
+  /** NOTIFYs received (conference state, RFC 4575), answered 200. */
+  readonly notifies: WireMessage[] = [];
   /** Every initial INVITE this UA received (a focus's, say), in order. */
   readonly invites: WireMessage[] = [];
   /** Keep re-INVITEs unanswered (in heldReinvites) until answerHeldReinvite(). */
@@ -113,6 +115,7 @@ export class RawUa {
       return;
     }
     if (m.method === 'BYE') this.byes.push(m);
+    if (m.method === 'NOTIFY') this.notifies.push(m);
     if (m.method === 'ACK') {
       this.acks.push(m);
       return;

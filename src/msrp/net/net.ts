@@ -83,11 +83,12 @@ export class MsrpNet {
   /**
    * Opens a connection to host:port (RFC 6135 active side). A dial in progress holds a slot of
    * maxConnections like a live connection, so concurrent dials cannot overshoot the limit; at
-   * the limit it fails at once with kind 'limit'. With timeoutMs, a connect that has not
+   * the limit the oldest evictable connection makes room (see makeRoom), and only when there is
+   * none the dial fails at once with kind 'limit'. With timeoutMs, a connect that has not
    * completed by then fails with kind 'timeout' and its socket is destroyed.
    */
   dial(host: string, port: number, opts: DialOptions = {}): Promise<MsrpConnection> {
-    if (this.live.size + this.dialling >= this.options.maxConnections) {
+    if (!this.makeRoom()) {
       this.counters.connectionsRejected++;
       return Promise.reject(new MsrpConnectError(`MSRP connection limit (${this.options.maxConnections}) reached`, undefined, 'limit'));
     }
@@ -131,9 +132,15 @@ export class MsrpNet {
     return this.dial(host, msrpUriPort(u), opts);
   }
 
-  /** Connections that may still be opened (accepted or dialled) before maxConnections is reached. */
+  /**
+   * Connections that may still be opened (accepted or dialled): free slots under maxConnections
+   * plus the evictable ones (inbound, no session bound), which a new connection would replace.
+   */
   get connectionRoom(): number {
-    return Math.max(0, this.options.maxConnections - this.live.size - this.dialling);
+    const free = Math.max(0, this.options.maxConnections - this.live.size - this.dialling);
+    let evictable = 0;
+    for (const c of this.live) if (isEvictable(c)) evictable++;
+    return free + evictable;
   }
 
   /** A fresh random session-id (RFC 4975 section 14.1: unguessable, 80+ bits). */
@@ -190,7 +197,7 @@ export class MsrpNet {
   }
 
   private accept(socket: Socket): void {
-    if (this.live.size + this.dialling >= this.options.maxConnections) {
+    if (!this.makeRoom()) {
       this.counters.connectionsRejected++;
       socket.destroy();
       return;
@@ -206,10 +213,34 @@ export class MsrpNet {
     }
   }
 
+  /**
+   * True when a slot is free for one more connection. At maxConnections the oldest inbound
+   * connection that carries no session is closed to make one (counted in connectionsEvicted):
+   * idle connections re-opened every bindTimeoutMs could otherwise hold every slot and lock
+   * real sessions out. A connection carrying a session, or one we dialled, is never evicted.
+   */
+  private makeRoom(): boolean {
+    if (this.live.size + this.dialling < this.options.maxConnections) return true;
+    // the live set keeps insertion order: the first evictable connection is the oldest
+    for (const c of this.live) {
+      if (!isEvictable(c)) continue;
+      this.counters.connectionsEvicted++;
+      this.deps.log?.debug({ remote: c.remoteAddress }, 'MSRP connection without a session closed to make room at the connection limit');
+      c.close(); // onClosed takes it out of live at once
+      return this.live.size + this.dialling < this.options.maxConnections;
+    }
+    return false;
+  }
+
   private adopt(socket: Socket, direction: 'in' | 'out'): MsrpConnection {
     const c = new MsrpConnection(socket, this.ctx, direction);
     this.live.add(c);
     this.counters.connectionsLive++;
     return c;
   }
+}
+
+/** An inbound connection with no session bound (never bound yet, or its sessions are gone). */
+function isEvictable(c: MsrpConnection): boolean {
+  return c.direction === 'in' && c.sessions.size === 0 && !c.closed;
 }

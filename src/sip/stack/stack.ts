@@ -8,7 +8,8 @@ import { validateSipMessage } from '../message/validate';
 import { fromRaw, toRaw } from './convert';
 import { bindSipListeners } from './listeners';
 import { fillRport } from './rport';
-import { TcpConnectionGate, type TcpConnectionStats } from './tcp-gate';
+import { TcpConnectionGate, type TcpConnectionStats, type TcpSlot } from './tcp-gate';
+import { DEFAULT_SIP_TIMERS } from './ack-wait';
 
 export interface SipStackOptions {
   bind: string;
@@ -20,10 +21,16 @@ export interface SipStackOptions {
   maxBytesHeaders: number;
   maxContentLength: number;
   /**
-   * Open SIP TCP connections, accepted and dialed together; an accepted one beyond it is closed
-   * at once, a dial beyond it fails (503 for that target). Default DEFAULT_MAX_TCP_CONNECTIONS.
+   * Open SIP TCP connections, accepted and dialed together. At the cap a new one takes the slot
+   * of a quiet inbound connection (tcpQuietMs); with none, an accepted one is closed at once and
+   * a dial fails (503 for that target). Default DEFAULT_MAX_TCP_CONNECTIONS.
    */
   maxTcpConnections?: number;
+  /**
+   * An inbound TCP connection with no transaction under way that carried no SIP message for
+   * this long (or never one) may be closed at the cap to make room. Default DEFAULT_TCP_QUIET_MS.
+   */
+  tcpQuietMs?: number;
   /**
    * Live server transactions (no final response yet); beyond it new requests get 503
    * (ECOSYSTEM fault 8). Completed ones do not count (issue 16 item 4).
@@ -37,6 +44,8 @@ export interface SipStackOptions {
    */
   maxTransactionsPerSource?: number;
   overloadRetryAfterS: number;
+  /** RFC 3261 T1: an INVITE we cancelled is given up 64*T1 after its CANCEL (9.1). Default 500 ms. */
+  t1Ms?: number;
   /** Host written in Via; defaults to the bind address. */
   publicAddress?: string;
   logger: Logger;
@@ -64,6 +73,8 @@ export interface SipStats {
   overloadPerSource: number;
   /** Completed transactions dropped (oldest first) to stay within their bound. */
   completedEvicted: number;
+  /** INVITEs we cancelled that got no final response within 64*T1 of the CANCEL: ended with 408 (RFC 3261 9.1). */
+  cancelledInvitesAbandoned: number;
   handlerErrors: number;
   /** Keep-alives by transport: CRLF pings (RFC 5626 4.4.1), STUN on UDP (4.4.2); never counted as malformed. */
   keepalives: { UDP: number; TCP: number };
@@ -180,7 +191,7 @@ export interface SendOptions {
 export class SipStack {
   readonly stats: SipStats = {
     requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, overloadPerSource: 0,
-    completedEvicted: 0, handlerErrors: 0, keepalives: { UDP: 0, TCP: 0 },
+    completedEvicted: 0, cancelledInvitesAbandoned: 0, handlerErrors: 0, keepalives: { UDP: 0, TCP: 0 },
   };
   private closed = false;
   private pendingIn = 0;
@@ -200,13 +211,14 @@ export class SipStack {
     private readonly retryAfterS: number,
     private readonly maxHeadBytes: number,
     private readonly tcpGate: TcpConnectionGate,
+    private readonly t1Ms: number,
   ) {}
 
   static async start(opts: SipStackOptions, handler: RequestHandler): Promise<SipStack> {
     const log = opts.logger;
     // Filled in once the instance exists; the library calls back only after sockets deliver data.
     let stack: SipStack | undefined;
-    const gate = new TcpConnectionGate(opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS, log);
+    const gate = new TcpConnectionGate(opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS, log, { quietMs: opts.tcpQuietMs });
     const bound = await bindSipListeners(
       opts.bind,
       opts.port,
@@ -256,7 +268,12 @@ export class SipStack {
     bound.udp?.on('error', (err) => log.error({ err }, 'SIP UDP socket error'));
     bound.tcp?.on('error', (err) => log.error({ err }, 'SIP TCP server error'));
     const perSource = opts.maxTransactionsPerSource ?? Math.max(1, Math.ceil(opts.maxTransactions / 4));
-    stack = new SipStack(instance, bound.port, { udp: !!bound.udp, tcp: !!bound.tcp }, host, log, perSource, opts.overloadRetryAfterS, opts.maxBytesHeaders, gate);
+    if (typeof instance.abandonClientTransaction !== 'function') {
+      // the reviewed patch (patches/) is not applied: a cancelled INVITE the callee never ends stays in the library
+      log.warn('sip library without the imedge patch for abandoned INVITE transactions; run npx patch-package');
+    }
+    const t1Ms = opts.t1Ms ?? DEFAULT_SIP_TIMERS.t1Ms;
+    stack = new SipStack(instance, bound.port, { udp: !!bound.udp, tcp: !!bound.tcp }, host, log, perSource, opts.overloadRetryAfterS, opts.maxBytesHeaders, gate, t1Ms);
     return stack;
   }
 
@@ -296,11 +313,20 @@ export class SipStack {
     const source = flow.address;
     let held = false;
     if (counted) this.pendingIn++;
+    // the inbound TCP connection it came over is in use: not quiet, and held while it is answered
+    let slot = transport === 'TCP' ? this.tcpGate.slotOf(flow.address, flow.port) : undefined;
+    if (slot !== undefined) {
+      this.tcpGate.noteMessage(slot);
+      if (counted) this.tcpGate.hold(slot);
+      else slot = undefined;
+    }
     const req = new IncomingRequest(msg, flow, (rs) => {
       if (counted && rs.status >= 200) {
         this.pendingIn--;
         if (held) this.releaseSource(source);
         held = false;
+        if (slot !== undefined) this.tcpGate.unhold(slot);
+        slot = undefined;
       }
       this.respond(rs);
     });
@@ -399,35 +425,73 @@ export class SipStack {
    * library synthesises 408 on timeout and 404/503 when the target cannot be reached.
    */
   request(rq: SipRequest, opts: SendOptions = {}): Promise<SipResponse> {
-    if (this.closed) return Promise.resolve(synthetic(rq, 503));
+    return this.clientTransaction(rq, opts).response;
+  }
+
+  /**
+   * request(), plus abandon(): ends the transaction here and now with a synthesised final
+   * response and drops it from the library's table (false when a final response came first).
+   */
+  private clientTransaction(rq: SipRequest, opts: SendOptions): { response: Promise<SipResponse>; abandon(status: number): boolean } {
+    if (this.closed) return { response: Promise.resolve(synthetic(rq, 503)), abandon: () => false };
     bump(this.stats.requestsOut, methodLabel(rq.method));
     const raw = toRaw(rq);
     if (!Array.isArray(raw.headers.via)) raw.headers.via = [];
     this.pendingOut++;
     opts.onRaw?.(raw);
-    return new Promise((resolve) => {
-      let done = false;
-      this.instance.send(raw, (rawRs) => {
-        const rs = fromRaw(rawRs) as SipResponse;
+    // an inbound TCP connection we send over (a registered flow) is in use until the answer
+    const slots = this.tcpSlotsOf(opts.targets);
+    for (const sl of slots) this.tcpGate.hold(sl);
+    let done = false;
+    let resolve!: (rs: SipResponse) => void;
+    const response = new Promise<SipResponse>((r) => (resolve = r));
+    const finish = (rs: SipResponse): void => {
+      done = true;
+      this.pendingOut--;
+      for (const sl of slots) this.tcpGate.unhold(sl);
+      resolve(rs);
+    };
+    this.instance.send(raw, (rawRs) => {
+      const rs = fromRaw(rawRs) as SipResponse;
+      opts.onResponse?.(rs);
+      if (!done && rs.status >= 200) finish(rs);
+    }, opts.targets?.map((t) => ({ protocol: t.protocol, address: t.address, port: t.port })));
+    return {
+      response,
+      abandon: (status) => {
+        if (done) return false;
+        // the library's message: its top Via carries the branch of the transaction now running
+        this.instance.abandonClientTransaction?.(raw);
+        const rs = synthetic(rq, status);
         opts.onResponse?.(rs);
-        if (!done && rs.status >= 200) {
-          done = true;
-          this.pendingOut--;
-          resolve(rs);
-        }
-      }, opts.targets?.map((t) => ({ protocol: t.protocol, address: t.address, port: t.port })));
-    });
+        if (!done) finish(rs);
+        return true;
+      },
+    };
+  }
+
+  private tcpSlotsOf(targets: readonly Flow[] | undefined): TcpSlot[] {
+    const out: TcpSlot[] = [];
+    for (const t of targets ?? []) {
+      if (t.protocol !== 'TCP') continue;
+      const sl = this.tcpGate.slotOf(t.address, t.port);
+      if (sl !== undefined && !out.includes(sl)) out.push(sl);
+    }
+    return out;
   }
 
   /**
    * An INVITE that can be cancelled (RFC 3261 9.1): cancel() sends a CANCEL with the INVITE's
-   * branch once a provisional response has arrived (or at once if one already has).
+   * branch once a provisional response has arrived (or at once if one already has). A callee
+   * that answers the CANCEL but never the INVITE cannot hold the transaction: 64*T1 after the
+   * CANCEL it ends with a synthesised 408 and is dropped (see giveUp).
    */
   inviteCancelable(rq: SipRequest, opts: SendOptions = {}): { response: Promise<SipResponse>; cancel(): void } {
     let provisional = false;
     let wantCancel = false;
     let final = false;
     let raw: sip.RawMessage | undefined;
+    let giveUpTimer: NodeJS.Timeout | undefined;
     const targets = opts.targets?.map((t) => ({ protocol: t.protocol, address: t.address, port: t.port }));
     const sendCancel = () => {
       if (!raw || final || !Array.isArray(raw.headers.via) || raw.headers.via.length === 0) return;
@@ -448,8 +512,10 @@ export class SipStack {
       };
       bump(this.stats.requestsOut, 'CANCEL');
       this.instance.send(cancel, () => undefined, targets);
+      giveUpTimer = setTimeout(giveUp, 64 * this.t1Ms);
+      giveUpTimer.unref();
     };
-    const response = this.request(rq, {
+    const call = this.clientTransaction(rq, {
       ...opts,
       onResponse: (rs) => {
         if (rs.status < 200) {
@@ -457,11 +523,30 @@ export class SipStack {
             provisional = true;
             if (wantCancel) sendCancel();
           }
-        } else final = true;
+        } else {
+          final = true;
+          clearTimeout(giveUpTimer);
+        }
         opts.onResponse?.(rs);
       },
       onRaw: (r) => (raw = r),
     });
+    // RFC 3261 9.1: "If no final response is received ... within 64*T1 seconds after the CANCEL,
+    // the client transaction is destroyed". 408 rather than 487: the callee never said the INVITE
+    // was terminated (its 200 may yet come, or be lost), only that no answer came in time, as
+    // a proxy treats Timer C (16.8) and the library its own Timer B.
+    const giveUp = (): void => {
+      try {
+        if (this.closed || !call.abandon(408)) return;
+        this.stats.cancelledInvitesAbandoned++;
+        this.log.info({ callId: rq.headers['call-id'], afterMs: 64 * this.t1Ms }, 'cancelled INVITE got no final response within 64*T1 of the CANCEL: transaction ended with 408 (RFC 3261 9.1)');
+      } catch (err) {
+        // a timer callback: a throw (from whoever awaits the answer) never takes the process down
+        this.stats.handlerErrors++;
+        this.log.error({ err, callId: rq.headers['call-id'] }, 'giving up a cancelled INVITE failed');
+      }
+    };
+    const response = call.response;
     return {
       response,
       cancel: () => {
