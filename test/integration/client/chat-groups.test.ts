@@ -149,3 +149,21 @@ test('bad usage: two targets, --listen with a target, empty --group, bad --max-a
     expect(t.err()).toMatch(/^imedge chat: /);
   }
 });
+
+test('--listen: a focus\'s INVITE is a group session (identity in the JSON line); messages carry their CPIM sender', async () => {
+  const t = io();
+  const run = runChat(flags({ user: 'bob', listen: true, once: true }), t.io);
+  await until(() => t.out().includes('"listening"'), 'listening line');
+  focus.users.set('bob', JSON.parse(t.out().split('\n')[0]).sipPort as number);
+  expect((await focus.invite('bob', {})).status).toBe(200);
+  const conf = [...focus.conferences.values()][0];
+  await until(() => conf.participants.length === 1, 'bob in the conference');
+  expect(await focus.fanOut(conf, { name: 'Carol', uri: 'sip:carol@localhost' }, 'hello bob')).toEqual([200]);
+  await until(() => t.out().includes('"message"'), 'message line');
+  expect(await focus.bye(conf.participants[0])).toBe(200);
+  expect(await run).toBe(0);
+  const events = t.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(events.map((e) => e.event)).toEqual(['listening', 'session', 'message', 'ended']);
+  expect(events[1]).toMatchObject({ group: true, identity: conf.identity });
+  expect(events[2]).toMatchObject({ contentType: 'text/plain', body: 'hello bob', sender: { uri: 'sip:carol@localhost', name: 'Carol', anonymous: false } });
+});
