@@ -209,8 +209,8 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     await this.ready();
     if (this.state !== 'active') throw new MediaError('session has ended');
-    // RFC 4975 8.7: never send more than the peer's a=max-size
     const { contentType, payload } = this.outgoing(opts.contentType ?? 'text/plain', bytes);
+    // RFC 4975 8.7: never send more than the peer's a=max-size
     if (this.peerMaxSize !== undefined && payload.length > this.peerMaxSize) {
       throw new MediaError(`message of ${payload.length} bytes exceeds the peer's max-size ${this.peerMaxSize}`);
     }
