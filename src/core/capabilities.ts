@@ -1,3 +1,5 @@
+import { unsupportedOptions } from '../sip/message/replaces';
+
 // What this server advertises. One place, because clause 7.1.1.5 is a rule about it.
 
 // OMA IM 7.1.1.5: sessions are modified by re-INVITE only, so UPDATE is not offered.
@@ -22,13 +24,7 @@ export const SUPPORTED_HEADER = SUPPORTED_OPTION_TAGS.join(', ');
 
 /** RFC 3261 8.2.2.3: the option tags of a Require header this server does not support. */
 export function unsupportedRequire(require: string | undefined): string[] {
-  if (require === undefined) return [];
-  const known = new Set<string>(SUPPORTED_OPTION_TAGS);
-  return require
-    .split(',')
-    .map((t) => t.trim().toLowerCase())
-    .filter((t) => t.length > 0 && !known.has(t))
-    .slice(0, 16);
+  return unsupportedOptions(require, SUPPORTED_OPTION_TAGS).slice(0, 16);
 }
 
 /** Methods the SIP grammar knows but this server refuses with 405 (RFC 3261 8.2.1). */
