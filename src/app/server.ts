@@ -277,6 +277,8 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
           return user === undefined ? undefined : (user ?? claimed ?? null);
         },
         conference: (id) => controlling.stateOf(id),
+        store: store.groupSessions,
+        grouped: (fn) => store.grouped(fn),
         log: child(log, 'events'),
       },
     );
@@ -290,6 +292,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     router.register('CANCEL', im.cancel);
     participating.recover();
     controlling.recover();
+    events.recover();
     // Before the relay closes: every live session gets its BYE.
     cleanup.unshift(() => participating.releaseAll('shutting down'));
     cleanup.unshift(() => controlling.releaseAll('shutting down'));

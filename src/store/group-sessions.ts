@@ -27,6 +27,28 @@ export interface GroupMemberRecord {
   readonly leg: string;
 }
 
+/** A conference state subscription (RFC 4575) to a group session. */
+export interface GroupSubscriptionRecord {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly identity: string;
+  readonly subscriber: string;
+  /** opaque JSON of the subscription's dialog */
+  readonly leg: string;
+  readonly expiresAt: number;
+  readonly version: number;
+}
+
+interface SubscriptionRow {
+  id: string;
+  session_id: string;
+  identity: string;
+  subscriber: string;
+  leg: string;
+  expires_at: number;
+  version: number;
+}
+
 const MAX_JSON = 64 * 1024;
 
 interface SessionRow {
@@ -56,6 +78,11 @@ export class GroupSessionRepository {
   private readonly allSessions: Statement<[], SessionRow>;
   private readonly membersOf: Statement<[string], MemberRow>;
   private readonly updateInvited: Statement<[string, string]>;
+  private readonly insertSub: Statement<[SubscriptionRow]>;
+  private readonly updateSub: Statement<[number, number, string]>;
+  private readonly deleteSub: Statement<[string]>;
+  private readonly allSubs: Statement<[], SubscriptionRow>;
+  private readonly deleteSubsOf: Statement<[string]>;
 
   constructor(db: Database) {
     this.insertSession = db.prepare(
@@ -68,6 +95,31 @@ export class GroupSessionRepository {
     this.allSessions = db.prepare('SELECT * FROM group_sessions ORDER BY created_at');
     this.membersOf = db.prepare('SELECT * FROM group_members WHERE session_id = ? ORDER BY rowid');
     this.updateInvited = db.prepare('UPDATE group_sessions SET invited = ? WHERE id = ?');
+    this.insertSub = db.prepare(
+      'INSERT OR REPLACE INTO group_subscriptions (id, session_id, identity, subscriber, leg, expires_at, version) VALUES (@id, @session_id, @identity, @subscriber, @leg, @expires_at, @version)',
+    );
+    this.updateSub = db.prepare('UPDATE group_subscriptions SET expires_at = ?, version = ? WHERE id = ?');
+    this.deleteSub = db.prepare('DELETE FROM group_subscriptions WHERE id = ?');
+    this.allSubs = db.prepare('SELECT * FROM group_subscriptions ORDER BY rowid');
+    this.deleteSubsOf = db.prepare('DELETE FROM group_subscriptions WHERE session_id = ?');
+  }
+
+  saveSubscription(r: GroupSubscriptionRecord): void {
+    if (r.leg.length > MAX_JSON) throw new StoreValidationError('leg', `subscription ${r.id}: dialog state larger than ${MAX_JSON} bytes`);
+    this.insertSub.run({ id: r.id, session_id: r.sessionId, identity: r.identity, subscriber: r.subscriber, leg: r.leg, expires_at: r.expiresAt, version: r.version });
+  }
+
+  /** A refresh or a NOTIFY: the new expiry and the last version sent. */
+  touchSubscription(id: string, expiresAt: number, version: number): void {
+    this.updateSub.run(expiresAt, version, id);
+  }
+
+  removeSubscription(id: string): void {
+    this.deleteSub.run(id);
+  }
+
+  subscriptions(): GroupSubscriptionRecord[] {
+    return this.allSubs.all().map((r) => ({ id: r.id, sessionId: r.session_id, identity: r.identity, subscriber: r.subscriber, leg: r.leg, expiresAt: r.expires_at, version: r.version }));
   }
 
   saveSession(s: GroupSessionRecord): void {
@@ -94,6 +146,7 @@ export class GroupSessionRepository {
   /** The session and its members. */
   remove(id: string): void {
     this.deleteMembers.run(id);
+    this.deleteSubsOf.run(id);
     this.deleteSession.run(id);
   }
 

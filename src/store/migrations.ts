@@ -120,4 +120,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 8,
+    name: 'conference state subscriptions',
+    // RFC 4575 subscriptions to group sessions: they outlive a restart with the session (the
+    // subscriber's dialog as opaque JSON, the last NOTIFY version so versions keep growing).
+    up: `
+      CREATE TABLE group_subscriptions (
+        id          TEXT PRIMARY KEY NOT NULL,
+        session_id  TEXT NOT NULL,
+        identity    TEXT NOT NULL,
+        subscriber  TEXT NOT NULL,
+        leg         TEXT NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        version     INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX group_subscriptions_session ON group_subscriptions (session_id);
+    `,
+  },
 ];

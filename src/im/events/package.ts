@@ -57,10 +57,10 @@ export class ConferenceEventPackage {
     return this.subs.size;
   }
 
-  subscribe = (req: IncomingRequest): void => {
+  subscribe = async (req: IncomingRequest): Promise<void> => {
     try {
       if (req.msg.headers.to?.params.tag) this.refresh(req);
-      else this.create(req);
+      else await this.create(req);
     } catch (err) {
       this.deps.log.error({ err }, 'SUBSCRIBE handler failed');
       if (!req.replied) req.reply(500);
@@ -69,7 +69,7 @@ export class ConferenceEventPackage {
 
   // ---- new subscriptions --------------------------------------------------------------------
 
-  private create(req: IncomingRequest): void {
+  private async create(req: IncomingRequest): Promise<void> {
     const msg = req.msg;
     if (!this.eventOk(req)) return;
     const ruri = parseSipUri(msg.uri);
@@ -106,6 +106,17 @@ export class ConferenceEventPackage {
     }
     const dialog = dialogAsUas(msg, req.localTag(), req.flow);
     const sub = new Subscription(keyOf(dialog.callId, dialog.localTag), view.id, view.identity, subscriber, dialog, [req.flow]);
+    sub.expiresAt = Date.now() + expires * 1000;
+    if (expires > 0) {
+      // an acknowledged subscription outlives a power cut with its session: committed before the 200
+      try {
+        await this.write((repo) => repo.saveSubscription(this.record(sub)));
+      } catch (err) {
+        this.deps.log.error({ err }, 'cannot store a subscription');
+        req.reply(500, 'Server Internal Error (store)');
+        return;
+      }
+    }
     req.reply(200, 'OK', { headers: { expires: String(expires), contact: [this.contact(view.identity, req.flow.protocol)], 'allow-events': EVENT_PACKAGE } });
     this.stats.subscriptions++;
     if (expires === 0) {
@@ -143,6 +154,7 @@ export class ConferenceEventPackage {
       return;
     }
     this.arm(sub, expires);
+    this.touch(sub);
     this.notify(sub);
   }
 
@@ -245,6 +257,7 @@ export class ConferenceEventPackage {
     set?.delete(sub);
     if (set !== undefined && set.size === 0) this.byConference.delete(sub.conferenceId);
     this.stats.terminated++;
+    this.forget(sub);
     // the final NOTIFY waits for one in flight (the dialog's NOTIFYs stay in order)
     if (!sub.inFlight) this.sendFinal(sub, view);
     else sub.dirty = true;
@@ -268,6 +281,7 @@ export class ConferenceEventPackage {
     sub.inFlight = true;
     sub.dirty = false;
     this.stats.notifies++;
+    if (sub.ending === undefined) this.touch(sub);
     this.deps
       .stack()
       .request(rq, { targets: sub.flows })
@@ -298,9 +312,72 @@ export class ConferenceEventPackage {
     if (sub.timer !== undefined) clearTimeout(sub.timer);
     sub.timer = undefined;
     if (this.subs.delete(sub.key)) this.stats.terminated++;
+    this.forget(sub);
     const set = this.byConference.get(sub.conferenceId);
     set?.delete(sub);
     if (set !== undefined && set.size === 0) this.byConference.delete(sub.conferenceId);
+  }
+
+  // ---- persistence (DESIGN "Persistence": subscriptions live as long as their session) ---------
+
+  private write(fn: (repo: NonNullable<EventsDeps['store']>) => void): Promise<void> {
+    const repo = this.deps.store;
+    if (repo === undefined) return Promise.resolve();
+    return this.deps.grouped !== undefined ? this.deps.grouped(() => fn(repo)) : Promise.resolve(fn(repo));
+  }
+
+  private later(fn: (repo: NonNullable<EventsDeps['store']>) => void, what: string): void {
+    this.write(fn).catch((err: unknown) => this.deps.log.error({ err, what }, 'subscription store write failed'));
+  }
+
+  private record(sub: Subscription) {
+    return { id: sub.key, sessionId: sub.conferenceId, identity: sub.identity, subscriber: sub.subscriber, leg: JSON.stringify({ dialog: sub.dialog, flows: sub.flows }), expiresAt: sub.expiresAt, version: sub.version };
+  }
+
+  /** The new expiry or version: batched with the other writes of the window, nobody waits. */
+  private touch(sub: Subscription): void {
+    this.later((repo) => repo.touchSubscription(sub.key, sub.expiresAt, sub.version), 'touch');
+  }
+
+  private forget(sub: Subscription): void {
+    this.later((repo) => repo.removeSubscription(sub.key), 'remove');
+  }
+
+  /**
+   * After a restart (the focus restored its sessions first): each stored subscription whose
+   * session is back and whose time is not up resumes, and gets a full-state NOTIFY at once
+   * (version after the last one sent); the others are dropped.
+   */
+  recover(): number {
+    const repo = this.deps.store;
+    if (repo === undefined) return 0;
+    let n = 0;
+    for (const r of repo.subscriptions()) {
+      const view = this.deps.conference(r.sessionId);
+      let leg: { dialog: DialogState; flows: Flow[] } | undefined;
+      try {
+        leg = JSON.parse(r.leg) as { dialog: DialogState; flows: Flow[] };
+      } catch {
+        leg = undefined;
+      }
+      const left = Math.floor((r.expiresAt - Date.now()) / 1000);
+      if (view === undefined || leg === undefined || typeof leg.dialog?.callId !== 'string' || !Array.isArray(leg.flows) || left <= 0 || this.subs.size >= this.opts.maxSubscriptions) {
+        repo.removeSubscription(r.id);
+        continue;
+      }
+      const sub = new Subscription(r.id, r.sessionId, r.identity, r.subscriber, leg.dialog, leg.flows);
+      sub.version = r.version;
+      this.subs.set(sub.key, sub);
+      let set = this.byConference.get(sub.conferenceId);
+      if (set === undefined) this.byConference.set(sub.conferenceId, (set = new Set()));
+      set.add(sub);
+      this.arm(sub, left);
+      this.stats.restored++;
+      n++;
+      this.notify(sub);
+    }
+    if (n > 0) this.deps.log.info({ subscriptions: n }, 'conference state subscriptions restored after a restart');
+    return n;
   }
 
   private contact(identity: string, protocol: 'UDP' | 'TCP') {

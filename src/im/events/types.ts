@@ -3,6 +3,7 @@
 import type { Logger } from '../../log';
 import type { IncomingRequest, SipStack } from '../../sip/stack';
 import type { EndpointStatus } from '../../xml';
+import type { GroupSessionRepository } from '../../store';
 
 export interface StateUser {
   /** stable while the member is in the session (the focus's participant id) */
@@ -53,6 +54,10 @@ export interface EventsDeps {
   readonly originator: (req: IncomingRequest) => string | null | undefined;
   /** a live group session by the id in its IM Session Identity (conf-<id>) */
   readonly conference: (id: string) => ConferenceView | undefined;
+  /** Where subscriptions outlive a restart (with their group session); memory only without it. */
+  readonly store?: GroupSessionRepository;
+  /** Group commit of the store (Store.grouped). */
+  readonly grouped?: (fn: () => void) => Promise<void>;
   readonly log: Logger;
 }
 
@@ -64,6 +69,8 @@ export interface EventsStats {
   coalesced: number;
   notifyFailures: number;
   terminated: number;
+  /** subscriptions restored from the store after a restart */
+  restored: number;
 }
 
-export const newEventsStats = (): EventsStats => ({ subscriptions: 0, refused: 0, notifies: 0, coalesced: 0, notifyFailures: 0, terminated: 0 });
+export const newEventsStats = (): EventsStats => ({ subscriptions: 0, refused: 0, notifies: 0, coalesced: 0, notifyFailures: 0, terminated: 0, restored: 0 });

@@ -5,8 +5,10 @@
 import { startServer, tempDir } from '../../helpers/server';
 import { RawUa } from '../../helpers/raw-ua';
 import { header } from '../../helpers/sip-peer';
-import { FACTORY, delivered, factoryBody, focusIdentity, subscribe, until } from '../../helpers/group';
+import { FACTORY, delivered, factoryBody, focusIdentity, putGroup, subscribe, until } from '../../helpers/group';
 import { sessionFigures } from '../../helpers/figures';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
 
 test('a group session survives a power cut: BYE after the restart, the participants rejoin by identity and chat again; the one who does not is removed after the rejoin window', async () => {
   const dataDir = tempDir();
@@ -65,3 +67,56 @@ test('a group session survives a power cut: BYE after the restart, the participa
     for (const u of [a, b, c]) await u!.close();
   }
 });
+
+test('issue 10: a pre-defined group session of 3, killed and restarted 10 times: every time the same identity, the others NOTIFYed, messages flow again, nothing lost; PRAGMA integrity_check ok', async () => {
+  const dataDir = tempDir();
+  let s = await startServer({ dataDir });
+  const sipPort = s.sipPort;
+  const [a, b, c] = await Promise.all(['pk-a', 'pk-b', 'pk-c'].map((n) => RawUa.open(n, sipPort)));
+  const all = [a!, b!, c!];
+  try {
+    expect(await putGroup(s.httpPort, { id: 'pk-team', members: ['pk-a', 'pk-b', 'pk-c'], inviteMembers: true, autoRelease: false })).toBe(201);
+    const rs = await a!.invite('pk-team', { requestUri: 'sip:pk-team@localhost' });
+    expect(rs.status).toBe(200);
+    const identity = focusIdentity(rs);
+    for (const u of [b!, c!]) {
+      await until(() => u.incomingReady !== undefined, `${u.user} invited`);
+      await u.incomingReady;
+    }
+    expect((await subscribe(c!, identity, { expires: 3600 })).rs.status).toBe(200);
+    await until(() => c!.notifies.length === 1, 'first NOTIFY');
+    for (let round = 1; round <= 10; round++) {
+      await new Promise((r) => setTimeout(r, 50)); // the last writes' group commit window
+      s.proc.kill('SIGKILL');
+      await new Promise((r) => s.proc.once('exit', r));
+      s = await startServer({ dataDir, args: ['--sip-port', String(sipPort)] });
+      await until(() => all.every((u) => u.byes.length === round), `round ${round}: BYE to everyone`);
+      // the restored subscription hears the restored state: everyone disconnected
+      await until(() => /<status>disconnected<\/status>/.test(c!.notifies[c!.notifies.length - 1]?.body.toString() ?? ''), `round ${round}: restored NOTIFY`);
+      const before = c!.notifies.length;
+      for (const u of all) {
+        const back = await u.invite('x', { requestUri: identity });
+        expect({ round, user: u.user, status: back.status, identity: focusIdentity(back) }).toEqual({ round, user: u.user, status: 200, identity });
+      }
+      // OMA IM 7.2.1.5 steps 9-10: the others see the rejoins
+      await until(() => c!.notifies.length > before && (c!.notifies[c!.notifies.length - 1]!.body.toString().match(/<status>connected<\/status>/g) ?? []).length >= 2, `round ${round}: NOTIFY of the rejoins`);
+      const text = `round ${round}`;
+      await a!.endpoint!.send(Buffer.from(text), { contentType: 'text/plain' });
+      await until(() => b!.messages.some((m) => delivered(m).text === text) && c!.messages.some((m) => delivered(m).text === text), `round ${round}: message flows`);
+    }
+    // nothing lost: one message per round reached each of the others
+    expect(b!.messages.map((m) => delivered(m).text)).toEqual(Array.from({ length: 10 }, (_, i) => `round ${i + 1}`));
+    // versions only grow, across every restart
+    const versions = c!.notifies.map((n) => Number(/version="(\d+)"/.exec(n.body.toString())?.[1]));
+    for (let i = 1; i < versions.length; i++) expect(versions[i]).toBeGreaterThan(versions[i - 1]!);
+  } finally {
+    expect(await s.stop()).toBe(0);
+    for (const u of all) await u.close();
+  }
+  const db = new Database(path.join(dataDir, 'imedge.db'), { readonly: true });
+  try {
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+  } finally {
+    db.close();
+  }
+}, 120_000);
