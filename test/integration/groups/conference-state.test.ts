@@ -128,3 +128,31 @@ test('RFC 6665 4.2.1.2: refresh gets a NOTIFY with the full state; Expires: 0 en
   // the dialog is gone
   expect((await subscribe(b, identity, { expires: 300, dialog: sub })).rs.status).toBe(481);
 });
+
+test('OMA IM 7.2.2.10 under load: a burst of joins to a slow subscriber is coalesced (one NOTIFY in flight, the newest full state wins), and the last NOTIFY holds everyone', async () => {
+  const names = ['co-a', 'co-b', 'co-c', 'co-d', 'co-e', 'co-f', 'co-g', 'co-w'];
+  const [a, ...rest] = await users(...names);
+  const w = rest.pop()!;
+  expect(await putGroup(s.httpPort, { id: 'co-team', members: names, autoRelease: false })).toBe(201);
+  const rs = await a!.invite('co-team', { requestUri: 'sip:co-team@localhost' });
+  expect(rs.status).toBe(200);
+  const identity = focusIdentity(rs);
+  // the watcher answers each NOTIFY only after 400 ms
+  const peer = w.peer;
+  const answer = peer.onRequest;
+  peer.onRequest = (m, p) => {
+    if (m.method !== 'NOTIFY') return answer(m, p);
+    w.notifies.push(m);
+    setTimeout(() => p.answer(m, 200), 400);
+  };
+  expect((await subscribe(w, identity, { expires: 600 })).rs.status).toBe(200);
+  await until(() => w.notifies.length === 1, 'first NOTIFY');
+  const joins = await Promise.all(rest.map((u) => u.invite('co-team', { requestUri: 'sip:co-team@localhost' })));
+  expect(joins.every((j) => j.status === 200)).toBe(true);
+  await until(() => (w.notifies[w.notifies.length - 1]!.body.toString().match(/<user /g) ?? []).length === 7, 'a NOTIFY with all seven', 10_000);
+  // six joins, far fewer NOTIFYs: at most one in flight and one pending at any time
+  expect(w.notifies.length - 1).toBeLessThan(6);
+  for (const n of w.notifies) info(n);
+  const figures = await (await fetch(`http://127.0.0.1:${s.httpPort}/metrics`)).text();
+  expect(Number(/imedge_groups\{figure="events_coalesced"\} (\d+)/.exec(figures)?.[1])).toBeGreaterThan(0);
+});
