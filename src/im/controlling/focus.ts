@@ -21,7 +21,7 @@ import { Conference, Member, type ConferenceKind } from './conference';
 import type { FocusContext } from './context';
 import { readFactoryBody, type Invitee } from './factory-body';
 import { inviteMember, openLeg, type Invitation } from './invite';
-import { focusAnswer, participantMedia } from './media';
+import { focusAnswer, GROUP_ACCEPT_TYPES, participantMedia } from './media';
 import { newControllingStats, type ControllingDeps, type ControllingOptions, type ControllingStats, type ReplacedSession } from './options';
 import { applyRelease, armMaxLength, removeMember } from './release';
 import { GroupRows, storedLeg } from './persistence';
@@ -334,6 +334,8 @@ export class ControllingFunction {
         conferenceAliases: groupId !== undefined ? [`sip:${groupId}@${this.opts.domain}`] : [],
         slowReceiverMs: this.opts.slowReceiverMs,
         maxParticipants: this.opts.maxParticipants,
+        // what the focus's SDP accepts from participants (media.ts): anything else is 415
+        acceptTypes: GROUP_ACCEPT_TYPES,
       },
       { log: this.deps.log },
     );

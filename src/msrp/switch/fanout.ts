@@ -67,6 +67,11 @@ export class Fanout {
     const messageId = fields.messageId as string; // checkHead: every SEND has one
     let msg: OpenMessage | undefined;
     if (range.start === 1) {
+      // RFC 4975 7.3: a type outside what this session's SDP accepts is refused, never relayed
+      if (!this.accepts(fields.contentType)) {
+        this.refuse(p, c, 415, 'Content-Type not accepted in this session');
+        return;
+      }
       if (!p.open.has(messageId) && p.open.size >= this.ctx.options.maxOpenMessagesPerSender) {
         this.refuse(p, c, 413, 'too many messages in progress');
         return;
@@ -106,6 +111,15 @@ export class Fanout {
     }
     msg.delta = prefix.length;
     this.beginChunk(p, c, prefix);
+  }
+
+  private accepts(ct: { readonly type: string; readonly subtype: string } | undefined): boolean {
+    const list = this.ctx.options.acceptTypes;
+    if (list === undefined) return true;
+    if (ct === undefined) return false;
+    const type = ct.type.toLowerCase();
+    const full = `${type}/${ct.subtype.toLowerCase()}`;
+    return list.some((t) => t === '*' || t === full || t === `${type}/*`);
   }
 
   onBody(p: Participant, data: Buffer): void {

@@ -17,6 +17,11 @@ export interface MsrpSwitchOptions {
   readonly maxOpenMessagesPerSender?: number;
   /** Largest CPIM message header block a sender may send (its From is rewritten); 400 beyond. */
   readonly maxCpimHeaderBytes?: number;
+  /**
+   * What participants may send (the a=accept-types the focus answered); anything else gets 415
+   * (RFC 4975 7.3 / 8.6). Undefined: any type.
+   */
+  readonly acceptTypes?: readonly string[];
   /** The clock for CPIM DateTime (tests pin it). */
   readonly now?: () => Date;
 }
@@ -28,6 +33,7 @@ export interface ResolvedSwitchOptions {
   readonly maxParticipants: number;
   readonly maxOpenMessagesPerSender: number;
   readonly maxCpimHeaderBytes: number;
+  readonly acceptTypes: readonly string[] | undefined;
   readonly now: () => Date;
 }
 
@@ -47,6 +53,7 @@ export function resolveSwitchOptions(o: MsrpSwitchOptions, transactionTimeoutMs:
     maxParticipants: o.maxParticipants ?? DEFAULT_SWITCH_LIMITS.maxParticipants,
     maxOpenMessagesPerSender: o.maxOpenMessagesPerSender ?? DEFAULT_SWITCH_LIMITS.maxOpenMessagesPerSender,
     maxCpimHeaderBytes: o.maxCpimHeaderBytes ?? DEFAULT_SWITCH_LIMITS.maxCpimHeaderBytes,
+    acceptTypes: o.acceptTypes?.map((t) => t.toLowerCase()),
     now: o.now ?? (() => new Date()),
   };
   for (const key of ['slowReceiverMs', 'maxParticipants', 'maxOpenMessagesPerSender', 'maxCpimHeaderBytes'] as const) {

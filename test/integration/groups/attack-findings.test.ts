@@ -99,3 +99,17 @@ test('/metrics: the switch\'s live figures follow the sessions down, never a sta
   // the two of this session are gone from the live figure (other tests' sessions may remain)
   expect(after['switch.participants']).toBe(during['switch.participants']! - 2);
 });
+
+test('RFC 4975 7.3: a participant SENDing a type the focus did not accept (accept-types message/cpim text/plain) gets 415 and nobody receives it', async () => {
+  const [a, b] = await users('ct-a', 'ct-b');
+  const rs = await a!.invite('conference-factory', { requestUri: FACTORY, wrap: factoryBody(['sip:ct-b@localhost']) });
+  expect(rs.status).toBe(200);
+  await until(() => b!.incomingReady !== undefined, 'b invited');
+  await b!.incomingReady;
+  const r = await a!.endpoint!.send(Buffer.from([1, 2, 3]), { contentType: 'application/octet-stream' });
+  expect(r.status).toBe(415);
+  const ok = await a!.endpoint!.send(Buffer.from('fine'), { contentType: 'text/plain' });
+  expect(ok.status).toBe(200);
+  await until(() => b!.messages.length === 1, 'the text/plain one arrives');
+  expect(b!.messages).toHaveLength(1);
+});
