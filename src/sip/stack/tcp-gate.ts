@@ -68,7 +68,7 @@ export class TcpConnectionGate {
    * returned socket fails on the next tick (after the library has attached its handlers), so
    * the request to that target ends in a 503 instead of a hidden, unbounded connection.
    */
-  dial(port: number, host: string, onConnect?: () => void): net.Socket {
+  dial(port: number, host: string, onConnect?: () => void, connect?: () => net.Socket): net.Socket {
     if (this.liveCount >= this.limit) {
       this.refuse('out');
       const dead = new net.Socket();
@@ -76,7 +76,8 @@ export class TcpConnectionGate {
       return dead;
     }
     // Each SIP message is one write; Nagle would only hold back a response behind another.
-    const socket = net.connect({ port, host, noDelay: true }, onConnect);
+    // `connect` dials another way (TLS) under the same cap.
+    const socket = connect !== undefined ? connect() : net.connect({ port, host, noDelay: true }, onConnect);
     this.admit(socket, 'out');
     return socket;
   }
