@@ -61,8 +61,10 @@ export class MsrpNet {
   private tlsBound: MsrpListenAddress | undefined;
   /** Accepted TLS connections still in their handshake: they hold a connection slot. */
   private handshaking = 0;
-  /** Gives back the handshake slot of the raw connection from remote "address|port". */
-  private readonly handshakeSlots = new Map<string, () => void>();
+  /** Raw connections in their TLS handshake by remote "address|port": the socket, and what gives its slot back. */
+  private readonly handshakeSlots = new Map<string, { readonly raw: Socket; readonly release: () => void }>();
+  /** close() has begun: a connection whose accept or handshake completes now is dropped. */
+  private closing = false;
   /** Handshake failures since the last log line: one line per second at most (a port scan). */
   private tlsFailureBurst = 0;
   private readonly sessions = new Map<string, MsrpSession>();
@@ -127,17 +129,22 @@ export class MsrpNet {
         this.handshaking++;
         const key = `${raw.remoteAddress ?? '?'}|${raw.remotePort ?? 0}`;
         let held = true;
-        const release = (): void => {
-          if (held) this.handshaking--;
-          held = false;
-          if (this.handshakeSlots.get(key) === release) this.handshakeSlots.delete(key);
+        const slot = {
+          raw,
+          release: (): void => {
+            if (held) this.handshaking--;
+            held = false;
+            if (this.handshakeSlots.get(key) === slot) this.handshakeSlots.delete(key);
+          },
         };
-        raw.once('close', release);
-        this.handshakeSlots.set(key, release);
+        raw.once('close', slot.release);
+        this.handshakeSlots.set(key, slot);
       }
       return emit(event, ...args);
     }) as typeof server.emit;
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
+      // the slot is free once the failure is counted (the raw socket's close comes later)
+      this.handshakeSlots.get(`${socket.remoteAddress ?? '?'}|${socket.remotePort ?? 0}`)?.release();
       this.counters.tlsHandshakeFailures++;
       if (this.tlsFailureBurst++ === 0) {
         this.deps.log?.info({ remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`, code: err.code ?? err.message }, 'MSRP TLS handshake failed; connection closed');
@@ -147,7 +154,7 @@ export class MsrpNet {
     });
     server.on('secureConnection', (socket: tls.TLSSocket) => {
       // the handshake slot of the socket under it is given back; accept() takes a live one
-      this.handshakeSlots.get(`${socket.remoteAddress ?? '?'}|${socket.remotePort ?? 0}`)?.();
+      this.handshakeSlots.get(`${socket.remoteAddress ?? '?'}|${socket.remotePort ?? 0}`)?.release();
       socket.on('error', () => undefined);
       this.counters.tlsAccepted++;
       this.accept(socket);
@@ -313,16 +320,28 @@ export class MsrpNet {
 
   /** Stops listening and closes every connection. */
   async close(): Promise<void> {
+    this.closing = true;
     for (const c of [...this.live]) c.close();
+    // handshakes under way would otherwise complete into a connection nobody closes
+    for (const slot of [...this.handshakeSlots.values()]) {
+      slot.release();
+      slot.raw.destroy();
+    }
     const servers = [this.server, this.tlsServer];
     this.server = undefined;
     this.bound = undefined;
     this.tlsServer = undefined;
     this.tlsBound = undefined;
     for (const server of servers) if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+    // closed: a later listen() starts afresh
+    this.closing = false;
   }
 
   private accept(socket: Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
     if (this.live.size + this.dialling >= this.options.maxConnections) {
       this.counters.connectionsRejected++;
       socket.destroy();
