@@ -102,6 +102,22 @@ test('RFC 3261 26.2: OPTIONS and REGISTER over TLS are answered on the connectio
   expect(seen[seen.length - 1].flow.secure).toBeUndefined();
 });
 
+test('RFC 5626 4.4.1 over TLS: a double CRLF is answered with one CRLF; TLS connections count in sip.maxTcpConnections and give their slot back on close', async () => {
+  const { stack } = await start(good);
+  const p = await peer(stack.tlsPort!);
+  expect((await options(p)).status).toBe(200);
+  expect(stack.tcpConnections().live).toBe(1);
+  const sock = (p as unknown as { tcp: import('node:tls').TLSSocket }).tcp;
+  const pong = new Promise<string>((resolve) => sock.once('data', (d: Buffer) => resolve(d.toString('latin1'))));
+  p.sendRaw('\r\n\r\n');
+  expect(await pong).toBe('\r\n');
+  expect(stack.stats.keepalives.TCP).toBe(1);
+  p.close();
+  const end = Date.now() + 5000;
+  while (stack.tcpConnections().live !== 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  expect(stack.tcpConnections().live).toBe(0);
+});
+
 test('a request imedge sends on a TLS flow reuses the connection and says SIP/2.0/TLS with the TLS port', async () => {
   const { stack, seen } = await start(good);
   const p = await peer(stack.tlsPort!);
