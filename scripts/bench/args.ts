@@ -1,12 +1,21 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-export type RelayName = 'pipe' | 'imedge' | 'kamailio';
-export const RELAY_NAMES: readonly RelayName[] = ['pipe', 'imedge', 'kamailio'];
+/** 'kamailio': TCP workers = cores, as deployed; 'kamailio-1w': one TCP worker. */
+export type RelayName = 'pipe' | 'imedge' | 'kamailio' | 'kamailio-1w';
+export const RELAY_NAMES: readonly RelayName[] = ['pipe', 'imedge', 'kamailio', 'kamailio-1w'];
+/** What --only selects: relay rows, the group fan-out table, the 1-1 session table. */
+export type PartName = RelayName | 'fanout' | 'sessions';
+export const PART_NAMES: readonly PartName[] = [...RELAY_NAMES, 'fanout', 'sessions'];
+
+/** Receivers of one fan-out row at most (each is a connection of the receivers' process). */
+export const MAX_RECEIVERS = 1000;
 
 export interface BenchOptions {
   readonly sizes: readonly number[];
   readonly windows: readonly number[];
-  readonly only: readonly RelayName[];
+  readonly only: readonly PartName[];
   /** Measured runs per row; the table shows the per-figure median. */
   readonly runs: number;
   /** Target duration of one measured run; the message count is derived from the warm-up rate. */
@@ -18,6 +27,17 @@ export interface BenchOptions {
   /** Idle sessions for the footprint table; 0 skips it. */
   readonly idleSessions: number;
   readonly kamailioBin: string;
+  /** TCP workers of the 'kamailio' rows (default: one per core, as deployed). */
+  readonly kamailioWorkers: number;
+  /** Receiver counts of the fan-out table (one sender each). */
+  readonly receivers: readonly number[];
+  /** Message size and window of the fan-out table and of its 1-1 relay baseline. */
+  readonly fanoutSize: number;
+  readonly fanoutWindow: number;
+  /** The fan-out's paced latency run: this share of each row's measured msg/s. */
+  readonly fanoutPace: number;
+  /** Directory for CPU profiles of the fan-out switch processes (node --cpu-prof); undefined = none. */
+  readonly fanoutCpuProf: string | undefined;
   /** Concurrent client pairs for the session set-up table (issue 1-1 sessions); 0 skips it. */
   readonly sessions: number;
   /** Sessions held open for the RSS-per-session figure. */
@@ -32,10 +52,17 @@ export const USAGE = `usage: npm run bench -- [options]
   --messages=N         fixed number of messages per run (default: derived from the warm-up rate)
   --sizes=LIST         message sizes, e.g. 100,1k,16k,256k (default 100,1k,16k,256k)
   --windows=LIST       SEND requests outstanding, e.g. 1,64 (default 1,64)
-  --only=LIST          relays to run: pipe,imedge,kamailio (default all)
+  --only=LIST          what to run (default all): relay rows pipe,imedge,kamailio,kamailio-1w;
+                       fanout (group session switch); sessions (1-1 session set-up table)
   --chunk=BYTES        largest body per SEND chunk (default 8k: Kamailio's msrp module takes <= 10 KiB)
   --idle-sessions=N    sessions for the idle footprint table (default 1000, 0 = skip)
   --kamailio-bin=PATH  kamailio binary (default: kamailio on PATH or /usr/sbin/kamailio)
+  --kamailio-workers=N TCP workers of the kamailio rows (default: one per core; kamailio-1w has 1)
+  --receivers=LIST     receivers per sender in the fan-out table (default 10,50)
+  --fanout-size=BYTES  message size of the fan-out table and its 1-1 baseline (default 1k)
+  --fanout-window=N    SENDs outstanding at the sender there (default 64)
+  --fanout-pace=SHARE  paced latency run at this share of each row's msg/s (default 0.1)
+  --fanout-cpu-prof=DIR  run the fan-out switch processes under node --cpu-prof, profiles to DIR
   --sessions=N         concurrent client pairs for the 1-1 session set-up table (default 8, 0 = skip)
   --open-sessions=N    sessions held open for RSS per session (default 200)`;
 
@@ -53,6 +80,12 @@ export function parseSize(text: string): number {
 function positiveInt(name: string, text: string): number {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${name} wants a non-negative integer, got ${text}`);
+  return n;
+}
+
+function share(name: string, text: string): number {
+  const n = Number(text);
+  if (!(n > 0 && n <= 1)) throw new Error(`--${name} wants a share 0 < x <= 1, got ${text}`);
   return n;
 }
 
@@ -74,10 +107,16 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       messages: { type: 'string' },
       sizes: { type: 'string', default: '100,1k,16k,256k' },
       windows: { type: 'string', default: '1,64' },
-      only: { type: 'string', default: RELAY_NAMES.join(',') },
+      only: { type: 'string', default: PART_NAMES.join(',') },
       chunk: { type: 'string', default: '8k' },
       'idle-sessions': { type: 'string', default: '1000' },
       'kamailio-bin': { type: 'string', default: '' },
+      'kamailio-workers': { type: 'string' },
+      receivers: { type: 'string', default: '10,50' },
+      'fanout-size': { type: 'string', default: '1k' },
+      'fanout-window': { type: 'string', default: '64' },
+      'fanout-cpu-prof': { type: 'string' },
+      'fanout-pace': { type: 'string', default: '0.1' },
       sessions: { type: 'string', default: '8' },
       'open-sessions': { type: 'string', default: '200' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -85,8 +124,20 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     strict: true,
   });
   const only = list(values.only, (s) => {
-    if (!(RELAY_NAMES as readonly string[]).includes(s)) throw new Error(`--only: unknown relay ${s}`);
-    return s as RelayName;
+    if (!(PART_NAMES as readonly string[]).includes(s)) throw new Error(`--only: unknown part ${s} (one of ${PART_NAMES.join(', ')})`);
+    return s as PartName;
+  });
+  const atLeastOne = (name: string, text: string): number => {
+    const n = positiveInt(name, text);
+    if (n < 1) throw new Error(`--${name}: at least 1`);
+    return n;
+  };
+  const kamailioWorkers =
+    values['kamailio-workers'] === undefined ? availableParallelism() : atLeastOne('kamailio-workers', values['kamailio-workers']);
+  const receivers = list(values.receivers, (s) => {
+    const n = atLeastOne('receivers', s);
+    if (n > MAX_RECEIVERS) throw new Error(`--receivers: at most ${MAX_RECEIVERS} per sender`);
+    return n;
   });
   const windows = list(values.windows, (s) => {
     const n = positiveInt('windows', s);
@@ -109,6 +160,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     chunk: parseSize(values.chunk),
     idleSessions: positiveInt('idle-sessions', values['idle-sessions']),
     kamailioBin: values['kamailio-bin'],
+    kamailioWorkers,
+    receivers,
+    fanoutSize: parseSize(values['fanout-size']),
+    fanoutWindow: atLeastOne('fanout-window', values['fanout-window']),
+    fanoutPace: share('fanout-pace', values['fanout-pace']),
+    fanoutCpuProf: values['fanout-cpu-prof'] === undefined || values['fanout-cpu-prof'] === '' ? undefined : resolve(values['fanout-cpu-prof']),
     sessions: positiveInt('sessions', values.sessions),
     openSessions: positiveInt('open-sessions', values['open-sessions']),
     help: values.help,

@@ -5,7 +5,7 @@
  * module when the Debian kamailio package is installed.
  */
 import { execFileSync } from 'node:child_process';
-import { cpus, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { parseBenchArgs, USAGE, type BenchOptions, type RelayName } from './args';
 import { measureIdle } from './idle';
 import { measureRow } from './measure';
@@ -18,6 +18,8 @@ import { idleTable, throughputTable, type ConfigOutcome, type IdleOutcome, type 
 import type { BenchContext } from './session';
 import { fmt, fmtSize } from './table';
 import { measureSessions, sessionsTable } from './sessions';
+import { measureFanout } from './fanout';
+import { FANOUT_NOTES, fanoutHeading, fanoutTable } from './fanout-report';
 
 function clockTicks(): number {
   try {
@@ -51,11 +53,12 @@ function unavailableLine(name: string, reason: string): string {
 async function run(opts: BenchOptions, ctx: BenchContext): Promise<void> {
   const all: Record<RelayName, RelayUnderTest> = {
     pipe: pipeRelay(ctx.registry),
-    kamailio: kamailioRelay(ctx.registry, opts.kamailioBin),
+    kamailio: kamailioRelay(ctx.registry, opts.kamailioBin, 'kamailio', opts.kamailioWorkers),
+    'kamailio-1w': kamailioRelay(ctx.registry, opts.kamailioBin, 'kamailio-1w', 1),
     imedge: imedgeRelay(ctx.registry),
   };
   // table order: the baselines first, the subject last, just above its ratio rows
-  const order: RelayName[] = ['pipe', 'kamailio', 'imedge'];
+  const order: RelayName[] = ['pipe', 'kamailio', 'kamailio-1w', 'imedge'];
   const relays: RelayUnderTest[] = [];
   console.log(`MSRP relay benchmark - node ${process.version}, linux ${release()}, ${cpus().length} x ${cpus()[0]?.model ?? '?'}`);
   console.log(
@@ -68,11 +71,13 @@ async function run(opts: BenchOptions, ctx: BenchContext): Promise<void> {
     if (reason !== undefined) console.log(unavailableLine(name, reason));
     else {
       relays.push(all[name]);
-      if (name === 'kamailio') console.log(`kamailio: ${kamailioVersion(opts.kamailioBin)}`);
+      if (name === 'kamailio') console.log(`kamailio: ${kamailioVersion(opts.kamailioBin)}, ${opts.kamailioWorkers} TCP workers (cores: ${cpus().length})`);
+      if (name === 'kamailio-1w') console.log(`kamailio-1w: ${kamailioVersion(opts.kamailioBin)}, 1 TCP worker`);
     }
   }
   if (relays.length > 0) await relayTables(opts, ctx, relays);
-  if (opts.sessions > 0) {
+  if (opts.only.includes('fanout') && opts.receivers.length > 0) await fanoutSection(opts, ctx);
+  if (opts.sessions > 0 && opts.only.includes('sessions')) {
     console.log('');
     try {
       const f = await measureSessions(opts.sessions, opts.seconds, opts.openSessions, ctx.clkTck);
@@ -81,6 +86,20 @@ async function run(opts: BenchOptions, ctx: BenchContext): Promise<void> {
       console.log(`1-1 sessions: failed (${errorText(e)})`);
     }
   }
+}
+
+async function fanoutSection(opts: BenchOptions, ctx: BenchContext): Promise<void> {
+  const spec = { size: opts.fanoutSize, window: opts.fanoutWindow, chunk: opts.chunk, runs: opts.runs, seconds: opts.seconds, messages: opts.messages, receivers: opts.receivers, paceShare: opts.fanoutPace, cpuProfDir: opts.fanoutCpuProf };
+  const loadBefore = loadavg()[0];
+  const rows = await measureFanout(spec, ctx, (line) => console.error(line));
+  const t = fanoutTable(spec, rows);
+  console.log('');
+  console.log(fanoutHeading(spec));
+  // others' processes share this machine's cores: a load above the core count skews every row
+  console.log(`load average (1 min) ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after, on ${cpus().length} cores`);
+  console.log(t.table);
+  for (const l of t.lines) console.log(l);
+  for (const l of FANOUT_NOTES) console.log(l);
 }
 
 async function relayTables(opts: BenchOptions, ctx: BenchContext, relays: RelayUnderTest[]): Promise<void> {

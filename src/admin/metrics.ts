@@ -23,7 +23,9 @@ export interface GroupCommitCounters {
 export interface MetricSources {
   sip: () => SipStats;
   sipTransactions: () => TransactionCounts;
-  /** SIP TCP connections open now and refused at sip.maxTcpConnections. */
+  /** Requests received and not yet answered finally (incoming), sent and not yet answered (outgoing). */
+  sipInFlight?: () => { incoming: number; outgoing: number };
+  /** SIP TCP connections open now, refused and evicted at sip.maxTcpConnections. */
   sipTcp?: () => TcpConnectionStats;
   groupCommit?: () => GroupCommitCounters;
   participating?: () => ParticipatingCounters;
@@ -107,6 +109,7 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
   mirror(registry, 'imedge_sip_overload_total', 'SIP requests refused with 503 at the transaction limit', [], () => single(src.sip().overload));
   mirror(registry, 'imedge_sip_handler_errors_total', 'SIP request handlers that failed (answered 500)', [], () => single(src.sip().handlerErrors));
   mirror(registry, 'imedge_sip_overload_per_source_total', 'SIP requests refused with 503 because their source held its share of live transactions', [], () => single(src.sip().overloadPerSource));
+  mirror(registry, 'imedge_sip_cancelled_invites_abandoned_total', 'INVITEs imedge cancelled that got no final response within 64*T1 of the CANCEL, ended with 408 (RFC 3261 9.1)', [], () => single(src.sip().cancelledInvitesAbandoned));
   mirror(registry, 'imedge_sip_completed_evicted_total', 'completed SIP server transactions dropped (oldest first) to stay within their bound', [], () => single(src.sip().completedEvicted));
   mirror(registry, 'imedge_sip_keepalives_total', 'SIP keep-alives received (RFC 5626 CRLF pings, STUN on UDP), by transport', ['transport'], () => fixedLabels('transport', SIP_TRANSPORTS, src.sip().keepalives));
   gauge(registry, 'imedge_sip_transactions', 'SIP transactions now: server (live + completed), server_live (no final answer yet), server_completed (kept for retransmissions), client', ['kind'], (g) => {
@@ -116,11 +119,20 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
     g.set({ kind: 'server_completed' }, t.serverCompleted);
     g.set({ kind: 'client' }, t.client);
   });
+  if (src.sipInFlight) {
+    const f = src.sipInFlight;
+    gauge(registry, 'imedge_sip_in_flight', 'SIP requests now without a final response: incoming (received, not yet answered), outgoing (sent, not yet answered)', ['direction'], (g) => {
+      const t = f();
+      g.set({ direction: 'incoming' }, t.incoming);
+      g.set({ direction: 'outgoing' }, t.outgoing);
+    });
+  }
   if (src.sipTcp) {
     const tcp = src.sipTcp;
     gauge(registry, 'imedge_sip_tcp_connections', 'SIP TCP connections open now (accepted and dialed)', [], (g) => g.set(tcp().live));
     gauge(registry, 'imedge_sip_tcp_connections_limit', 'sip.maxTcpConnections', [], (g) => g.set(tcp().limit));
     mirror(registry, 'imedge_sip_tcp_connections_refused_total', 'SIP TCP connections closed (in) or dials refused (out) at sip.maxTcpConnections', ['direction'], () => fixedLabels('direction', TCP_DIRECTIONS, tcp().refused));
+    mirror(registry, 'imedge_sip_tcp_connections_evicted_total', 'quiet inbound SIP TCP connections closed at sip.maxTcpConnections to make room for a new one (sip.tcpQuietMs)', [], () => single(tcp().evicted));
   }
   if (src.groupCommit) {
     const gc = src.groupCommit;
@@ -182,12 +194,15 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
   if (src.groups) {
     const gr = src.groups;
     gauge(registry, 'imedge_groups', 'group sessions: live sessions, participants, invitations, joins, refusals, removals', ['figure'], (g) => {
+      g.reset();
       for (const [figure, n] of Object.entries(gr())) g.set({ figure }, n);
     });
   }
   if (src.groupSwitch) {
     const sw = src.groupSwitch;
     gauge(registry, 'imedge_group_switch', 'MSRP switch of group sessions (messages in, deliveries, reports, slow removals, ring peaks)', ['figure'], (g) => {
+      // live figures (participants...) vanish with the last session: no stale value stays behind
+      g.reset();
       for (const [figure, n] of Object.entries(sw())) g.set({ figure }, n);
     });
   }

@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import { authRequired, isLoopback, loadTlsMaterial } from '../config';
 import { child, type Logger } from '../log';
 import { openStore, type Store } from '../store';
-import { SipStack } from '../sip/stack';
+import { SipStack, parseSipUri } from '../sip/stack';
 import { DigestAuthenticator } from '../core/auth/digest';
 import { AuthGate } from '../core/auth/gate';
 import { loadNonceSecret } from '../core/auth/nonce-secret';
@@ -19,7 +19,8 @@ import { packageVersion } from './version';
 import { buildDevice, type Device } from './device';
 import { MsrpRelay } from '../msrp/relay';
 import { ParticipatingFunction } from '../im/participating/b2bua';
-import { ControllingFunction } from '../im/controlling/focus';
+import { CONFERENCE_FACTORY_USER, ControllingFunction, IDENTITY_PREFIX } from '../im/controlling/focus';
+import { ConferenceEventPackage } from '../im/events';
 import { imDispatch } from './im-dispatch';
 import { parseGroupDocument, type GroupDocument } from '../xml';
 
@@ -98,6 +99,9 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         natTest: cfg.registrar.natTest,
       },
       {
+        // the focus answers for these: nobody registers them (attack finding: a registrant
+        // received the MESSAGEs meant for a group session)
+        reserved: (u) => u === CONFERENCE_FACTORY_USER || u.startsWith(IDENTITY_PREFIX) || store.groups.get(u) !== undefined,
         users: store.users,
         registrations: store.registrations,
         auth,
@@ -134,6 +138,8 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxBytesHeaders: cfg.sip.maxBytesHeaders,
         maxContentLength: cfg.sip.maxContentLength,
         maxTcpConnections: caps.sipTcp,
+        tcpQuietMs: cfg.sip.tcpQuietMs,
+        t1Ms: cfg.sip.t1Ms,
         maxTransactions: cfg.sip.maxTransactions,
         ...(cfg.sip.maxTransactionsPerSource > 0 ? { maxTransactionsPerSource: cfg.sip.maxTransactionsPerSource } : {}),
         overloadRetryAfterS: cfg.sessions.retryAfterS,
@@ -181,6 +187,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         ...(sip.tlsPort !== undefined ? { sipTlsPort: sip.tlsPort } : {}),
         msrp: { address: cfg.bind, port: msrpAddr.port, ...(msrpsAddr !== undefined ? { tlsPort: msrpsAddr.port } : {}) },
         maxSessions: cfg.sessions.maxTotal,
+        // 1-1 sessions per user: sessions.maxPerUser (groups.maxPerUser bounds group sessions only)
         maxSessionsPerUser: cfg.sessions.maxPerUser,
         retryAfterS: cfg.sessions.retryAfterS,
         msrpConnectTimeoutMs: cfg.msrp.transactionTimeoutMs,
@@ -231,9 +238,11 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxAdhocGroupSize: cfg.groups.maxAdhocSize,
         maxSessions: cfg.groups.maxSessions,
         maxParticipants: cfg.groups.maxParticipants,
+        maxSessionsPerUser: cfg.groups.maxPerUser,
         release: { autoRelease: cfg.groups.autoRelease, sessionMaxLengthS: cfg.groups.sessionMaxLengthS, remainingParticipants: cfg.groups.remainingParticipants === 0 ? 0 : 1 },
         adhocAllowAnonymity: cfg.groups.adhocAllowAnonymity,
         inviteTimeoutMs: cfg.groups.inviteTimeoutMs,
+        rejoinWindowMs: cfg.groups.rejoinWindowMs,
         msrpConnectTimeoutMs: cfg.msrp.connectTimeoutMs,
         // a congested leg pauses the other participants, their answers too: stay well inside their transaction timeout
         slowReceiverMs: Math.max(1, Math.min(cfg.groups.slowReceiverMs, Math.floor(cfg.msrp.transactionTimeoutMs / 2))),
@@ -248,18 +257,57 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         net: msrp.net,
         group: groupDoc,
         findReplaced: (target, user) => participating.findReplaced(target, user),
+        groupSessions: store.groupSessions,
+        grouped: (fn) => store.grouped(fn),
+        // OMA IM 7.2.1.5 steps 9-10, 7.2.1.9, 7.2.1.10: subscribers learn every join, leave,
+        // removal and release (7.2.2.10) and leavers lose their subscription (7.2.2.11)
+        onEvent: (e) => {
+          if (e.type === 'joined') events.changed(e.conference);
+          else if (e.type === 'left' || e.type === 'removed') {
+            // 7.2.2.11 first: a leaver no longer allowed to watch gets one last NOTIFY, not two
+            events.participantLeft(e.conference, e.uri);
+            events.changed(e.conference);
+          } else if (e.type === 'released') events.released(e.conference);
+        },
         log: child(log, 'controlling'),
       },
     );
+    const events: ConferenceEventPackage = new ConferenceEventPackage(
+      {
+        domain: cfg.domain,
+        minExpiresS: cfg.events.minExpiresS,
+        maxExpiresS: cfg.events.maxExpiresS,
+        defaultExpiresS: cfg.events.defaultExpiresS,
+        maxSubscriptions: cfg.events.maxSubscriptions,
+        maxPerUser: cfg.events.maxPerUser,
+        retryAfterS: cfg.sessions.retryAfterS,
+      },
+      {
+        stack: () => sip,
+        originator: (req) => {
+          const from = req.msg.headers.from ? parseSipUri(req.msg.headers.from.uri) : undefined;
+          const claimed = from?.user !== undefined && registrar.isLocalHost(from.host) ? from.user : undefined;
+          const user = auth.check(req, claimed, 'proxy');
+          return user === undefined ? undefined : (user ?? claimed ?? null);
+        },
+        conference: (id) => controlling.stateOf(id),
+        log: child(log, 'events'),
+      },
+    );
+    router.register('SUBSCRIBE', events.subscribe);
+    // imedge subscribes to nothing: a NOTIFY can belong to no subscription of ours (RFC 6665 4.1.3)
+    router.register('NOTIFY', (req) => req.reply(481, 'Subscription Does Not Exist'));
     const im = imDispatch(controlling, participating);
     router.register('INVITE', im.invite);
     router.register('ACK', im.ack);
     router.register('BYE', im.bye);
     router.register('CANCEL', im.cancel);
     participating.recover();
+    controlling.recover();
     // Before the relay closes: every live session gets its BYE.
     cleanup.unshift(() => participating.releaseAll('shutting down'));
     cleanup.unshift(() => controlling.releaseAll('shutting down'));
+    cleanup.unshift(() => events.closeAll());
 
     const sweep = setInterval(() => {
       try {
@@ -316,6 +364,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     const metrics = buildMetrics({
       sip: () => sip.stats,
       sipTransactions: () => sip.transactionCounts(),
+      sipInFlight: () => sip.inFlight(),
       sipTcp: () => sip.tcpConnections(),
       groupCommit: () => store.groupCommitStats,
       participating: () => participating.stats,
@@ -331,7 +380,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         return out;
       },
       sessions: () => participating.counts(),
-      groups: () => ({ ...controlling.counts(), ...controlling.stats }),
+      groups: () => ({ ...controlling.counts(), ...controlling.stats, subscriptionsLive: events.size, ...Object.fromEntries(Object.entries(events.stats).map(([k, v]) => [`events_${k}`, v])) }),
       groupSwitch: () => controlling.switchTotals(),
       // the admin server starts after the metrics it serves: read its slots through a late binding
       admin: () => adminStats(),

@@ -1,8 +1,10 @@
 // `imedge chat`: an IM client on the command line, interactive or scripted, on top of
-// src/client. Exit codes: 0 done, 1 failed (the SIP status is printed), 2 bad usage.
+// src/client. 1-1 (--to), ad-hoc group (--group, OMA IM 7.1.1.6), pre-defined group (--join),
+// rejoin (--rejoin, 7.1.1.9); /invite extends a 1-1 session to a group. Exit codes: 0 done,
+// 1 failed (the SIP status and Warning text are printed), 2 bad usage.
 import * as readline from 'node:readline';
 import type { Command } from 'commander';
-import { ImClient, SipStatusError, type ImSession, type PagerMessage } from '../client';
+import { ImClient, SipStatusError, type InboundMessage, type ImSession, type PagerMessage } from '../client';
 import { readPassword } from './password';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit';
 
@@ -14,6 +16,13 @@ export interface ChatFlags {
   domain: string;
   transport: string;
   to?: string;
+  /** Comma-separated users: start an ad-hoc group session with them. */
+  group?: string;
+  /** A pre-defined group id: start or join its session. */
+  join?: string;
+  /** A stored IM Session Identity to rejoin. */
+  rejoin?: string;
+  maxAdhocGroupSize?: string;
   send?: string;
   waitReply?: boolean;
   timeout: string;
@@ -38,12 +47,42 @@ export interface ChatIo {
 
 class UsageError extends Error {}
 
+type Target =
+  | { kind: 'peer'; peer: string }
+  | { kind: 'group'; users: string[] }
+  | { kind: 'join'; group: string }
+  | { kind: 'rejoin'; identity: string };
+
 interface Parsed {
   user: string;
   password: string | undefined;
   server: { host: string; port: number; transport: 'UDP' | 'TCP' };
   timeoutMs: number;
   sipPort: number;
+  /** Undefined with --listen. */
+  target: Target | undefined;
+  maxAdhocGroupSize: number | undefined;
+}
+
+function targetOf(f: ChatFlags): Target | undefined {
+  const given = [f.to, f.group, f.join, f.rejoin].filter((x) => x !== undefined).length;
+  if (f.listen) {
+    if (given > 0) throw new UsageError('--listen waits for a session; it takes no --to, --group, --join or --rejoin');
+    return undefined;
+  }
+  if (given === 0) throw new UsageError('--to PEER is required (or --group, --join, --rejoin, --listen)');
+  if (given > 1) throw new UsageError('use one of --to, --group, --join, --rejoin');
+  if (f.to !== undefined) return { kind: 'peer', peer: f.to };
+  if (f.group !== undefined) {
+    const users = f.group.split(',').map((u) => u.trim()).filter(Boolean);
+    if (users.length === 0) throw new UsageError('--group needs users: --group bob,carol');
+    return { kind: 'group', users };
+  }
+  if (f.join !== undefined) {
+    if (f.join.trim() === '') throw new UsageError('--join needs a group id');
+    return { kind: 'join', group: f.join.trim() };
+  }
+  return { kind: 'rejoin', identity: (f.rejoin as string).trim() };
 }
 
 async function parse(f: ChatFlags): Promise<Parsed> {
@@ -59,18 +98,52 @@ async function parse(f: ChatFlags): Promise<Parsed> {
   const sipPort = Number(f.sipPort);
   if (!Number.isInteger(sipPort) || sipPort < 0 || sipPort > 65535) throw new UsageError(`--sip-port ${f.sipPort}: bad port`);
   if (f.password !== undefined && f.passwordFile !== undefined) throw new UsageError('use --password or --password-file, not both');
-  if (f.listen && f.to) throw new UsageError('--listen waits for a session; it takes no --to');
-  if (!f.listen && !f.to) throw new UsageError('--to PEER is required (or --listen)');
+  const target = targetOf(f);
+  let maxAdhocGroupSize: number | undefined;
+  if (f.maxAdhocGroupSize !== undefined) {
+    maxAdhocGroupSize = Number(f.maxAdhocGroupSize);
+    if (!Number.isInteger(maxAdhocGroupSize) || maxAdhocGroupSize < 1) throw new UsageError(`--max-adhoc-group-size ${f.maxAdhocGroupSize}: expected a whole number of at least 1`);
+  }
   if (f.waitReply && f.send === undefined) throw new UsageError('--wait-reply needs --send');
   if (f.reply !== undefined && !f.listen) throw new UsageError('--reply needs --listen');
   if (f.page && f.send === undefined) throw new UsageError('--page needs --send');
+  if (f.page && target?.kind !== 'peer') throw new UsageError('--page sends to one peer (--to)');
   const password = f.passwordFile !== undefined ? await readPassword({ passwordFile: f.passwordFile, prompt: '' }) : f.password;
   const host = m[1].startsWith('[') ? m[1].slice(1, -1) : m[1];
-  return { user: f.user, password, server: { host, port, transport }, timeoutMs: timeout * 1000, sipPort };
+  return { user: f.user, password, server: { host, port, transport }, timeoutMs: timeout * 1000, sipPort, target, maxAdhocGroupSize };
 }
 
 const line = (s: NodeJS.WritableStream, text: string) => s.write(`${text}\n`);
 const json = (s: NodeJS.WritableStream, v: Record<string, unknown>) => line(s, JSON.stringify(v));
+
+/** How a failure reads to the user: a refusal with its Warning text (a 403 of the focus says why). */
+function describe(err: unknown): string {
+  if (err instanceof SipStatusError) return `${err.method} failed: ${err.status} ${err.reason}${err.warningText ? ` (${err.warningText})` : ''}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Who said it: the CPIM sender of a group message, else the session's peer. */
+function speaker(s: ImSession, m: InboundMessage): string {
+  const who = m.sender;
+  if (who === undefined) return s.peer;
+  if (who.anonymous) return 'anonymous';
+  return who.name !== undefined ? `${who.name} <${who.uri}>` : who.uri;
+}
+
+/** Opens the session the flags ask for. */
+function open(client: ImClient, target: Target, anonymous: boolean): Promise<ImSession> {
+  const opts = { anonymous };
+  switch (target.kind) {
+    case 'peer':
+      return client.invite(target.peer, opts);
+    case 'group':
+      return client.startGroup(target.users, opts);
+    case 'join':
+      return client.joinGroup(target.group, opts);
+    case 'rejoin':
+      return client.rejoin(target.identity, opts);
+  }
+}
 
 function timeoutAfter(ms: number): { promise: Promise<'timeout'>; cancel(): void } {
   let t: NodeJS.Timeout | undefined;
@@ -101,14 +174,16 @@ export async function runChat(flags: ChatFlags, io: ChatIo): Promise<number> {
       localHost: flags.localHost,
       sipPort: p.sipPort,
       ...(flags.storeFile !== undefined ? { storeFile: flags.storeFile } : {}),
+      ...(p.maxAdhocGroupSize !== undefined ? { maxAdhocGroupSize: p.maxAdhocGroupSize } : {}),
     });
     if (flags.register) await client.register();
     if (flags.listen) return await listen(client, flags, p, io);
     if (flags.send !== undefined) return await sendOnce(client, flags, p, io);
-    return await interactive(client, flags, io);
+    return await interactive(client, flags, p, io);
   } catch (err) {
-    if (err instanceof SipStatusError) line(io.err, `imedge chat: ${err.method} failed: ${err.status} ${err.reason}${err.warning ? ` (${err.warning})` : ''}`);
-    else line(io.err, `imedge chat: ${(err as Error).message}`);
+    // a refusal says why: the SIP status with the Warning text, or the local refusal
+    // (MAX-ADHOC-GROUP-SIZE, OMA IM 7.1.1.6 step 5; nothing stored to rejoin, 7.1.1.9 step 1)
+    line(io.err, `imedge chat: ${describe(err)}`);
     return EXIT_FAILURE;
   } finally {
     if (client !== undefined) {
@@ -124,16 +199,19 @@ function printReports(s: ImSession, io: ChatIo): void {
 
 /** Scripted: --send TEXT [--wait-reply] [--page]. */
 async function sendOnce(client: ImClient, f: ChatFlags, p: Parsed, io: ChatIo): Promise<number> {
-  const to = f.to as string;
+  const target = p.target as Target;
   const text = f.send as string;
-  if (f.page) {
-    const r = await client.sendMessage(to, text);
+  if (f.page && target.kind === 'peer') {
+    const r = await client.sendMessage(target.peer, text);
     line(io.err, `delivered: ${r.mode} ${r.status}`);
     return r.status === 200 ? EXIT_OK : EXIT_FAILURE;
   }
-  const session = await client.invite(to, { anonymous: !!f.anonymous });
+  const session = await open(client, target, !!f.anonymous);
   printReports(session, io);
-  const reply = new Promise<Buffer>((resolve) => session.once('message', (m) => resolve(m.body)));
+  // in a group, a reply is printed with who sent it
+  const reply = new Promise<{ text: string }>((resolve) =>
+    session.once('message', (m) => resolve({ text: session.group ? `${speaker(session, m)}> ${m.body.toString('utf8')}` : m.body.toString('utf8') })),
+  );
   const ended = new Promise<'ended'>((resolve) => session.once('ended', () => resolve('ended')));
   const result = await session.send(text, { successReport: true });
   line(io.err, `delivered: ${result.status}`);
@@ -146,7 +224,7 @@ async function sendOnce(client: ImClient, f: ChatFlags, p: Parsed, io: ChatIo): 
     const t = timeoutAfter(p.timeoutMs);
     const got = await Promise.race([reply, ended, t.promise, io.interrupted.then(() => 'interrupted' as const)]);
     t.cancel();
-    if (Buffer.isBuffer(got)) line(io.out, got.toString('utf8'));
+    if (typeof got === 'object') line(io.out, got.text);
     else {
       line(io.err, got === 'timeout' ? `imedge chat: no reply within ${p.timeoutMs / 1000} s` : `imedge chat: session ${got} before a reply`);
       code = EXIT_FAILURE;
@@ -162,11 +240,14 @@ async function listen(client: ImClient, f: ChatFlags, p: Parsed, io: ChatIo): Pr
   let firstEnded: () => void = () => undefined;
   const onceDone = new Promise<'done'>((r) => (firstEnded = () => r('done')));
   client.on('session', (s) => {
-    json(io.out, { event: 'session', peer: s.peer });
+    json(io.out, { event: 'session', peer: s.peer, ...(s.group ? { group: true, identity: s.identity } : {}) });
     printReports(s, io);
     s.on('message', (m) => {
       received++;
-      json(io.out, { event: 'message', mode: 'session', peer: s.peer, contentType: m.contentType, body: m.body.toString('utf8') });
+      json(io.out, {
+        event: 'message', mode: 'session', peer: s.peer, contentType: m.contentType, body: m.body.toString('utf8'),
+        ...(m.sender !== undefined ? { sender: m.sender } : {}),
+      });
       if (f.reply !== undefined) {
         s.send(f.reply).then(
           (r) => json(io.out, { event: 'sent', status: r.status }),
@@ -202,15 +283,25 @@ async function listen(client: ImClient, f: ChatFlags, p: Parsed, io: ChatIo): Pr
   return EXIT_OK;
 }
 
-/** Interactive: typed lines are sent; /quit, /anonymous, /modify TYPES. */
-async function interactive(client: ImClient, f: ChatFlags, io: ChatIo): Promise<number> {
+/** Interactive: typed lines are sent; /quit, /anonymous, /modify TYPES, /invite USER... */
+async function interactive(client: ImClient, f: ChatFlags, p: Parsed, io: ChatIo): Promise<number> {
   let anonymous = !!f.anonymous;
-  const session = await client.invite(f.to as string, { anonymous });
-  printReports(session, io);
-  line(io.err, `connected to ${session.peer} (/quit, /anonymous, /modify type,type)`);
-  session.on('message', (m) => line(io.out, `${session.peer}> ${m.body.toString('utf8')}`));
+  // the session typed lines go to: /invite moves it from the 1-1 session to the new group one
+  let session = await open(client, p.target as Target, anonymous);
+  let endSession: (reason: string) => void = () => undefined;
+  const ended = new Promise<string>((r) => (endSession = r));
+  const follow = (s: ImSession): void => {
+    printReports(s, io);
+    s.on('message', (m) => line(io.out, `${speaker(s, m)}> ${m.body.toString('utf8')}`));
+    // a replaced session goes on in its successor (OMA IM 7.1.1.6 NOTE: the focus BYEs it)
+    s.once('ended', (reason) => {
+      if (s === session && reason !== 'replaced') endSession(reason);
+    });
+  };
+  follow(session);
+  if (session.group) line(io.err, `joined group session ${session.identity} (/quit, /anonymous, /modify type,type)`);
+  else line(io.err, `connected to ${session.peer} (/quit, /anonymous, /modify type,type, /invite user...)`);
   const rl = readline.createInterface({ input: io.input, terminal: false });
-  const ended = new Promise<string>((r) => session.once('ended', (reason) => r(reason)));
   const done = new Promise<void>((resolve) => {
     rl.on('close', () => resolve());
     rl.on('line', (text) => {
@@ -223,6 +314,22 @@ async function interactive(client: ImClient, f: ChatFlags, io: ChatIo): Promise<
           session.anonymous = anonymous;
           return line(io.err, `anonymous ${anonymous ? 'on' : 'off'} (applies to leaving)`);
         }
+        if (cmd === '/invite' || cmd.startsWith('/invite ')) {
+          const users = cmd.slice('/invite'.length).trim().split(/[,\s]+/).filter(Boolean);
+          if (users.length === 0) return line(io.err, 'usage: /invite user [user...]');
+          if (session.group) return line(io.err, 'cannot /invite here: only a 1-1 session can be extended to a group (OMA IM 7.1.1.6)');
+          const old = session;
+          try {
+            const group = await old.inviteMore(users, { anonymous });
+            session = group;
+            follow(group);
+            line(io.err, `extended to group session ${group.identity}`);
+          } catch (err) {
+            line(io.err, `invite failed: ${describe(err)}`);
+            if (old.ended && old === session) endSession(old.endedBy ?? 'msrp-lost');
+          }
+          return;
+        }
         if (cmd.startsWith('/modify')) {
           const types = cmd.slice('/modify'.length).trim().split(/[,\s]+/).filter(Boolean);
           if (types.length === 0) return line(io.err, 'usage: /modify text/plain,message/cpim');
@@ -230,7 +337,7 @@ async function interactive(client: ImClient, f: ChatFlags, io: ChatIo): Promise<
             await session.modify({ acceptTypes: types });
             line(io.err, `modified: accept-types ${types.join(' ')}`);
           } catch (err) {
-            line(io.err, `modify failed: ${(err as Error).message}`);
+            line(io.err, `modify failed: ${describe(err)}`);
           }
           return;
         }
@@ -239,7 +346,7 @@ async function interactive(client: ImClient, f: ChatFlags, io: ChatIo): Promise<
           const r = await session.send(text, { successReport: true });
           line(io.err, `delivered: ${r.status}`);
         } catch (err) {
-          line(io.err, `send failed: ${(err as Error).message}`);
+          line(io.err, `send failed: ${describe(err)}`);
         }
       })();
     });
@@ -249,10 +356,19 @@ async function interactive(client: ImClient, f: ChatFlags, io: ChatIo): Promise<
   if (why === 'quit' || why === 'interrupted') {
     const status = await session.leave({ anonymous });
     line(io.err, `left (BYE ${status})`);
+    rejoinHint(client, session, f, io);
     return status === 200 ? EXIT_OK : EXIT_FAILURE;
   }
   line(io.err, `session ended: ${why}`);
+  rejoinHint(client, session, f, io);
   return why === 'bye-received' ? EXIT_OK : EXIT_FAILURE;
+}
+
+/** OMA IM 7.1.1.9: a group session left or lost can be rejoined while its identity is stored. */
+function rejoinHint(client: ImClient, s: ImSession, f: ChatFlags, io: ChatIo): void {
+  if (!s.group || !client.rejoinable().some((e) => e.sessionId === s.identity)) return;
+  const store = f.storeFile !== undefined ? ` --store-file ${f.storeFile}` : '';
+  line(io.err, `to rejoin: imedge chat --user ${f.user} --rejoin '${s.identity}'${store}${store ? '' : ' (needs --store-file to outlive this process)'}`);
 }
 
 /** Adds `imedge chat` to the program. */
@@ -267,6 +383,10 @@ export function registerChatCommand(program: Command): void {
     .option('--domain <d>', 'SIP domain', 'localhost')
     .option('--transport <t>', 'udp or tcp', 'udp')
     .option('--to <peer>', 'who to chat with (user, user@domain or a SIP URI)')
+    .option('--group <users>', 'start an ad-hoc group session with these users (comma-separated)')
+    .option('--join <group-id>', 'start or join the session of a pre-defined group (sip:<group-id>@<domain>)')
+    .option('--rejoin <identity>', 'rejoin a group session by its stored IM Session Identity (see --store-file)')
+    .option('--max-adhoc-group-size <n>', 'MAX-ADHOC-GROUP-SIZE: most users an ad-hoc group may invite', '10')
     .option('--send <text>', 'send this one message, then leave')
     .option('--wait-reply', 'with --send: print the first reply before leaving')
     .option('--page', 'with --send: no session; page-mode MESSAGE (large message mode above 1300 bytes)')
@@ -278,7 +398,7 @@ export function registerChatCommand(program: Command): void {
     .option('--no-register', 'do not REGISTER first (talking to a peer client directly)')
     .option('--local-host <addr>', 'address our SIP and MSRP listeners use', '127.0.0.1')
     .option('--sip-port <n>', 'our SIP port (0 = any free port)', '0')
-    .option('--store-file <file>', 'JSON file keeping IM Session Identities for rejoin')
+    .option('--store-file <file>', 'JSON file keeping the IM Session Identities of group sessions for rejoin')
     .action(async (flags: ChatFlags) => {
       const interrupted = new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());

@@ -1,19 +1,34 @@
 // The IM client: a SIP user agent (its own SipStack on one port, UDP+TCP) and an MSRP
 // listener, speaking only the wire layers, so it works against the imedge server and
-// directly against another client alike.
+// directly against another client alike. Group sessions (OMA IM 7.1.1.6, 7.1.1.9): ad-hoc
+// through the conference factory, pre-defined by the group URI, extension of a 1-1 session with
+// Replaces (RFC 3891), whose other side (an INVITE that replaces one of ours) is served here too.
 import { randomBytes, randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { silentLogger, type Logger } from '../log';
 import type { SendResult } from '../msrp/endpoint';
 import { MsrpNet } from '../msrp/net';
 import { dialogAsUac, dialogAsUas, inDialogRequest, matchesDialog, mediaType, type DialogState } from '../sip/message/dialog';
-import type { NameAddr, SipRequest, SipResponse } from '../sip/message/types';
+import { formatReplaces, parseReplaces, unsupportedOptions, withReplacesHeader, type ReplacesTarget } from '../sip/message/replaces';
+import { headerText, type NameAddr, type SipRequest, type SipResponse } from '../sip/message/types';
 import { IncomingRequest, SipStack } from '../sip/stack';
 import type { Direction } from '../sdp';
 import { MediaError, NoStoredSessionError } from './errors';
+import {
+  DEFAULT_MAX_ADHOC_GROUP_SIZE,
+  RECIPIENT_LIST_INVITE,
+  checkAdhocGroupSize,
+  checkSipAddress,
+  conferenceFactoryUri,
+  factoryBody,
+  invitedUsers,
+  isFocusContact,
+  userKey,
+  withCpim,
+} from './group';
 import { answerOffer, buildOffer, readAnswer, type LocalMedia } from './offer';
 import { RejoinStore, type RejoinEntry } from './rejoin-store';
-import { ALLOW, ImSession, type EndReason, type SessionDeps } from './session';
+import { ALLOW, ImSession, SUPPORTED, type EndReason, type InviteOptions, type SessionDeps } from './session';
 import { SipUa, statusError, type ServerAddress } from './sip-ua';
 
 export interface IncomingInvite {
@@ -22,6 +37,10 @@ export interface IncomingInvite {
   /** The offer's a=accept-types. */
   readonly acceptTypes: readonly string[];
   readonly largeMessage: boolean;
+  /** The inviter is a conference focus (Contact ;isfocus): a group session. */
+  readonly group: boolean;
+  /** RFC 3891: the Call-ID of our session this INVITE replaces (its Replaces matched one). */
+  readonly replaces?: string;
 }
 
 export interface ImClientOptions {
@@ -46,6 +65,11 @@ export interface ImClientOptions {
   readonly maxRejoinEntries?: number;
   /** JSON file of rejoinable identities; memory only when absent. */
   readonly storeFile?: string;
+  /**
+   * MAX-ADHOC-GROUP-SIZE (OMA IM 7.1.1.6 step 5): the most users an ad-hoc group may invite,
+   * the IM User not counted. Default 10.
+   */
+  readonly maxAdhocGroupSize?: number;
   /** Sessions at once (chat + large message); further INVITEs get 486. Default 32. */
   readonly maxSessions?: number;
   /** How long a passive side waits for the peer's MSRP connection. Default 10 s. */
@@ -70,12 +94,7 @@ export interface ImClientEvents {
   message: [PagerMessage];
 }
 
-export interface InviteOptions {
-  readonly acceptTypes?: readonly string[];
-  readonly maxSize?: number;
-  /** Privacy: id (RFC 3325) on the INVITE. */
-  readonly anonymous?: boolean;
-}
+export type { InviteOptions };
 
 export interface MessageResult {
   readonly mode: 'page' | 'large';
@@ -85,6 +104,19 @@ export interface MessageResult {
 }
 
 const DEFAULT_TYPES = ['text/plain', 'message/cpim'];
+
+/** What an INVITE we originate asks for. */
+interface OpenSpec {
+  readonly requestUri: string;
+  readonly toUri: string;
+  readonly opts: InviteOptions;
+  readonly direction: Direction;
+  /** We ask a focus for a group session: message/cpim is offered. */
+  readonly group?: boolean;
+  /** The invitees of an INVITE to the conference factory (RFC 5366): the body becomes multipart. */
+  readonly uriList?: readonly string[];
+  readonly headers?: Record<string, string>;
+}
 
 export class ImClient extends EventEmitter<ImClientEvents> {
   readonly ua: SipUa;
@@ -120,6 +152,7 @@ export class ImClient extends EventEmitter<ImClientEvents> {
       msrpConnectTimeoutMs: opts.msrpConnectTimeoutMs ?? 10_000,
       msrpLossGraceMs: opts.msrpLossGraceMs ?? 1000,
       onEnded: (s, reason) => this.onSessionEnded(s, reason),
+      extend: (s, users, o) => this.extendToGroup(s, users, o),
     };
   }
 
@@ -173,6 +206,11 @@ export class ImClient extends EventEmitter<ImClientEvents> {
     return [...this.sessionsById.values()].filter((s) => !s.largeMessage);
   }
 
+  /** MAX-ADHOC-GROUP-SIZE as provisioned (OMA IM 7.1.1.6 step 5). */
+  get maxAdhocGroupSize(): number {
+    return this.opts.maxAdhocGroupSize ?? DEFAULT_MAX_ADHOC_GROUP_SIZE;
+  }
+
   // ---- registration -------------------------------------------------------------------------
 
   /** REGISTER our Contact (digest when challenged); refreshed at half the granted time. */
@@ -223,7 +261,75 @@ export class ImClient extends EventEmitter<ImClientEvents> {
   /** Starts a 1-1 IM session: INVITE with an SDP offer, ACK, MSRP up. Failure throws SipStatusError. */
   async invite(peer: string, opts: InviteOptions = {}): Promise<ImSession> {
     const uri = this.ua.peerUri(peer);
-    return this.openSession(uri, uri, opts, 'sendrecv');
+    return this.openSession({ requestUri: uri, toUri: uri, opts, direction: 'sendrecv' });
+  }
+
+  /**
+   * Starts an ad-hoc group session (OMA IM 7.1.1.6, RFC 5366): INVITE to the conference factory
+   * with the SDP offer and the URI list of `users` in one multipart/mixed body. More distinct
+   * users than MAX-ADHOC-GROUP-SIZE (ourselves not counted) is refused here with
+   * AdhocGroupTooLargeError, before anything is sent (step 5). The focus's refusal is a
+   * SipStatusError whose warningText says why.
+   */
+  async startGroup(users: readonly string[], opts: InviteOptions = {}): Promise<ImSession> {
+    const invited = invitedUsers(this.addresses(users), this.aor);
+    if (invited.length === 0) throw new RangeError('name at least one user to invite (other than yourself)');
+    checkAdhocGroupSize(invited, this.maxAdhocGroupSize);
+    const factory = conferenceFactoryUri(this.opts.domain);
+    return this.openSession({ requestUri: factory, toUri: factory, opts, direction: 'sendrecv', group: true, uriList: invited });
+  }
+
+  /** Starts or joins the session of a pre-defined group: INVITE to sip:<group-id>@<domain>. */
+  async joinGroup(groupId: string, opts: InviteOptions = {}): Promise<ImSession> {
+    const [uri] = this.addresses([groupId]);
+    return this.openSession({ requestUri: uri!, toUri: uri!, opts, direction: 'sendrecv', group: true });
+  }
+
+  /**
+   * OMA IM 7.1.1.6 (steps 3, 5, 8; Appendix M): extends an established 1-1 session to an ad-hoc
+   * group. The factory INVITE lists the original peer, its URI carrying this dialog as a
+   * Replaces URI header, and the new users; the INVITE carries Replaces for the same dialog
+   * (RFC 3891). Resolves with the group session. The focus ends the 1-1 dialog with BYE
+   * (7.1.2.3), which the old session reports as 'replaced'.
+   */
+  async extendToGroup(session: ImSession, users: readonly string[], opts: InviteOptions = {}): Promise<ImSession> {
+    if (session.group || session.largeMessage) throw new MediaError('only a 1-1 session can be extended to a group');
+    if (session.ended || this.sessionsById.get(session.callId) !== session) throw new MediaError('the session has ended');
+    const original = session.peer;
+    const self = userKey(this.aor);
+    if (userKey(original) === self) throw new MediaError('a session with yourself cannot be extended');
+    const added = invitedUsers(this.addresses(users), this.aor).filter((u) => userKey(u) !== userKey(original));
+    if (added.length === 0) throw new RangeError('name at least one user to add (other than the two of you)');
+    checkAdhocGroupSize([original, ...added], this.maxAdhocGroupSize);
+    // RFC 3891 3: to-tag is compared with the receiver's local tag, i.e. our remote tag
+    const replaces: ReplacesTarget = { callId: session.callId, toTag: session.dialog.remoteTag, fromTag: session.dialog.localTag, earlyOnly: false };
+    const factory = conferenceFactoryUri(this.opts.domain);
+    // the focus may BYE the 1-1 dialog before its 200 reaches us: that BYE already ends a
+    // replaced session; should the extension fail, a later ending is the session's own again
+    session.markReplaced();
+    try {
+      return await this.openSession({
+        requestUri: factory,
+        toUri: factory,
+        opts: { anonymous: session.anonymous, ...opts },
+        direction: 'sendrecv',
+        group: true,
+        uriList: [withReplacesHeader(original, replaces), ...added],
+        headers: { replaces: formatReplaces(replaces) },
+      });
+    } catch (err) {
+      session.markReplaced(false);
+      throw err;
+    }
+  }
+
+  /** User names, user@domain or SIP URIs as SIP URIs; RangeError naming the first that is none. */
+  private addresses(users: readonly string[]): string[] {
+    return users.map((u) => {
+      const uri = this.ua.peerUri(u.trim());
+      checkSipAddress(uri);
+      return uri;
+    });
   }
 
   /** OMA IM 7.1.1.9: the stored IM Session Identities still inside the rejoin window. */
@@ -238,7 +344,8 @@ export class ImClient extends EventEmitter<ImClientEvents> {
   async rejoin(sessionId: string, opts: InviteOptions = {}): Promise<ImSession> {
     const entry = this.store.get(sessionId);
     if (entry === undefined) throw new NoStoredSessionError(sessionId);
-    const session = await this.openSession(entry.sessionId, entry.sessionId, opts, 'sendrecv');
+    // only group sessions are stored: the identity is a focus's
+    const session = await this.openSession({ requestUri: entry.sessionId, toUri: entry.sessionId, opts, direction: 'sendrecv', group: true });
     this.store.remove(sessionId);
     return session;
   }
@@ -269,7 +376,7 @@ export class ImClient extends EventEmitter<ImClientEvents> {
   async sendLargeMessage(peer: string, body: string | Buffer, contentType = 'text/plain'): Promise<SendResult> {
     const uri = this.ua.peerUri(peer);
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    const session = await this.openSession(uri, uri, { acceptTypes: [contentType] }, 'sendonly');
+    const session = await this.openSession({ requestUri: uri, toUri: uri, opts: { acceptTypes: [contentType] }, direction: 'sendonly' });
     try {
       return await session.send(bytes, { contentType });
     } finally {
@@ -277,11 +384,14 @@ export class ImClient extends EventEmitter<ImClientEvents> {
     }
   }
 
-  private async openSession(requestUri: string, toUri: string, opts: InviteOptions, direction: Direction): Promise<ImSession> {
+  private async openSession(spec: OpenSpec): Promise<ImSession> {
+    const { opts, direction } = spec;
     if (this.closed) throw new MediaError('client is closed');
     if (this.sessionsById.size >= this.maxSessions) throw new MediaError(`session limit (${this.maxSessions}) reached`);
     const local = this.newLocalMedia();
-    const acceptTypes = opts.acceptTypes ?? this.types;
+    const requested = opts.acceptTypes ?? this.types;
+    // a focus wraps every message in CPIM: a group offer must take message/cpim
+    const acceptTypes = spec.group ? withCpim(requested) : requested;
     const maxSize = opts.maxSize ?? this.opts.maxMessageSize;
     const sdp = buildOffer(local, {
       acceptTypes,
@@ -289,10 +399,18 @@ export class ImClient extends EventEmitter<ImClientEvents> {
       setup: 'actpass',
       ...(direction !== 'sendrecv' ? { direction } : {}),
     });
-    const invite = this.ua.newRequest('INVITE', requestUri, { uri: toUri, params: {} }, {
-      body: Buffer.from(sdp),
-      contentType: 'application/sdp',
-      headers: { allow: ALLOW, ...(opts.anonymous ? { privacy: 'id' } : {}) },
+    // OMA IM 7.1.1.6 steps 3-7 / RFC 5366 4: SDP and URI list in one multipart/mixed body
+    const body = spec.uriList !== undefined ? factoryBody(sdp, spec.uriList) : { contentType: 'application/sdp', body: Buffer.from(sdp) };
+    const invite = this.ua.newRequest('INVITE', spec.requestUri, { uri: spec.toUri, params: {} }, {
+      body: body.body,
+      contentType: body.contentType,
+      headers: {
+        allow: ALLOW,
+        supported: SUPPORTED,
+        ...(spec.uriList !== undefined ? { require: RECIPIENT_LIST_INVITE } : {}),
+        ...(opts.anonymous ? { privacy: 'id' } : {}),
+        ...spec.headers,
+      },
     });
     let session: ImSession | undefined;
     const { req, rs } = await this.ua.send(invite, {
@@ -320,6 +438,8 @@ export class ImClient extends EventEmitter<ImClientEvents> {
       maxSize,
       largeMessage: direction === 'sendonly',
       anonymous: opts.anonymous ?? false,
+      group: (spec.group ?? false) || isFocusContact(rs.headers.contact),
+      peerAllow: allowList(rs),
     });
     this.sessionsById.set(dialog.callId, session);
     session.ack(req);
@@ -350,6 +470,20 @@ export class ImClient extends EventEmitter<ImClientEvents> {
     const m = req.msg;
     const callId = m.headers['call-id'] ?? '';
     const inDialog = m.headers.to?.params.tag !== undefined && m.headers.to?.params.tag !== null;
+    if (m.method !== 'ACK' && m.method !== 'CANCEL') {
+      // RFC 3261 8.2.2.3: an extension we do not serve is 420 with Unsupported; Replaces
+      // (RFC 3891) is served on an INVITE that opens a dialog, and nowhere else
+      const unsupported = unsupportedOptions(headerText(m, 'require'), m.method === 'INVITE' && !inDialog ? [SUPPORTED] : []);
+      if (unsupported.length > 0) {
+        req.reply(420, undefined, { headers: { unsupported: unsupported.join(', ') } });
+        return;
+      }
+      // RFC 3891 3: Replaces in a request other than INVITE is 400
+      if (m.headers.replaces !== undefined && (m.method !== 'INVITE' || inDialog)) {
+        req.reply(400, 'Replaces only in an initial INVITE');
+        return;
+      }
+    }
     if (inDialog || m.method === 'ACK' || m.method === 'BYE') {
       const s = this.sessionsById.get(callId);
       if (s !== undefined && matchesDialog(s.dialog, m)) {
@@ -367,7 +501,7 @@ export class ImClient extends EventEmitter<ImClientEvents> {
         this.onMessage(req);
         return;
       case 'OPTIONS':
-        req.reply(200, undefined, { headers: { allow: ALLOW, accept: 'application/sdp' } });
+        req.reply(200, undefined, { headers: { allow: ALLOW, accept: 'application/sdp', supported: SUPPORTED } });
         return;
       case 'CANCEL':
         // INVITEs are answered at once, so there is never a pending one to cancel
@@ -393,7 +527,13 @@ export class ImClient extends EventEmitter<ImClientEvents> {
 
   private onInvite(req: IncomingRequest): void {
     const m = req.msg;
-    if (this.closed || this.sessionsById.size >= this.maxSessions) {
+    const replacing = this.replacedBy(m);
+    if (typeof replacing === 'number') {
+      req.reply(replacing);
+      return;
+    }
+    // a session that replaces one of ours takes its place in the count
+    if (this.closed || (this.sessionsById.size >= this.maxSessions && replacing === undefined)) {
       req.reply(486);
       return;
     }
@@ -401,9 +541,14 @@ export class ImClient extends EventEmitter<ImClientEvents> {
       req.reply(415, undefined, { headers: { accept: 'application/sdp' } });
       return;
     }
+    const group = isFocusContact(m.headers.contact);
     const local = this.newLocalMedia();
     // a fresh session: we answer passive to actpass, so the offerer (or the server) dials us
-    const answer = answerOffer(m.body, local, { acceptTypes: this.types, maxSize: this.opts.maxMessageSize, preferredSetup: 'passive' });
+    const answer = answerOffer(m.body, local, {
+      acceptTypes: group ? withCpim(this.types) : this.types,
+      maxSize: this.opts.maxMessageSize,
+      preferredSetup: 'passive',
+    });
     if (!answer.ok) {
       req.reply(answer.status, undefined, { headers: { warning: `399 ${this.stack.host} "${answer.reason}"` } });
       return;
@@ -413,6 +558,8 @@ export class ImClient extends EventEmitter<ImClientEvents> {
       to: m.headers.to?.uri ?? '',
       acceptTypes: answer.remoteAcceptTypes,
       largeMessage: answer.largeMessage,
+      group,
+      ...(replacing !== undefined ? { replaces: replacing.callId } : {}),
     });
     if (refusal !== undefined) {
       req.reply(refusal);
@@ -430,6 +577,8 @@ export class ImClient extends EventEmitter<ImClientEvents> {
       peerMaxSize: answer.peerMaxSize,
       maxSize: this.opts.maxMessageSize,
       largeMessage: answer.largeMessage,
+      group,
+      peerAllow: allowList(m),
     });
     this.sessionsById.set(dialog.callId, session);
     if (answer.largeMessage) {
@@ -438,18 +587,44 @@ export class ImClient extends EventEmitter<ImClientEvents> {
       session.on('message', (msg) => this.emit('message', { mode: 'large', from, contentType: msg.contentType, body: msg.body }));
     }
     req.reply(200, undefined, {
-      headers: { contact: [this.ua.contact()], allow: ALLOW, 'content-type': 'application/sdp' },
+      headers: { contact: [this.ua.contact()], allow: ALLOW, supported: SUPPORTED, 'content-type': 'application/sdp' },
       body: Buffer.from(answer.sdp),
     });
+    if (replacing !== undefined) replacing.markReplaced();
     if (!answer.largeMessage) this.emit('session', session);
-    // an MSRP failure ends the session (BYE, 'ended' msrp-lost); nothing else to do here
-    session.ready().catch(() => undefined);
+    session.ready().then(
+      // RFC 3891 3: once the new dialog stands, the replaced one is ended with BYE
+      () => replacing?.leave().catch(() => undefined),
+      // an MSRP failure ends the session (BYE, 'ended' msrp-lost); the replaced one carries on
+      () => replacing?.markReplaced(false),
+    );
   }
 
-  private onSessionEnded(s: ImSession, _reason: EndReason): void {
+  /**
+   * RFC 3891 3: the session an INVITE's Replaces names, matched on Call-ID, to-tag against our
+   * local tag and from-tag against our remote tag; undefined when it has no Replaces; else the
+   * status to refuse it with: 400 malformed or repeated, 481 no such session, 486 early-only
+   * (every session of ours is confirmed).
+   */
+  private replacedBy(m: SipRequest): ImSession | number | undefined {
+    const raw = m.headers.replaces;
+    if (raw === undefined) return undefined;
+    const text = String(raw);
+    // the stack joins repeated headers with ","; a Call-ID never holds one
+    if (text.includes(',')) return 400;
+    const v = parseReplaces(text);
+    if (v === undefined) return 400;
+    const s = this.sessionsById.get(v.callId);
+    if (s === undefined || s.largeMessage || s.ended || s.dialog.localTag !== v.toTag || s.dialog.remoteTag !== v.fromTag) return 481;
+    return v.earlyOnly ? 486 : s;
+  }
+
+  private onSessionEnded(s: ImSession, reason: EndReason): void {
     if (this.sessionsById.get(s.callId) === s) this.sessionsById.delete(s.callId);
-    // OMA IM 7.1.1.12/13, 7.1.2.3 notes: keep the IM Session Identity for a later rejoin
-    if (!s.largeMessage && !this.closed) this.store.put(s.identity, s.peer);
+    // OMA IM 7.1.1.9, 7.1.1.12/13 and 7.1.2.3 notes: the IM Session Identity of a group session
+    // we left or lost is kept for a later rejoin; a 1-1 session cannot be rejoined, and a
+    // replaced one goes on in its successor
+    if (s.group && !s.largeMessage && reason !== 'replaced' && !this.closed) this.store.put(s.identity, s.peer);
   }
 
   /** Leaves every session (BYE), unregisters, each waiting at most byeWaitMs, then closes the listeners. */
@@ -473,6 +648,12 @@ function ackAndBye(ua: SipUa, d: DialogState, invite: SipRequest): void {
   // an anonymous INVITE's BYE stays anonymous (RFC 3323 4.2)
   const privacy = invite.headers.privacy !== undefined ? { privacy: String(invite.headers.privacy) } : undefined;
   ua.send(inDialogRequest(d, 'BYE', privacy ? { headers: privacy } : {}), { targets: [ua.serverFlow()] }).catch(() => undefined);
+}
+
+/** The methods an Allow header lists (RFC 3261 20.5), upper-cased. */
+function allowList(m: { headers: SipRequest['headers'] }): string[] {
+  const v = headerText(m, 'allow');
+  return v === undefined ? [] : v.split(',').map((x) => x.trim().toUpperCase()).filter((x) => /^[A-Z]+$/.test(x));
 }
 
 function grantedExpires(rs: SipResponse, asked: number): number {

@@ -1,23 +1,31 @@
 // One IM session seen from the client: its SIP dialog and its MSRP endpoint. Modification by
 // re-INVITE only (OMA IM 7.1.1.5), leaving by BYE to the IM Session Identity (7.1.1.12),
-// answering a received BYE with 200 (7.1.1.13, 7.1.2.3).
+// answering a received BYE with 200 (7.1.1.13, 7.1.2.3). A group session is one whose peer is
+// a conference focus (Contact ;isfocus): its messages come wrapped in CPIM with the sender.
 import { EventEmitter } from 'node:events';
 import type { ReceivedMessage, ReceivedReport, SendResult } from '../msrp/endpoint';
 import type { MsrpNet } from '../msrp/net';
 import { acceptRemoteSeq, inDialogRequest, refreshTarget, type DialogState } from '../sip/message/dialog';
 import type { SipRequest } from '../sip/message/types';
 import type { IncomingRequest } from '../sip/stack';
+import { CPIM_TYPE, unwrapCpim, wrapCpim, type CpimEnvelope, type MessageSender } from './cpim';
 import { MediaError } from './errors';
 import { SessionMedia } from './media';
 import { answerOffer, buildOffer, readAnswer, type LocalMedia } from './offer';
 import { statusError, type SipUa } from './sip-ua';
 
-export type EndReason = 'bye-received' | 'bye-sent' | 'msrp-lost';
+/** 'replaced': a new dialog took this session's place (RFC 3891; OMA IM 7.1.1.6 extension). */
+export type EndReason = 'bye-received' | 'bye-sent' | 'msrp-lost' | 'replaced';
 
 export interface InboundMessage {
   readonly messageId: string;
+  /** What the user reads: for a message/cpim payload, the wrapped object's type/subtype and body. */
   readonly contentType: string;
   readonly body: Buffer;
+  /** The CPIM From (RFC 3862 4.1) of a wrapped message: who said it in a group. */
+  readonly sender?: MessageSender;
+  /** Set when the payload was message/cpim (and parsed): the envelope and the payload as received. */
+  readonly cpim?: CpimEnvelope;
 }
 
 export interface ImSessionEvents {
@@ -34,6 +42,14 @@ export interface SessionSendOptions {
   readonly successReport?: boolean;
 }
 
+/** Options of an INVITE the client originates (also for extending a session to a group). */
+export interface InviteOptions {
+  readonly acceptTypes?: readonly string[];
+  readonly maxSize?: number;
+  /** Privacy: id (RFC 3325) on the INVITE. */
+  readonly anonymous?: boolean;
+}
+
 /** What a session needs from its client; passed in, never reached for. */
 export interface SessionDeps {
   readonly ua: SipUa;
@@ -46,6 +62,8 @@ export interface SessionDeps {
   /** After the MSRP connection drops, how long a BYE may take to arrive before we end the session ourselves. */
   readonly msrpLossGraceMs: number;
   onEnded(session: ImSession, reason: EndReason): void;
+  /** OMA IM 7.1.1.6: the client's extension of a 1-1 session to an ad-hoc group. */
+  extend(session: ImSession, users: readonly string[], opts: InviteOptions): Promise<ImSession>;
 }
 
 export interface SessionSetup {
@@ -62,6 +80,10 @@ export interface SessionSetup {
   readonly largeMessage: boolean;
   /** The session was set up with Privacy: id (RFC 3323/3325, OMA IM 7.1.1.12 step 3). */
   readonly anonymous?: boolean;
+  /** The peer is a conference focus (its Contact has ;isfocus, or we asked one for the session). */
+  readonly group?: boolean;
+  /** Methods the peer allows (its Allow), stored as OMA IM 7.1.1.9 asks on a 200. */
+  readonly peerAllow?: readonly string[];
 }
 
 type State = 'connecting' | 'active' | 'ending' | 'ended';
@@ -70,6 +92,10 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
   readonly role: 'uac' | 'uas';
   readonly dialog: DialogState;
   readonly largeMessage: boolean;
+  /** A group session: the peer is the focus, identity is the IM Session Identity (its Contact). */
+  readonly group: boolean;
+  /** The methods the peer allows (its Allow header); empty when it sent none. */
+  readonly peerAllow: readonly string[];
   /**
    * OMA IM 7.1.1.12 step 3: the anonymity chosen for this session. Every request the client
    * sends in it (BYE, re-INVITE) carries Privacy: id while it is set, whoever ends the session.
@@ -90,12 +116,15 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
   private acked = false;
   private lossTimer: NodeJS.Timeout | undefined;
   private ackWaiter: (() => void) | undefined;
+  private replaced = false;
 
   constructor(private readonly deps: SessionDeps, setup: SessionSetup) {
     super();
     this.role = setup.role;
     this.dialog = setup.dialog;
     this.largeMessage = setup.largeMessage;
+    this.group = setup.group ?? false;
+    this.peerAllow = setup.peerAllow ?? [];
     this.anonymous = setup.anonymous ?? false;
     this.ourTypes = [...setup.acceptTypes];
     this.theirTypes = setup.remoteAcceptTypes;
@@ -114,7 +143,7 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
         ...(deps.maxMessageSize !== undefined ? { maxMessageSize: deps.maxMessageSize } : {}),
       },
       {
-        onMessage: (m: ReceivedMessage) => this.emit('message', { messageId: m.messageId, contentType: m.contentType, body: m.body }),
+        onMessage: (m: ReceivedMessage) => this.emit('message', { messageId: m.messageId, ...unwrapCpim(m.contentType, m.body) }),
         onReport: (r) => this.emit('report', r),
         onLost: () => this.onMsrpLost(),
       },
@@ -180,14 +209,42 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     await this.ready();
     if (this.state !== 'active') throw new MediaError('session has ended');
+    const { contentType, payload } = this.outgoing(opts.contentType ?? 'text/plain', bytes);
     // RFC 4975 8.7: never send more than the peer's a=max-size
-    if (this.peerMaxSize !== undefined && bytes.length > this.peerMaxSize) {
-      throw new MediaError(`message of ${bytes.length} bytes exceeds the peer's max-size ${this.peerMaxSize}`);
+    if (this.peerMaxSize !== undefined && payload.length > this.peerMaxSize) {
+      throw new MediaError(`message of ${payload.length} bytes exceeds the peer's max-size ${this.peerMaxSize}`);
     }
-    return this.media.endpoint.send(bytes, {
-      contentType: opts.contentType ?? 'text/plain',
+    return this.media.endpoint.send(payload, {
+      contentType,
       ...(opts.successReport ? { successReport: 'yes' as const } : {}),
     });
+  }
+
+  /**
+   * A type the peer takes goes as it is (a focus wraps text/plain itself); one it does not,
+   * while it takes message/cpim, goes wrapped in CPIM (RFC 3862) from us to the session.
+   */
+  private outgoing(contentType: string, body: Buffer): { contentType: string; payload: Buffer } {
+    if (acceptsAny(this.theirTypes, contentType) || !acceptsAny(this.theirTypes, CPIM_TYPE)) return { contentType, payload: body };
+    const payload = wrapCpim({ from: this.dialog.local.uri, anonymous: this.anonymous, to: this.identity, contentType, body, at: new Date() });
+    return { contentType: CPIM_TYPE, payload };
+  }
+
+  /**
+   * OMA IM 7.1.1.6: extends this 1-1 session to an ad-hoc group of its peer and `users`
+   * (INVITE to the conference factory with Replaces for this dialog). Resolves with the new
+   * group session; the focus then ends this one with BYE, reported as 'replaced'.
+   */
+  inviteMore(users: readonly string[], opts: InviteOptions = {}): Promise<ImSession> {
+    return this.deps.extend(this, users, opts);
+  }
+
+  /**
+   * RFC 3891 3: another dialog took this session's place; its ending is reported as 'replaced'
+   * (false again when the replacement failed to come up).
+   */
+  markReplaced(replaced = true): void {
+    this.replaced = replaced;
   }
 
   /**
@@ -360,10 +417,11 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
     this.state = 'ended';
     if (this.lossTimer !== undefined) clearTimeout(this.lossTimer);
     this.lossTimer = undefined;
-    this.endReason = reason;
+    const why = this.replaced ? 'replaced' : reason;
+    this.endReason = why;
     this.media.close();
-    this.deps.onEnded(this, reason);
-    this.emit('ended', reason);
+    this.deps.onEnded(this, why);
+    this.emit('ended', why);
   }
 
   /** Closes the media without signalling (client shutdown). */
@@ -389,6 +447,19 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
 const ACK_WAIT_MS = 2000;
 
 export const ALLOW = 'INVITE, ACK, BYE, CANCEL, MESSAGE, OPTIONS';
+
+/** Option tags the client supports (RFC 3261 20.37): it is replaced and replaces dialogs (RFC 3891). */
+export const SUPPORTED = 'replaces';
+
+/** The negotiated types take this one ("*", "type/*" or the type itself). */
+function acceptsAny(types: readonly string[], contentType: string): boolean {
+  const ct = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  const major = ct.split('/', 1)[0];
+  return types.some((t) => {
+    const a = t.toLowerCase();
+    return a === '*' || a === ct || a === `${major}/*`;
+  });
+}
 
 function pickAuth(req: SipRequest): Record<string, unknown> {
   const out: Record<string, unknown> = {};

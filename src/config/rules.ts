@@ -61,6 +61,13 @@ export function checkRules(cfg: Config): void {
       fail('msrp.tlsPort', `${cfg.msrp.tlsPort} is also msrp.port; allowed: another port, or 0`);
     }
   }
+  const ev = cfg.events;
+  if (ev.minExpiresS > ev.maxExpiresS) {
+    fail('events.minExpiresS', `${ev.minExpiresS} is above events.maxExpiresS (${ev.maxExpiresS}); allowed: <= ${ev.maxExpiresS}`);
+  }
+  if (ev.defaultExpiresS < ev.minExpiresS || ev.defaultExpiresS > ev.maxExpiresS) {
+    fail('events.defaultExpiresS', `${ev.defaultExpiresS} is not allowed; allowed: ${ev.minExpiresS}..${ev.maxExpiresS} (events.minExpiresS..maxExpiresS)`);
+  }
   const w = cfg.watchdog;
   if (w.reopenBackoffMs.min > w.reopenBackoffMs.max) {
     fail('watchdog.reopenBackoffMs.min', `${w.reopenBackoffMs.min} is above watchdog.reopenBackoffMs.max (${w.reopenBackoffMs.max}); allowed: <= ${w.reopenBackoffMs.max}`);

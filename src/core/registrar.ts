@@ -31,6 +31,11 @@ export interface RegistrarDeps {
   now?: () => number;
   /** Called after bindings of a user changed (for metrics / subscribers). */
   onChange?: (user: string) => void;
+  /**
+   * Addresses this box serves itself (the conference factory, IM Session Identities, groups):
+   * nobody may register them, or requests for the group would reach the registrant.
+   */
+  reserved?: (user: string) => boolean;
 }
 
 const MAX_EXPIRES_DIGITS = /^\d{1,10}$/;
@@ -63,6 +68,11 @@ export class Registrar {
       return;
     }
     const user = to.user;
+    // 10.3 step 3 (the registrar decides what it accepts): a name the server itself answers for
+    if (this.deps.reserved?.(user)) {
+      req.reply(403, 'Forbidden (this address belongs to a service of this server)');
+      return;
+    }
     // 10.3 step 4: authentication; the authenticated user must own the AoR.
     const authUser = this.deps.auth.check(req, user, 'registrar');
     if (authUser === undefined) return;

@@ -10,7 +10,7 @@ import { anonymizeHeaders, wantsAnonymity } from '../sip/message/privacy';
 import { randomBytes } from 'node:crypto';
 import type { Binding } from '../store';
 import type { AuthGate } from './auth/gate';
-import { ACCEPT_HEADER, ALLOW_HEADER, ALLOWED_METHODS, KNOWN_NOT_ALLOWED, SUPPORTED_HEADER, unsupportedRequire } from './capabilities';
+import { ACCEPT_HEADER, ALLOW_EVENTS_HEADER, ALLOW_HEADER, ALLOWED_METHODS, KNOWN_NOT_ALLOWED, SUPPORTED_HEADER, unsupportedRequire } from './capabilities';
 import type { Registrar } from './registrar';
 import { targetsOf as reachTargets } from './reach';
 
@@ -119,7 +119,7 @@ export class Router {
     const ruri = parseSipUri(req.msg.uri);
     const mf = headerText(req.msg, 'max-forwards');
     if (ruri && (!ruri.user || (mf !== undefined && Number(mf) === 0))) {
-      req.reply(200, 'OK', { headers: { allow: ALLOW_HEADER, accept: ACCEPT_HEADER, supported: SUPPORTED_HEADER, ...this.serverHeader() } });
+      req.reply(200, 'OK', { headers: { allow: ALLOW_HEADER, accept: ACCEPT_HEADER, supported: SUPPORTED_HEADER, 'allow-events': ALLOW_EVENTS_HEADER, ...this.serverHeader() } });
       return;
     }
     return this.proxied(req);

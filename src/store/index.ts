@@ -15,4 +15,5 @@ export {
 export { computeHa1, isValidHa1, type Ha1 } from './ha1';
 export { isValidSipUser, MAX_USER_LENGTH } from './username';
 export { SessionRepository, type SessionRecord, type SessionKind, type SessionState } from './sessions';
+export { GroupSessionRepository, type GroupSessionRecord, type GroupMemberRecord } from './group-sessions';
 export { GroupRepository, MAX_GROUP_DOCUMENT_BYTES, type GroupRecord, type GroupPutResult } from './groups';

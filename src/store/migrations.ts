@@ -94,4 +94,30 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE registrations ADD COLUMN reach TEXT NOT NULL DEFAULT 'contact' CHECK (reach IN ('contact', 'outbound', 'nat'));
     `,
   },
+  {
+    version: 7,
+    name: 'group sessions',
+    // Group sessions of the controlling function (DESIGN "Persistence"): they survive a power
+    // cut with their IM Session Identity and participants, who rejoin with that identity. A
+    // member's dialog is opaque JSON (enough for the BYE after a restart).
+    up: `
+      CREATE TABLE group_sessions (
+        id          TEXT PRIMARY KEY NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('adhoc', 'predefined')),
+        identity    TEXT NOT NULL,
+        initiator   TEXT NOT NULL,
+        group_id    TEXT,
+        invited     TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE group_members (
+        session_id  TEXT NOT NULL,
+        member_id   TEXT NOT NULL,
+        uri         TEXT NOT NULL,
+        anonymous   INTEGER NOT NULL CHECK (anonymous IN (0, 1)),
+        leg         TEXT NOT NULL,
+        PRIMARY KEY (session_id, member_id)
+      ) STRICT;
+    `,
+  },
 ];

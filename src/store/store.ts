@@ -12,6 +12,7 @@ import { MIGRATIONS } from './migrations';
 import { RegistrationRepository } from './registrations';
 import { UserRepository } from './users';
 import { SessionRepository } from './sessions';
+import { GroupSessionRepository } from './group-sessions';
 import { GroupCommit, type GroupCommitStats } from './group-commit';
 import { GroupRepository } from './groups';
 
@@ -54,6 +55,7 @@ export interface Store {
   readonly users: UserRepository;
   readonly registrations: RegistrationRepository;
   readonly sessions: SessionRepository;
+  readonly groupSessions: GroupSessionRepository;
   readonly groups: GroupRepository;
   /**
    * Runs fn in one IMMEDIATE transaction (nested calls become savepoints).
@@ -131,6 +133,7 @@ class SqliteStore implements Store {
   readonly users: UserRepository;
   readonly registrations: RegistrationRepository;
   readonly sessions: SessionRepository;
+  readonly groupSessions: GroupSessionRepository;
   readonly groups: GroupRepository;
   private readonly probeWrite: Database.Statement<[]>;
   private readonly probeRead: Database.Statement<[], { counter: number }>;
@@ -147,6 +150,7 @@ class SqliteStore implements Store {
     this.users = new UserRepository(db);
     this.registrations = new RegistrationRepository(db);
     this.sessions = new SessionRepository(db);
+    this.groupSessions = new GroupSessionRepository(db);
     this.groups = new GroupRepository(db);
     this.probeWrite = db.prepare(
       'INSERT INTO health_probe (id, counter) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET counter = (counter + 1) % 1000000000',

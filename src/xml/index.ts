@@ -29,3 +29,16 @@ export {
   type ResourceListEntry,
 } from './resource-lists';
 export { checkAddress } from './values';
+export {
+  serializeConferenceInfo,
+  parseConferenceInfo,
+  CONFERENCE_INFO_NS,
+  CONFERENCE_INFO_CONTENT_TYPE,
+  type ConferenceInfo,
+  type InfoUser,
+  type InfoEndpoint,
+  type InfoState,
+  type EndpointStatus,
+  type JoiningMethod,
+  type DisconnectionMethod,
+} from './conference-info';

@@ -5,6 +5,8 @@ import { serializeResourceLists } from '../../src/xml';
 import { parseCpim } from '../../src/msrp/wire';
 import type { ReceivedMessage } from '../../src/msrp/endpoint';
 import { header, type WireMessage } from './sip-peer';
+import { RawMsrpPeer } from './msrp-peer';
+import { sdpPath, type RawUa } from './raw-ua';
 
 export const FACTORY = 'sip:conference-factory@localhost';
 
@@ -22,6 +24,18 @@ export function focusIdentity(rs: WireMessage): string {
   const c = header(rs, 'contact') ?? '';
   if (!/;isfocus\b/.test(c)) throw new Error(`no ;isfocus in Contact: ${c}`);
   return /<([^>]+)>/.exec(c)![1].replace(/;transport=\w+/, '');
+}
+
+/**
+ * Joins a running session by its IM Session Identity (OMA IM 7.2.1.5): SIP from `ua`, MSRP from
+ * a raw socket the test controls (it dials the focus, which answers a=setup:actpass passive).
+ */
+export async function joinWithRawMsrp(ua: RawUa, identity: string, opts: { anonymous?: boolean } = {}): Promise<{ rs: WireMessage; msrp: RawMsrpPeer }> {
+  const uri = RawMsrpPeer.newUri();
+  const rs = await ua.invite('x', { requestUri: identity, msrpUri: uri, noConnect: true, ...opts });
+  if (rs.status !== 200) throw new Error(`join ${identity}: ${rs.status}`);
+  const msrp = await RawMsrpPeer.dial(sdpPath(rs.body)[0]!, uri);
+  return { rs, msrp };
 }
 
 export interface Delivered {
@@ -99,4 +113,44 @@ export async function deleteGroup(httpPort: number, id: string): Promise<number>
   const res = await fetch(`http://127.0.0.1:${httpPort}/groups/${id}`, { method: 'DELETE' });
   await res.text();
   return res.status;
+}
+
+export interface Subscribed {
+  readonly rs: import('./sip-peer').WireMessage;
+  readonly callId: string;
+  readonly fromTag: string;
+  /** the focus's tag, once answered */
+  readonly toTag: string;
+  cseq: number;
+}
+
+/** SUBSCRIBE (RFC 6665) from a RawUa's SIP peer to a conference identity. */
+export async function subscribe(
+  ua: { user: string; peer: import('./sip-peer').SipPeer },
+  target: string,
+  opts: { expires?: number; event?: string; accept?: string; dialog?: Subscribed } = {},
+): Promise<Subscribed> {
+  const d = opts.dialog;
+  const callId = d?.callId ?? `${Math.random().toString(16).slice(2)}@test`;
+  const fromTag = d?.fromTag ?? Math.random().toString(16).slice(2, 10);
+  const cseq = d !== undefined ? ++d.cseq : 1;
+  const lines = [
+    `SUBSCRIBE ${target} SIP/2.0`,
+    `Via: SIP/2.0/${ua.peer.transport} 127.0.0.1:${ua.peer.port};branch=z9hG4bK${Math.random().toString(16).slice(2)};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:${ua.user}@localhost>;tag=${fromTag}`,
+    `To: <${target}>${d !== undefined ? `;tag=${d.toTag}` : ''}`,
+    `Call-ID: ${callId}`,
+    `CSeq: ${cseq} SUBSCRIBE`,
+    `Contact: <${ua.peer.contactUri}>`,
+    `Event: ${opts.event ?? 'conference'}`,
+    ...(opts.expires !== undefined ? [`Expires: ${opts.expires}`] : []),
+    ...(opts.accept !== undefined ? [`Accept: ${opts.accept}`] : []),
+    'Content-Length: 0',
+    '',
+    '',
+  ];
+  const rs = await ua.peer.requestRaw(Buffer.from(lines.join('\r\n')), `${callId}|${cseq} SUBSCRIBE`, 8000);
+  const toTag = d?.toTag ?? /tag=([^;>\s]+)/.exec(header(rs, 'to') ?? '')?.[1] ?? '';
+  return { rs, callId, fromTag, toTag, cseq };
 }

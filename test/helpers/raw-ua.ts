@@ -3,7 +3,7 @@
 // client library (src/client) is tested on its own; this keeps server tests independent of it.
 import { randomBytes } from 'node:crypto';
 import { MsrpNet } from '../../src/msrp/net';
-import { MsrpEndpoint, type ReceivedMessage } from '../../src/msrp/endpoint';
+import { MsrpEndpoint, type ReceivedMessage, type ReceivedReport } from '../../src/msrp/endpoint';
 import { parseSdp, findMsrpMedia } from '../../src/sdp';
 import { SipPeer, header, headers, rid, type WireMessage } from './sip-peer';
 
@@ -49,8 +49,12 @@ export interface RawUaTls {
 export class RawUa {
   readonly net: MsrpNet;
   readonly messages: ReceivedMessage[] = [];
+  /** REPORTs received on its MSRP session (RFC 4975 7.1.2), in order. */
+  readonly reports: ReceivedReport[] = [];
   readonly byes: WireMessage[] = [];
   readonly acks: WireMessage[] = [];
+  /** NOTIFYs received (conference state, RFC 4575), answered 200. */
+  readonly notifies: WireMessage[] = [];
   /** Every initial INVITE this UA received (a focus's, say), in order. */
   readonly invites: WireMessage[] = [];
   /** Keep re-INVITEs unanswered (in heldReinvites) until answerHeldReinvite(). */
@@ -71,15 +75,27 @@ export class RawUa {
   msrpError?: Error;
   cancelResponse?: Promise<WireMessage>;
 
-  private constructor(readonly user: string, readonly peer: SipPeer, private readonly tls?: RawUaTls) {
+  private constructor(readonly user: string, readonly peer: SipPeer, transactionTimeoutMs: number, private readonly tls?: RawUaTls) {
     peer.onRequest = (m, p) => this.onRequest(m, p);
-    this.net = new MsrpNet({ transactionTimeoutMs: 5000 }, tls ? { tlsClient: { ca: [tls.ca], verifyPeer: true } } : {});
+    this.net = new MsrpNet({ transactionTimeoutMs }, tls ? { tlsClient: { ca: [tls.ca], verifyPeer: true } } : {});
     this.msrpUri = this.freshUri();
   }
 
-  /** TLS: sipPort is the server's TLS port (transport 'TLS'), or tls.msrp alone makes the MSRP leg msrps:. */
-  static async open(user: string, sipPort: number, transport: 'UDP' | 'TCP' | 'TLS' = 'UDP', tls?: RawUaTls): Promise<RawUa> {
-    const ua = new RawUa(user, await SipPeer.open(transport, sipPort, tls ? { ca: tls.ca } : {}), tls);
+  /**
+   * Registers `user`. TLS: sipPort is the server's TLS port (transport 'TLS'), or tls.msrp alone
+   * makes the MSRP leg msrps:; opts is that RawUaTls, or { transactionTimeoutMs, tls }.
+   * transactionTimeoutMs: how long its MSRP sends wait for an answer (408 after); a test that
+   * loads the machine (thousands of messages) gives its own answers time.
+   */
+  static async open(
+    user: string,
+    sipPort: number,
+    transport: 'UDP' | 'TCP' | 'TLS' = 'UDP',
+    opts: RawUaTls | { transactionTimeoutMs?: number; tls?: RawUaTls } = {},
+  ): Promise<RawUa> {
+    const o = 'ca' in opts ? { tls: opts } : opts;
+    const tls = o.tls;
+    const ua = new RawUa(user, await SipPeer.open(transport, sipPort, tls ? { ca: tls.ca } : {}), o.transactionTimeoutMs ?? 5000, tls);
     const r = await ua.peer.request({
       method: 'REGISTER', uri: 'sip:localhost', from: `sip:${user}@localhost`, to: `sip:${user}@localhost`,
       contact: `<${ua.peer.contactUri}>`, headers: { Expires: '300' },
@@ -123,6 +139,7 @@ export class RawUa {
       return;
     }
     if (m.method === 'BYE') this.byes.push(m);
+    if (m.method === 'NOTIFY') this.notifies.push(m);
     if (m.method === 'ACK') {
       this.acks.push(m);
       return;
@@ -151,7 +168,7 @@ export class RawUa {
   }
 
   private async connectMsrp(theirPath: readonly string[]): Promise<void> {
-    this.endpoint = new MsrpEndpoint(this.net, { localUri: this.msrpUri, remotePath: theirPath, setup: 'active' }, { onMessage: (msg) => this.messages.push(msg) });
+    this.endpoint = new MsrpEndpoint(this.net, { localUri: this.msrpUri, remotePath: theirPath, setup: 'active' }, { onMessage: (msg) => this.messages.push(msg), onReport: (r) => this.reports.push(r) });
     await this.endpoint.connect();
   }
 

@@ -16,6 +16,8 @@ export interface SippRun {
   calls?: number;
   /** -key name value: [name] in the scenario becomes value. */
   keys?: Record<string, string>;
+  /** More SIPp options (e.g. -cid_str, so that the test knows the Call-ID). */
+  args?: string[];
 }
 
 export function sipp(sipPort: number, scenario: string, opts: SippRun): Promise<{ code: number | null; out: string }> {
@@ -31,6 +33,7 @@ export function sipp(sipPort: number, scenario: string, opts: SippRun): Promise<
     '-timeout_error',
     '-nostdin',
     ...Object.entries(opts.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]),
+    ...(opts.args ?? []),
   ];
   return new Promise((resolve) => {
     const p = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });

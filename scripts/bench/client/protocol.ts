@@ -28,7 +28,18 @@ export interface RunArg {
   /** Message-IDs are m<index>, index counted across runs so that none is reused. */
   readonly firstIndex: number;
   readonly timeoutMs: number;
+  /**
+   * End every message's body with its index (STAMP_BYTES: "m" and 10 digits), so that a
+   * receiver that does not see the sender's Message-ID (the switch assigns its own) can still
+   * tell which message it got. Off for the relay table.
+   */
+  readonly stamp?: boolean;
+  /** Send at most this many messages per second (a paced, open-loop load); default: unpaced. */
+  readonly paceMsgsPerSec?: number;
 }
+
+/** Length of the index stamp at the end of a stamped body: "m" + 10 digits. */
+export const STAMP_BYTES = 11;
 
 export interface RunResult {
   /** When the first chunk of each message was written, ns after base. */

@@ -6,7 +6,7 @@
 import { encodeEndLine, encodeRequestHead, type MsrpFrame } from '../../../src/msrp/wire';
 import { serveRpc } from '../rpc';
 import { connectTcp, MsrpEndpoint } from './endpoint';
-import { clockNow, type RunArg, type RunResult, type SetupArg, type SetupResult } from './protocol';
+import { clockNow, STAMP_BYTES, type RunArg, type RunResult, type SetupArg, type SetupResult } from './protocol';
 
 const DIGITS = 10;
 const TID0 = `t${'0'.repeat(DIGITS)}`;
@@ -71,6 +71,9 @@ class Sender {
     if (ep === undefined) return Promise.reject(new Error('run before setup'));
     const templates = chunkTemplates(arg, this.ownUri);
     const body = Buffer.alloc(arg.chunk, 0x78);
+    // the stamp goes at the end of the last chunk, when that chunk can hold it
+    const lastChunk = templates[templates.length - 1];
+    const stamped = arg.stamp === true && lastChunk.end - lastChunk.start >= STAMP_BYTES;
     const sendNs = new Float64Array(arg.count).fill(Number.NaN);
     const ackNs = new Float64Array(arg.count).fill(Number.NaN);
     // outstanding transactions: tid -> message number, or -1 - message for the last chunk
@@ -82,10 +85,16 @@ class Sender {
     // status -> count; at most 1000 keys (3-digit codes)
     const statuses = new Map<number, number>();
     let blocked = false;
+    // paced runs: message k is not sent before start + k * intervalNs (an open-loop load below
+    // capacity, for latency without queueing); 0 = as fast as the window allows
+    const intervalNs = arg.paceMsgsPerSec !== undefined && arg.paceMsgsPerSec > 0 ? 1e9 / arg.paceMsgsPerSec : 0;
+    let startNs = Number.NaN;
+    let paceTimer: NodeJS.Timeout | undefined;
 
     return new Promise<RunResult>((resolve, reject) => {
       const finish = (err?: Error): void => {
         clearTimeout(timer);
+        clearTimeout(paceTimer);
         ep.onResponse = () => undefined;
         ep.socket.off('drain', onDrain);
         ep.socket.off('close', onClose);
@@ -115,7 +124,12 @@ class Sender {
         const s = ep.socket;
         s.cork();
         s.write(head);
-        s.write(body.subarray(0, t.end - t.start));
+        const len = t.end - t.start;
+        if (stamped && t.last) {
+          // a fresh buffer per message: the socket may still hold it when the next one is sent
+          s.write(body.subarray(0, len - STAMP_BYTES));
+          s.write(Buffer.from(`m${digits(arg.firstIndex + msg)}`, 'latin1'));
+        } else s.write(body.subarray(0, len));
         const ok = s.write(encodeEndLine(tid, t.last ? '$' : '+', true));
         s.uncork();
         if (!ok) blocked = true;
@@ -125,8 +139,20 @@ class Sender {
           msg++;
         }
       };
+      const paced = (): boolean => {
+        if (intervalNs === 0 || chunk !== 0) return true;
+        const now = this.now();
+        if (Number.isNaN(startNs)) startNs = now;
+        const due = startNs + msg * intervalNs;
+        if (now >= due) return true;
+        paceTimer ??= setTimeout(() => {
+          paceTimer = undefined;
+          pump();
+        }, Math.max(1, Math.ceil((due - now) / 1e6)));
+        return false;
+      };
       const pump = (): void => {
-        while (!blocked && outstanding.size < arg.window && msg < arg.count) sendChunk();
+        while (!blocked && outstanding.size < arg.window && msg < arg.count && paced()) sendChunk();
       };
       ep.onResponse = (frame: MsrpFrame): void => {
         if (frame.head.kind !== 'response') return;

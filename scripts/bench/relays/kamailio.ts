@@ -1,7 +1,8 @@
 /**
  * Kamailio's msrp module as an RFC 4976 relay (Debian package `kamailio`), started on a free
- * port with scripts/bench/kamailio/kamailio.cfg. Its CPU and memory are those of its whole
- * process tree (main, TCP main, TCP worker, timers).
+ * port with scripts/bench/kamailio/kamailio.cfg and a given number of TCP workers (as deployed:
+ * one per core). Its CPU and memory are those of its whole process tree (main, TCP main, TCP
+ * workers, timers).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -55,11 +56,17 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-export function kamailioRelay(registry: ChildRegistry, binary: string): RelayUnderTest {
+/**
+ * name: the row's label ('kamailio' for the deployed shape, 'kamailio-1w' for one worker);
+ * workers: its TCP worker processes (tcp_children).
+ */
+export function kamailioRelay(registry: ChildRegistry, binary: string, name: string, workers: number): RelayUnderTest {
+  if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`kamailio TCP workers must be >= 1, got ${workers}`);
+  const shape = workers === 1 ? 'one TCP worker' : `${workers} TCP workers`;
   return {
-    name: 'kamailio',
+    name,
     note:
-      "kamailio: msrp module, RFC 4976 AUTH + Use-Path, one TCP worker, blocking writes (tcp_async=no); " +
+      `${name}: msrp module, RFC 4976 AUTH + Use-Path, ${shape}, blocking writes (tcp_async=no); ` +
       "the 200 at A is the relay's own (hop by hop) once the frame is written toward B; RSS = summed PSS of its processes.",
     probe(): Promise<string | undefined> {
       if (findBinary(binary) === undefined) return Promise.resolve('not installed');
@@ -73,7 +80,7 @@ export function kamailioRelay(registry: ChildRegistry, binary: string): RelayUnd
       const dir = mkdtempSync(join(tmpdir(), 'imedge-bench-kamailio-'));
       const args = [
         '-f', configPath(), '-l', `tcp:127.0.0.1:${port}`, '-DD', '-E',
-        '-Y', dir, '-w', dir, '-m', '64', '-M', '8',
+        '-Y', dir, '-w', dir, '-m', '64', '-M', '8', '-A', `TCP_WORKERS=${workers}`,
       ];
       const child = spawn(bin, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       registry.add(child, true);

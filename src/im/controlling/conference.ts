@@ -14,6 +14,8 @@ export type MemberState =
   | 'connecting'
   /** a Participant: dialog confirmed and MSRP leg bound */
   | 'joined'
+  /** a Participant from before a restart: its dialog and leg are gone, it may rejoin (7.2.1.5) */
+  | 'disconnected'
   /** left, removed or declined: gone from every map */
   | 'gone';
 
@@ -34,8 +36,8 @@ export class Member {
   timer: NodeJS.Timeout | undefined;
   /** a BYE went to it or came from it: no second one */
   byeDone = false;
-  /** true while it appears in the conference's member maps */
-  listed = true;
+  /** the focus invited it (RFC 4575 joining-method dialed-out) */
+  invitedByFocus = false;
 
   constructor(
     /** the switch's participant id; also the member's key in the conference */
@@ -68,8 +70,12 @@ export class Conference {
   /** invitations still unanswered from the set-up (7.2.2.8: counting waits until they settle) */
   pendingInvitations = 0;
   releaseTimer: NodeJS.Timeout | undefined;
+  /** after a restart: members that have not rejoined by then are removed */
+  rejoinTimer: NodeJS.Timeout | undefined;
   /** pre-defined: the group document now (changes and deletion update it) */
   group: GroupView | undefined;
+  /** pre-defined: the group's <display-name>, shown in the conference state */
+  displayName: string | undefined;
 
   constructor(
     readonly id: string,
@@ -91,18 +97,23 @@ export class Conference {
     return undefined;
   }
 
-  /** Participants as the policies see them: joined ones, plus invitees who already answered. */
+  /**
+   * Participants as the policies see them: joined ones, and those answered whose MSRP leg is
+   * still coming up. Both hold a place (7.2.1.5 step 2): counting only joined ones let a burst
+   * of joins past max-participant-count (attack finding).
+   */
   participantViews(): ParticipantView[] {
     const out: ParticipantView[] = [];
     for (const m of this.members.values()) {
-      if (m.state === 'joined' || m.state === 'connecting') out.push({ uri: m.uri, connected: m.state === 'joined', anonymous: m.anonymous });
+      if (m.state === 'joined' || m.state === 'connecting') out.push({ uri: m.uri, connected: true, anonymous: m.anonymous });
+      else if (m.state === 'disconnected') out.push({ uri: m.uri, connected: false, anonymous: m.anonymous });
     }
     return out;
   }
 
   get participantCount(): number {
     let n = 0;
-    for (const m of this.members.values()) if (m.state === 'joined' || m.state === 'connecting') n++;
+    for (const m of this.members.values()) if (m.state === 'joined' || m.state === 'connecting' || m.state === 'disconnected') n++;
     return n;
   }
 }

@@ -3,12 +3,14 @@ import type { NameAddr } from '../../sip/message/types';
 import type { ReleaseEvent } from '../policies';
 import type { Conference, Member } from './conference';
 import type { ControllingDeps, ControllingOptions, ControllingStats } from './options';
+import type { GroupRows } from './persistence';
 
 export interface FocusContext {
   readonly opts: ControllingOptions;
   readonly deps: ControllingDeps;
   readonly stats: ControllingStats;
   readonly now: () => number;
+  readonly rows: GroupRows;
   /** The focus's Contact for a conference (IM Session Identity with ;isfocus, RFC 4579). */
   contact(conf: Conference, protocol: 'UDP' | 'TCP'): NameAddr;
   /** Dialog index: requests whose To tag is ours find their member. */

@@ -14,6 +14,8 @@ import { wantsAnonymity } from '../../sip/message/privacy';
 import { ALLOW_HEADER, SUPPORTED_HEADER } from '../../core/capabilities';
 import { MsrpSwitch, type SwitchEvent } from '../../msrp/switch';
 import type { GroupDocument } from '../../xml';
+import type { ConferenceView, StateUser } from '../events';
+import { permissionsFor } from '../policies';
 import { checkAdhocSize, decideInitiation, decideJoin, refuse, type JoinTarget, type ReleaseEvent, type SipRefusal } from '../policies';
 import { Conference, Member, type ConferenceKind } from './conference';
 import type { FocusContext } from './context';
@@ -22,13 +24,15 @@ import { inviteMember, openLeg, type Invitation } from './invite';
 import { focusAnswer, participantMedia } from './media';
 import { newControllingStats, type ControllingDeps, type ControllingOptions, type ControllingStats, type ReplacedSession } from './options';
 import { applyRelease, armMaxLength, removeMember } from './release';
+import { GroupRows, storedLeg } from './persistence';
+import { inDialogRequest } from '../../sip/message/dialog';
 
 export type { ControllingDeps, ControllingOptions, ControllingStats, ConferenceEvent, FindReplaced, ReplacedSession } from './options';
 
 /** DESIGN fixed point: the conference factory is sip:conference-factory@<domain>. */
 export const CONFERENCE_FACTORY_USER = 'conference-factory';
 /** The user part of an IM Session Identity: conf-<id>. */
-const IDENTITY_PREFIX = 'conf-';
+export const IDENTITY_PREFIX = 'conf-';
 const sdpType = { 'content-type': 'application/sdp' };
 const LIVE_FIGURES = new Set(['participants', 'boundParticipants', 'openMessages', 'congestedLegs', 'ringHighWater', 'ringBytes']);
 
@@ -59,6 +63,7 @@ export class ControllingFunction {
       deps,
       stats: this.stats,
       now,
+      rows: new GroupRows(deps.groupSessions, deps.grouped),
       contact: (conf, protocol) => this.contact(conf, protocol),
       indexDialog: (conf, m) => {
         if (m.dialog !== undefined) this.dialogs.set(dialogKey(m.dialog.callId, m.dialog.localTag), [conf, m]);
@@ -151,7 +156,7 @@ export class ControllingFunction {
     m.byeDone = true;
     this.deps.log.info({ conference: conf.id, participant: m.pid }, 'BYE received from a participant (OMA IM 7.2.1.10)');
     removeMember(this.ctx, conf, m, 'left');
-    this.deps.onEvent?.({ type: 'left', conference: conf.id, participant: m.pid });
+    this.deps.onEvent?.({ type: 'left', conference: conf.id, participant: m.pid, uri: m.uri });
     this.ctx.applyRelease(conf, { kind: 'participant-left', uri: m.uri });
   };
 
@@ -172,7 +177,7 @@ export class ControllingFunction {
   }
 
   /** RFC 5366 / OMA IM 7.1.1.6: an ad-hoc session from a URI list, maybe extending a 1-1 session. */
-  private factory(req: IncomingRequest, who: Originator): void {
+  private async factory(req: IncomingRequest, who: Originator): Promise<void> {
     const msg = req.msg;
     const body = readFactoryBody(headerText(msg, 'content-type'), msg.body);
     if (!body.ok) {
@@ -212,15 +217,21 @@ export class ControllingFunction {
     // the initiator does not invite itself (7.1.1.6 step 5 does not count it either)
     const invitees = body.invitees.filter((i) => this.addressOf(i.uri) !== who.uri);
     for (const i of invitees) conf.invited.push(this.addressOf(i.uri));
-    if (!this.admit(req, conf, who, media.media)) {
+    if (!(await this.admit(req, conf, who, media.media))) {
       this.releaseConference(conf, 'initiator not admitted');
       return;
     }
-    this.inviteAll(conf, invitees.map((i) => this.invitation(i, replaced)));
+    const invitations = invitees.map((i) => this.invitation(i, replaced));
+    if (replaced !== undefined && !invitations.some((i) => i.replaced !== undefined)) {
+      // RFC 3891 3: the accepted INVITE replaces the initiator's dialog even when the old peer is not invited
+      this.stats.replaced++;
+      replaced.end('replaced by a group session');
+    }
+    this.inviteAll(conf, invitations);
   }
 
   /** OMA IM 7.2.2.3: the first INVITE to a pre-defined group starts its session. */
-  private startGroup(req: IncomingRequest, id: string, doc: GroupDocument, who: Originator): void {
+  private async startGroup(req: IncomingRequest, id: string, doc: GroupDocument, who: Originator): Promise<void> {
     const host = this.opts.sipHost;
     const init = decideInitiation(doc, who.uri, host);
     if (!init.allowed) return this.refuse(req, init.refusal);
@@ -234,7 +245,7 @@ export class ControllingFunction {
     if (!media.ok) return;
     const conf = this.create(req, 'predefined', who, id, doc);
     if (conf === undefined) return;
-    if (!this.admit(req, conf, who, media.media)) {
+    if (!(await this.admit(req, conf, who, media.media))) {
       this.releaseConference(conf, 'initiator not admitted');
       return;
     }
@@ -243,7 +254,7 @@ export class ControllingFunction {
   }
 
   /** OMA IM 7.2.1.5: join or rejoin a running session, every check in the clause's order. */
-  private join(req: IncomingRequest, conf: Conference, who: Originator): void {
+  private async join(req: IncomingRequest, conf: Conference, who: Originator): Promise<void> {
     const media = participantMedia(req.msg.body);
     const target: JoinTarget =
       conf.kind === 'predefined' && conf.group !== undefined
@@ -260,7 +271,7 @@ export class ControllingFunction {
       this.refuse(req, refuse(486, 'Busy Here', 'MSRP switch participant cap', { agent: this.opts.sipHost, text: 'Too many participants' }));
       return;
     }
-    this.admit(req, conf, who, media.media);
+    await this.admit(req, conf, who, media.media);
   }
 
   private refuseJoin(req: IncomingRequest, refusal: SipRefusal, media: ReturnType<typeof participantMedia>): void {
@@ -285,26 +296,26 @@ export class ControllingFunction {
 
   /** A new group session: admission limits, its MSRP switch, the release timer. */
   private create(req: IncomingRequest, kind: ConferenceKind, who: Originator, groupId?: string, doc?: GroupDocument): Conference | undefined {
-    if (this.conferences.size >= this.opts.maxSessions || this.deps.net.connectionRoom < 1) {
+    const limit = this.conferences.size >= this.opts.maxSessions ? 'group session limit' : this.deps.net.connectionRoom < 1 ? 'MSRP connection limit' : undefined;
+    if (limit !== undefined) {
       this.stats.admissionRefusals++;
-      this.deps.log.warn({ live: this.conferences.size, max: this.opts.maxSessions }, 'group session refused at a limit');
-      req.reply(503, 'Service Unavailable (group session limit)', { headers: { 'retry-after': String(this.opts.retryAfterS) } });
+      this.deps.log.warn({ live: this.conferences.size, max: this.opts.maxSessions, limit }, 'group session refused at a limit');
+      req.reply(503, `Service Unavailable (${limit})`, { headers: { 'retry-after': String(this.opts.retryAfterS) } });
+      return undefined;
+    }
+    let own = 0;
+    for (const c of this.conferences.values()) if (c.initiator === who.uri) own++;
+    if (own >= this.opts.maxSessionsPerUser) {
+      this.stats.admissionRefusals++;
+      req.reply(486, 'Busy Here (group sessions per user)');
       return undefined;
     }
     const id = randomBytes(9).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x');
     const identity = `sip:${IDENTITY_PREFIX}${id}@${this.opts.sipHost}:${this.opts.sipPort}`;
-    const sw = new MsrpSwitch(
-      this.deps.net,
-      {
-        conference: { uri: identity },
-        conferenceAliases: groupId !== undefined ? [`sip:${groupId}@${this.opts.domain}`] : [],
-        slowReceiverMs: this.opts.slowReceiverMs,
-        maxParticipants: this.opts.maxParticipants,
-      },
-      { log: this.deps.log },
-    );
+    const sw = this.newSwitch(identity, groupId);
     const conf = new Conference(id, kind, identity, who.uri, this.ctx.now(), sw, groupId);
     conf.group = doc;
+    conf.displayName = doc?.displayName;
     sw.onEvent = (e) => this.onSwitchEvent(conf, e);
     this.conferences.set(id, conf);
     if (groupId !== undefined) this.byGroup.set(groupId, conf);
@@ -315,12 +326,25 @@ export class ControllingFunction {
     return conf;
   }
 
+  private newSwitch(identity: string, groupId: string | undefined): MsrpSwitch {
+    return new MsrpSwitch(
+      this.deps.net,
+      {
+        conference: { uri: identity },
+        conferenceAliases: groupId !== undefined ? [`sip:${groupId}@${this.opts.domain}`] : [],
+        slowReceiverMs: this.opts.slowReceiverMs,
+        maxParticipants: this.opts.maxParticipants,
+      },
+      { log: this.deps.log },
+    );
+  }
+
   /**
    * 7.2.1.5 steps 5-8: the joiner becomes a member: its MSRP session in the switch, 200 with
    * the SDP answer (accept-types intersected, step 6a) and the focus's Contact;isfocus, kept
    * alive until the ACK; its MSRP leg opened in the direction RFC 6135 gives it.
    */
-  private admit(req: IncomingRequest, conf: Conference, who: Originator, offer: NonNullable<Extract<ReturnType<typeof participantMedia>, { ok: true }>['media']>): boolean {
+  private async admit(req: IncomingRequest, conf: Conference, who: Originator, offer: NonNullable<Extract<ReturnType<typeof participantMedia>, { ok: true }>['media']>): Promise<boolean> {
     const pid = randomBytes(8).toString('hex');
     const m = new Member(pid, who.uri, who.anonymous);
     let ourUri: string;
@@ -339,8 +363,26 @@ export class ControllingFunction {
     }
     m.dialog = dialogAsUas(req.msg, req.localTag(), req.flow);
     m.flows = [req.flow];
+    const first = conf.members.size === 0;
     conf.members.set(pid, m);
     this.ctx.indexDialog(conf, m);
+    // an acknowledged session survives a power cut: its rows are committed before the 200
+    try {
+      await this.ctx.rows.admitted(conf, m, first);
+    } catch (err) {
+      this.stats.asyncErrors++;
+      this.deps.log.error({ err, conference: conf.id }, 'cannot store a group member');
+      conf.members.delete(pid);
+      this.ctx.forgetDialog(m);
+      conf.sw.removeParticipant(pid);
+      req.reply(500, 'Server Internal Error (store)');
+      return false;
+    }
+    // released meanwhile (the initiator left, a timer, the group deleted): nothing to answer but 480
+    if (conf.state !== 'active' || m.state === 'gone') {
+      if (!req.replied) req.reply(480, 'Temporarily Unavailable (group session ended)');
+      return false;
+    }
     req.reply(200, 'OK', {
       headers: { contact: [this.contact(conf, req.flow.protocol)], allow: ALLOW_HEADER, supported: SUPPORTED_HEADER, ...sdpType },
       body: answer.body,
@@ -454,7 +496,7 @@ export class ControllingFunction {
     this.stats.removals++;
     const why = e.type === 'removed-slow' ? `too slow: ${e.missed} message(s) missed` : 'MSRP connection lost';
     removeMember(this.ctx, conf, m, why);
-    this.deps.onEvent?.({ type: 'removed', conference: conf.id, participant: m.pid });
+    this.deps.onEvent?.({ type: 'removed', conference: conf.id, participant: m.pid, uri: m.uri });
     this.ctx.applyRelease(conf, { kind: 'participant-removed', uri: m.uri });
   }
 
@@ -465,7 +507,7 @@ export class ControllingFunction {
     m.timer = undefined;
     this.deps.log.info({ conference: conf.id, participant: m.pid, role: m.msrpRole, anonymous: m.anonymous }, 'participant joined');
     // 7.2.1.5 steps 9-10: subscribers are told (the conference event package listens here)
-    this.deps.onEvent?.({ type: 'joined', conference: conf.id, participant: m.pid });
+    this.deps.onEvent?.({ type: 'joined', conference: conf.id, participant: m.pid, uri: m.uri });
   }
 
   // ---- release ----------------------------------------------------------------------------------
@@ -495,6 +537,9 @@ export class ControllingFunction {
     }
     this.conferences.delete(conf.id);
     if (conf.groupId !== undefined && this.byGroup.get(conf.groupId) === conf) this.byGroup.delete(conf.groupId);
+    if (conf.rejoinTimer !== undefined) clearTimeout(conf.rejoinTimer);
+    conf.rejoinTimer = undefined;
+    this.ctx.fireAndForget(this.ctx.rows.released(conf), 'remove a group session row', conf.id);
     this.stats.sessionsReleased++;
     this.deps.log.info({ conference: conf.id, reason, lifetimeMs: this.ctx.now() - conf.createdAt }, 'group session released');
     this.deps.onEvent?.({ type: 'released', conference: conf.id, reason });
@@ -513,8 +558,69 @@ export class ControllingFunction {
     const conf = this.byGroup.get(id);
     if (conf === undefined) return;
     conf.group = doc;
+    conf.displayName = doc.displayName;
     armMaxLength(this.ctx, conf, () => this.ctx.applyRelease(conf, { kind: 'timer' }));
     this.ctx.applyRelease(conf, { kind: 'group-changed' });
+  }
+
+  /**
+   * After a restart (DESIGN "Persistence"): every stored session comes back with its identity;
+   * each stored member gets a BYE on its old dialog (its MSRP leg died with the process) and
+   * stays a disconnected Participant who may rejoin with the identity (7.1.1.9, 7.2.1.5) for
+   * rejoinWindowMs; whoever has not rejoined by then is removed (7.2.1.9) and the release
+   * policy decides. A pre-defined session whose group is gone ends (7.2.2.8 1f).
+   */
+  recover(): number {
+    let n = 0;
+    for (const { session: r, members } of this.ctx.rows.stored()) {
+      try {
+        for (const row of members) {
+          const leg = storedLeg(row.leg);
+          if (leg === undefined) continue;
+          const bye = inDialogRequest(leg.dialog, 'BYE', { headers: { reason: 'SIP;cause=200;text="imedge restarted: rejoin with the IM Session Identity"' } });
+          this.ctx.fireAndForget(this.deps.stack().request(bye, { targets: leg.flows }), 'BYE after restart', r.id);
+        }
+        const doc = r.kind === 'predefined' && r.groupId !== null ? this.deps.group(r.groupId) : undefined;
+        const sw = this.newSwitch(r.identity, r.groupId ?? undefined);
+        const conf = new Conference(r.id, r.kind, r.identity, r.initiator, r.createdAt, sw, r.groupId ?? undefined);
+        conf.invited.push(...r.invited);
+        conf.group = doc;
+        conf.displayName = doc?.displayName;
+        sw.onEvent = (e) => this.onSwitchEvent(conf, e);
+        for (const row of members) {
+          const m = new Member(row.memberId, row.uri, row.anonymous);
+          m.state = 'disconnected';
+          conf.members.set(m.pid, m);
+        }
+        this.conferences.set(conf.id, conf);
+        if (conf.groupId !== undefined) this.byGroup.set(conf.groupId, conf);
+        this.stats.restored++;
+        n++;
+        armMaxLength(this.ctx, conf, () => this.ctx.applyRelease(conf, { kind: 'timer' }));
+        if (r.kind === 'predefined' && doc === undefined) {
+          this.ctx.applyRelease(conf, { kind: 'group-deleted' });
+          continue;
+        }
+        conf.rejoinTimer = setTimeout(() => this.rejoinWindowOver(conf), this.opts.rejoinWindowMs);
+        conf.rejoinTimer.unref();
+        this.deps.log.info({ conference: conf.id, members: members.length, rejoinWindowMs: this.opts.rejoinWindowMs }, 'group session restored after a restart');
+      } catch (err) {
+        this.stats.asyncErrors++;
+        this.deps.log.error({ err, conference: r.id }, 'cannot restore a group session');
+      }
+    }
+    return n;
+  }
+
+  private rejoinWindowOver(conf: Conference): void {
+    conf.rejoinTimer = undefined;
+    for (const m of [...conf.members.values()]) {
+      if (m.state !== 'disconnected' || conf.state !== 'active') continue;
+      this.stats.removals++;
+      removeMember(this.ctx, conf, m, 'did not rejoin after the restart');
+      this.deps.onEvent?.({ type: 'removed', conference: conf.id, participant: m.pid, uri: m.uri });
+      this.ctx.applyRelease(conf, { kind: 'participant-removed', uri: m.uri });
+    }
   }
 
   /** Planned stop: every group session ends with BYEs. */
@@ -523,21 +629,24 @@ export class ControllingFunction {
   }
 
   /** Live group sessions and participants, for metrics, /healthz and tests. */
-  counts(): { sessions: number; participants: number; invited: number } {
+  counts(): { sessions: number; participants: number; invited: number; disconnected: number } {
     let participants = 0;
     let invited = 0;
+    let disconnected = 0;
     for (const c of this.conferences.values()) {
       for (const m of c.members.values()) {
         if (m.state === 'invited') invited++;
+        else if (m.state === 'disconnected') disconnected++;
         else if (m.state !== 'gone') participants++;
       }
     }
-    return { sessions: this.conferences.size, participants, invited };
+    return { sessions: this.conferences.size, participants, invited, disconnected };
   }
 
   /** MSRP switch figures for /metrics: counters since start (released sessions kept), live figures summed. */
   switchTotals(): Record<string, number> {
     const out: Record<string, number> = { ...this.retired };
+    for (const k of LIVE_FIGURES) out[k] = 0;
     for (const c of this.conferences.values()) {
       for (const [k, v] of Object.entries(c.sw.counters)) {
         if (typeof v !== 'number') continue;
@@ -558,6 +667,36 @@ export class ControllingFunction {
   /** A conference by its IM Session Identity's id (tests, admin). */
   conference(id: string): Conference | undefined {
     return this.conferences.get(id);
+  }
+
+  /** The session as the conference event package sees it (RFC 4575; OMA IM 7.2.2.10). */
+  stateOf(id: string): ConferenceView | undefined {
+    const conf = this.conferences.get(id);
+    if (conf === undefined || conf.state !== 'active') return undefined;
+    const initiator = conf.initiator;
+    return {
+      id: conf.id,
+      identity: conf.identity,
+      ...(conf.displayName !== undefined ? { displayText: conf.displayName } : {}),
+      ...(conf.kind === 'predefined' && conf.group?.maxParticipantCount !== undefined ? { maxUserCount: conf.group.maxParticipantCount } : { maxUserCount: this.opts.maxParticipants }),
+      users: () => {
+        const out: StateUser[] = [];
+        for (const m of conf.members.values()) {
+          if (m.state !== 'joined' && m.state !== 'connecting' && m.state !== 'disconnected') continue;
+          const status = m.state === 'joined' ? 'connected' : m.state === 'connecting' ? 'pending' : 'disconnected';
+          out.push({ key: m.pid, uri: m.uri, anonymous: m.anonymous, initiator: m.uri === initiator, status, joining: m.invitedByFocus ? 'dialed-out' : 'dialed-in' });
+        }
+        return out;
+      },
+      // OMA IM 7.1.1.11: a participant may watch; a non-participant only where the group's
+      // rules give it allow-conference-state (an ad-hoc session has no rules to give it)
+      watcher: (uri) => {
+        const m = conf.byAddress(uri);
+        if (m !== undefined && m.state !== 'gone' && m.state !== 'invited') return 'participant';
+        if (conf.kind === 'predefined' && conf.group !== undefined && permissionsFor(conf.group, uri).allowConferenceState) return 'allowed';
+        return 'refused';
+      },
+    };
   }
 
   conferenceList(): Conference[] {

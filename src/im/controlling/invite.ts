@@ -48,6 +48,7 @@ export async function inviteMember(ctx: FocusContext, conf: Conference, inv: Inv
   const pid = randomBytes(8).toString('hex');
   const m = new Member(pid, address, false);
   m.state = 'invited';
+  m.invitedByFocus = true;
   let ourUri: string;
   try {
     ourUri = conf.sw.addParticipant({ id: pid, identity: { uri: address } });
@@ -90,12 +91,8 @@ export async function inviteMember(ctx: FocusContext, conf: Conference, inv: Inv
     targets: targetsOf(b),
   });
 
-  m.timer = setTimeout(() => {
-    // nobody answered in time: CANCEL every branch (their 487 settles the invitation)
-    const cancels = m.cancelInvite;
-    m.cancelInvite = [];
-    for (const c of cancels) c();
-  }, opts.inviteTimeoutMs);
+  let onTimeout = (): void => undefined;
+  m.timer = setTimeout(() => onTimeout(), opts.inviteTimeoutMs);
   m.timer.unref();
   const owner = {
     get waiting() {
@@ -121,6 +118,13 @@ export async function inviteMember(ctx: FocusContext, conf: Conference, inv: Inv
       deps.log.info({ conference: conf.id, invitee: address, why }, 'invitation not accepted');
       if (m.state !== 'gone') ctx.removeMember(conf, m, why);
       settle('declined');
+    };
+    // nobody answered in time: the branches are CANCELled (removeMember) and the invitation is
+    // over now, even for an invitee that never sent a provisional (no CANCEL can reach it then,
+    // RFC 3261 9.1; its transaction times out on its own, a late 2xx is ACKed and BYEd)
+    onTimeout = () => {
+      m.timer = undefined;
+      if (m.state === 'invited') decline(`no answer in ${opts.inviteTimeoutMs} ms`);
     };
     forkInvite(deps.stack(), owner, bindings, branchFor, {
       onProvisional: () => undefined,
@@ -148,6 +152,7 @@ export async function inviteMember(ctx: FocusContext, conf: Conference, inv: Inv
           ctx.stats.replaced++;
           inv.replaced.end('replaced by a group session');
         }
+        ctx.fireAndForget(ctx.rows.accepted(conf, m), 'store an invitee', conf.id);
         openLeg(ctx, conf, m, connects === 'we');
         settle('accepted');
       },

@@ -9,6 +9,7 @@ import type { AuthGate } from '../../core/auth/gate';
 import type { Registrar } from '../../core/registrar';
 import type { GroupDocument } from '../../xml';
 import type { ReleaseConfig } from '../policies';
+import type { GroupSessionRepository } from '../../store';
 
 export interface ControllingOptions {
   /** The served domain: the factory is conference-factory@domain, groups <id>@domain. */
@@ -22,6 +23,8 @@ export interface ControllingOptions {
   readonly maxAdhocGroupSize: number;
   /** Group sessions at once (beyond: 503 + Retry-After). */
   readonly maxSessions: number;
+  /** Group sessions one user may have started and still running (beyond: 486), so one user cannot take them all. */
+  readonly maxSessionsPerUser: number;
   /** Participants of one group session (the MSRP switch's cap; beyond: 486). */
   readonly maxParticipants: number;
   /** OMA IM 7.2.2.8: the operator's release policy (a group document overrides it). */
@@ -38,6 +41,8 @@ export interface ControllingOptions {
   readonly maxMessageSize?: number;
   readonly retryAfterS: number;
   readonly sipTimers: SipTimers;
+  /** After a restart, how long stored participants have to rejoin before they are removed. */
+  readonly rejoinWindowMs: number;
   /** The clock (tests pin it). */
   readonly now?: () => number;
 }
@@ -62,7 +67,7 @@ export type FindReplaced = (target: ReplacesTarget, initiatorUser: string) => Re
 /** Something changed in a group session: the conference event package (RFC 4575) listens here. */
 export type ConferenceEvent =
   | { readonly type: 'created'; readonly conference: string }
-  | { readonly type: 'joined' | 'left' | 'removed'; readonly conference: string; readonly participant: string }
+  | { readonly type: 'joined' | 'left' | 'removed'; readonly conference: string; readonly participant: string; readonly uri: string }
   | { readonly type: 'released'; readonly conference: string; readonly reason: string };
 
 export interface ControllingDeps {
@@ -74,6 +79,10 @@ export interface ControllingDeps {
   /** Pre-defined group documents by id (undefined: no such group). */
   readonly group: (id: string) => GroupDocument | undefined;
   readonly findReplaced?: FindReplaced;
+  /** Where group sessions outlive a power cut; without it they live in memory only. */
+  readonly groupSessions?: GroupSessionRepository;
+  /** Group commit of the store (Store.grouped). */
+  readonly grouped?: (fn: () => void) => Promise<void>;
   readonly onEvent?: (event: ConferenceEvent) => void;
   readonly log: Logger;
 }
@@ -95,6 +104,8 @@ export interface ControllingStats {
   /** new group sessions refused at a limit */
   admissionRefusals: number;
   asyncErrors: number;
+  /** sessions restored from the store after a restart */
+  restored: number;
 }
 
 export function newControllingStats(): ControllingStats {
@@ -110,5 +121,6 @@ export function newControllingStats(): ControllingStats {
     replaced: 0,
     admissionRefusals: 0,
     asyncErrors: 0,
+    restored: 0,
   };
 }

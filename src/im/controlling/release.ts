@@ -25,6 +25,7 @@ export function removeMember(ctx: FocusContext, conf: Conference, m: Member, rea
   m.invite = undefined;
   conf.members.delete(m.pid);
   ctx.forgetDialog(m);
+  ctx.fireAndForget(ctx.rows.left(conf, m), 'remove a member row', conf.id);
   const releaseMsrp = (): void => {
     conf.sw.removeParticipant(m.pid);
   };
@@ -61,7 +62,7 @@ export function applyRelease(ctx: FocusContext, conf: Conference, event: Release
       if (m === undefined) continue;
       ctx.stats.removals++;
       ctx.removeMember(conf, m, `7.2.2.8 ${decision.rule}: ${decision.reason}`);
-      ctx.deps.onEvent?.({ type: 'removed', conference: conf.id, participant: m.pid });
+      ctx.deps.onEvent?.({ type: 'removed', conference: conf.id, participant: m.pid, uri: m.uri });
     }
   }
   return decision;

@@ -5,7 +5,7 @@ export interface AdmissionInput {
   /** Sessions live now, and the most the box takes (sessions.maxTotal). */
   readonly live: number;
   readonly maxSessions: number;
-  /** MSRP connections that may still be opened (maxConnections minus live and dialling). */
+  /** MSRP connections that may still be opened: free slots plus sessionless inbound ones a new connection would evict. */
   readonly msrpConnectionRoom: number;
   /** Sessions of the caller and of the callee now, and the most per user (sessions.maxPerUser). */
   readonly callerSessions: number;

@@ -11,6 +11,11 @@ export interface MsrpNetCounters {
   connectionsDialled: number;
   /** Accepts closed and dials refused at once because maxConnections was reached (a counted limit event). */
   connectionsRejected: number;
+  /**
+   * Inbound connections with no session bound, closed at maxConnections to make room for a new
+   * connection (the oldest first; a counted limit event like connectionsRejected).
+   */
+  connectionsEvicted: number;
   connectionsLive: number;
   /** Leg congestion crossings (high watermark up / low watermark down). */
   pauses: number;
@@ -47,6 +52,7 @@ export function newNetCounters(): MsrpNetCounters {
     connectionsAccepted: 0,
     connectionsDialled: 0,
     connectionsRejected: 0,
+    connectionsEvicted: 0,
     connectionsLive: 0,
     pauses: 0,
     resumes: 0,

@@ -121,7 +121,8 @@ export class MsrpNet {
     server.emit = ((event: string | symbol, ...args: unknown[]) => {
       if (event === 'connection') {
         const raw = args[0] as Socket;
-        if (this.live.size + this.dialling + this.handshaking >= this.options.maxConnections) {
+        // a handshake takes a slot like a connection, so it may evict an idle one to get it
+        if (!this.makeRoom()) {
           this.counters.connectionsRejected++;
           raw.destroy();
           return true;
@@ -193,13 +194,14 @@ export class MsrpNet {
   /**
    * Opens a connection to host:port (RFC 6135 active side), with TLS when opts.secure (an
    * msrps: peer; see MsrpTlsClientOptions for what is checked). A dial in progress holds a slot
-   * of maxConnections like a live connection, so concurrent dials cannot overshoot the limit;
-   * at the limit it fails at once with kind 'limit'. With timeoutMs, a connect (and handshake)
+   * of maxConnections like a live connection, so concurrent dials cannot overshoot the limit; at
+   * the limit the oldest evictable connection makes room (see makeRoom), and only when there is
+   * none the dial fails at once with kind 'limit'. With timeoutMs, a connect (and handshake)
    * that has not completed by then fails with kind 'timeout' and its socket is destroyed. A TLS
    * peer whose certificate is refused fails with kind 'refused' and counts in tlsPeerRejected.
    */
   dial(host: string, port: number, opts: DialOptions = {}): Promise<MsrpConnection> {
-    if (this.live.size + this.dialling + this.handshaking >= this.options.maxConnections) {
+    if (!this.makeRoom()) {
       this.counters.connectionsRejected++;
       return Promise.reject(new MsrpConnectError(`MSRP connection limit (${this.options.maxConnections}) reached`, undefined, 'limit'));
     }
@@ -266,9 +268,15 @@ export class MsrpNet {
     return this.dial(host, msrpUriPort(u), { ...opts, secure: u.scheme === 'msrps' });
   }
 
-  /** Connections that may still be opened (accepted or dialled) before maxConnections is reached. */
+  /**
+   * Connections that may still be opened (accepted or dialled): free slots under maxConnections
+   * plus the evictable ones (inbound, no session bound), which a new connection would replace.
+   */
   get connectionRoom(): number {
-    return Math.max(0, this.options.maxConnections - this.live.size - this.dialling - this.handshaking);
+    const free = Math.max(0, this.options.maxConnections - this.slotsInUse());
+    let evictable = 0;
+    for (const c of this.live) if (isEvictable(c)) evictable++;
+    return free + evictable;
   }
 
   /** A fresh random session-id (RFC 4975 section 14.1: unguessable, 80+ bits). */
@@ -342,7 +350,7 @@ export class MsrpNet {
       socket.destroy();
       return;
     }
-    if (this.live.size + this.dialling >= this.options.maxConnections) {
+    if (!this.makeRoom()) {
       this.counters.connectionsRejected++;
       socket.destroy();
       return;
@@ -358,10 +366,41 @@ export class MsrpNet {
     }
   }
 
+  /**
+   * True when a slot is free for one more connection. At maxConnections the oldest inbound
+   * connection that carries no session is closed to make one (counted in connectionsEvicted):
+   * idle connections re-opened every bindTimeoutMs could otherwise hold every slot and lock
+   * real sessions out. A connection carrying a session, or one we dialled, is never evicted;
+   * nor is a TLS handshake under way (it is not a connection yet, and handshakeTimeoutMs
+   * bounds it), though it holds a slot.
+   */
+  private makeRoom(): boolean {
+    if (this.slotsInUse() < this.options.maxConnections) return true;
+    // the live set keeps insertion order: the first evictable connection is the oldest
+    for (const c of this.live) {
+      if (!isEvictable(c)) continue;
+      this.counters.connectionsEvicted++;
+      this.deps.log?.debug({ remote: c.remoteAddress }, 'MSRP connection without a session closed to make room at the connection limit');
+      c.close(); // onClosed takes it out of live at once
+      return this.slotsInUse() < this.options.maxConnections;
+    }
+    return false;
+  }
+
+  /** Slots of maxConnections taken: live connections, dials under way, TLS handshakes under way. */
+  private slotsInUse(): number {
+    return this.live.size + this.dialling + this.handshaking;
+  }
+
   private adopt(socket: Socket, direction: 'in' | 'out'): MsrpConnection {
     const c = new MsrpConnection(socket, this.ctx, direction);
     this.live.add(c);
     this.counters.connectionsLive++;
     return c;
   }
+}
+
+/** An inbound connection with no session bound (never bound yet, or its sessions are gone). */
+function isEvictable(c: MsrpConnection): boolean {
+  return c.direction === 'in' && c.sessions.size === 0 && !c.closed;
 }

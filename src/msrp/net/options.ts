@@ -1,6 +1,9 @@
 /** Limits of the MSRP network layer; every buffer, map and timer is bounded by one of these. */
 export interface MsrpNetOptions {
-  /** Live TCP connections (accepted + dialled); further accepts are closed at once. */
+  /**
+   * Live TCP connections (accepted + dialled). At the cap a new one (accepted or dialled) takes
+   * the slot of the oldest inbound connection that carries no session; with none, it is refused.
+   */
   readonly maxConnections: number;
   /** Sessions one connection may carry (RFC 4975 section 5.4 lets a connection carry several). */
   readonly maxSessionsPerConnection: number;

@@ -131,6 +131,8 @@ export interface MsrpRelayStats extends MsrpRelayCounters {
   readonly idleTimeouts: number;
   readonly connectionsLive: number;
   readonly connectionsRejected: number;
+  /** Connections without a session closed at maxConnections to make room (oldest first). */
+  readonly connectionsEvicted: number;
   readonly livePairs: number;
   /** Sessions currently bound to a connection (each has one outbound leg). */
   readonly liveLegs: number;
@@ -522,6 +524,7 @@ export class MsrpRelay {
       idleTimeouts: n.idleTimeouts,
       connectionsLive: n.connectionsLive,
       connectionsRejected: n.connectionsRejected,
+      connectionsEvicted: n.connectionsEvicted,
       livePairs: this.pairs.size,
       liveLegs: legs,
       ringHighWater: peak,

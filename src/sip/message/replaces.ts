@@ -61,3 +61,25 @@ export function splitUriHeaders(uri: string): { readonly base: string; readonly 
   }
   return { base: uri.slice(0, q), headers };
 }
+
+/**
+ * The URI with the dialog added as a Replaces URI header (OMA IM 7.1.1.6 step 8, RFC 3891 6.1,
+ * RFC 3261 19.1.1): `sip:bob@x?Replaces=<callid>%3Bto-tag%3D…%3Bfrom-tag%3D…`. hvalue allows
+ * only unreserved and hnv-unreserved characters unescaped (RFC 3261 25.1); encodeURIComponent
+ * leaves exactly alphanum and the RFC 3261 marks, all of them unreserved.
+ */
+export function withReplacesHeader(uri: string, t: Omit<ReplacesTarget, 'earlyOnly'> & { earlyOnly?: boolean }): string {
+  return `${uri}${uri.includes('?') ? '&' : '?'}Replaces=${encodeURIComponent(formatReplaces(t))}`;
+}
+
+/**
+ * RFC 3261 8.2.2.3: the option tags of a Require value that are not in `supported` (compared
+ * case-insensitively), each once. option-tag = token (RFC 3261 25.1): text that is no token
+ * names no extension and is left out, so nothing but tokens is ever echoed in Unsupported.
+ */
+export function unsupportedOptions(require: string | undefined, supported: readonly string[]): string[] {
+  if (require === undefined) return [];
+  const ours = new Set(supported.map((s) => s.toLowerCase()));
+  const tags = require.split(',').map((t) => t.trim()).filter((t) => TOKEN.test(t));
+  return [...new Set(tags.filter((t) => !ours.has(t.toLowerCase())))];
+}

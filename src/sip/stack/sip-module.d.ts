@@ -61,6 +61,12 @@ declare module 'sip' {
     destroy(): void;
     hostname(): string;
     transactionCounts(): { server: number; client: number; serverLive: number; serverCompleted: number };
+    /**
+     * Patch: drops the client transaction of a request sent earlier (RFC 3261 9.1: an INVITE
+     * with no final response 64*T1 after its CANCEL), without a callback. Optional: a library
+     * without the patch lacks it.
+     */
+    abandonClientTransaction?(rq: RawMessage): boolean;
   }
   export function create(options: CreateOptions, callback: (m: RawMessage, remote: RawFlow) => void): SipInstance;
   export function makeResponse(rq: RawMessage, status: number, reason?: string, extension?: { headers?: Record<string, unknown>; content?: string }): RawMessage;

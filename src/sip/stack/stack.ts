@@ -12,9 +12,10 @@ import { fromRaw, toRaw } from './convert';
 import { bindSipListeners, StreamHub } from './listeners';
 import { watchStreamKeepalives } from './keepalive-watch';
 import { fillRport } from './rport';
-import { TcpConnectionGate, type TcpConnectionStats } from './tcp-gate';
+import { TcpConnectionGate, type TcpConnectionStats, type TcpSlot } from './tcp-gate';
 import { dialSipTls, listenSipTls, TlsFlows, type SipTlsOptions, type SipTlsStats } from './tls-transport';
 import { parseSipUri } from './uri';
+import { DEFAULT_SIP_TIMERS } from './ack-wait';
 
 export interface SipStackOptions {
   bind: string;
@@ -26,10 +27,16 @@ export interface SipStackOptions {
   maxBytesHeaders: number;
   maxContentLength: number;
   /**
-   * Open SIP TCP connections, accepted and dialed together; an accepted one beyond it is closed
-   * at once, a dial beyond it fails (503 for that target). Default DEFAULT_MAX_TCP_CONNECTIONS.
+   * Open SIP TCP connections, accepted and dialed together. At the cap a new one takes the slot
+   * of a quiet inbound connection (tcpQuietMs); with none, an accepted one is closed at once and
+   * a dial fails (503 for that target). Default DEFAULT_MAX_TCP_CONNECTIONS.
    */
   maxTcpConnections?: number;
+  /**
+   * An inbound TCP connection with no transaction under way that carried no SIP message for
+   * this long (or never one) may be closed at the cap to make room. Default DEFAULT_TCP_QUIET_MS.
+   */
+  tcpQuietMs?: number;
   /**
    * Live server transactions (no final response yet); beyond it new requests get 503
    * (ECOSYSTEM fault 8). Completed ones do not count (issue 16 item 4).
@@ -43,6 +50,8 @@ export interface SipStackOptions {
    */
   maxTransactionsPerSource?: number;
   overloadRetryAfterS: number;
+  /** RFC 3261 T1: an INVITE we cancelled is given up 64*T1 after its CANCEL (9.1). Default 500 ms. */
+  t1Ms?: number;
   /** Host written in Via; defaults to the bind address. */
   publicAddress?: string;
   /** SIP over TLS on its own port (tls-transport.ts); absent = no TLS. */
@@ -72,6 +81,8 @@ export interface SipStats {
   overloadPerSource: number;
   /** Completed transactions dropped (oldest first) to stay within their bound. */
   completedEvicted: number;
+  /** INVITEs we cancelled that got no final response within 64*T1 of the CANCEL: ended with 408 (RFC 3261 9.1). */
+  cancelledInvitesAbandoned: number;
   handlerErrors: number;
   /** Keep-alives by transport: CRLF pings (RFC 5626 4.4.1; TLS ones count as TCP), STUN on UDP (4.4.2); never counted as malformed. */
   keepalives: { UDP: number; TCP: number };
@@ -230,6 +241,7 @@ export class SipStack {
     private readonly retryAfterS: number,
     private readonly maxHeadBytes: number,
     private readonly tcpGate: TcpConnectionGate,
+    private readonly t1Ms: number,
     /** The SIP over TLS port; undefined without TLS. */
     readonly tlsPort: number | undefined,
     private readonly tlsFlows: TlsFlows,
@@ -237,7 +249,7 @@ export class SipStack {
   ) {
     this.stats = {
       requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, overloadPerSource: 0,
-      completedEvicted: 0, handlerErrors: 0, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
+      completedEvicted: 0, cancelledInvitesAbandoned: 0, handlerErrors: 0, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
     };
   }
 
@@ -245,7 +257,7 @@ export class SipStack {
     const log = opts.logger;
     // Filled in once the instance exists; the library calls back only after sockets deliver data.
     let stack: SipStack | undefined;
-    const gate = new TcpConnectionGate(opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS, log);
+    const gate = new TcpConnectionGate(opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS, log, { quietMs: opts.tcpQuietMs });
     const keepalive = {
       onPing: (t: 'UDP' | 'TCP', kind: 'crlf' | 'stun') => {
         if (stack) stack.stats.keepalives[t]++;
@@ -327,9 +339,14 @@ export class SipStack {
     bound.udp?.on('error', (err) => log.error({ err }, 'SIP UDP socket error'));
     bound.tcp?.on('error', (err) => log.error({ err }, 'SIP TCP server error'));
     const perSource = opts.maxTransactionsPerSource ?? Math.max(1, Math.ceil(opts.maxTransactions / 4));
+    if (typeof instance.abandonClientTransaction !== 'function') {
+      // the reviewed patch (patches/) is not applied: a cancelled INVITE the callee never ends stays in the library
+      log.warn('sip library without the imedge patch for abandoned INVITE transactions; run npx patch-package');
+    }
+    const t1Ms = opts.t1Ms ?? DEFAULT_SIP_TIMERS.t1Ms;
     stack = new SipStack(
       instance, bound.port, { udp: !!bound.udp, tcp: !!bound.tcp, tls: !!tlsServer }, host, log, perSource, opts.overloadRetryAfterS,
-      opts.maxBytesHeaders, gate, tlsPort, tlsFlows, tlsStats,
+      opts.maxBytesHeaders, gate, t1Ms, tlsPort, tlsFlows, tlsStats,
     );
     return stack;
   }
@@ -441,11 +458,20 @@ export class SipStack {
     const source = flow.address;
     let held = false;
     if (counted) this.pendingIn++;
+    // the inbound TCP connection it came over is in use: not quiet, and held while it is answered
+    let slot = transport === 'TCP' ? this.tcpGate.slotOf(flow.address, flow.port) : undefined;
+    if (slot !== undefined) {
+      this.tcpGate.noteMessage(slot);
+      if (counted) this.tcpGate.hold(slot);
+      else slot = undefined;
+    }
     const req = new IncomingRequest(msg, flow, (rs) => {
       if (counted && rs.status >= 200) {
         this.pendingIn--;
         if (held) this.releaseSource(source);
         held = false;
+        if (slot !== undefined) this.tcpGate.unhold(slot);
+        slot = undefined;
       }
       this.respond(rs);
     });
@@ -544,50 +570,93 @@ export class SipStack {
    * library synthesises 408 on timeout and 404/503 when the target cannot be reached.
    */
   request(rq: SipRequest, opts: SendOptions = {}): Promise<SipResponse> {
-    if (this.closed) return Promise.resolve(synthetic(rq, 503));
+    return this.clientTransaction(rq, opts).response;
+  }
+
+  /**
+   * request(), plus abandon(): ends the transaction here and now with a synthesised final
+   * response and drops it from the library's table (false when a final response came first).
+   */
+  private clientTransaction(rq: SipRequest, opts: SendOptions): { response: Promise<SipResponse>; abandon(status: number): boolean } {
+    if (this.closed) return { response: Promise.resolve(synthetic(rq, 503)), abandon: () => false };
     bump(this.stats.requestsOut, methodLabel(rq.method));
     const raw = toRaw(rq);
     if (!Array.isArray(raw.headers.via)) raw.headers.via = [];
     this.pendingOut++;
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = (rs: SipResponse): void => {
-        if (done) return;
-        done = true;
-        this.pendingOut--;
-        resolve(rs);
-      };
-      const send = (targets: sip.RawFlow[] | undefined): void => {
-        // a hop or every flow named that cannot be reached here (TLS off, unresolved name)
-        if (targets !== undefined && targets.length === 0) return finish(synthetic(rq, 503));
-        if (this.closed) return finish(synthetic(rq, 503));
-        opts.onRaw?.(raw, targets);
-        this.instance.send(raw, (rawRs) => {
-          const rs = fromRaw(rawRs) as SipResponse;
-          opts.onResponse?.(rs);
-          if (rs.status >= 200) finish(rs);
-        }, targets);
-      };
-      // the common case (flows given, or a plain hop) sends at once; a TLS hop may need a lookup
-      if ((opts.targets !== undefined && opts.targets.length > 0) || tlsHopOf(rq) === undefined) send(this.libTargets(opts.targets));
-      else {
-        this.targetsFor(rq, opts.targets).then(send, (err: unknown) => {
-          this.log.error({ err }, 'SIP request target resolution failed');
-          finish(synthetic(rq, 503));
-        });
-      }
-    });
+    // an inbound TCP (or TLS) connection we send over (a registered flow) is in use until the answer
+    const slots = this.tcpSlotsOf(opts.targets);
+    for (const sl of slots) this.tcpGate.hold(sl);
+    let done = false;
+    /** The library has the transaction (abandon must take it out of its table). */
+    let sent = false;
+    let resolve!: (rs: SipResponse) => void;
+    const response = new Promise<SipResponse>((r) => (resolve = r));
+    const finish = (rs: SipResponse): void => {
+      if (done) return;
+      done = true;
+      this.pendingOut--;
+      for (const sl of slots) this.tcpGate.unhold(sl);
+      resolve(rs);
+    };
+    const send = (targets: sip.RawFlow[] | undefined): void => {
+      // abandoned while its TLS hop was being resolved: nothing goes out
+      if (done) return;
+      // a hop or every flow named that cannot be reached here (TLS off, unresolved name)
+      if (targets !== undefined && targets.length === 0) return finish(synthetic(rq, 503));
+      if (this.closed) return finish(synthetic(rq, 503));
+      opts.onRaw?.(raw, targets);
+      sent = true;
+      this.instance.send(raw, (rawRs) => {
+        const rs = fromRaw(rawRs) as SipResponse;
+        opts.onResponse?.(rs);
+        if (!done && rs.status >= 200) finish(rs);
+      }, targets);
+    };
+    // the common case (flows given, or a plain hop) sends at once; a TLS hop may need a lookup
+    if ((opts.targets !== undefined && opts.targets.length > 0) || tlsHopOf(rq) === undefined) send(this.libTargets(opts.targets));
+    else {
+      this.targetsFor(rq, opts.targets).then(send, (err: unknown) => {
+        this.log.error({ err }, 'SIP request target resolution failed');
+        finish(synthetic(rq, 503));
+      });
+    }
+    return {
+      response,
+      abandon: (status) => {
+        if (done) return false;
+        // the library's message: its top Via carries the branch of the transaction now running
+        if (sent) this.instance.abandonClientTransaction?.(raw);
+        const rs = synthetic(rq, status);
+        opts.onResponse?.(rs);
+        finish(rs);
+        return true;
+      },
+    };
+  }
+
+  /** The inbound connections (TCP, or TLS: a TCP flow to the library) among the targets. */
+  private tcpSlotsOf(targets: readonly Flow[] | undefined): TcpSlot[] {
+    const out: TcpSlot[] = [];
+    for (const t of targets ?? []) {
+      if (t.protocol !== 'TCP') continue;
+      const sl = this.tcpGate.slotOf(t.address, t.port);
+      if (sl !== undefined && !out.includes(sl)) out.push(sl);
+    }
+    return out;
   }
 
   /**
    * An INVITE that can be cancelled (RFC 3261 9.1): cancel() sends a CANCEL with the INVITE's
-   * branch once a provisional response has arrived (or at once if one already has).
+   * branch once a provisional response has arrived (or at once if one already has). A callee
+   * that answers the CANCEL but never the INVITE cannot hold the transaction: 64*T1 after the
+   * CANCEL it ends with a synthesised 408 and is dropped (see giveUp).
    */
   inviteCancelable(rq: SipRequest, opts: SendOptions = {}): { response: Promise<SipResponse>; cancel(): void } {
     let provisional = false;
     let wantCancel = false;
     let final = false;
     let raw: sip.RawMessage | undefined;
+    let giveUpTimer: NodeJS.Timeout | undefined;
     // RFC 3261 9.1: the CANCEL goes where the INVITE went
     let targets: sip.RawFlow[] | undefined;
     const sendCancel = () => {
@@ -609,8 +678,10 @@ export class SipStack {
       };
       bump(this.stats.requestsOut, 'CANCEL');
       this.instance.send(cancel, () => undefined, targets);
+      giveUpTimer = setTimeout(giveUp, 64 * this.t1Ms);
+      giveUpTimer.unref();
     };
-    const response = this.request(rq, {
+    const call = this.clientTransaction(rq, {
       ...opts,
       onResponse: (rs) => {
         if (rs.status < 200) {
@@ -618,7 +689,10 @@ export class SipStack {
             provisional = true;
             if (wantCancel) sendCancel();
           }
-        } else final = true;
+        } else {
+          final = true;
+          clearTimeout(giveUpTimer);
+        }
         opts.onResponse?.(rs);
       },
       onRaw: (r, t) => {
@@ -626,6 +700,22 @@ export class SipStack {
         targets = t;
       },
     });
+    // RFC 3261 9.1: "If no final response is received ... within 64*T1 seconds after the CANCEL,
+    // the client transaction is destroyed". 408 rather than 487: the callee never said the INVITE
+    // was terminated (its 200 may yet come, or be lost), only that no answer came in time, as
+    // a proxy treats Timer C (16.8) and the library its own Timer B.
+    const giveUp = (): void => {
+      try {
+        if (this.closed || !call.abandon(408)) return;
+        this.stats.cancelledInvitesAbandoned++;
+        this.log.info({ callId: rq.headers['call-id'], afterMs: 64 * this.t1Ms }, 'cancelled INVITE got no final response within 64*T1 of the CANCEL: transaction ended with 408 (RFC 3261 9.1)');
+      } catch (err) {
+        // a timer callback: a throw (from whoever awaits the answer) never takes the process down
+        this.stats.handlerErrors++;
+        this.log.error({ err, callId: rq.headers['call-id'] }, 'giving up a cancelled INVITE failed');
+      }
+    };
+    const response = call.response;
     return {
       response,
       cancel: () => {

@@ -1,7 +1,8 @@
 // The SIP TCP connection cap (issue 8 item 3), like msrp.maxConnections and the admin HTTP
 // slots: connections the server accepts and connections the library dials share one bound.
-// An accepted connection beyond it is closed before anything (keep-alive watch, library) sees
-// it; a dial beyond it fails at once, which the library turns into a 503 for that target.
+// At the cap a new connection takes the slot of a quiet inbound one (below) if there is one;
+// otherwise an accepted connection is closed before anything (keep-alive watch, library) sees
+// it, and a dial fails at once, which the library turns into a 503 for that target.
 import * as net from 'node:net';
 import type { Logger } from '../../log';
 
@@ -13,48 +14,125 @@ export interface TcpConnectionStats {
   limit: number;
   /** Connections closed (in) or dials refused (out) because the cap was reached. */
   refused: Record<TcpDirection, number>;
+  /** Quiet inbound connections closed at the cap to make room for a new one. */
+  evicted: number;
 }
+
+export interface TcpGateOptions {
+  /**
+   * An inbound connection with no transaction under way that carried no SIP message for this
+   * long (or never carried one) may be closed at the cap to make room.
+   */
+  quietMs: number;
+  /** The clock (tests). */
+  now?: () => number;
+}
+
+/** One admitted connection. Held by the stack while a transaction runs over it. */
+export interface TcpSlot {
+  readonly direction: TcpDirection;
+  /** When the last complete SIP message went either way; undefined: none yet. */
+  lastMessageAt: number | undefined;
+  /** Transactions under way over this connection (a request waiting for its final response). */
+  busy: number;
+  released: boolean;
+}
+
+interface Admitted extends TcpSlot {
+  readonly socket: net.Socket;
+  readonly key: string | undefined;
+  /** A TLS connection still in its handshake: never evicted (tls.handshakeTimeoutMs bounds it). */
+  handshaking: boolean;
+}
+
+export const DEFAULT_TCP_QUIET_MS = 60_000;
 
 export class TcpConnectionGate {
   private liveCount = 0;
   private readonly refusedBy: Record<TcpDirection, number> = { in: 0, out: 0 };
+  private evictedCount = 0;
   /** Refusals since the cap was last reached: one warning per burst, one summary when it ends. */
   private burst = 0;
+  /** Evictions since the cap was last left: one warning per burst. */
+  private evictBurst = 0;
+  /** Inbound connections by remote address and port (the library's flow), oldest first. */
+  private readonly inbound = new Map<string, Admitted>();
+  private readonly quietMs: number;
+  private readonly now: () => number;
 
-  constructor(readonly limit: number, private readonly log: Logger) {
+  constructor(readonly limit: number, private readonly log: Logger, opts: Partial<TcpGateOptions> = {}) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError('SIP TCP connection limit must be a positive integer');
+    this.quietMs = opts.quietMs ?? DEFAULT_TCP_QUIET_MS;
+    if (!(this.quietMs >= 0)) throw new RangeError('SIP TCP quiet time must be a non-negative number of ms');
+    this.now = opts.now ?? Date.now;
   }
 
   stats(): TcpConnectionStats {
-    return { live: this.liveCount, limit: this.limit, refused: { ...this.refusedBy } };
+    return { live: this.liveCount, limit: this.limit, refused: { ...this.refusedBy }, evicted: this.evictedCount };
   }
 
   /**
-   * Takes a slot for the socket, given back when it closes; false (and counted) at the cap.
+   * Takes a slot for the socket, given back when it closes; at the cap a quiet inbound
+   * connection may give up its slot (evictQuiet), else false (and counted).
    * A socket that is already gone takes no slot: its 'close' may have fired already.
    */
-  admit(socket: net.Socket, direction: TcpDirection): boolean {
-    if (this.liveCount >= this.limit) {
+  admit(socket: net.Socket, direction: TcpDirection, handshaking = false): boolean {
+    if (this.liveCount >= this.limit && !this.evictQuiet()) {
       this.refuse(direction);
       return false;
     }
     if (socket.destroyed) return true;
     this.liveCount++;
-    socket.once('close', () => this.release());
+    const key = direction === 'in' ? flowKey(socket.remoteAddress, socket.remotePort) : undefined;
+    const slot: Admitted = { socket, key, direction, lastMessageAt: undefined, busy: 0, released: false, handshaking };
+    // a stale entry under the same key (its close not seen yet) is no longer that flow
+    if (key !== undefined) this.inbound.set(key, slot);
+    socket.once('close', () => this.release(slot));
     return true;
+  }
+
+  /** The inbound connection of a flow, if the gate admitted one (outbound ones are never evicted). */
+  slotOf(address: string, port: number): TcpSlot | undefined {
+    return this.inbound.get(flowKey(address, port) as string);
+  }
+
+  /**
+   * The TLS handshake of an inbound connection completed: from now on it is evictable like a
+   * TCP one (first while it has carried no SIP message, then once quiet for quietMs).
+   */
+  handshakeDone(address: string | undefined, port: number | undefined): void {
+    const slot = this.inbound.get(flowKey(address, port) as string);
+    if (slot !== undefined) slot.handshaking = false;
+  }
+
+  /** A complete SIP message went over the connection. */
+  noteMessage(slot: TcpSlot): void {
+    slot.lastMessageAt = this.now();
+  }
+
+  /** A transaction runs over the connection: it is not evicted until unhold(). */
+  hold(slot: TcpSlot): void {
+    slot.busy++;
+  }
+
+  /** The transaction ended (its final response went or came): that was a message too. */
+  unhold(slot: TcpSlot): void {
+    if (slot.busy > 0) slot.busy--;
+    slot.lastMessageAt = this.now();
   }
 
   /**
    * Accepted connections pass the gate before any 'connection' listener runs (the library's
    * and the keep-alive watch's): a refused one is destroyed unseen, so it holds no parser,
-   * no flow entry and no timer.
+   * no flow entry and no timer. With tls, an admitted connection is still in its handshake
+   * and is not evicted until handshakeDone().
    */
-  guard(server: net.Server): void {
+  guard(server: net.Server, tls = false): void {
     const emit = server.emit.bind(server);
     server.emit = ((event: string | symbol, ...args: unknown[]) => {
       if (event === 'connection') {
         const socket = args[0] as net.Socket;
-        if (!this.admit(socket, 'in')) {
+        if (!this.admit(socket, 'in', tls)) {
           socket.destroy();
           return true;
         }
@@ -64,12 +142,13 @@ export class TcpConnectionGate {
   }
 
   /**
-   * The library's TCP dialer: a connection counts from the moment it is dialed. At the cap the
-   * returned socket fails on the next tick (after the library has attached its handlers), so
-   * the request to that target ends in a 503 instead of a hidden, unbounded connection.
+   * The library's TCP dialer: a connection counts from the moment it is dialed. At the cap
+   * (nothing to evict) the returned socket fails on the next tick (after the library has
+   * attached its handlers), so the request to that target ends in a 503 instead of a hidden,
+   * unbounded connection.
    */
   dial(port: number, host: string, onConnect?: () => void, connect?: () => net.Socket): net.Socket {
-    if (this.liveCount >= this.limit) {
+    if (this.liveCount >= this.limit && !this.evictQuiet()) {
       this.refuse('out');
       const dead = new net.Socket();
       process.nextTick(() => dead.destroy(new Error(`SIP TCP connection limit (${this.limit}) reached`)));
@@ -82,6 +161,40 @@ export class TcpConnectionGate {
     return socket;
   }
 
+  /**
+   * Attack finding: idle sockets (no SIP message at all, or CRLF pings only) held every slot
+   * and locked SIP over TCP out. At the cap, the oldest inbound connection that never carried
+   * a message goes first, else the oldest one quiet for quietMs; never one with a transaction
+   * under way, never one we dialed, never a TLS one still in its handshake (it is bounded by
+   * tls.handshakeTimeoutMs; once done it is judged like a TCP one). A registered client's
+   * connection, which has carried its REGISTER, is only taken when no silent one is left.
+   */
+  private evictQuiet(): boolean {
+    const victim = this.quietest();
+    if (victim === undefined) return false;
+    this.evictedCount++;
+    if (this.evictBurst++ === 0) {
+      this.log.warn({ limit: this.limit }, 'SIP TCP connection limit reached; quiet inbound connections are closed to make room');
+    }
+    this.log.debug({ remote: victim.key, carriedMessages: victim.lastMessageAt !== undefined }, 'quiet SIP TCP connection closed to make room');
+    // its slot goes to the newcomer at once (the socket's 'close' comes later and finds it released)
+    this.release(victim, true);
+    victim.socket.destroy();
+    return true;
+  }
+
+  private quietest(): Admitted | undefined {
+    const quietBefore = this.now() - this.quietMs;
+    let quiet: Admitted | undefined;
+    // Map iteration follows insertion order: the first match is the oldest connection
+    for (const slot of this.inbound.values()) {
+      if (slot.busy > 0 || slot.released || slot.handshaking) continue;
+      if (slot.lastMessageAt === undefined) return slot;
+      if (quiet === undefined && slot.lastMessageAt <= quietBefore) quiet = slot;
+    }
+    return quiet;
+  }
+
   private refuse(direction: TcpDirection): void {
     this.refusedBy[direction]++;
     if (this.burst++ === 0) {
@@ -89,11 +202,22 @@ export class TcpConnectionGate {
     }
   }
 
-  private release(): void {
+  /** Gives the slot back once, whether the socket closed or was evicted (the cap is not left then). */
+  private release(slot: Admitted, evicted = false): void {
+    if (slot.released) return;
+    slot.released = true;
+    if (slot.key !== undefined && this.inbound.get(slot.key) === slot) this.inbound.delete(slot.key);
     this.liveCount--;
-    if (this.burst > 0 && this.liveCount < this.limit) {
-      this.log.info({ limit: this.limit, refused: this.burst }, 'SIP TCP connections below the limit again');
-      this.burst = 0;
+    if (!evicted && this.liveCount < this.limit) {
+      if (this.burst > 0) {
+        this.log.info({ limit: this.limit, refused: this.burst }, 'SIP TCP connections below the limit again');
+        this.burst = 0;
+      }
+      this.evictBurst = 0;
     }
   }
+}
+
+function flowKey(address: string | undefined, port: number | undefined): string | undefined {
+  return address === undefined || port === undefined ? undefined : `${address}|${port}`;
 }

@@ -97,7 +97,8 @@ export function listenSipTls(
   onSecure: (socket: tls.TLSSocket) => void,
 ): Promise<tls.Server> {
   const server = tls.createServer({ cert: opts.cert, key: opts.key, handshakeTimeout: opts.handshakeTimeoutMs, noDelay: true });
-  gate.guard(server);
+  // a connection in its handshake holds a slot but is not evicted for another (handshakeDone below)
+  gate.guard(server, true);
   // Plain TCP bytes, a broken hello or a silent peer: the connection is closed by node and counted here.
   let burst = 0;
   let burstTimer: NodeJS.Timeout | undefined;
@@ -113,6 +114,7 @@ export function listenSipTls(
   });
   server.on('secureConnection', (socket: tls.TLSSocket) => {
     stats.accepted++;
+    gate.handshakeDone(socket.remoteAddress, socket.remotePort);
     socket.on('error', () => undefined);
     try {
       onSecure(socket);

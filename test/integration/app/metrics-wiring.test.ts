@@ -1,6 +1,6 @@
 // Every figure the stack, the store and the IM function keep reaches /metrics of a running
 // `imedge serve`: keep-alives by transport, per-source overload, evicted completed
-// transactions, live/completed transaction kinds, SIP TCP connections live/refused (with
+// transactions, live/completed transaction kinds, SIP TCP connections live/refused/evicted (with
 // sip.maxTcpConnections from the environment), group-commit and participating counters.
 // Label values come from fixed sets: only the listed ones may appear.
 import * as dgram from 'node:dgram';
@@ -58,9 +58,14 @@ describe('/metrics carries the stack, store and IM counters', () => {
     // RFC 5626 4.4.1: a CRLF ping on TCP is answered with a pong; on UDP it is taken silently.
     const tcp1 = await SipPeer.open('TCP', s.sipPort);
     after.push(() => tcp1.close());
+    const reg = await tcp1.request({ method: 'REGISTER', uri: 'sip:localhost', from: 'sip:metrics@localhost', to: 'sip:metrics@localhost', contact: `<${tcp1.contactUri}>`, headers: { Expires: '300' } });
+    expect(reg.status).toBe(200);
+    let pingerClosed = false;
     const pong = await new Promise<string>((resolve) => {
       const c = net.connect(s.sipPort, '127.0.0.1', () => c.write('\r\n\r\n'));
       c.once('data', (d) => resolve(d.toString('latin1')));
+      c.on('error', () => undefined);
+      c.on('close', () => (pingerClosed = true));
       after.push(() => c.destroy());
     });
     expect(pong).toBe('\r\n');
@@ -70,7 +75,13 @@ describe('/metrics carries the stack, store and IM counters', () => {
     udp.send('\r\n\r\n', s.sipPort, '127.0.0.1');
     await until(async () => value(await scrape(s.httpPort), 'imedge_sip_keepalives_total', { transport: 'UDP' }) === 1, 'the UDP keep-alive counted');
 
-    // sip.maxTcpConnections=2 from the environment: the two connections above fill it.
+    // sip.maxTcpConnections=2 from the environment: the two connections above fill it. A third
+    // takes the slot of the one that never carried a SIP message (keep-alives do not count)...
+    const tcp2 = await SipPeer.open('TCP', s.sipPort);
+    after.push(() => tcp2.close());
+    await until(async () => pingerClosed, 'the keep-alive-only connection evicted');
+    expect((await tcp2.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:metrics@localhost', to: 'sip:localhost' })).status).toBe(200);
+    // ...and with every slot just used, a fourth is refused
     const refused = await new Promise<string>((resolve) => {
       const c = net.connect(s.sipPort, '127.0.0.1');
       let text = '';
@@ -79,9 +90,6 @@ describe('/metrics carries the stack, store and IM counters', () => {
       c.on('close', () => resolve(text));
     });
     expect(refused).toBe('');
-
-    const reg = await tcp1.request({ method: 'REGISTER', uri: 'sip:localhost', from: 'sip:metrics@localhost', to: 'sip:metrics@localhost', contact: `<${tcp1.contactUri}>`, headers: { Expires: '300' } });
-    expect(reg.status).toBe(200);
 
     const f = await scrape(s.httpPort);
     expect(value(f, 'imedge_sip_keepalives_total', { transport: 'TCP' })).toBe(1);
@@ -92,10 +100,14 @@ describe('/metrics carries the stack, store and IM counters', () => {
     expect(value(f, 'imedge_sip_tcp_connections_limit')).toBe(2);
     expect(value(f, 'imedge_sip_tcp_connections_refused_total', { direction: 'in' })).toBe(1);
     expect(value(f, 'imedge_sip_tcp_connections_refused_total', { direction: 'out' })).toBe(0);
+    expect(value(f, 'imedge_sip_tcp_connections_evicted_total')).toBe(1);
     expect(labelValues(f, 'imedge_sip_tcp_connections_refused_total', 'direction')).toEqual(['in', 'out']);
 
     expect(value(f, 'imedge_sip_overload_per_source_total')).toBe(0);
     expect(value(f, 'imedge_sip_completed_evicted_total')).toBe(0);
+    expect(value(f, 'imedge_sip_cancelled_invites_abandoned_total')).toBe(0);
+    expect(labelValues(f, 'imedge_sip_in_flight', 'direction')).toEqual(['incoming', 'outgoing']);
+    expect(value(f, 'imedge_sip_in_flight', { direction: 'outgoing' })).toBe(0);
     expect(labelValues(f, 'imedge_sip_transactions', 'kind')).toEqual(['client', 'server', 'server_completed', 'server_live']);
     for (const kind of ['client', 'server', 'server_completed', 'server_live']) expect(value(f, 'imedge_sip_transactions', { kind })).toBeGreaterThanOrEqual(0);
 

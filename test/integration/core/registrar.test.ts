@@ -121,10 +121,12 @@ describe.each(['UDP', 'TCP'] as const)('registrar and MESSAGE over %s (open regi
     expect(r.status).toBe(200);
     const allow = header(r, 'allow')!.split(/\s*,\s*/);
     expect(allow).toEqual(expect.arrayContaining(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'MESSAGE', 'REGISTER']));
-    // issue 8 item 4: only what exists is advertised (no event package, no Replaces, no XML bodies yet)
-    for (const m of ['SUBSCRIBE', 'NOTIFY', 'UPDATE']) expect(allow).not.toContain(m);
+    // only what exists is advertised: SUBSCRIBE/NOTIFY came back with the conference event package
+    expect(allow).toEqual(expect.arrayContaining(['SUBSCRIBE', 'NOTIFY']));
+    expect(allow).not.toContain('UPDATE');
+    expect(header(r, 'allow-events')).toBe('conference');
     // group sessions bring the factory's body types and their option tags (issue 9 item 9)
-    expect(header(r, 'accept')!.split(/\s*,\s*/).sort()).toEqual(['application/resource-lists+xml', 'application/sdp', 'message/cpim', 'multipart/mixed', 'text/plain']);
+    expect(header(r, 'accept')!.split(/\s*,\s*/).sort()).toEqual(['application/conference-info+xml', 'application/resource-lists+xml', 'application/sdp', 'message/cpim', 'multipart/mixed', 'text/plain']);
     expect(header(r, 'supported')!.split(/\s*,\s*/).sort()).toEqual(['recipient-list-invite', 'replaces']);
     const u = await p.request({ method: 'UPDATE', uri: aor('bob'), from: aor('alice'), to: aor('bob') });
     expect(u.status).toBe(405);

@@ -241,12 +241,12 @@ describe('issue 8 item 1, toward the caller: imedge answers per RFC 6135', () =>
 });
 
 describe('issue 8 item 1: the MSRP connection limit is met at once, never after a timeout', () => {
-  test('RFC 3261 21.5.4: a callee that answers passive while every MSRP connection slot is taken: the caller gets 503 + Retry-After at once, the callee ACK + BYE; a new INVITE meanwhile is refused 503 at admission', async () => {
+  test('RFC 3261 21.5.4: a callee that answers passive while every MSRP connection slot carries a session: the caller gets 503 + Retry-After at once, the callee ACK + BYE; a new INVITE meanwhile is refused 503 at admission; idle connections never hold the slots', async () => {
     // Timeouts far beyond the test's own: an answer that came from a timer could not pass.
     const srv = await startServer({
       env: {
         ...CALM,
-        IMEDGE_MSRP__MAX_CONNECTIONS: '3',
+        IMEDGE_MSRP__MAX_CONNECTIONS: '2',
         IMEDGE_MSRP__CONNECT_TIMEOUT_MS: '120000',
         IMEDGE_MSRP__TRANSACTION_TIMEOUT_MS: '120000',
         IMEDGE_MSRP__BIND_TIMEOUT_MS: '120000',
@@ -276,18 +276,30 @@ describe('issue 8 item 1: the MSRP connection limit is met at once, never after 
       closers.push(() => alice.close());
       const pending = alice.invite('carol');
       await until(() => invites.length > 0, 'INVITE at the callee');
-      // every MSRP connection slot taken by idle connections
+      // every MSRP connection slot taken by idle connections first: they bind no session, so
+      // the next session evicts them (attack finding: idle sockets re-opened every
+      // msrp.bindTimeoutMs kept the cap full)
       const net = await import('node:net');
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 2; i++) {
         const c = net.connect(srv.msrpPort!, '127.0.0.1');
         c.on('error', () => undefined);
         await new Promise<void>((r) => c.once('connect', () => r()));
         fillers.push(c);
       }
-      await until(async () => (await figures(srv)).connectionsLive === 3, 'slots taken');
-      // a second caller meanwhile: refused at admission
+      await until(async () => (await figures(srv)).connectionsLive === 2, 'slots taken');
+      const erin = await RawUa.open('erin', srv.sipPort);
+      closers.push(() => erin.close());
       const dave = await RawUa.open('dave', srv.sipPort);
       closers.push(() => dave.close());
+      expect((await dave.invite('erin')).status).toBe(200);
+      await erin.incomingReady;
+      expect(erin.msrpError).toBeUndefined();
+      await until(async () => {
+        const f = await figures(srv);
+        return f.connectionsLive === 2 && f.liveLegs === 2 && f.connectionsEvicted === 2;
+      }, 'both slots taken by the session, the idle connections evicted');
+      expect((await figures(srv)).connectionsRejected).toBe(0);
+      // now every slot carries a session: a new caller meanwhile is refused at admission
       const refused = await dave.invite('carol');
       expect(refused.status).toBe(503);
       expect(header(refused, 'retry-after')).toBe('7');
@@ -307,6 +319,8 @@ describe('issue 8 item 1: the MSRP connection limit is met at once, never after 
       await until(() => acks.length > 0 && byes.length === 1, 'ACK and BYE at the callee');
       expect(peer.connections).toHaveLength(0);
       await srv.waitForLog((l) => l.msg === 'callee answer refused' && l.status === 503);
+      expect((await figures(srv)).connectionsRejected).toBe(1);
+      expect((await dave.requestInDialog('BYE')).status).toBe(200);
       for (const c of fillers.splice(0)) c.destroy();
       await allReleased(srv);
     } finally {

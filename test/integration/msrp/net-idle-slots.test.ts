@@ -21,10 +21,6 @@ describe('issue 16 item 5: slots are not held by connections that bind nothing (
     const stops = idle.map(crlfDrip);
     try {
       await until(() => relay.counters.connectionsLive === 4, 'every slot taken');
-      // the limit holds: one more connection is closed at once
-      const extra = await RawClient.open(port);
-      await until(() => extra.closed, 'connection over the limit closed');
-      expect(relay.counters.connectionsRejected).toBe(1);
       await until(() => idle.every((c) => c.closed), 'unbound connections closed');
       expect(relay.counters.bindTimeouts).toBe(4);
       expect(relay.counters.idleTimeouts).toBe(0);
@@ -34,7 +30,6 @@ describe('issue 16 item 5: slots are not held by connections that bind nothing (
       await relay.close();
     }
   });
-
   test('RFC 4975 5.4: a bound connection that sends only CRLFs is idle (closed); one that sends frames is not', async () => {
     const relay = new MsrpRelay({ bindTimeoutMs: 60_000, idleTimeoutMs: 500 });
     const { port } = await relay.listen('127.0.0.1', 0);
@@ -61,6 +56,58 @@ describe('issue 16 item 5: slots are not held by connections that bind nothing (
       stops.forEach((s) => s());
       busy.a.end();
       busy.b.end();
+      await relay.close();
+    }
+  });
+
+  test('attack finding: at maxConnections a new connection evicts the oldest one that binds no session, so idle sockets re-opened every bindTimeoutMs cannot lock real sessions out', async () => {
+    // bindTimeoutMs far away: only the eviction can free the slots here
+    const relay = new MsrpRelay({ maxConnections: 4, bindTimeoutMs: 60_000, idleTimeoutMs: 60_000 });
+    const { port } = await relay.listen('127.0.0.1', 0);
+    const idle: RawClient[] = [];
+    for (let i = 0; i < 4; i++) {
+      idle.push(await RawClient.open(port));
+      await until(() => relay.counters.connectionsLive === i + 1, `idle connection ${i + 1} accepted`);
+    }
+    const stops = idle.map(crlfDrip);
+    try {
+      expect(relay.net.connectionRoom).toBe(4); // no free slot, four evictable ones
+      // one more connection: the oldest idle one makes room, nothing is refused
+      const extra = await RawClient.open(port);
+      await until(() => idle[0]!.closed, 'oldest idle connection evicted');
+      expect(idle.slice(1).some((c) => c.closed)).toBe(false);
+      expect(extra.closed).toBe(false);
+      expect(relay.counters).toMatchObject({ connectionsEvicted: 1, connectionsRejected: 0, connectionsLive: 4, bindTimeouts: 0 });
+      // a real session (two connections, each binding at once) evicts two more and works
+      await freshSessionWorks(relay);
+      expect(relay.counters.connectionsEvicted).toBe(3);
+      expect(relay.counters.connectionsRejected).toBe(0);
+      expect([idle[1]!.closed, idle[2]!.closed, idle[3]!.closed, extra.closed]).toEqual([true, true, false, false]);
+      extra.end();
+    } finally {
+      stops.forEach((s) => s());
+      idle.forEach((c) => c.end());
+      await relay.close();
+    }
+  });
+
+  test('attack finding: a cap full of connections that carry sessions is never evicted; a new connection is refused (counted)', async () => {
+    const relay = new MsrpRelay({ maxConnections: 4, bindTimeoutMs: 60_000, idleTimeoutMs: 60_000 });
+    const { port } = await relay.listen('127.0.0.1', 0);
+    const p1 = await rawPair(relay, port);
+    const p2 = await rawPair(relay, port);
+    try {
+      expect(relay.counters.connectionsLive).toBe(4);
+      expect(relay.net.connectionRoom).toBe(0);
+      const extra = await RawClient.open(port);
+      await until(() => extra.closed, 'connection over the limit closed');
+      expect(relay.counters).toMatchObject({ connectionsRejected: 1, connectionsEvicted: 0, connectionsLive: 4 });
+      expect([p1.a.closed, p1.b.closed, p2.a.closed, p2.b.closed]).toEqual([false, false, false, false]);
+      // the bound connections still carry their sessions
+      p1.a.write(sendText('still1', p1.pair.aLocal, p1.aUri, 'hello'));
+      await until(() => p1.b.requests('SEND').some((f) => f.body.toString() === 'hello'), 'message relayed');
+    } finally {
+      for (const c of [p1.a, p1.b, p2.a, p2.b]) c.end();
       await relay.close();
     }
   });

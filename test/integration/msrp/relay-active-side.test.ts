@@ -123,6 +123,26 @@ test('at the MSRP connection limit connectSide answers "limit" at once and dials
   }
 });
 
+test('attack finding: at the MSRP connection limit a dial evicts the oldest inbound connection that binds no session (counted) and connects', async () => {
+  const { relay, port } = await start({ maxConnections: 1, bindTimeoutMs: 60_000 });
+  const peer = await RawMsrpPeer.listen();
+  const idle = await RawClient.open(port);
+  try {
+    await until(() => relay.counters.connectionsLive === 1, 'idle connection accepted');
+    expect(relay.net.connectionRoom).toBe(1);
+    const pair = relay.createPair({ a: { remotePath: ['msrp://127.0.0.1:9/a;tcp'] }, b: { remotePath: [peer.uri] } });
+    expect(await relay.connectSide(pair.id, 'b', 5000)).toBe('connected');
+    await until(() => idle.closed, 'idle connection evicted');
+    expect(relay.counters).toMatchObject({ connectionsEvicted: 1, connectionsRejected: 0, connectionsLive: 1 });
+    // the dialled connection carries a session now: nothing left to evict
+    expect(relay.net.connectionRoom).toBe(0);
+  } finally {
+    idle.end();
+    await peer.close();
+    await relay.close();
+  }
+});
+
 test('a dial under way holds a connection slot: an accept beyond the limit is refused meanwhile', async () => {
   const { relay, port } = await start({ maxConnections: 1 });
   const peer = await RawMsrpPeer.listen();

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { parseBenchArgs, parseSize } from '../../../scripts/bench/args';
 import { senderToPath } from '../../../scripts/bench/session';
 
@@ -6,7 +7,12 @@ describe('bench command line', () => {
     const o = parseBenchArgs([]);
     expect(o.sizes).toEqual([100, 1024, 16384, 262144]);
     expect(o.windows).toEqual([1, 64]);
-    expect(o.only).toEqual(['pipe', 'imedge', 'kamailio']);
+    expect(o.only).toEqual(['pipe', 'imedge', 'kamailio', 'kamailio-1w', 'fanout', 'sessions']);
+    expect(o.receivers).toEqual([10, 50]);
+    expect(o.fanoutSize).toBe(1024);
+    expect(o.fanoutWindow).toBe(64);
+    // as deployed: one Kamailio TCP worker per core
+    expect(o.kamailioWorkers).toBe(availableParallelism());
     expect(o.runs).toBe(3);
     expect(o.idleSessions).toBe(1000);
   });
@@ -20,8 +26,24 @@ describe('bench command line', () => {
     expect(o.only).toEqual(['pipe']);
   });
 
+  test('--only=fanout runs the fan-out table alone; its receivers, size and window are flags', () => {
+    const o = parseBenchArgs(['--only=fanout', '--receivers=5,20', '--fanout-size=4k', '--fanout-window=8', '--kamailio-workers=4']);
+    expect(o.only).toEqual(['fanout']);
+    expect(o.receivers).toEqual([5, 20]);
+    expect(o.fanoutSize).toBe(4096);
+    expect(o.fanoutWindow).toBe(8);
+    expect(o.kamailioWorkers).toBe(4);
+    expect(o.fanoutCpuProf).toBeUndefined();
+    expect(o.fanoutPace).toBe(0.1);
+    expect(parseBenchArgs(['--fanout-pace=0.5']).fanoutPace).toBe(0.5);
+    expect(() => parseBenchArgs(['--fanout-pace=2'])).toThrow(/share/);
+  });
+
   test('bad values are refused', () => {
-    expect(() => parseBenchArgs(['--only=opensips'])).toThrow(/unknown relay/);
+    expect(() => parseBenchArgs(['--only=opensips'])).toThrow(/unknown part opensips/);
+    expect(() => parseBenchArgs(['--receivers=0'])).toThrow();
+    expect(() => parseBenchArgs(['--receivers=100000'])).toThrow(/at most/);
+    expect(() => parseBenchArgs(['--kamailio-workers=0'])).toThrow();
     expect(() => parseBenchArgs(['--windows=0'])).toThrow();
     expect(() => parseBenchArgs(['--bogus'])).toThrow();
     expect(() => parseSize('12q')).toThrow();
