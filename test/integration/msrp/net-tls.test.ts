@@ -143,3 +143,44 @@ test('tls.verifyPeer: a dial to a peer whose certificate does not verify fails (
   });
   expect(ok).toBe(true);
 });
+
+test('attack finding at msrp.maxConnections with TLS: a TLS connection and an msrps: dial make room by evicting an idle inbound connection; a handshake under way is never evicted, a finished one with no session is', async () => {
+  // bindTimeoutMs and the handshake bound far away: only eviction can free a slot here
+  const srv = new MsrpNet({ maxConnections: 2, transactionTimeoutMs: 3000, bindTimeoutMs: 60_000 }, { tlsClient: { ca: [good.cert], verifyPeer: true } });
+  nets.push(srv);
+  await srv.listen('127.0.0.1', 0);
+  await srv.listenTls('127.0.0.1', 0, { cert: good.cert, key: good.key, handshakeTimeoutMs: 30_000 });
+  const closed = (s: net.Socket) => () => s.destroyed;
+  const handshaking = raw(srv.tlsAddress!.port);
+  const idleTcp = raw(srv.address!.port);
+  await until(() => srv.connectionCount === 1 && srv.connectionRoom === 1, 'a handshake and an idle TCP connection hold the slots');
+  // a TLS client at the cap: its raw connection evicts the idle TCP one, never the handshake
+  const c1 = await client({ ca: [good.cert], verifyPeer: true }).dial('127.0.0.1', srv.tlsAddress!.port, { secure: true });
+  await until(closed(idleTcp), 'idle TCP connection evicted');
+  await until(() => srv.counters.tlsAccepted === 1, 'handshake done at the server');
+  expect(c1.secure).toBe(true);
+  expect(handshaking.destroyed).toBe(false);
+  expect(srv.counters).toMatchObject({ connectionsEvicted: 1, connectionsRejected: 0 });
+  // the finished TLS connection binds no session: the next raw TLS connection evicts it
+  const handshaking2 = raw(srv.tlsAddress!.port);
+  await until(() => c1.closed, 'TLS connection without a session evicted');
+  expect(srv.counters).toMatchObject({ connectionsEvicted: 2, connectionsRejected: 0 });
+  // two handshakes under way, nothing evictable: a TCP connection and a dial are refused
+  const extra = raw(srv.address!.port);
+  await until(closed(extra), 'connection over the cap closed');
+  const peer = await server(good);
+  await expect(srv.dial('127.0.0.1', peer.tlsAddress!.port, { secure: true })).rejects.toMatchObject({ kind: 'limit' });
+  expect(srv.counters).toMatchObject({ connectionsEvicted: 2, connectionsRejected: 2 });
+  expect([handshaking.destroyed, handshaking2.destroyed]).toEqual([false, false]);
+  expect(srv.connectionRoom).toBe(0);
+  // one handshake gives up; an idle inbound TCP connection takes its slot, and an msrps: dial evicts that one
+  handshaking.destroy();
+  await until(() => srv.connectionRoom === 1, 'the handshake slot given back');
+  const idle2 = raw(srv.address!.port);
+  await until(() => srv.connectionCount === 1, 'idle TCP connection accepted');
+  const out = await srv.dial('127.0.0.1', peer.tlsAddress!.port, { secure: true });
+  expect(out.secure).toBe(true);
+  await until(closed(idle2), 'idle TCP connection evicted by the dial');
+  expect(handshaking2.destroyed).toBe(false);
+  expect(srv.counters).toMatchObject({ connectionsEvicted: 3, connectionsRejected: 2, connectionsDialled: 1 });
+});

@@ -3,7 +3,7 @@
 // right Via, plain TCP on the TLS port and peer certificates that do not verify refused and
 // counted, the server serving on throughout.
 import * as net from 'node:net';
-import { rootCertificates } from 'node:tls';
+import { connect as tlsConnect, rootCertificates } from 'node:tls';
 import { SipStack, type IncomingRequest } from '../../../src/sip/stack';
 import type { SipRequest } from '../../../src/sip/message/types';
 import { silentLogger } from '../../../src/log';
@@ -33,13 +33,19 @@ interface Started {
   seen: IncomingRequest[];
 }
 
-async function start(cert: TestCert, opts: { verifyPeer?: boolean; trust?: Buffer[]; tcp?: boolean } = {}): Promise<Started> {
+async function start(
+  cert: TestCert,
+  opts: { verifyPeer?: boolean; trust?: Buffer[]; tcp?: boolean; maxTcpConnections?: number; handshakeTimeoutMs?: number } = {},
+): Promise<Started> {
   const seen: IncomingRequest[] = [];
   const stack = await SipStack.start(
     {
       bind: '127.0.0.1', port: 0, udp: true, tcp: opts.tcp ?? true, maxBytesHeaders: 16384, maxContentLength: 65536, maxTransactions: 4096,
-      overloadRetryAfterS: 5, logger: silentLogger(),
-      tls: { port: 0, cert: cert.cert, key: cert.key, ca: [...rootCertificates, ...(opts.trust ?? [good.cert])], verifyPeer: opts.verifyPeer ?? true, handshakeTimeoutMs: 2000 },
+      overloadRetryAfterS: 5, logger: silentLogger(), ...(opts.maxTcpConnections ? { maxTcpConnections: opts.maxTcpConnections } : {}),
+      tls: {
+        port: 0, cert: cert.cert, key: cert.key, ca: [...rootCertificates, ...(opts.trust ?? [good.cert])], verifyPeer: opts.verifyPeer ?? true,
+        handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 2000,
+      },
     },
     (r) => {
       seen.push(r);
@@ -55,6 +61,24 @@ const peer = async (port: number, transport: 'UDP' | 'TCP' | 'TLS' = 'TLS') => {
   peers.push(p);
   return p;
 };
+
+const until = async (pred: () => boolean, what: string) => {
+  const end = Date.now() + 5000;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+/** A raw socket that sends nothing (on a TLS port: a handshake that never starts); closed() once the server closes it. */
+async function silent(port: number): Promise<{ socket: net.Socket; closed: () => boolean }> {
+  const socket = net.connect(port, '127.0.0.1');
+  let closed = false;
+  socket.on('error', () => undefined);
+  socket.on('close', () => (closed = true));
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  return { socket, closed: () => closed };
+}
 
 const options = (p: SipPeer) => p.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:a@localhost', to: 'sip:localhost' }, 3000);
 
@@ -202,4 +226,60 @@ test('without TLS a sips: hop cannot be reached (503), and a stack without TCP s
   const p = await peer(noTcp.stack.tlsPort!);
   expect((await options(p)).status).toBe(200);
   expect(header(await options(p), 'via')).toMatch(/^SIP\/2\.0\/TLS/);
+});
+
+test('attack finding at sip.maxTcpConnections with TLS: a connection still in its TLS handshake holds a slot and is never evicted; once its handshake is done a silent one gives way like a TCP one, and a sips: dial makes room too', async () => {
+  // the handshake bound far away: only eviction could free a handshaking slot here
+  const { stack } = await start(good, { maxTcpConnections: 2, handshakeTimeoutMs: 30_000 });
+  const far = await start(good);
+  const held: net.Socket[] = [];
+  try {
+    const handshaking = await silent(stack.tlsPort!);
+    const idleTcp = await silent(stack.port);
+    held.push(handshaking.socket, idleTcp.socket);
+    await until(() => stack.tcpConnections().live === 2, 'both slots taken');
+    // a TLS client at the cap: its raw connection evicts the idle TCP one, not the handshake
+    const p = await peer(stack.tlsPort!);
+    expect((await options(p)).status).toBe(200);
+    await until(idleTcp.closed, 'idle TCP connection evicted');
+    expect(handshaking.closed()).toBe(false);
+    expect(stack.tcpConnections()).toMatchObject({ live: 2, evicted: 1, refused: { in: 0, out: 0 } });
+    // left: the handshake and a TLS connection that just carried a message: nothing to evict
+    const refused = await silent(stack.port);
+    held.push(refused.socket);
+    await until(refused.closed, 'connection over the cap closed');
+    expect(handshaking.closed()).toBe(false);
+    expect(stack.tcpConnections()).toMatchObject({ live: 2, evicted: 1, refused: { in: 1 } });
+    // a TLS connection that finished its handshake but never carried a SIP message is evictable
+    handshaking.socket.destroy();
+    await until(() => stack.tcpConnections().live === 1, 'the handshake slot given back');
+    const accepted = stack.stats.tls.accepted;
+    const quietTls = tlsConnect({ host: '127.0.0.1', port: stack.tlsPort!, ca: [good.cert] });
+    let quietClosed = false;
+    quietTls.on('error', () => undefined);
+    quietTls.on('close', () => (quietClosed = true));
+    held.push(quietTls);
+    await until(() => stack.stats.tls.accepted === accepted + 1, 'handshake done at the server');
+    const tcp = await peer(stack.port, 'TCP');
+    expect((await options(tcp)).status).toBe(200);
+    await until(() => quietClosed, 'silent TLS connection evicted');
+    expect(stack.tcpConnections()).toMatchObject({ live: 2, evicted: 2, refused: { in: 1, out: 0 } });
+    // a sips: dial at the cap takes the slot of a quiet inbound connection: here none has been
+    // quiet for tcpQuietMs (60 s) and both carried a message, so it is refused (503)
+    expect((await stack.request(optionsTo(`sips:peer@127.0.0.1:${far.stack.tlsPort}`))).status).toBe(503);
+    expect(stack.tcpConnections()).toMatchObject({ live: 2, refused: { out: 1 } });
+    // with a silent inbound one there, the dial evicts it and goes out over TLS
+    tcp.close();
+    await until(() => stack.tcpConnections().live === 1, 'slot given back');
+    const idle2 = await silent(stack.port);
+    held.push(idle2.socket);
+    await until(() => stack.tcpConnections().live === 2, 'cap full again');
+    expect((await stack.request(optionsTo(`sips:peer@127.0.0.1:${far.stack.tlsPort}`))).status).toBe(200);
+    await until(idle2.closed, 'silent connection evicted by the dial');
+    expect(stack.tcpConnections()).toMatchObject({ live: 2, evicted: 3 });
+    expect(stack.stats.tls.dialled).toBe(1);
+    expect(far.seen[0].flow.secure).toBe(true);
+  } finally {
+    for (const s of held) s.destroy();
+  }
 });
