@@ -46,7 +46,19 @@ export interface MetricSources {
   admin?: () => { live: number; evicted: number; refused: number };
   /** Promise rejections no catch took (a bug; logged, the process keeps serving). */
   unhandledRejections?: () => number;
+  /** TLS listeners (only when TLS is on): handshakes completed and connections refused, per listener. */
+  tls?: () => Record<TlsListener, TlsFigures>;
 }
+
+export type TlsListener = 'sip' | 'msrp';
+export interface TlsFigures {
+  /** Handshakes completed on the TLS port. */
+  handshakes: number;
+  /** Refused, by reason: a handshake that failed on the TLS port (plain TCP, bad hello, timeout), a
+   * peer certificate that did not verify when imedge dialled, an msrps: session reached in clear. */
+  refused: Record<TlsRefusal, number>;
+}
+export type TlsRefusal = 'handshake' | 'peer-certificate' | 'clear-text';
 
 /** A Counter that mirrors a monotonically growing number owned elsewhere. */
 function mirror(registry: client.Registry, name: string, help: string, labelNames: string[], read: () => Map<string, [Record<string, string>, number]>) {
@@ -75,6 +87,8 @@ function fixedLabels<K extends string>(label: string, values: readonly K[], rec:
 const single = (v: number) => new Map([['', [{}, v] as [Record<string, string>, number]]]);
 
 const SIP_TRANSPORTS = ['UDP', 'TCP'] as const;
+const TLS_LISTENERS: readonly TlsListener[] = ['sip', 'msrp'];
+const TLS_REFUSALS: readonly TlsRefusal[] = ['handshake', 'peer-certificate', 'clear-text'];
 const TCP_DIRECTIONS = ['in', 'out'] as const;
 
 function gauge(registry: client.Registry, name: string, help: string, labelNames: string[], collect: (g: client.Gauge) => void) {
@@ -193,6 +207,17 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
     });
   }
 
+  if (src.tls) {
+    const t = src.tls;
+    mirror(registry, 'imedge_tls_handshakes_total', 'TLS handshakes completed on the SIP and MSRP TLS ports', ['listener'], () =>
+      new Map(TLS_LISTENERS.map((l) => [l, [{ listener: l }, t()[l].handshakes] as [Record<string, string>, number]])));
+    mirror(registry, 'imedge_tls_refused_total', 'TLS connections refused: failed handshake on a TLS port (plain TCP, bad hello, timeout), dialled peer certificate not verified (tls.verifyPeer), msrps: session reached in clear', ['listener', 'reason'], () => {
+      const now = t();
+      const out = new Map<string, [Record<string, string>, number]>();
+      for (const l of TLS_LISTENERS) for (const r of TLS_REFUSALS) out.set(`${l}|${r}`, [{ listener: l, reason: r }, now[l].refused[r]]);
+      return out;
+    });
+  }
   if (src.unhandledRejections) {
     const u = src.unhandledRejections;
     mirror(registry, 'imedge_unhandled_rejections_total', 'promise rejections no handler caught (each is a bug; logged)', [], () => single(u()));

@@ -1,7 +1,7 @@
 // Composition root: builds every part from the configuration, starts them in order, and
 // stops them in the reverse order. Nothing below this file reads the config object itself.
 import type { Config } from '../config';
-import { authRequired, isLoopback } from '../config';
+import { authRequired, isLoopback, loadTlsMaterial } from '../config';
 import { child, type Logger } from '../log';
 import { openStore, type Store } from '../store';
 import { SipStack, parseSipUri } from '../sip/stack';
@@ -32,7 +32,8 @@ export const unhandledRejections = { count: 0 };
 
 export interface RunningServer {
   readonly config: Config;
-  readonly ports: { sip: number; udp: boolean; tcp: boolean; msrp: number | null; http: number };
+  /** sips and msrps: the TLS ports, null without TLS. */
+  readonly ports: { sip: number; udp: boolean; tcp: boolean; msrp: number | null; http: number; sips: number | null; msrps: number | null };
   readonly store: Store;
   readonly sip: SipStack;
   readonly router: Router;
@@ -52,6 +53,13 @@ const DRAIN_LIMIT_MS = 3000;
 
 export async function startServer(cfg: Config, log: Logger): Promise<RunningServer> {
   const startedAt = Date.now();
+  // tls.cert / tls.key / tls.ca read and checked before anything binds (a ConfigError names the key)
+  const tls = loadTlsMaterial(cfg);
+  if (tls !== undefined) {
+    const facts = { subject: tls.subject, validTo: tls.validTo, verifyPeer: tls.verifyPeer };
+    if (tls.outOfDate) log.warn(facts, 'TLS certificate (tls.cert) is outside its validity period: peers that verify it will refuse it');
+    else log.info(facts, 'TLS on');
+  }
   const store = openStore({
     dataDir: cfg.dataDir,
     synchronous: cfg.store.synchronous,
@@ -135,6 +143,9 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxTransactions: cfg.sip.maxTransactions,
         ...(cfg.sip.maxTransactionsPerSource > 0 ? { maxTransactionsPerSource: cfg.sip.maxTransactionsPerSource } : {}),
         overloadRetryAfterS: cfg.sessions.retryAfterS,
+        ...(tls !== undefined
+          ? { tls: { port: cfg.sip.tlsPort, cert: tls.cert, key: tls.key, ca: tls.ca, verifyPeer: tls.verifyPeer, handshakeTimeoutMs: tls.handshakeTimeoutMs } }
+          : {}),
         logger: child(log, 'sip'),
       },
       (req) => {
@@ -162,16 +173,19 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         ringBytes: cfg.msrp.ringBytes,
         maxPairs: cfg.sessions.maxTotal,
       },
-      { log: child(log, 'msrp') },
+      { log: child(log, 'msrp'), ...(tls !== undefined ? { tlsClient: { ca: tls.ca, verifyPeer: tls.verifyPeer } } : {}) },
     );
     const msrpAddr = await msrp.listen(cfg.bind, cfg.msrp.port);
     cleanup.unshift(() => msrp.close());
+    // MSRP over TLS: msrps: legs (TCP/TLS/MSRP offers) on their own port, same limits as TCP
+    const msrpsAddr = tls !== undefined ? await msrp.net.listenTls(cfg.bind, cfg.msrp.tlsPort, { cert: tls.cert, key: tls.key, handshakeTimeoutMs: tls.handshakeTimeoutMs }) : undefined;
 
     const participating = new ParticipatingFunction(
       {
         sipHost: sip.host,
         sipPort: sip.port,
-        msrp: { address: cfg.bind, port: msrpAddr.port },
+        ...(sip.tlsPort !== undefined ? { sipTlsPort: sip.tlsPort } : {}),
+        msrp: { address: cfg.bind, port: msrpAddr.port, ...(msrpsAddr !== undefined ? { tlsPort: msrpsAddr.port } : {}) },
         maxSessions: cfg.sessions.maxTotal,
         // 1-1 sessions per user: sessions.maxPerUser (groups.maxPerUser bounds group sessions only)
         maxSessionsPerUser: cfg.sessions.maxPerUser,
@@ -315,18 +329,25 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       if (now - probe.at >= 1000) probe = { at: now, ok: store.probeWritable() };
       return { ok: probe.ok, detail: probe.ok ? 'write probe ok' : `cannot write ${store.path}` };
     });
-    device.health.checks.register('sip-listeners', () => ({ ok: !draining, detail: draining ? 'stopping' : `UDP+TCP ${sip.port}` }));
+    const sipListening = `UDP+TCP ${sip.port}${sip.tlsPort !== undefined ? `, TLS ${sip.tlsPort}` : ''}`;
+    device.health.checks.register('sip-listeners', () => ({ ok: !draining, detail: draining ? 'stopping' : sipListening }));
     device.health.checks.register('group-sessions', () => {
       const c = controlling.counts();
       return { ok: true, detail: `${c.sessions} of ${cfg.groups.maxSessions} group sessions, ${c.participants} participants, ${c.invited} invitations ringing` };
     });
-    device.health.checks.register('msrp-listener', () => ({ ok: !draining, detail: draining ? 'stopping' : `TCP ${msrpAddr.port}` }));
+    const msrpListening = `TCP ${msrpAddr.port}${msrpsAddr !== undefined ? `, TLS ${msrpsAddr.port}` : ''}`;
+    device.health.checks.register('msrp-listener', () => ({ ok: !draining, detail: draining ? 'stopping' : msrpListening }));
     const health = (): HealthReport => device.health.evaluate();
-    const ports = { sip: sip.port, udp: sip.transports.udp, tcp: sip.transports.tcp, msrp: msrpAddr.port as number | null, http: 0 };
+    const ports = {
+      sip: sip.port, udp: sip.transports.udp, tcp: sip.transports.tcp, msrp: msrpAddr.port as number | null, http: 0,
+      sips: sip.tlsPort ?? null, msrps: msrpsAddr?.port ?? null,
+    };
+    // DESIGN fixed point: "tls" under "sip" and "msrps" appear only when TLS is on
     const listeners = () => ({
       bind: cfg.bind,
-      sip: { udp: ports.udp ? ports.sip : null, tcp: ports.tcp ? ports.sip : null },
+      sip: { udp: ports.udp ? ports.sip : null, tcp: ports.tcp ? ports.sip : null, ...(ports.sips !== null ? { tls: ports.sips } : {}) },
       msrp: ports.msrp,
+      ...(ports.msrps !== null ? { msrps: ports.msrps } : {}),
       http: ports.http,
     });
     await device.start();
@@ -367,6 +388,18 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       // the admin server starts after the metrics it serves: read its slots through a late binding
       admin: () => adminStats(),
       unhandledRejections: () => unhandledRejections.count,
+      ...(tls !== undefined
+        ? {
+            tls: () => {
+              const s = sip.stats.tls;
+              const m = msrp.net.counters;
+              return {
+                sip: { handshakes: s.accepted, refused: { handshake: s.handshakeFailures, 'peer-certificate': s.peerRejected, 'clear-text': 0 } },
+                msrp: { handshakes: m.tlsAccepted, refused: { handshake: m.tlsHandshakeFailures, 'peer-certificate': m.tlsPeerRejected, 'clear-text': m.tlsRequired } },
+              };
+            },
+          }
+        : {}),
     });
     // DESIGN fixed point: off loopback the admin port takes a bearer token (the path is logged, never the token)
     const adminAuth = isLoopback(cfg.bind) ? undefined : loadAdminToken(cfg.http.token, cfg.dataDir);

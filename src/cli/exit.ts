@@ -16,10 +16,15 @@ export const EXIT_CONFIG = 2;
 /** The exit code and one-line message for an error that ends the command. */
 export function describeFatal(err: unknown): { code: number; message: string } {
   if (err instanceof ConfigError) return { code: EXIT_CONFIG, message: `configuration error: ${err.message}` };
-  if (err instanceof PortInUseError) return { code: EXIT_CONFIG, message: `port in use: ${err.message} (sip.port / --sip-port)` };
+  if (err instanceof PortInUseError) {
+    const key = err.protocol === 'TLS' ? 'sip.tlsPort / --sips-port' : 'sip.port / --sip-port';
+    return { code: EXIT_CONFIG, message: `port in use: ${err.message} (${key})` };
+  }
   if (err instanceof PortBusyError) return { code: EXIT_CONFIG, message: `port in use: ${err.message} (http.port / --http-port)` };
   if (err instanceof StoreError) return { code: EXIT_CONFIG, message: `data store error (dataDir / --data-dir): ${err.message}` };
-  if (err instanceof MsrpPortInUseError) return { code: EXIT_CONFIG, message: `port in use: ${err.message} (msrp.port / --msrp-port)` };
+  if (err instanceof MsrpPortInUseError) {
+    return { code: EXIT_CONFIG, message: `port in use: ${err.message} (${err.secure ? 'msrp.tlsPort / --msrps-port' : 'msrp.port / --msrp-port'})` };
+  }
   if (err instanceof WatchdogRequiredError) return { code: EXIT_CONFIG, message: `${err.message} (watchdog.device / --watchdog-device)` };
   if (err instanceof AdminTokenError) return { code: EXIT_CONFIG, message: `admin token: ${err.message} (http.token)` };
   if (err instanceof NonceSecretError) return { code: EXIT_CONFIG, message: `digest nonce key: ${err.message} (dataDir / --data-dir)` };

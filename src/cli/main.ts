@@ -37,6 +37,10 @@ function flagsOf(o: Record<string, string | undefined>): Partial<FlagValues> {
   if (o.httpPort !== undefined) f.httpPort = o.httpPort;
   if (o.dataDir !== undefined) f.dataDir = o.dataDir;
   if (o.watchdogDevice !== undefined) f.watchdogDevice = o.watchdogDevice;
+  if (o.tlsCert !== undefined) f.tlsCert = o.tlsCert;
+  if (o.tlsKey !== undefined) f.tlsKey = o.tlsKey;
+  if (o.sipsPort !== undefined) f.sipsPort = o.sipsPort;
+  if (o.msrpsPort !== undefined) f.msrpsPort = o.msrpsPort;
   // Options that are not configuration keys (modelFile, passwordFile) are not passed on.
   return f;
 }
@@ -54,6 +58,10 @@ export function buildProgram(): Command {
     .option('--msrp-port <n>', 'MSRP TCP port (0 = any free port)')
     .option('--http-port <n>', 'admin HTTP port (0 = any free port)')
     .option('--watchdog-device <path>', 'turn the line-protocol watchdog on over this serial device')
+    .option('--tls-cert <file>', 'PEM certificate: with --tls-key, turns on SIP over TLS and MSRP over TLS')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--sips-port <n>', 'SIP over TLS port (default 5061, 0 = any free port)')
+    .option('--msrps-port <n>', 'MSRP over TLS port (default 2856, 0 = any free port)')
     .action(async (o) => {
       const cfg = loadConfig({ flags: flagsOf(o) });
       await serve(cfg, createLogger({ level: cfg.log.level }));

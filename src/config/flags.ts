@@ -22,6 +22,14 @@ export interface FlagValues {
   httpPort: number | string;
   /** --data-dir DIR */
   dataDir: string;
+  /** --tls-cert FILE */
+  tlsCert: string;
+  /** --tls-key FILE */
+  tlsKey: string;
+  /** --sips-port N */
+  sipsPort: number | string;
+  /** --msrps-port N */
+  msrpsPort: number | string;
   /** --watchdog-device PATH: watchdog on, line protocol, over PATH; timing from the board profile. */
   watchdogDevice: string;
 }
@@ -36,6 +44,10 @@ const FLAG_KEYS: Readonly<Record<Exclude<keyof FlagValues, 'config'>, readonly [
   httpPort: ['--http-port', 'http.port'],
   dataDir: ['--data-dir', 'dataDir'],
   watchdogDevice: ['--watchdog-device', 'watchdog.device'],
+  tlsCert: ['--tls-cert', 'tls.cert'],
+  tlsKey: ['--tls-key', 'tls.key'],
+  sipsPort: ['--sips-port', 'sip.tlsPort'],
+  msrpsPort: ['--msrps-port', 'msrp.tlsPort'],
 };
 
 const FLAG_NAMES = ['config', ...Object.keys(FLAG_KEYS)];

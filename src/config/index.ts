@@ -8,3 +8,5 @@ export { configReference } from './reference';
 export { envName, keyTable, CONFIG_FILE_ENV, type KeyInfo, type KeyKind } from './keys';
 export { isLoopback } from './net';
 export { authRequired } from './rules';
+export { tlsOn } from './rules';
+export { loadTlsMaterial, type TlsMaterial } from './tls';

@@ -58,7 +58,10 @@ export function loadConfig(opts: LoadOptions = {}): Config {
 
   const merged = mergeLayers([fromBoard, fromFile, fromEnv, fromFlags, { board }]);
   const parsed = parseMerged(table, merged);
-  const resolved: Config = { ...parsed, dataDir: path.resolve(cwd, parsed.dataDir) };
+  // Relative file names are taken from the working directory, like dataDir.
+  const file = (f: string): string => (f === '' ? f : path.resolve(cwd, f));
+  const tls = { ...parsed.tls, cert: file(parsed.tls.cert), key: file(parsed.tls.key), ca: file(parsed.tls.ca) };
+  const resolved: Config = { ...parsed, dataDir: path.resolve(cwd, parsed.dataDir), tls };
   checkRules(resolved);
   return deepFreeze(resolved);
 }

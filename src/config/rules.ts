@@ -8,6 +8,11 @@ export function authRequired(cfg: Pick<Config, 'bind' | 'auth'>): boolean {
   return cfg.auth.mode === 'required' || (cfg.auth.mode === 'auto' && !isLoopback(cfg.bind));
 }
 
+/** TLS listeners are on: a certificate and its key are configured. */
+export function tlsOn(cfg: Pick<Config, 'tls'>): boolean {
+  return cfg.tls.cert !== '' && cfg.tls.key !== '';
+}
+
 function fail(key: string, message: string): never {
   throw new ConfigError(key, `${key}: ${message}`);
 }
@@ -42,6 +47,19 @@ export function checkRules(cfg: Config): void {
   }
   if (!cfg.sip.udp && !cfg.sip.tcp) {
     fail('sip.udp', 'sip.udp and sip.tcp are both false; allowed: at least one SIP transport');
+  }
+  // TLS is on with both files, off with neither: one alone is a mistake worth naming.
+  if ((cfg.tls.cert === '') !== (cfg.tls.key === '')) {
+    const [missing, given] = cfg.tls.cert === '' ? ['tls.cert', 'tls.key'] : ['tls.key', 'tls.cert'];
+    fail(missing, `is empty while ${given} is set; allowed: both set (TLS on, --tls-cert FILE --tls-key FILE) or both empty (TLS off)`);
+  }
+  if (tlsOn(cfg)) {
+    if (cfg.sip.tlsPort !== 0 && cfg.sip.tlsPort === cfg.sip.port && cfg.sip.tcp) {
+      fail('sip.tlsPort', `${cfg.sip.tlsPort} is also sip.port (TCP); allowed: another port, or 0`);
+    }
+    if (cfg.msrp.tlsPort !== 0 && cfg.msrp.tlsPort === cfg.msrp.port) {
+      fail('msrp.tlsPort', `${cfg.msrp.tlsPort} is also msrp.port; allowed: another port, or 0`);
+    }
   }
   const ev = cfg.events;
   if (ev.minExpiresS > ev.maxExpiresS) {

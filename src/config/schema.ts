@@ -50,6 +50,7 @@ export const configSchema = v.strictObject({
   }),
   sip: section('SIP listeners and limits', {
     port: int(5060, 0, 65535, 'SIP port for UDP and TCP (0 = pick a free one)'),
+    tlsPort: int(5061, 0, 65535, 'SIP over TLS port (sips:, transport=tls), listened on when tls.cert and tls.key are set (0 = pick a free one)'),
     udp: bool(true, 'listen on UDP'),
     tcp: bool(true, 'listen on TCP'),
     maxBytesHeaders: int(16 * KIB, KIB, MIB, 'largest header section accepted on UDP and TCP, in bytes; beyond it 513 Message Too Large'),
@@ -73,6 +74,7 @@ export const configSchema = v.strictObject({
   }),
   msrp: section('MSRP listener, relay rings and limits', {
     port: int(2855, 0, 65535, 'MSRP TCP port (0 = pick a free one)'),
+    tlsPort: int(2856, 0, 65535, 'MSRP over TLS port (msrps:, TCP/TLS/MSRP), listened on when tls.cert and tls.key are set (0 = pick a free one)'),
     maxChunkSize: int(2048, 64, MIB, 'largest chunk body sent, in bytes'),
     maxMessageSize: int(16 * MIB, KIB, 1024 * MIB, 'largest complete message accepted, in bytes'),
     maxHeaderBytes: int(8 * KIB, 256, 64 * KIB, 'largest header section of one MSRP request, in bytes'),
@@ -83,6 +85,25 @@ export const configSchema = v.strictObject({
     bindTimeoutMs: int(15_000, 100, 600_000, 'close a connection that binds no session this long after it opened, in ms'),
     transactionTimeoutMs: int(30_000, 100, 600_000, 'wait this long for a transaction response, in ms'),
     connectTimeoutMs: int(10_000, 100, 600_000, 'an MSRP connection imedge opens (a peer that answered a=setup:passive or no a=setup) must connect and have its binding SEND answered within this long, in ms'),
+  }),
+  tls: section('TLS for SIP (sips:) and MSRP (msrps:): on when cert and key are both set', {
+    cert: str('', 'PEM certificate (chain) file of this box, e.g. a device certificate named by the board profile (empty = no TLS listeners)', {
+      maxLength: 4096,
+      allowed: 'empty, or a file path',
+      ok: noControl,
+    }),
+    key: str('', 'PEM private key file of tls.cert (unencrypted; keep it mode 0600)', {
+      maxLength: 4096,
+      allowed: 'empty, or a file path',
+      ok: noControl,
+    }),
+    ca: str('', 'PEM file of the CAs trusted when imedge dials a TLS peer (SIP or MSRP), added to the system CAs (empty = system CAs only)', {
+      maxLength: 4096,
+      allowed: 'empty, or a file path',
+      ok: noControl,
+    }),
+    verifyPeer: bool(true, 'a peer imedge dials over TLS must present a certificate that verifies (system CAs or tls.ca) and names the address dialled; false = encrypt without authenticating (self-signed LAN peers)'),
+    handshakeTimeoutMs: int(10_000, 100, 600_000, 'an accepted TLS connection must finish its handshake within this long, in ms (then it is closed and counted)'),
   }),
   http: section('admin HTTP listener', {
     port: int(8080, 0, 65535, 'admin HTTP port for /healthz, /metrics, /groups (0 = pick a free one)'),

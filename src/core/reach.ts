@@ -36,10 +36,16 @@ function sameAddress(a: string, b: string): boolean {
   return norm(a) === norm(b);
 }
 
-/** The transport target a Contact URI names (RFC 3263 4 for an address; default port 5060/5061). */
+/**
+ * The transport target a Contact URI names (RFC 3263 4 for an address; default port 5060/5061).
+ * sips: or transport=tls (RFC 3261 26.2.2, 19.1.4) is TCP carried over TLS: a secure flow.
+ */
 export function contactTarget(uri: SipUri): Flow {
-  const protocol = (uri.params.transport ?? 'udp').toUpperCase() === 'TCP' ? 'TCP' : 'UDP';
-  return { protocol, address: unbracket(uri.host), port: uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060) };
+  const transport = (uri.params.transport ?? 'udp').toUpperCase();
+  const address = unbracket(uri.host);
+  if (uri.scheme === 'sips' || transport === 'TLS') return { protocol: 'TCP', address, port: uri.port ?? 5061, secure: true };
+  const protocol = transport === 'TCP' ? 'TCP' : 'UDP';
+  return { protocol, address, port: uri.port ?? 5060 };
 }
 
 /** True when the NAT test says the Contact cannot be reached and the source address should be used. */
@@ -84,5 +90,7 @@ export function targetsOf(b: Binding, parseUri: (text: string) => SipUri | undef
   const contact = contactTarget(uri);
   if (source.protocol !== 'TCP') return [contact];
   const same = contact.protocol === 'TCP' && sameAddress(contact.address, source.address) && contact.port === source.port;
-  return same ? [source] : [source, contact];
+  // a TLS Contact naming the registering connection itself: that connection, redialled with TLS if gone
+  if (same) return [contact.secure ? { ...source, secure: true } : source];
+  return [source, contact];
 }

@@ -3,6 +3,7 @@
 // answers every SEND with 200 (or a status the test sets), keeps every byte it received, and
 // sends SENDs of its own. The peer's path is learnt from the first request that reaches it.
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import * as tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { frameCollector, getHeader, MsrpParser, type MsrpFrame } from '../../src/msrp/wire';
 
@@ -38,6 +39,8 @@ export class RawMsrpPeer {
   readonly errors: string[] = [];
   readonly connections: PeerConnection[] = [];
   closedConnections = 0;
+  /** TLS listeners: handshakes that failed (the dialler refused our certificate, say). */
+  handshakeFailures = 0;
   /** Status answered to SENDs; 0 answers nothing. */
   answerStatus = 200;
   /** The path of the peer's first request (its From-Path): where our SENDs go. */
@@ -47,14 +50,20 @@ export class RawMsrpPeer {
 
   private constructor(readonly uri: string) {}
 
-  /** A listening peer: imedge dials the URI's host:port (a=setup:passive or no a=setup). */
-  static async listen(): Promise<RawMsrpPeer> {
-    const server = createServer();
+  /**
+   * A listening peer: imedge dials the URI's host:port (a=setup:passive or no a=setup). With
+   * tls it listens with that certificate and its URI is msrps: (MSRP over TLS).
+   */
+  static async listen(opts: { tls?: { cert: Buffer; key: Buffer } } = {}): Promise<RawMsrpPeer> {
+    const server = opts.tls ? tls.createServer({ cert: opts.tls.cert, key: opts.tls.key }) : createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as { port: number }).port;
-    const peer = new RawMsrpPeer(`msrp://127.0.0.1:${port}/${randomBytes(8).toString('hex')};tcp`);
+    const peer = new RawMsrpPeer(`${opts.tls ? 'msrps' : 'msrp'}://127.0.0.1:${port}/${randomBytes(8).toString('hex')};tcp`);
     peer.server = server;
-    server.on('connection', (s) => peer.connections.push(new PeerConnection(s, peer)));
+    if (opts.tls) {
+      server.on('secureConnection', (s: Socket) => peer.connections.push(new PeerConnection(s, peer)));
+      server.on('tlsClientError', () => peer.handshakeFailures++);
+    } else server.on('connection', (s: Socket) => peer.connections.push(new PeerConnection(s, peer)));
     return peer;
   }
 

@@ -14,7 +14,8 @@ export function msrpOffer(uri: string, opts: { acceptTypes?: string[]; setup?: s
     's=-',
     'c=IN IP4 127.0.0.1',
     't=0 0',
-    'm=message 9 TCP/MSRP *',
+    // RFC 4975 8.1: an msrps: path goes with TCP/TLS/MSRP
+    `m=message 9 ${uri.startsWith('msrps:') ? 'TCP/TLS/MSRP' : 'TCP/MSRP'} *`,
     `a=accept-types:${(opts.acceptTypes ?? ['text/plain', 'message/cpim']).join(' ')}`,
     ...(opts.maxSize ? [`a=max-size:${opts.maxSize}`] : []),
     `a=path:${uri}`,
@@ -36,6 +37,12 @@ export interface Dialog {
   remoteUri: string;
   remoteTarget: string;
   cseq: number;
+}
+
+/** TLS for a test UA: the server certificate it trusts, and whether its MSRP leg is msrps:. */
+export interface RawUaTls {
+  readonly ca: Buffer;
+  readonly msrp?: boolean;
 }
 
 /** One user: a SIP peer registered with the server and an MSRP net to dial the relay. */
@@ -60,25 +67,35 @@ export class RawUa {
   answerTypes = ['text/plain', 'message/cpim'];
   /** Answer 200 but never connect MSRP (a client expecting the offerer to dial). */
   noMsrp = false;
-  private msrpUri = RawUa.freshUri();
-  private static freshUri(): string {
-    return `msrp://127.0.0.1:9/${randomBytes(6).toString('hex')};tcp`;
+  private msrpUri: string;
+  private freshUri(): string {
+    return `${this.tls?.msrp ? 'msrps' : 'msrp'}://127.0.0.1:9/${randomBytes(6).toString('hex')};tcp`;
   }
   incomingReady?: Promise<void>;
   msrpError?: Error;
   cancelResponse?: Promise<WireMessage>;
 
-  private constructor(readonly user: string, readonly peer: SipPeer, transactionTimeoutMs: number) {
-    this.net = new MsrpNet({ transactionTimeoutMs });
+  private constructor(readonly user: string, readonly peer: SipPeer, transactionTimeoutMs: number, private readonly tls?: RawUaTls) {
     peer.onRequest = (m, p) => this.onRequest(m, p);
+    this.net = new MsrpNet({ transactionTimeoutMs }, tls ? { tlsClient: { ca: [tls.ca], verifyPeer: true } } : {});
+    this.msrpUri = this.freshUri();
   }
 
   /**
-   * Registers `user`. transactionTimeoutMs: how long its MSRP sends wait for an answer (408
-   * after); a test that loads the machine (thousands of messages) gives its own answers time.
+   * Registers `user`. TLS: sipPort is the server's TLS port (transport 'TLS'), or tls.msrp alone
+   * makes the MSRP leg msrps:; opts is that RawUaTls, or { transactionTimeoutMs, tls }.
+   * transactionTimeoutMs: how long its MSRP sends wait for an answer (408 after); a test that
+   * loads the machine (thousands of messages) gives its own answers time.
    */
-  static async open(user: string, sipPort: number, transport: 'UDP' | 'TCP' = 'UDP', opts: { transactionTimeoutMs?: number } = {}): Promise<RawUa> {
-    const ua = new RawUa(user, await SipPeer.open(transport, sipPort), opts.transactionTimeoutMs ?? 5000);
+  static async open(
+    user: string,
+    sipPort: number,
+    transport: 'UDP' | 'TCP' | 'TLS' = 'UDP',
+    opts: RawUaTls | { transactionTimeoutMs?: number; tls?: RawUaTls } = {},
+  ): Promise<RawUa> {
+    const o = 'ca' in opts ? { tls: opts } : opts;
+    const tls = o.tls;
+    const ua = new RawUa(user, await SipPeer.open(transport, sipPort, tls ? { ca: tls.ca } : {}), o.transactionTimeoutMs ?? 5000, tls);
     const r = await ua.peer.request({
       method: 'REGISTER', uri: 'sip:localhost', from: `sip:${user}@localhost`, to: `sip:${user}@localhost`,
       contact: `<${ua.peer.contactUri}>`, headers: { Expires: '300' },
@@ -96,7 +113,7 @@ export class RawUa {
       const theirPath = sdpPath(m.body);
       const tag = rid();
       // each session its own MSRP URI: a UA in a 1-1 session may be invited to a group too
-      this.msrpUri = RawUa.freshUri();
+      this.msrpUri = this.freshUri();
       const body = Buffer.from(msrpOffer(this.msrpUri, { acceptTypes: this.answerTypes, setup: 'active', direction: sdpMedia(m.body).direction === 'sendonly' ? 'recvonly' : undefined }));
       this.dialog = {
         callId: header(m, 'call-id')!, localTag: tag, remoteTag: /tag=([^;>\s]+)/.exec(header(m, 'from')!)![1],
@@ -145,6 +162,11 @@ export class RawUa {
     p.sendRaw(Buffer.concat([Buffer.from(lines.join('\r\n')), body]));
   }
 
+  /** Connects this UA's MSRP leg to the path imedge answered (after invite({ noConnect: true })). */
+  connectTo(theirPath: readonly string[]): Promise<void> {
+    return this.connectMsrp(theirPath);
+  }
+
   private async connectMsrp(theirPath: readonly string[]): Promise<void> {
     this.endpoint = new MsrpEndpoint(this.net, { localUri: this.msrpUri, remotePath: theirPath, setup: 'active' }, { onMessage: (msg) => this.messages.push(msg), onReport: (r) => this.reports.push(r) });
     await this.endpoint.connect();
@@ -179,7 +201,7 @@ export class RawUa {
     const fromTag = rid();
     const branch = `z9hG4bK${rid()}`;
     const ruri = opts.requestUri ?? `sip:${to}@localhost`;
-    if (opts.msrpUri === undefined) this.msrpUri = RawUa.freshUri();
+    if (opts.msrpUri === undefined) this.msrpUri = this.freshUri();
     const offer = msrpOffer(opts.msrpUri ?? this.msrpUri, opts);
     const wrapped = opts.wrap?.(offer) ?? { contentType: 'application/sdp', body: Buffer.from(offer) };
     const raw = Buffer.concat([

@@ -14,6 +14,9 @@ export interface ServerHandle {
   dataDir: string;
   sipPort: number;
   msrpPort: number | null;
+  /** The TLS ports from the listening line; null when TLS is off. */
+  sipsPort: number | null;
+  msrpsPort: number | null;
   httpPort: number;
   lines: Record<string, unknown>[];
   stderr: string[];
@@ -73,12 +76,14 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
     });
 
   const listening = await waitForLog((l) => l.msg === 'listening');
-  const sip = listening.sip as { udp: number | null; tcp: number | null };
+  const sip = listening.sip as { udp: number | null; tcp: number | null; tls?: number };
   return {
     proc,
     dataDir,
     sipPort: (sip.udp ?? sip.tcp)!,
     msrpPort: (listening.msrp as number | null) ?? null,
+    sipsPort: sip.tls ?? null,
+    msrpsPort: (listening.msrps as number | undefined) ?? null,
     httpPort: listening.http as number,
     lines,
     stderr,

@@ -3,6 +3,7 @@
 // the server is checked against bytes, not against its own codec.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 
 export interface WireMessage {
@@ -68,9 +69,10 @@ export class SipPeer {
   onRequest: Handler = (m, peer) => peer.answer(m, 200);
   port = 0;
 
-  private constructor(readonly transport: 'UDP' | 'TCP', public serverPort: number, readonly host = '127.0.0.1') {}
+  private constructor(readonly transport: 'UDP' | 'TCP' | 'TLS', public serverPort: number, readonly host = '127.0.0.1') {}
 
-  static async open(transport: 'UDP' | 'TCP', serverPort: number): Promise<SipPeer> {
+  /** TLS: `ca` is the server certificate to trust (the test's self-signed one). */
+  static async open(transport: 'UDP' | 'TCP' | 'TLS', serverPort: number, opts: { ca?: Buffer } = {}): Promise<SipPeer> {
     const p = new SipPeer(transport, serverPort);
     if (transport === 'UDP') {
       const s = dgram.createSocket('udp4');
@@ -78,6 +80,13 @@ export class SipPeer {
       s.on('message', (d) => p.onData(d));
       p.udp = s;
       p.port = s.address().port;
+    } else if (transport === 'TLS') {
+      const s = tls.connect({ host: '127.0.0.1', port: serverPort, ...(opts.ca ? { ca: [opts.ca] } : { rejectUnauthorized: false }) });
+      await new Promise<void>((r, j) => (s.once('secureConnect', () => r()), s.once('error', j)));
+      s.on('error', () => undefined);
+      s.on('data', (d) => p.onTcp(d));
+      p.tcp = s;
+      p.port = s.localPort!;
     } else {
       const s = net.connect(serverPort, '127.0.0.1');
       await new Promise<void>((r, j) => (s.once('connect', () => r()), s.once('error', j)));
@@ -90,7 +99,7 @@ export class SipPeer {
   }
 
   get contactUri(): string {
-    return `sip:peer@127.0.0.1:${this.port}${this.transport === 'TCP' ? ';transport=tcp' : ''}`;
+    return `sip:peer@127.0.0.1:${this.port}${this.transport === 'UDP' ? '' : `;transport=${this.transport.toLowerCase()}`}`;
   }
 
   private onTcp(d: Buffer): void {

@@ -15,7 +15,7 @@ import type { Binding } from '../../store';
 import { answererRole, isLargeMessageMode, offererConnects, type MediaDescription } from '../../sdp';
 import { targetsOf } from '../../core/router';
 import { ALLOW_HEADER } from '../../core/capabilities';
-import { msrpMediaOf, relayAnswer, relayOffer } from './media';
+import { isTlsMedia, msrpMediaOf, relayAnswer, relayOffer, transportChange } from './media';
 import { B2bSession, type Leg, type LegName } from './session';
 import { admissionRefusal } from './admission';
 import { forkInvite, type ForkBranch } from '../../core/fork';
@@ -48,7 +48,7 @@ export class ParticipatingFunction {
       rows: new SessionRows(deps.sessions, deps.grouped ?? immediateWrite),
       timers,
       legTimeouts,
-      contact: (s, protocol) => this.contact(s, protocol),
+      contact: (s, flow) => this.contact(s, flow),
       fireAndForget: (p, what, session) => this.fireAndForget(p, what, session),
       release: (s, reason, skip, status) => this.release(s, reason, skip, status),
       setupFailed: (s, err) => this.setupFailed(s, err),
@@ -164,7 +164,8 @@ export class ParticipatingFunction {
       return;
     }
     const calleeUser = ruri.user;
-    const offer = msrpMediaOf(mediaType(msg), msg.body);
+    const tls = opts.msrp.tlsPort !== undefined;
+    const offer = msrpMediaOf(mediaType(msg), msg.body, tls);
     if (!offer.ok) {
       req.reply(offer.status, offer.reason, offer.status === 415 ? { headers: { accept: 'application/sdp' } } : {});
       return;
@@ -201,8 +202,12 @@ export class ParticipatingFunction {
     let pair;
     try {
       // The callee's side is passive until its answer says otherwise (we offer actpass: an
-      // active callee may connect before its 200 reaches us).
-      pair = deps.relay.createPair({ a: { remotePath: offer.media.path, setup: callerRole }, b: {} });
+      // active callee may connect before its 200 reaches us). Each leg its own transport: the
+      // caller's as it offered, the callee's TLS when every contact of it registered over TLS.
+      pair = deps.relay.createPair({
+        a: { remotePath: offer.media.path, setup: callerRole, secure: isTlsMedia(offer.media) },
+        b: { secure: tls && bindings.every((x) => this.overTls(x)) },
+      });
     } catch (err) {
       this.stats.admissionRefusals++;
       deps.log.warn({ err }, 'cannot create MSRP legs');
@@ -261,7 +266,7 @@ export class ParticipatingFunction {
           to: { uri: `sip:${calleeUser}@${calleeHost}`, params: {} },
           'call-id': callId,
           cseq: { seq: 1, method: 'INVITE' },
-          contact: [this.contact(s, b.received.protocol)],
+          contact: [this.contact(s, { protocol: b.received.protocol, secure: this.overTls(b) })],
           allow: ALLOW_HEADER,
           ...(privacy ? { privacy } : {}),
           ...(subject ? { subject } : {}),
@@ -306,8 +311,11 @@ export class ParticipatingFunction {
     this.table.indexDialog(s, d);
     // RFC 3261 13.2.2.4: ACK every 2xx at once, whatever we do next.
     deps.stack().sendAck(inDialogRequest(d, 'ACK', { seq: rq.headers.cseq?.seq }), flows);
-    const answer = msrpMediaOf(mediaType(rs), rs.body);
+    const answer = msrpMediaOf(mediaType(rs), rs.body, opts.msrp.tlsPort !== undefined);
     if (!answer.ok) return this.refuseAfterAnswer(s, 488, answer.reason);
+    // RFC 3264 6: the answer keeps the transport we offered this leg
+    const change = transportChange(answer.media, s.callee.ourUri);
+    if (change !== undefined) return this.refuseAfterAnswer(s, 488, change);
     // RFC 6135 toward the callee (we offered actpass): active -> it dials us; passive or no
     // a=setup (RFC 4975 5.4: the offerer connects) -> we dial its path.
     const calleeRole = roleOf(offererConnects(answer.media.setup));
@@ -405,9 +413,18 @@ export class ParticipatingFunction {
 
   // ---- bookkeeping ---------------------------------------------------------------------------
 
-  private contact(s: B2bSession, protocol: 'UDP' | 'TCP'): NameAddr {
-    const transport = protocol === 'TCP' ? ';transport=tcp' : '';
-    return { uri: `sip:im-${s.id}@${this.ctx.opts.sipHost}:${this.ctx.opts.sipPort}${transport}`, params: {} };
+  /** RFC 3261 12.1.1: a dialog on a TLS flow gets a sips: Contact on the TLS port. */
+  private contact(s: B2bSession, flow: Pick<Flow, 'protocol' | 'secure'>): NameAddr {
+    const { sipHost, sipPort, sipTlsPort } = this.ctx.opts;
+    if (flow.secure && sipTlsPort !== undefined) return { uri: `sips:im-${s.id}@${sipHost}:${sipTlsPort}`, params: {} };
+    const transport = flow.protocol === 'TCP' ? ';transport=tcp' : '';
+    return { uri: `sip:im-${s.id}@${sipHost}:${sipPort}${transport}`, params: {} };
+  }
+
+  /** A binding reached over TLS: a sips:/transport=tls Contact, or registered on a live TLS connection. */
+  private overTls(b: Binding): boolean {
+    if (this.ctx.opts.sipTlsPort === undefined) return false;
+    return targetsOf(b).some((t) => t.secure === true) || this.deps.stack().isSecure(b.received);
   }
 
   private ackAndBye(rq: SipRequest, rs: SipResponse, flows: Flow[]): void {

@@ -24,7 +24,7 @@ export async function confirmCaller(ctx: B2bContext, s: B2bSession, body: Buffer
   // released while the batch was committing (CANCEL, set-up timeout): nothing was written
   if (s.state !== 'early') return false;
   const invite = s.invite as IncomingRequest;
-  invite.reply(200, 'OK', { headers: { contact: [ctx.contact(s, invite.flow.protocol)], allow: ALLOW_HEADER, ...sdpHeaders }, body });
+  invite.reply(200, 'OK', { headers: { contact: [ctx.contact(s, invite.flow)], allow: ALLOW_HEADER, ...sdpHeaders }, body });
   s.state = 'confirmed';
   // a caller that offered passive is dialled once its ACK came (b2bua.ts, RFC 3261 15)
   s.callerDialPending = s.caller.msrpRole === 'active';

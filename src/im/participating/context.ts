@@ -1,6 +1,6 @@
 // What the pieces of the participating function share: built once by ParticipatingFunction and
 // handed to the set-up, re-INVITE and release steps, so each lives in its own file.
-import type { NameAddr } from '../../sip/message/types';
+import type { Flow, NameAddr } from '../../sip/message/types';
 import type { SipTimers } from '../../sip/stack';
 import type { ParticipatingDeps, ParticipatingOptions, ParticipatingStats } from './options';
 import type { SessionRows } from './persistence';
@@ -16,8 +16,8 @@ export interface B2bContext {
   readonly rows: SessionRows;
   readonly timers: SipTimers;
   readonly legTimeouts: LegTimeouts;
-  /** Our Contact for a session's dialogs (routes back to this box). */
-  contact(s: B2bSession, protocol: 'UDP' | 'TCP'): NameAddr;
+  /** Our Contact for a session's dialogs (routes back to this box, over TLS for a secure flow). */
+  contact(s: B2bSession, flow: Pick<Flow, 'protocol' | 'secure'>): NameAddr;
   /** A promise nobody awaits: a rejection is logged and counted, never unhandled. */
   fireAndForget(p: Promise<unknown>, what: string, session: string | undefined): void;
   /** Ends a session (release.ts); idempotent. */

@@ -2,18 +2,51 @@
 // Who opens each MSRP connection follows RFC 6135 (RFC 4975 5.4 without a=setup), decided by
 // src/sdp/connection-role.ts: imedge prefers to be passive (clients behind NAT connect out to
 // it) and connects out to peers that answer or offer passive, or answer without a=setup.
-import { answerFor, buildMsrpSdp, findMsrpMedia, parseSdp, SdpError, type MediaDescription, type SetupRole } from '../../sdp';
+// Each leg has its own transport (RFC 4975 6, 8.1): a TCP/TLS/MSRP offer gets an msrps: URI on
+// the TLS port, a TCP/MSRP one an msrp: URI on the TCP port; a TLS caller may reach a TCP callee.
+import { answerFor, buildMsrpSdp, findMsrpMedia, parseSdp, SdpError, type MediaDescription, type MsrpProto, type SetupRole } from '../../sdp';
 
 export interface MsrpListen {
   /** Address written in c= and in our MSRP URIs. */
   address: string;
   port: number;
+  /** The MSRP over TLS port when TLS is on: TCP/TLS/MSRP is then served (msrps: legs). */
+  tlsPort?: number;
+}
+
+/** RFC 4975 8.1: the proto that goes with one of our leg URIs (msrps: is TCP/TLS/MSRP). */
+export function legProto(ourUri: string): MsrpProto {
+  return /^msrps:/i.test(ourUri) ? 'TCP/TLS/MSRP' : 'TCP/MSRP';
+}
+
+/** A stream that uses MSRP over TLS. */
+export function isTlsMedia(media: Pick<MediaDescription, 'proto'>): boolean {
+  return media.proto === 'TCP/TLS/MSRP';
+}
+
+/** The m= port of a leg: the listener its URI names. */
+function legPort(ourUri: string, listen: MsrpListen): number {
+  if (legProto(ourUri) === 'TCP/MSRP') return listen.port;
+  if (listen.tlsPort === undefined) throw new Error('an msrps: leg without an MSRP TLS listener');
+  return listen.tlsPort;
+}
+
+/**
+ * RFC 3264 6: an answer (or a re-offer) keeps the transport the leg was set up with; a leg
+ * cannot move between TCP and TLS (its URI and connection are fixed). The reason, or undefined.
+ */
+export function transportChange(media: Pick<MediaDescription, 'proto'>, ourUri: string): string | undefined {
+  const want = legProto(ourUri);
+  return media.proto === want ? undefined : `MSRP transport ${media.proto} where ${want} was set up`;
 }
 
 export type MediaResult = { ok: true; media: MediaDescription } | { ok: false; status: 400 | 415 | 488; reason: string };
 
-/** The MSRP stream of an INVITE or 2xx body; a SIP status when there is none usable. */
-export function msrpMediaOf(contentType: string | undefined, body: Buffer): MediaResult {
+/**
+ * The MSRP stream of an INVITE or 2xx body; a SIP status when there is none usable. tls: MSRP
+ * over TLS is served here (tls.cert and tls.key set), so TCP/TLS/MSRP streams are accepted too.
+ */
+export function msrpMediaOf(contentType: string | undefined, body: Buffer, tls = false): MediaResult {
   if (body.length === 0) return { ok: false, status: 488, reason: 'no SDP offer' };
   if (contentType !== 'application/sdp') return { ok: false, status: 415, reason: `unsupported body ${contentType ?? '(none)'}` };
   let sd;
@@ -23,9 +56,9 @@ export function msrpMediaOf(contentType: string | undefined, body: Buffer): Medi
     if (err instanceof SdpError) return { ok: false, status: 400, reason: `bad SDP: ${err.reason}` };
     throw err;
   }
-  // MSRP over TLS (msrps:, TCP/TLS/MSRP) is not served yet: such a stream is unacceptable
-  // media (RFC 3264 6: 488), never an internal error
-  const media = findMsrpMedia(sd, ['TCP/MSRP']);
+  // Without TLS, MSRP over TLS (msrps:, TCP/TLS/MSRP) is unacceptable media (RFC 3264 6:
+  // 488), never an internal error
+  const media = findMsrpMedia(sd, tls ? ['TCP/MSRP', 'TCP/TLS/MSRP'] : ['TCP/MSRP']);
   if (!media) {
     return { ok: false, status: 488, reason: findMsrpMedia(sd) ? 'MSRP over TLS (TCP/TLS/MSRP) is not offered here' : 'no MSRP media stream' };
   }
@@ -56,8 +89,8 @@ export function relayOffer(
     buildMsrpSdp({
       origin: origin(listen.address, sessionId, version),
       address: listen.address,
-      port: listen.port,
-      proto: 'TCP/MSRP',
+      port: legPort(ourUri, listen),
+      proto: legProto(ourUri),
       acceptTypes: from.acceptTypes,
       ...(from.acceptWrappedTypes.length ? { acceptWrappedTypes: from.acceptWrappedTypes } : {}),
       ...(from.maxSize !== undefined ? { maxSize: from.maxSize } : {}),
@@ -86,7 +119,9 @@ export function relayAnswer(
   version: number,
   preferred: 'passive' | 'active' = 'passive',
 ): AnswerResult {
-  const a = answerFor(offer, { path: [ourUri], port: listen.port, address: listen.address }, {
+  const change = transportChange(offer, ourUri);
+  if (change !== undefined) return { ok: false, status: 488, reason: change };
+  const a = answerFor(offer, { path: [ourUri], port: legPort(ourUri, listen), address: listen.address }, {
     acceptTypes: otherAnswer.acceptTypes,
     acceptWrappedTypes: otherAnswer.acceptWrappedTypes,
     ...(otherAnswer.maxSize !== undefined ? { maxSize: otherAnswer.maxSize } : {}),

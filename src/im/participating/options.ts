@@ -12,6 +12,8 @@ export interface ParticipatingOptions {
   /** Host and port written in our Contact headers. */
   sipHost: string;
   sipPort: number;
+  /** The SIP over TLS port: the Contact of a dialog whose flow is TLS (sips:); absent without TLS. */
+  sipTlsPort?: number;
   msrp: MsrpListen;
   maxSessions: number;
   maxSessionsPerUser: number;

@@ -26,7 +26,7 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
     req.reply(491, 'Request Pending');
     return;
   }
-  const offer = msrpMediaOf(mediaType(req.msg), req.msg.body);
+  const offer = msrpMediaOf(mediaType(req.msg), req.msg.body, ctx.opts.msrp.tlsPort !== undefined);
   if (!offer.ok) {
     req.reply(offer.status, offer.reason);
     return;
@@ -41,7 +41,7 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
     const rq = inDialogRequest(d, 'INVITE', {
       body: relayOffer(offer.media, to.ourUri, opts.msrp, s.id, ++s.sdpVersion, to.msrpRole ?? 'passive'),
       contentType: 'application/sdp',
-      headers: { contact: [ctx.contact(s, to.flows[0]?.protocol ?? 'UDP')] },
+      headers: { contact: [ctx.contact(s, to.flows[0] ?? { protocol: 'UDP' })] },
     });
     const rs = await deps.stack().request(rq, { targets: to.flows });
     // The session ended while the other side held its answer (BYE, timeout, MSRP loss): the
@@ -53,7 +53,7 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
     }
     deps.stack().sendAck(inDialogRequest(d, 'ACK', { seq: rq.headers.cseq?.seq }), to.flows);
     refreshTarget(d, rs);
-    const answer = msrpMediaOf(mediaType(rs), rs.body);
+    const answer = msrpMediaOf(mediaType(rs), rs.body, opts.msrp.tlsPort !== undefined);
     const ours = answer.ok ? relayAnswer(offer.media, answer.media, leg.ourUri, opts.msrp, s.id, ++s.sdpVersion, leg.msrpRole ?? 'passive') : answer;
     if (!answer.ok || !ours.ok) {
       // The other side took the change but we cannot answer it: keep the old parameters.
@@ -64,7 +64,7 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
     to.media = answer.media;
     // the new dialog state is committed before the 200 that acknowledges it
     await ctx.rows.save(s).catch((err: unknown) => deps.log.error({ err, session: s.id }, 'cannot persist session'));
-    req.reply(200, 'OK', { headers: { contact: [ctx.contact(s, req.flow.protocol)], ...sdpHeaders }, body: ours.body });
+    req.reply(200, 'OK', { headers: { contact: [ctx.contact(s, req.flow)], ...sdpHeaders }, body: ours.body });
     deps.log.info({ session: s.id, from, acceptTypes: offer.media.acceptTypes }, 'session modified by re-INVITE');
   } finally {
     s.modifying = false;

@@ -52,6 +52,8 @@ export class MsrpConnection implements MsrpParserHandler {
   readonly transactions: Waiter<string, MsrpResponseHead>;
   readonly sessions = new Set<MsrpSession>();
   readonly remoteAddress: string;
+  /** The connection is TLS (msrps:): only such a connection reaches a session whose URI is msrps:. */
+  readonly secure: boolean;
   /** Listeners for this leg's congestion (the relay pauses the legs that feed it). */
   readonly congestionListeners = new Set<(congested: boolean) => void>();
   private readonly parser: MsrpParser;
@@ -84,6 +86,7 @@ export class MsrpConnection implements MsrpParserHandler {
   ) {
     const o = ctx.options;
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.secure = (socket as Socket & { encrypted?: boolean }).encrypted === true;
     // bodies stream through, so no body cap here: endpoints answer 413 above maxMessageSize
     // (closing the connection instead would lose the transaction's answer)
     this.parser = new MsrpParser(this, { maxHeaderBytes: o.maxHeaderBytes });
@@ -323,6 +326,13 @@ export class MsrpConnection implements MsrpParserHandler {
     const session = sid === undefined ? undefined : this.ctx.findSession(sid);
     if (session === undefined || session.closed) {
       this.reject(head, 481);
+      return;
+    }
+    // RFC 4975 6, 14.2: an msrps: session is reached over TLS only; the same bytes in clear
+    // (on the TCP port) name a session that does not exist there, and are never delivered
+    if (session.local.scheme === 'msrps' && !this.secure) {
+      this.ctx.counters.tlsRequired++;
+      this.reject(head, 481, 'session is reached over TLS only');
       return;
     }
     if (session.connection !== this) {

@@ -31,6 +31,14 @@ export interface MsrpNetCounters {
   bindTimeouts: number;
   /** Connections closed because no frame went either way for idleTimeoutMs. */
   idleTimeouts: number;
+  /** TLS handshakes completed on the MSRP over TLS listener. */
+  tlsAccepted: number;
+  /** Connections on the TLS port closed before a handshake completed (plain TCP bytes, bad hello, timeout). */
+  tlsHandshakeFailures: number;
+  /** Dials to msrps: peers abandoned because the peer's certificate did not verify (tls.verifyPeer). */
+  tlsPeerRejected: number;
+  /** Requests for an msrps: session that came over a connection in clear (refused 481, never delivered). */
+  tlsRequired: number;
 }
 
 export function newNetCounters(): MsrpNetCounters {
@@ -54,5 +62,9 @@ export function newNetCounters(): MsrpNetCounters {
     handlerErrors: 0,
     bindTimeouts: 0,
     idleTimeouts: 0,
+    tlsAccepted: 0,
+    tlsHandshakeFailures: 0,
+    tlsPeerRejected: 0,
+    tlsRequired: 0,
   };
 }

@@ -3,8 +3,9 @@
 /** listen() failed because the address/port is taken (EADDRINUSE). */
 export class MsrpPortInUseError extends Error {
   readonly code = 'EADDRINUSE';
-  constructor(readonly host: string, readonly port: number) {
-    super(`MSRP port ${port} on ${host} is already in use`);
+  /** secure: the MSRP over TLS port (msrp.tlsPort). */
+  constructor(readonly host: string, readonly port: number, readonly secure = false) {
+    super(`MSRP ${secure ? 'over TLS ' : ''}port ${port} on ${host} is already in use`);
     this.name = 'MsrpPortInUseError';
   }
 }

@@ -1,5 +1,5 @@
 /** MSRP network layer (RFC 4975 sections 5.4, 7; RFC 6135): listener, dialer, sessions, legs. */
-export { MsrpNet, type MsrpNetDeps, type MsrpListenAddress, type DialOptions } from './net';
+export { MsrpNet, type MsrpNetDeps, type MsrpListenAddress, type DialOptions, type MsrpTlsClientOptions, type MsrpTlsServerOptions } from './net';
 export { MsrpConnection, type ConnectionContext } from './connection';
 export { MsrpSession, type MsrpSessionHandler, type MsrpSessionSpec, type MsrpSetup } from './session';
 export { Outbound, type OutboundEvents, type OutboundLimits, type OutboundProducer, type OutboundSink } from './outbound';

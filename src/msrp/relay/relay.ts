@@ -29,6 +29,7 @@ import {
   type MsrpSession,
   type MsrpSessionHandler,
   type MsrpSetup,
+  type MsrpTlsClientOptions,
 } from '../net';
 import type { WaitOutcome } from '../../util/waiter';
 
@@ -44,6 +45,8 @@ export interface MsrpRelayDeps {
    */
   readonly net?: MsrpNet;
   readonly log?: Logger;
+  /** How the relay's own net checks msrps: peers it dials (MsrpNetDeps.tlsClient). */
+  readonly tlsClient?: MsrpTlsClientOptions;
   /** A bound leg lost its connection: the session layer releases the session (BYE both sides). */
   readonly onLegDown?: (pairId: string, side: 'a' | 'b') => void;
 }
@@ -53,10 +56,12 @@ export interface RelayPairSpec {
    * Each client's a=path (its own MSRP URI last); B's may come later (setRemotePath). setup is
    * imedge's role toward that client (RFC 6135), passive by default: 'passive' waits for the
    * client to connect and bind; 'active' is bound only by connectSide (an inbound request for
-   * it is refused 481). A side offered actpass stays passive until connectSide.
+   * it is refused 481). A side offered actpass stays passive until connectSide. secure: that
+   * side's local URI is msrps: on the TLS listener (its client uses MSRP over TLS); each side
+   * chooses on its own, so a TLS caller may talk to a TCP callee.
    */
-  readonly a: { readonly remotePath: readonly string[]; readonly setup?: MsrpSetup };
-  readonly b: { readonly remotePath?: readonly string[]; readonly setup?: MsrpSetup };
+  readonly a: { readonly remotePath: readonly string[]; readonly setup?: MsrpSetup; readonly secure?: boolean };
+  readonly b: { readonly remotePath?: readonly string[]; readonly setup?: MsrpSetup; readonly secure?: boolean };
 }
 
 /**
@@ -332,7 +337,7 @@ export class MsrpRelay {
     const { maxPairs, ...netOpts } = opts;
     this.maxPairs = maxPairs ?? 1024;
     this.ownsNet = deps.net === undefined;
-    this.net = deps.net ?? new MsrpNet(netOpts, { log: deps.log });
+    this.net = deps.net ?? new MsrpNet(netOpts, { log: deps.log, ...(deps.tlsClient !== undefined ? { tlsClient: deps.tlsClient } : {}) });
   }
 
   /** Starts the listener when the relay owns its net (port 0: pick a free one). */
@@ -347,9 +352,9 @@ export class MsrpRelay {
     const b = new Side('b', id, this.hooks);
     a.peer = b;
     b.peer = a;
-    a.session = this.net.openSession({ localUri: this.net.localUri(), remotePath: spec.a.remotePath, setup: spec.a.setup ?? 'passive', handler: a });
+    a.session = this.net.openSession({ localUri: this.net.localUri(undefined, undefined, spec.a.secure), remotePath: spec.a.remotePath, setup: spec.a.setup ?? 'passive', handler: a });
     try {
-      b.session = this.net.openSession({ localUri: this.net.localUri(), remotePath: spec.b.remotePath, setup: spec.b.setup ?? 'passive', handler: b });
+      b.session = this.net.openSession({ localUri: this.net.localUri(undefined, undefined, spec.b.secure), remotePath: spec.b.remotePath, setup: spec.b.setup ?? 'passive', handler: b });
     } catch (err) {
       this.net.closeSession(a.session);
       throw err;

@@ -91,4 +91,6 @@ export interface Flow {
   address: string;
   port: number;
   local?: { address: string; port: number };
+  /** A TCP flow carried over TLS (SIP/2.0/TLS, sips:): received on the TLS port, or to be dialled with TLS. */
+  secure?: boolean;
 }

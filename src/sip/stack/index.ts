@@ -4,3 +4,5 @@ export { PortInUseError } from './listeners';
 export type { TcpConnectionStats } from './tcp-gate';
 export { parseSipUri, formatSipUri, aorOf, newBranch } from './uri';
 export { awaitAck, DEFAULT_SIP_TIMERS, type AckWait, type SipTimers } from './ack-wait';
+export { tlsHopOf } from './stack';
+export type { SipTlsOptions, SipTlsStats } from './tls-transport';

@@ -36,24 +36,32 @@ export function watchKeepalives(udp: dgram.Socket | undefined, tcp: net.Server |
       return emit(event, ...args);
     }) as typeof udp.emit;
   }
-  tcp?.on('connection', (sock: net.Socket) => {
-    const pings = new StreamPings(hooks.maxHeadBytes);
-    // Attached after the library's own listener (next tick, before any data can arrive): a
-    // request and a ping in one chunk are answered response first, then pong, so a peer that
-    // does not skip a CRLF before a status line (SIPp) still reads the response.
-    process.nextTick(() =>
-      sock.on('data', (chunk: Buffer | string) => {
-        try {
-          for (let n = pings.push(chunk); n > 0; n--) {
-            hooks.onPing('TCP', 'crlf');
-            // RFC 5626 4.4.1: a double CRLF is answered at once with a single CRLF (pong).
-            if (!sock.destroyed && sock.writable) sock.write('\r\n');
-          }
-        } catch {
-          // never the process: this one connection goes
-          sock.destroy();
+  tcp?.on('connection', (sock: net.Socket) => watchStreamKeepalives(sock, hooks));
+}
+
+/**
+ * The stream half: one accepted connection. `afterLibrary` says the library's own listener is
+ * attached already (a TLS socket handed over once its handshake is done, whose first bytes may
+ * come in the same tick); otherwise the watch waits a tick for it.
+ */
+export function watchStreamKeepalives(sock: net.Socket, hooks: KeepaliveHooks, afterLibrary = false): void {
+  const pings = new StreamPings(hooks.maxHeadBytes);
+  // Attached after the library's own listener (next tick, before any data can arrive): a
+  // request and a ping in one chunk are answered response first, then pong, so a peer that
+  // does not skip a CRLF before a status line (SIPp) still reads the response.
+  const attach = (): unknown =>
+    sock.on('data', (chunk: Buffer | string) => {
+      try {
+        for (let n = pings.push(chunk); n > 0; n--) {
+          hooks.onPing('TCP', 'crlf');
+          // RFC 5626 4.4.1: a double CRLF is answered at once with a single CRLF (pong).
+          if (!sock.destroyed && sock.writable) sock.write('\r\n');
         }
-      }),
-    );
-  });
+      } catch {
+        // never the process: this one connection goes
+        sock.destroy();
+      }
+    });
+  if (afterLibrary) attach();
+  else process.nextTick(attach);
 }

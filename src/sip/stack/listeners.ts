@@ -1,12 +1,13 @@
 // Binds the SIP UDP socket and TCP server on the same port before the library sees them, so
 // that port 0 yields one free port for both and "port in use" is an error we can name.
 import * as dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import { watchKeepalives, type KeepaliveHooks } from './keepalive-watch';
 import type { TcpConnectionGate } from './tcp-gate';
 
 export class PortInUseError extends Error {
-  constructor(readonly port: number, readonly protocol: 'UDP' | 'TCP', readonly address: string, cause: string) {
+  constructor(readonly port: number, readonly protocol: 'UDP' | 'TCP' | 'TLS', readonly address: string, cause: string) {
     super(`SIP ${protocol} port ${port} on ${address} is not available (${cause})`);
     this.name = 'PortInUseError';
   }
@@ -78,4 +79,28 @@ export async function bindSipListeners(
     }
   }
   throw lastError;
+}
+
+/**
+ * What the library's stream transport takes as its server: it hears 'connection' for every
+ * accepted TCP connection and for every TLS connection once its handshake is done (see
+ * tls-transport.ts), and close() closes the real listeners behind it.
+ */
+export class StreamHub extends EventEmitter {
+  private readonly servers: net.Server[] = [];
+
+  /** Forwards the server's accepted connections (after its gate and keep-alive watch). */
+  forward(server: net.Server): void {
+    this.servers.push(server);
+    server.on('connection', (socket: net.Socket) => this.emit('connection', socket));
+  }
+
+  /** A listener whose connections are handed over by hand (TLS after the handshake). */
+  own(server: net.Server): void {
+    this.servers.push(server);
+  }
+
+  close(): void {
+    for (const s of this.servers) s.close();
+  }
 }

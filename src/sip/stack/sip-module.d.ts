@@ -41,7 +41,9 @@ declare module 'sip' {
   export interface CreateOptions {
     address?: string; port?: number; publicAddress?: string; hostname?: string;
     udp?: boolean; tcp?: boolean; tls?: unknown; ws_port?: number;
-    udpSocket?: UdpSocket; tcpServer?: TcpServer;
+    udpSocket?: UdpSocket;
+    /** Patch: a server already bound (or anything that emits 'connection' and can be closed). */
+    tcpServer?: TcpServer | { on(event: 'connection', listener: (socket: TcpSocket) => void): unknown; close(): unknown };
     /** Patch: dials the library's outgoing TCP connections instead of net.connect (a connection cap). */
     tcpConnect?(port: number, host: string, onConnect?: () => void): TcpSocket;
     maxBytesHeaders?: number; maxContentLength?: number;

@@ -2,13 +2,19 @@
 // typed messages with Buffer bodies (see convert.ts) and answers through IncomingRequest.
 import * as sip from 'sip';
 import { randomBytes } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import * as net from 'node:net';
+import type * as tls from 'node:tls';
 import type { Logger } from '../../log';
 import type { Flow, NameAddr, SipHeaders, SipRequest, SipResponse } from '../message/types';
 import { validateSipMessage } from '../message/validate';
 import { fromRaw, toRaw } from './convert';
-import { bindSipListeners } from './listeners';
+import { bindSipListeners, StreamHub } from './listeners';
+import { watchStreamKeepalives } from './keepalive-watch';
 import { fillRport } from './rport';
 import { TcpConnectionGate, type TcpConnectionStats, type TcpSlot } from './tcp-gate';
+import { dialSipTls, listenSipTls, TlsFlows, type SipTlsOptions, type SipTlsStats } from './tls-transport';
+import { parseSipUri } from './uri';
 import { DEFAULT_SIP_TIMERS } from './ack-wait';
 
 export interface SipStackOptions {
@@ -48,6 +54,8 @@ export interface SipStackOptions {
   t1Ms?: number;
   /** Host written in Via; defaults to the bind address. */
   publicAddress?: string;
+  /** SIP over TLS on its own port (tls-transport.ts); absent = no TLS. */
+  tls?: SipTlsOptions;
   logger: Logger;
 }
 
@@ -76,8 +84,10 @@ export interface SipStats {
   /** INVITEs we cancelled that got no final response within 64*T1 of the CANCEL: ended with 408 (RFC 3261 9.1). */
   cancelledInvitesAbandoned: number;
   handlerErrors: number;
-  /** Keep-alives by transport: CRLF pings (RFC 5626 4.4.1), STUN on UDP (4.4.2); never counted as malformed. */
+  /** Keep-alives by transport: CRLF pings (RFC 5626 4.4.1; TLS ones count as TCP), STUN on UDP (4.4.2); never counted as malformed. */
   keepalives: { UDP: number; TCP: number };
+  /** SIP over TLS: handshakes, refused connections (plain TCP, bad hello, timeout) and refused peer certificates. */
+  tls: SipTlsStats;
 }
 
 /** Live, completed (final response kept for retransmissions) and client transactions. */
@@ -184,15 +194,35 @@ export interface SendOptions {
   onResponse?: (rs: SipResponse) => void;
   /** Flows to try in order instead of resolving the Request-URI (503 from one tries the next). */
   targets?: Flow[];
-  /** Internal: the library's message object, whose top Via carries the branch (for CANCEL). */
-  onRaw?: (raw: sip.RawMessage) => void;
+  /** Internal: the library's message object, whose top Via carries the branch (for CANCEL), and the flows it goes to. */
+  onRaw?: (raw: sip.RawMessage, targets: sip.RawFlow[] | undefined) => void;
+}
+
+/** Most TLS target hints kept (tls-transport.ts TlsFlows): one per distinct sips: hop or TLS Contact. */
+const MAX_TLS_TARGETS = 4096;
+
+/** Where a request goes when it must travel over TLS, or undefined (then the library resolves it). */
+interface TlsHop {
+  host: string;
+  port: number;
+}
+
+/**
+ * RFC 3261 26.2.2 / 19.1.4 (RFC 5630): the first hop (top Route, else the Request-URI) is
+ * sips:, or names transport=tls: the request goes over TLS, to port 5061 unless one is named.
+ */
+export function tlsHopOf(rq: SipRequest): TlsHop | undefined {
+  const route = rq.headers.route?.[0]?.uri;
+  const u = parseSipUri(route ?? rq.uri);
+  if (!u) return undefined;
+  const transport = typeof u.params.transport === 'string' ? u.params.transport.toLowerCase() : '';
+  if (u.scheme !== 'sips' && transport !== 'tls') return undefined;
+  const host = u.host.startsWith('[') && u.host.endsWith(']') ? u.host.slice(1, -1) : u.host;
+  return { host, port: u.port ?? 5061 };
 }
 
 export class SipStack {
-  readonly stats: SipStats = {
-    requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, overloadPerSource: 0,
-    completedEvicted: 0, cancelledInvitesAbandoned: 0, handlerErrors: 0, keepalives: { UDP: 0, TCP: 0 },
-  };
+  readonly stats: SipStats;
   private closed = false;
   private pendingIn = 0;
   private pendingOut = 0;
@@ -204,7 +234,7 @@ export class SipStack {
   private constructor(
     private readonly instance: sip.SipInstance,
     readonly port: number,
-    readonly transports: { udp: boolean; tcp: boolean },
+    readonly transports: { udp: boolean; tcp: boolean; tls: boolean },
     readonly host: string,
     private readonly log: Logger,
     private readonly perSource: number,
@@ -212,39 +242,75 @@ export class SipStack {
     private readonly maxHeadBytes: number,
     private readonly tcpGate: TcpConnectionGate,
     private readonly t1Ms: number,
-  ) {}
+    /** The SIP over TLS port; undefined without TLS. */
+    readonly tlsPort: number | undefined,
+    private readonly tlsFlows: TlsFlows,
+    tlsStats: SipTlsStats,
+  ) {
+    this.stats = {
+      requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, overloadPerSource: 0,
+      completedEvicted: 0, cancelledInvitesAbandoned: 0, handlerErrors: 0, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
+    };
+  }
 
   static async start(opts: SipStackOptions, handler: RequestHandler): Promise<SipStack> {
     const log = opts.logger;
     // Filled in once the instance exists; the library calls back only after sockets deliver data.
     let stack: SipStack | undefined;
     const gate = new TcpConnectionGate(opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS, log, { quietMs: opts.tcpQuietMs });
-    const bound = await bindSipListeners(
-      opts.bind,
-      opts.port,
-      opts.udp,
-      opts.tcp,
-      {
-        onPing: (t, kind) => {
-          if (stack) stack.stats.keepalives[t]++;
-          log.debug({ transport: t, kind }, 'keep-alive');
-        },
-        maxHeadBytes: opts.maxBytesHeaders,
+    const keepalive = {
+      onPing: (t: 'UDP' | 'TCP', kind: 'crlf' | 'stun') => {
+        if (stack) stack.stats.keepalives[t]++;
+        log.debug({ transport: t, kind }, 'keep-alive');
       },
-      gate,
-    );
+      maxHeadBytes: opts.maxBytesHeaders,
+    };
+    const bound = await bindSipListeners(opts.bind, opts.port, opts.udp, opts.tcp, keepalive, gate);
+    const tlsStats: SipTlsStats = { accepted: 0, handshakeFailures: 0, dialled: 0, peerRejected: 0 };
+    const tlsFlows = new TlsFlows(MAX_TLS_TARGETS);
+    // The library's stream transport hears TCP connections and, after their handshake, TLS ones.
+    const hub = new StreamHub();
+    if (bound.tcp) hub.forward(bound.tcp);
+    let tlsServer: tls.Server | undefined;
+    const tlsOpts = opts.tls;
+    if (tlsOpts) {
+      try {
+        tlsServer = await listenSipTls(opts.bind, tlsOpts, gate, tlsStats, log, (socket) => {
+          tlsFlows.track(socket, socket.remoteAddress ?? '', socket.remotePort ?? 0);
+          hub.emit('connection', socket);
+          watchStreamKeepalives(socket, keepalive, true);
+        });
+      } catch (err) {
+        bound.udp?.close();
+        bound.tcp?.close();
+        throw err;
+      }
+      hub.own(tlsServer);
+    }
+    const streams = !!bound.tcp || !!tlsServer;
     const host = opts.publicAddress ?? opts.bind;
+    const tlsPort = tlsServer ? (tlsServer.address() as net.AddressInfo).port : undefined;
     const instance = sip.create(
       {
         address: opts.bind,
         port: bound.port,
         publicAddress: host,
         udp: opts.udp,
-        tcp: opts.tcp,
+        tcp: streams,
         udpSocket: bound.udp,
-        tcpServer: bound.tcp,
-        // Connections the library dials share the cap of the accepted ones.
-        tcpConnect: (port, host, onConnect) => gate.dial(port, host, onConnect),
+        tcpServer: streams ? hub : undefined,
+        // Connections the library dials share the cap of the accepted ones; a hop marked TLS is dialled with TLS.
+        tcpConnect: (port, toHost, onConnect) => {
+          if (tlsOpts && tlsFlows.isTarget(toHost, port)) {
+            return gate.dial(port, toHost, onConnect, () => {
+              const socket = dialSipTls(toHost, port, tlsOpts, tlsStats, log);
+              tlsFlows.track(socket, toHost, port);
+              return socket;
+            });
+          }
+          if (!bound.tcp) return refusedDial('SIP over TCP is off (sip.tcp)');
+          return gate.dial(port, toHost, onConnect);
+        },
         maxBytesHeaders: opts.maxBytesHeaders,
         maxContentLength: opts.maxContentLength,
         maxServerTransactions: opts.maxTransactions,
@@ -255,8 +321,13 @@ export class SipStack {
           if (stack) stack.stats.completedEvicted++;
         },
         overloadRetryAfter: opts.overloadRetryAfterS,
-        // ECOSYSTEM fault 6: the library's own errors reach our logger.
-        logger: { error: (e) => log.error({ err: e }, 'sip library error') },
+        logger: {
+          // ECOSYSTEM fault 6: the library's own errors reach our logger.
+          error: (e) => log.error({ err: e }, 'sip library error'),
+          // Called after the library wrote its Via (always TCP and the TCP port on a stream): a
+          // request leaving on a TLS flow says SIP/2.0/TLS and the TLS port (RFC 3261 18.1.1).
+          send: (m, target) => stack?.tlsVia(m, target),
+        },
         onInvalid: (info) => stack?.onInvalid(info),
         onOverload: (m) => {
           if (stack) stack.stats.overload++;
@@ -273,8 +344,74 @@ export class SipStack {
       log.warn('sip library without the imedge patch for abandoned INVITE transactions; run npx patch-package');
     }
     const t1Ms = opts.t1Ms ?? DEFAULT_SIP_TIMERS.t1Ms;
-    stack = new SipStack(instance, bound.port, { udp: !!bound.udp, tcp: !!bound.tcp }, host, log, perSource, opts.overloadRetryAfterS, opts.maxBytesHeaders, gate, t1Ms);
+    stack = new SipStack(
+      instance, bound.port, { udp: !!bound.udp, tcp: !!bound.tcp, tls: !!tlsServer }, host, log, perSource, opts.overloadRetryAfterS,
+      opts.maxBytesHeaders, gate, t1Ms, tlsPort, tlsFlows, tlsStats,
+    );
     return stack;
+  }
+
+  /** True when a message to or from this flow travels over TLS (a live TLS connection, or a TLS target). */
+  isSecure(flow: Pick<Flow, 'protocol' | 'address' | 'port' | 'secure'>): boolean {
+    if (flow.secure) return true;
+    return flow.protocol === 'TCP' && this.tlsFlows.isSecure(flow.address, flow.port);
+  }
+
+  /** The library's logger.send hook: the top Via of a request sent on a TLS flow. */
+  private tlsVia(m: sip.RawMessage, target: unknown): void {
+    if (m.method === undefined || this.tlsPort === undefined) return;
+    const t = target as { address?: unknown; port?: unknown } | undefined;
+    if (typeof t?.address !== 'string' || typeof t.port !== 'number') return;
+    if (!this.tlsFlows.isSecure(t.address, t.port)) return;
+    const via = (m.headers.via as sip.RawVia[] | undefined)?.[0];
+    if (!via) return;
+    via.protocol = 'TLS';
+    via.port = this.tlsPort;
+  }
+
+  /**
+   * Our flows as the library's targets. A secure one is handed over as TCP (the library's stream
+   * transport carries our TLS sockets) and marked, so a dial to it is a TLS dial. Without TLS a
+   * secure target cannot be reached and is left out.
+   */
+  private libTargets(flows: readonly Flow[] | undefined): sip.RawFlow[] | undefined {
+    // none named: the library resolves the Request-URI (as before TLS existed)
+    if (flows === undefined || flows.length === 0) return undefined;
+    const out: sip.RawFlow[] = [];
+    for (const f of flows) {
+      if (f.secure) {
+        if (this.tlsPort === undefined) continue;
+        this.tlsFlows.markTarget(f.address, f.port);
+      }
+      out.push({ protocol: f.protocol, address: f.address, port: f.port });
+    }
+    return out;
+  }
+
+  /**
+   * The targets of a request: the flows given, else the TLS hop when the request must go over
+   * TLS (resolved here: the library knows no TLS), else undefined for the library to resolve.
+   * An empty list means nowhere to send it (503).
+   */
+  private async targetsFor(rq: SipRequest, flows: readonly Flow[] | undefined): Promise<sip.RawFlow[] | undefined> {
+    if (flows !== undefined && flows.length > 0) return this.libTargets(flows);
+    const hop = tlsHopOf(rq);
+    if (hop === undefined) return undefined;
+    if (this.tlsPort === undefined) {
+      this.log.debug({ uri: rq.uri }, 'request needs TLS but SIP over TLS is off (tls.cert / tls.key)');
+      return [];
+    }
+    let address = hop.host;
+    if (net.isIP(address) === 0) {
+      // A/AAAA only: SRV/NAPTR (RFC 3263) for sips: names is not done here
+      try {
+        address = (await lookup(hop.host)).address;
+      } catch (err) {
+        this.log.debug({ err, host: hop.host }, 'sips: host not resolved');
+        return [];
+      }
+    }
+    return this.libTargets([{ protocol: 'TCP', address, port: hop.port, secure: true }]);
   }
 
   /** Requests received and not yet answered finally, plus requests sent and not yet answered. */
@@ -292,8 +429,16 @@ export class SipStack {
     return this.instance.transactionCounts();
   }
 
+  private toFlow(remote: sip.RawFlow): Flow {
+    const tcp = remote.protocol.toUpperCase() === 'TCP';
+    const flow: Flow = { protocol: tcp ? 'TCP' : 'UDP', address: remote.address, port: remote.port, local: remote.local };
+    // TLS connections reach the library through its TCP transport (tls-transport.ts)
+    if (tcp && this.tlsFlows.isLive(remote.address, remote.port)) flow.secure = true;
+    return flow;
+  }
+
   private onMessage(raw: sip.RawMessage, remote: sip.RawFlow, handler: RequestHandler): void {
-    const flow = toFlow(remote);
+    const flow = this.toFlow(remote);
     const transport = flow.protocol;
     const verdict = validateSipMessage(raw.rawHead ?? '', raw.bodyLength ?? 0, { transport, maxHeadLength: this.maxHeadBytes });
     const headerError = raw.startLineError ? 'start line' : raw.headerErrors?.[0];
@@ -438,38 +583,58 @@ export class SipStack {
     const raw = toRaw(rq);
     if (!Array.isArray(raw.headers.via)) raw.headers.via = [];
     this.pendingOut++;
-    opts.onRaw?.(raw);
-    // an inbound TCP connection we send over (a registered flow) is in use until the answer
+    // an inbound TCP (or TLS) connection we send over (a registered flow) is in use until the answer
     const slots = this.tcpSlotsOf(opts.targets);
     for (const sl of slots) this.tcpGate.hold(sl);
     let done = false;
+    /** The library has the transaction (abandon must take it out of its table). */
+    let sent = false;
     let resolve!: (rs: SipResponse) => void;
     const response = new Promise<SipResponse>((r) => (resolve = r));
     const finish = (rs: SipResponse): void => {
+      if (done) return;
       done = true;
       this.pendingOut--;
       for (const sl of slots) this.tcpGate.unhold(sl);
       resolve(rs);
     };
-    this.instance.send(raw, (rawRs) => {
-      const rs = fromRaw(rawRs) as SipResponse;
-      opts.onResponse?.(rs);
-      if (!done && rs.status >= 200) finish(rs);
-    }, opts.targets?.map((t) => ({ protocol: t.protocol, address: t.address, port: t.port })));
+    const send = (targets: sip.RawFlow[] | undefined): void => {
+      // abandoned while its TLS hop was being resolved: nothing goes out
+      if (done) return;
+      // a hop or every flow named that cannot be reached here (TLS off, unresolved name)
+      if (targets !== undefined && targets.length === 0) return finish(synthetic(rq, 503));
+      if (this.closed) return finish(synthetic(rq, 503));
+      opts.onRaw?.(raw, targets);
+      sent = true;
+      this.instance.send(raw, (rawRs) => {
+        const rs = fromRaw(rawRs) as SipResponse;
+        opts.onResponse?.(rs);
+        if (!done && rs.status >= 200) finish(rs);
+      }, targets);
+    };
+    // the common case (flows given, or a plain hop) sends at once; a TLS hop may need a lookup
+    if ((opts.targets !== undefined && opts.targets.length > 0) || tlsHopOf(rq) === undefined) send(this.libTargets(opts.targets));
+    else {
+      this.targetsFor(rq, opts.targets).then(send, (err: unknown) => {
+        this.log.error({ err }, 'SIP request target resolution failed');
+        finish(synthetic(rq, 503));
+      });
+    }
     return {
       response,
       abandon: (status) => {
         if (done) return false;
         // the library's message: its top Via carries the branch of the transaction now running
-        this.instance.abandonClientTransaction?.(raw);
+        if (sent) this.instance.abandonClientTransaction?.(raw);
         const rs = synthetic(rq, status);
         opts.onResponse?.(rs);
-        if (!done) finish(rs);
+        finish(rs);
         return true;
       },
     };
   }
 
+  /** The inbound connections (TCP, or TLS: a TCP flow to the library) among the targets. */
   private tcpSlotsOf(targets: readonly Flow[] | undefined): TcpSlot[] {
     const out: TcpSlot[] = [];
     for (const t of targets ?? []) {
@@ -492,7 +657,8 @@ export class SipStack {
     let final = false;
     let raw: sip.RawMessage | undefined;
     let giveUpTimer: NodeJS.Timeout | undefined;
-    const targets = opts.targets?.map((t) => ({ protocol: t.protocol, address: t.address, port: t.port }));
+    // RFC 3261 9.1: the CANCEL goes where the INVITE went
+    let targets: sip.RawFlow[] | undefined;
     const sendCancel = () => {
       if (!raw || final || !Array.isArray(raw.headers.via) || raw.headers.via.length === 0) return;
       const h = raw.headers as Record<string, unknown> & { cseq: { seq: number } };
@@ -529,7 +695,10 @@ export class SipStack {
         }
         opts.onResponse?.(rs);
       },
-      onRaw: (r) => (raw = r),
+      onRaw: (r, t) => {
+        raw = r;
+        targets = t;
+      },
     });
     // RFC 3261 9.1: "If no final response is received ... within 64*T1 seconds after the CANCEL,
     // the client transaction is destroyed". 408 rather than 487: the callee never said the INVITE
@@ -563,7 +732,12 @@ export class SipStack {
     const raw = toRaw(ack);
     raw.headers.via = [];
     bump(this.stats.requestsOut, 'ACK');
-    this.instance.send(raw, undefined, targets?.map((t) => ({ protocol: t.protocol, address: t.address, port: t.port })));
+    const send = (t: sip.RawFlow[] | undefined): void => {
+      if (this.closed || (t !== undefined && t.length === 0)) return;
+      this.instance.send(raw, undefined, t);
+    };
+    if ((targets !== undefined && targets.length > 0) || tlsHopOf(ack) === undefined) send(this.libTargets(targets));
+    else this.targetsFor(ack, targets).then(send, (err: unknown) => this.log.error({ err }, 'ACK target resolution failed'));
   }
 
   close(): Promise<void> {
@@ -590,13 +764,11 @@ function usableVia(via: unknown): boolean {
   return typeof v?.host === 'string' && v.host.length > 0;
 }
 
-function toFlow(remote: sip.RawFlow): Flow {
-  return {
-    protocol: remote.protocol.toUpperCase() === 'TCP' ? 'TCP' : 'UDP',
-    address: remote.address,
-    port: remote.port,
-    local: remote.local,
-  };
+/** A dial the library must not make (its transport is off): fails on the next tick, so the target gets a 503. */
+function refusedDial(reason: string): net.Socket {
+  const dead = new net.Socket();
+  process.nextTick(() => dead.destroy(new Error(reason)));
+  return dead;
 }
 
 function synthetic(rq: SipRequest, status: number): SipResponse {

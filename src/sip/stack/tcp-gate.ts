@@ -41,6 +41,8 @@ export interface TcpSlot {
 interface Admitted extends TcpSlot {
   readonly socket: net.Socket;
   readonly key: string | undefined;
+  /** A TLS connection still in its handshake: never evicted (tls.handshakeTimeoutMs bounds it). */
+  handshaking: boolean;
 }
 
 export const DEFAULT_TCP_QUIET_MS = 60_000;
@@ -74,7 +76,7 @@ export class TcpConnectionGate {
    * connection may give up its slot (evictQuiet), else false (and counted).
    * A socket that is already gone takes no slot: its 'close' may have fired already.
    */
-  admit(socket: net.Socket, direction: TcpDirection): boolean {
+  admit(socket: net.Socket, direction: TcpDirection, handshaking = false): boolean {
     if (this.liveCount >= this.limit && !this.evictQuiet()) {
       this.refuse(direction);
       return false;
@@ -82,7 +84,7 @@ export class TcpConnectionGate {
     if (socket.destroyed) return true;
     this.liveCount++;
     const key = direction === 'in' ? flowKey(socket.remoteAddress, socket.remotePort) : undefined;
-    const slot: Admitted = { socket, key, direction, lastMessageAt: undefined, busy: 0, released: false };
+    const slot: Admitted = { socket, key, direction, lastMessageAt: undefined, busy: 0, released: false, handshaking };
     // a stale entry under the same key (its close not seen yet) is no longer that flow
     if (key !== undefined) this.inbound.set(key, slot);
     socket.once('close', () => this.release(slot));
@@ -92,6 +94,15 @@ export class TcpConnectionGate {
   /** The inbound connection of a flow, if the gate admitted one (outbound ones are never evicted). */
   slotOf(address: string, port: number): TcpSlot | undefined {
     return this.inbound.get(flowKey(address, port) as string);
+  }
+
+  /**
+   * The TLS handshake of an inbound connection completed: from now on it is evictable like a
+   * TCP one (first while it has carried no SIP message, then once quiet for quietMs).
+   */
+  handshakeDone(address: string | undefined, port: number | undefined): void {
+    const slot = this.inbound.get(flowKey(address, port) as string);
+    if (slot !== undefined) slot.handshaking = false;
   }
 
   /** A complete SIP message went over the connection. */
@@ -113,14 +124,15 @@ export class TcpConnectionGate {
   /**
    * Accepted connections pass the gate before any 'connection' listener runs (the library's
    * and the keep-alive watch's): a refused one is destroyed unseen, so it holds no parser,
-   * no flow entry and no timer.
+   * no flow entry and no timer. With tls, an admitted connection is still in its handshake
+   * and is not evicted until handshakeDone().
    */
-  guard(server: net.Server): void {
+  guard(server: net.Server, tls = false): void {
     const emit = server.emit.bind(server);
     server.emit = ((event: string | symbol, ...args: unknown[]) => {
       if (event === 'connection') {
         const socket = args[0] as net.Socket;
-        if (!this.admit(socket, 'in')) {
+        if (!this.admit(socket, 'in', tls)) {
           socket.destroy();
           return true;
         }
@@ -135,7 +147,7 @@ export class TcpConnectionGate {
    * attached its handlers), so the request to that target ends in a 503 instead of a hidden,
    * unbounded connection.
    */
-  dial(port: number, host: string, onConnect?: () => void): net.Socket {
+  dial(port: number, host: string, onConnect?: () => void, connect?: () => net.Socket): net.Socket {
     if (this.liveCount >= this.limit && !this.evictQuiet()) {
       this.refuse('out');
       const dead = new net.Socket();
@@ -143,7 +155,8 @@ export class TcpConnectionGate {
       return dead;
     }
     // Each SIP message is one write; Nagle would only hold back a response behind another.
-    const socket = net.connect({ port, host, noDelay: true }, onConnect);
+    // `connect` dials another way (TLS) under the same cap.
+    const socket = connect !== undefined ? connect() : net.connect({ port, host, noDelay: true }, onConnect);
     this.admit(socket, 'out');
     return socket;
   }
@@ -152,8 +165,9 @@ export class TcpConnectionGate {
    * Attack finding: idle sockets (no SIP message at all, or CRLF pings only) held every slot
    * and locked SIP over TCP out. At the cap, the oldest inbound connection that never carried
    * a message goes first, else the oldest one quiet for quietMs; never one with a transaction
-   * under way, never one we dialed. A registered client's connection, which has carried its
-   * REGISTER, is only taken when no silent one is left.
+   * under way, never one we dialed, never a TLS one still in its handshake (it is bounded by
+   * tls.handshakeTimeoutMs; once done it is judged like a TCP one). A registered client's
+   * connection, which has carried its REGISTER, is only taken when no silent one is left.
    */
   private evictQuiet(): boolean {
     const victim = this.quietest();
@@ -174,7 +188,7 @@ export class TcpConnectionGate {
     let quiet: Admitted | undefined;
     // Map iteration follows insertion order: the first match is the oldest connection
     for (const slot of this.inbound.values()) {
-      if (slot.busy > 0 || slot.released) continue;
+      if (slot.busy > 0 || slot.released || slot.handshaking) continue;
       if (slot.lastMessageAt === undefined) return slot;
       if (quiet === undefined && slot.lastMessageAt <= quietBefore) quiet = slot;
     }

@@ -28,6 +28,8 @@ test('start-up line names bind, domain and every chosen port; /healthz answers; 
   expect(line.bind).toBe('127.0.0.1');
   expect(line.domain).toBe('localhost');
   expect(line.sip).toEqual({ udp: s.sipPort, tcp: s.sipPort });
+  // without tls.cert/tls.key there is no TLS port to name
+  expect(line).not.toHaveProperty('msrps');
   expect(typeof line.http).toBe('number');
   expect(typeof line.msrp).toBe('number');
   expect(line.msrp).toBeGreaterThan(0);

@@ -65,6 +65,11 @@ test('RFC 3263 4: a Contact names transport, address and default port', () => {
   expect(contactTarget(parseSipUri('sip:a@192.0.2.1:5077;transport=TCP')!)).toEqual({ protocol: 'TCP', address: '192.0.2.1', port: 5077 });
 });
 
+test('RFC 3261 26.2.2 / 19.1.4: a sips: or transport=tls Contact is TCP over TLS, port 5061 by default', () => {
+  expect(contactTarget(parseSipUri('sips:a@192.0.2.1')!)).toEqual({ protocol: 'TCP', address: '192.0.2.1', port: 5061, secure: true });
+  expect(contactTarget(parseSipUri('sip:a@192.0.2.1:5077;transport=tls')!)).toEqual({ protocol: 'TCP', address: '192.0.2.1', port: 5077, secure: true });
+});
+
 describe('targetsOf', () => {
   test('RFC 3261 16.6 step 6: over UDP the Contact alone, never the REGISTER source port', () => {
     expect(targetsOf(binding({}), parseSipUri)).toEqual([udp('127.0.0.1', 5077)]);
