@@ -71,6 +71,8 @@ class Watcher {
   read = 0;
   answered = 0;
   lastCseq = -1;
+  /** the NOTIFY that ends the subscription was read */
+  ended = false;
   constructor(
     readonly index: number,
     readonly user: string,
@@ -184,6 +186,7 @@ class Phase {
     if (cseq <= w.lastCseq) return; // a resent NOTIFY (UDP): its answer is on its way
     w.lastCseq = cseq;
     w.read++;
+    if (/^\s*terminated/i.test(hdr(m, 'subscription-state') ?? '')) w.ended = true;
     if (this.counting) {
       this.received++;
       this.record(w, m.body.toString('utf8'), at);
@@ -312,6 +315,8 @@ class Phase {
           .catch(() => undefined);
       }),
     );
+    // the final NOTIFYs answered before the sockets close: no NOTIFY transaction is left to time out
+    await this.until(() => this.watchers.every((w) => w.dialog === undefined || (w.ended && w.answered >= w.read)), t, 'final NOTIFYs').catch(() => undefined);
     const all = [...this.joiners, ...(this.creator !== undefined ? [this.creator] : [])];
     await Promise.all(
       all.map(async (j) => {
