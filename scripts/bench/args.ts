@@ -5,12 +5,14 @@ import { parseArgs } from 'node:util';
 /** 'kamailio': TCP workers = cores, as deployed; 'kamailio-1w': one TCP worker. */
 export type RelayName = 'pipe' | 'imedge' | 'kamailio' | 'kamailio-1w';
 export const RELAY_NAMES: readonly RelayName[] = ['pipe', 'imedge', 'kamailio', 'kamailio-1w'];
-/** What --only selects: relay rows, the group fan-out table, the 1-1 session table. */
-export type PartName = RelayName | 'fanout' | 'sessions';
-export const PART_NAMES: readonly PartName[] = [...RELAY_NAMES, 'fanout', 'sessions'];
+/** What --only selects: relay rows, the group fan-out table, the 1-1 session table, the conference-state table. */
+export type PartName = RelayName | 'fanout' | 'sessions' | 'notify';
+export const PART_NAMES: readonly PartName[] = [...RELAY_NAMES, 'fanout', 'sessions', 'notify'];
 
 /** Receivers of one fan-out row at most (each is a connection of the receivers' process). */
 export const MAX_RECEIVERS = 1000;
+/** Watchers and joins of the conference-state table at most (each a SIP flow of the clients' process). */
+export const MAX_NOTIFY_USERS = 500;
 
 export interface BenchOptions {
   readonly sizes: readonly number[];
@@ -42,6 +44,10 @@ export interface BenchOptions {
   readonly sessions: number;
   /** Sessions held open for the RSS-per-session figure. */
   readonly openSessions: number;
+  /** Conference-state table (issue 10): watchers subscribed, joins per row, the slow watchers' answer delay (ms). */
+  readonly notifyWatchers: number;
+  readonly notifyJoins: number;
+  readonly notifyDelayMs: number;
   readonly help: boolean;
 }
 
@@ -53,7 +59,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --sizes=LIST         message sizes, e.g. 100,1k,16k,256k (default 100,1k,16k,256k)
   --windows=LIST       SEND requests outstanding, e.g. 1,64 (default 1,64)
   --only=LIST          what to run (default all): relay rows pipe,imedge,kamailio,kamailio-1w;
-                       fanout (group session switch); sessions (1-1 session set-up table)
+                       fanout (group session switch); sessions (1-1 session set-up table);
+                       notify (conference state NOTIFYs per join, issue 10)
   --chunk=BYTES        largest body per SEND chunk (default 8k: Kamailio's msrp module takes <= 10 KiB)
   --idle-sessions=N    sessions for the idle footprint table (default 1000, 0 = skip)
   --kamailio-bin=PATH  kamailio binary (default: kamailio on PATH or /usr/sbin/kamailio)
@@ -64,7 +71,10 @@ export const USAGE = `usage: npm run bench -- [options]
   --fanout-pace=SHARE  paced latency run at this share of each row's msg/s (default 0.1)
   --fanout-cpu-prof=DIR  run the fan-out switch processes under node --cpu-prof, profiles to DIR
   --sessions=N         concurrent client pairs for the 1-1 session set-up table (default 8, 0 = skip)
-  --open-sessions=N    sessions held open for RSS per session (default 200)`;
+  --open-sessions=N    sessions held open for RSS per session (default 200)
+  --notify-watchers=N  watchers subscribed to the conference state (default 50)
+  --notify-joins=N     joins per conference-state row, paced and in a burst (default 50)
+  --notify-delay=MS    the slow watchers answer each NOTIFY this late (default 100)`;
 
 /** "100", "1k", "16KiB", "256k" -> bytes (k = 1024). */
 export function parseSize(text: string): number {
@@ -119,6 +129,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       'fanout-pace': { type: 'string', default: '0.1' },
       sessions: { type: 'string', default: '8' },
       'open-sessions': { type: 'string', default: '200' },
+      'notify-watchers': { type: 'string', default: '50' },
+      'notify-joins': { type: 'string', default: '50' },
+      'notify-delay': { type: 'string', default: '100' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -139,6 +152,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     if (n > MAX_RECEIVERS) throw new Error(`--receivers: at most ${MAX_RECEIVERS} per sender`);
     return n;
   });
+  const notifyUsers = (name: string, text: string): number => {
+    const n = atLeastOne(name, text);
+    if (n > MAX_NOTIFY_USERS) throw new Error(`--${name}: at most ${MAX_NOTIFY_USERS}`);
+    return n;
+  };
+  const notifyDelayMs = positiveInt('notify-delay', values['notify-delay']);
+  if (notifyDelayMs < 1 || notifyDelayMs > 10_000) throw new Error('--notify-delay wants 1..10000 ms');
   const windows = list(values.windows, (s) => {
     const n = positiveInt('windows', s);
     if (n < 1) throw new Error('--windows: a window is at least 1');
@@ -168,6 +188,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     fanoutCpuProf: values['fanout-cpu-prof'] === undefined || values['fanout-cpu-prof'] === '' ? undefined : resolve(values['fanout-cpu-prof']),
     sessions: positiveInt('sessions', values.sessions),
     openSessions: positiveInt('open-sessions', values['open-sessions']),
+    notifyWatchers: notifyUsers('notify-watchers', values['notify-watchers']),
+    notifyJoins: notifyUsers('notify-joins', values['notify-joins']),
+    notifyDelayMs,
     help: values.help,
   };
 }

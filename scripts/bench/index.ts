@@ -20,6 +20,8 @@ import { fmt, fmtSize } from './table';
 import { measureSessions, sessionsTable } from './sessions';
 import { measureFanout } from './fanout';
 import { FANOUT_NOTES, fanoutHeading, fanoutTable } from './fanout-report';
+import { measureNotify } from './notify';
+import { NOTIFY_NOTES, notifyHeading, notifyTable } from './notify-report';
 
 function clockTicks(): number {
   try {
@@ -86,6 +88,27 @@ async function run(opts: BenchOptions, ctx: BenchContext): Promise<void> {
       console.log(`1-1 sessions: failed (${errorText(e)})`);
     }
   }
+  if (opts.only.includes('notify')) await notifySection(opts, ctx);
+}
+
+async function notifySection(opts: BenchOptions, ctx: BenchContext): Promise<void> {
+  const spec = { watchers: opts.notifyWatchers, joins: opts.notifyJoins, runs: opts.runs, answerDelayMs: opts.notifyDelayMs };
+  const loadBefore = loadavg()[0];
+  let rows;
+  try {
+    rows = await measureNotify(spec, ctx, (line) => console.error(line));
+  } catch (e) {
+    console.log('');
+    console.log(`conference state: failed (${errorText(e)})`);
+    return;
+  }
+  const t = notifyTable(spec, rows);
+  console.log('');
+  console.log(notifyHeading(spec));
+  console.log(`load average (1 min) ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after, on ${cpus().length} cores`);
+  console.log(t.table);
+  for (const l of t.lines) console.log(l);
+  for (const l of NOTIFY_NOTES) console.log(l);
 }
 
 async function fanoutSection(opts: BenchOptions, ctx: BenchContext): Promise<void> {

@@ -5,57 +5,11 @@
  * baselines in the same run are the same server relaying a page-mode MESSAGE between the same
  * pairs (its SIP floor), and its idle RSS.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { ImClient, type ImSession } from '../../src/client';
+import { startImedge } from './imedge-server';
 import { cpuTicks, memStatus } from './proc-stats';
 import { percentile } from './stats';
 import { fmt, formatTable } from './table';
-
-interface Server {
-  proc: ChildProcess;
-  sipPort: number;
-  stop(): Promise<void>;
-}
-
-async function startServer(): Promise<Server> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imedge-bench-'));
-  const cli = path.resolve(__dirname, '../../src/cli/main.js');
-  const proc = spawn(process.execPath, [cli, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, IMEDGE_LOG__LEVEL: 'info', IMEDGE_SESSIONS__MAX_TOTAL: '5000', IMEDGE_SESSIONS__MAX_PER_USER: '5000', IMEDGE_MSRP__MAX_CONNECTIONS: '8192', IMEDGE_SIP__MAX_TCP_CONNECTIONS: '8192', IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000' },
-  });
-  const sipPort = await new Promise<number>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('server did not start')), 15000);
-    readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
-      try {
-        const o = JSON.parse(line) as { msg?: string; sip?: { udp: number } };
-        if (o.msg === 'listening' && o.sip) {
-          clearTimeout(t);
-          resolve(o.sip.udp);
-        }
-      } catch {
-        /* not JSON */
-      }
-    });
-    proc.once('exit', (c) => reject(new Error(`server exited ${c}`)));
-  });
-  return {
-    proc,
-    sipPort,
-    stop: async () => {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
-      await exited;
-      clearTimeout(t);
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 const client = (user: string, sipPort: number) =>
   ImClient.start({ user, domain: 'localhost', server: { host: '127.0.0.1', port: sipPort, transport: 'TCP' }, maxSessions: 4096 });
@@ -74,8 +28,8 @@ export interface SessionFigures {
 }
 
 export async function measureSessions(pairs: number, seconds: number, openSessions: number, clk: number): Promise<SessionFigures> {
-  const server = await startServer();
-  const pid = server.proc.pid as number;
+  const server = await startImedge();
+  const pid = server.pid;
   const callers: ImClient[] = [];
   const callees: ImClient[] = [];
   const arrived: ((() => void) | undefined)[] = [];

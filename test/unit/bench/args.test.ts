@@ -7,7 +7,7 @@ describe('bench command line', () => {
     const o = parseBenchArgs([]);
     expect(o.sizes).toEqual([100, 1024, 16384, 262144]);
     expect(o.windows).toEqual([1, 64]);
-    expect(o.only).toEqual(['pipe', 'imedge', 'kamailio', 'kamailio-1w', 'fanout', 'sessions']);
+    expect(o.only).toEqual(['pipe', 'imedge', 'kamailio', 'kamailio-1w', 'fanout', 'sessions', 'notify']);
     expect(o.receivers).toEqual([10, 50]);
     expect(o.fanoutSize).toBe(1024);
     expect(o.fanoutWindow).toBe(64);
@@ -37,6 +37,17 @@ describe('bench command line', () => {
     expect(o.fanoutPace).toBe(0.1);
     expect(parseBenchArgs(['--fanout-pace=0.5']).fanoutPace).toBe(0.5);
     expect(() => parseBenchArgs(['--fanout-pace=2'])).toThrow(/share/);
+  });
+
+  test('--only=notify runs the conference-state table alone: watchers, joins and the slow answer are flags', () => {
+    const d = parseBenchArgs(['--only=notify']);
+    expect(d.only).toEqual(['notify']);
+    expect([d.notifyWatchers, d.notifyJoins, d.notifyDelayMs]).toEqual([50, 50, 100]);
+    const o = parseBenchArgs(['--only=notify', '--quick', '--notify-watchers=10', '--notify-joins=20', '--notify-delay=250']);
+    expect([o.notifyWatchers, o.notifyJoins, o.notifyDelayMs, o.runs]).toEqual([10, 20, 250, 1]);
+    expect(() => parseBenchArgs(['--notify-watchers=0'])).toThrow();
+    expect(() => parseBenchArgs(['--notify-joins=501'])).toThrow(/at most/);
+    expect(() => parseBenchArgs(['--notify-delay=0'])).toThrow(/1\.\.10000/);
   });
 
   test('bad values are refused', () => {

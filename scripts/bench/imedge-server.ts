@@ -1,0 +1,75 @@
+/**
+ * A real `imedge serve` child for the bench tables that go through the whole server (1-1
+ * sessions, conference state): compiled, on free ports, a temporary data dir; its ports are
+ * read from the "listening" log line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+
+export interface ImedgeServer {
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  /** SIP port, the same for UDP and TCP */
+  readonly sipPort: number;
+  /** the admin HTTP port (/metrics, /groups) */
+  readonly httpPort: number;
+  stop(): Promise<void>;
+}
+
+/** Limits a bench needs raised above a Pi's defaults; `env` adds or overrides IMEDGE_* keys. */
+const BENCH_ENV: Record<string, string> = {
+  IMEDGE_LOG__LEVEL: 'info',
+  IMEDGE_SESSIONS__MAX_TOTAL: '5000',
+  IMEDGE_SESSIONS__MAX_PER_USER: '5000',
+  IMEDGE_MSRP__MAX_CONNECTIONS: '8192',
+  IMEDGE_SIP__MAX_TCP_CONNECTIONS: '8192',
+  // the load average belongs to whatever else runs on the machine: never refuse work for it
+  IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000',
+};
+
+export async function startImedge(env: Record<string, string> = {}): Promise<ImedgeServer> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imedge-bench-'));
+  const cli = path.resolve(__dirname, '../../src/cli/main.js');
+  const proc = spawn(process.execPath, [cli, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...BENCH_ENV, ...env },
+  });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const ports = await new Promise<{ sip: number; http: number }>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('server did not start in 15 s')), 15_000);
+      // every line is read (the pipe must drain); the listening one carries the ports
+      readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
+        try {
+          const o = JSON.parse(line) as { msg?: string; sip?: { udp: number | null; tcp: number | null }; http?: number };
+          if (o.msg === 'listening' && o.sip) {
+            clearTimeout(t);
+            resolve({ sip: (o.sip.udp ?? o.sip.tcp) as number, http: o.http ?? 0 });
+          }
+        } catch {
+          /* not JSON */
+        }
+      });
+      proc.once('exit', (c) => {
+        clearTimeout(t);
+        reject(new Error(`server exited ${c}`));
+      });
+    });
+    return { proc, pid: proc.pid as number, sipPort: ports.sip, httpPort: ports.http, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
