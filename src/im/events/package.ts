@@ -41,6 +41,12 @@ export class ConferenceEventPackage {
   readonly stats: EventsStats = newEventsStats();
   private readonly subs = new Map<string, Subscription>();
   private readonly byConference = new Map<string, Set<Subscription>>();
+  /**
+   * The full-state document of a session, written once per change and shared by every
+   * subscriber (only the version differs): building a 50-user body per subscriber per change
+   * was the cost of a join (bench: ~0.5 ms each).
+   */
+  private readonly bodies = new Map<string, string>();
 
   constructor(
     private readonly opts: EventsOptions,
@@ -130,6 +136,8 @@ export class ConferenceEventPackage {
     set.add(sub);
     this.arm(sub, expires);
     this.deps.log.info({ conference: view.id, subscriber, expires }, 'conference state subscription');
+    // a new subscriber gets the state as it is now, not as it was at the last change
+    this.bodies.delete(view.id);
     this.notify(sub);
   }
 
@@ -155,6 +163,7 @@ export class ConferenceEventPackage {
     }
     this.arm(sub, expires);
     this.touch(sub);
+    this.bodies.delete(sub.conferenceId);
     this.notify(sub);
   }
 
@@ -207,11 +216,13 @@ export class ConferenceEventPackage {
 
   /** OMA IM 7.2.2.10: the session changed (join, leave, removal): every subscriber learns it. */
   changed(conferenceId: string): void {
+    this.bodies.delete(conferenceId);
     for (const sub of this.byConference.get(conferenceId) ?? []) this.notify(sub);
   }
 
   /** The session was released: each subscription ends with reason noresource (RFC 6665 4.1.3). */
   released(conferenceId: string): void {
+    this.bodies.delete(conferenceId);
     for (const sub of [...(this.byConference.get(conferenceId) ?? [])]) this.terminate(sub, 'noresource');
   }
 
@@ -272,7 +283,7 @@ export class ConferenceEventPackage {
 
   private send(sub: Subscription, state: string, view: ConferenceView, active = true): void {
     sub.version++;
-    const body = Buffer.from(serializeConferenceInfo(fullState(view, sub.version, active)), 'utf8');
+    const body = Buffer.from(this.document(view, sub.version, active), 'utf8');
     const rq = inDialogRequest(sub.dialog, 'NOTIFY', {
       body,
       contentType: CONFERENCE_INFO_CONTENT_TYPE,
@@ -304,6 +315,20 @@ export class ConferenceEventPackage {
         this.deps.log.error({ err, conference: sub.conferenceId }, 'NOTIFY failed');
         this.terminateQuietly(sub);
       });
+  }
+
+  /** RFC 4575 full state with this subscription's version; the live body is built once per change. */
+  private document(view: ConferenceView, version: number, active: boolean): string {
+    if (!active) return serializeConferenceInfo(fullState(view, version, false));
+    let cached = this.bodies.get(view.id);
+    if (cached === undefined) {
+      cached = serializeConferenceInfo(fullState(view, 0, true));
+      if (this.bodies.size >= this.opts.maxSubscriptions) this.bodies.clear();
+      this.bodies.set(view.id, cached);
+    }
+    // the root's version attribute is the first ' version="' of the document: the entity
+    // before it is a quoted attribute value, where a '"' is always escaped
+    return cached.replace(' version="0"', ` version="${version}"`);
   }
 
   /** Forgets a subscription without another NOTIFY (the last one failed). */
