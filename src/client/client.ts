@@ -110,6 +110,8 @@ const DEFAULT_TYPES = ['text/plain', 'message/cpim'];
 
 /** How long an unsubscribed conference watch waits for the notifier's final NOTIFY. */
 const WATCH_LINGER_MS = 5000;
+/** How long close() waits for that final NOTIFY: it follows the 200 at once from a live notifier. */
+const FINAL_NOTIFY_WAIT_MS = 1000;
 
 /** What an INVITE we originate asks for. */
 interface OpenSpec {
@@ -680,7 +682,8 @@ export class ImClient extends EventEmitter<ImClientEvents> {
     await Promise.all(live.map((s) => withTimeout(s.leave(), byeWaitMs).catch(() => undefined)));
     // a session's watch was unsubscribed with its BYE, the others are here; each waits (bounded)
     // for the notifier's final NOTIFY, so that one is answered 200 rather than 481
-    await Promise.all([...this.watches].map((w) => withTimeout(w.unsubscribe().then(() => w.finished()), byeWaitMs).catch(() => undefined)));
+    const finalWait = Math.min(byeWaitMs, FINAL_NOTIFY_WAIT_MS);
+    await Promise.all([...this.watches].map((w) => withTimeout(w.unsubscribe().then(() => withTimeout(w.finished(), finalWait)), byeWaitMs).catch(() => undefined)));
     // a stale Contact left at the registrar would get our calls forked to a dead port
     if (this.registered) await withTimeout(this.unregister(), byeWaitMs).catch(() => undefined);
     this.closed = true;

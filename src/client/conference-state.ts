@@ -151,9 +151,12 @@ export function rosterOf(info: ConferenceInfo, self: string): RosterEntry[] {
   });
 }
 
-/** In the session: an endpoint neither disconnected nor on its way out (RFC 4575 5.7.1). */
+/**
+ * In the session (RFC 4575 5.7.1): connected, on hold or muted by the focus, or with no status
+ * given; pending, dialling, alerting and disconnect(ing) endpoints are not (yet, or any more).
+ */
 export function isPresent(e: RosterEntry): boolean {
-  return e.status !== 'disconnected' && e.status !== 'disconnecting';
+  return e.status === undefined || e.status === 'connected' || e.status === 'on-hold' || e.status === 'muted-via-focus';
 }
 
 /** Who is in `next` and was not in `prev`, and the reverse (present users, by entity). */

@@ -3,6 +3,8 @@
 // go, an anonymous participant shown as anonymous, refresh before expiry, unsubscribe on leave,
 // and the end of the conference. Subscriptions last 1 s here (IMEDGE_EVENTS__MIN_EXPIRES_S=1)
 // so refreshes happen within the test. Every user a fresh name: the server is shared.
+import { PassThrough } from 'node:stream';
+import { runChat, type ChatFlags } from '../../../src/cli/chat';
 import { ImClient, type ConferenceEnded, type ConferenceWatch, type ImSession, type RosterEntry } from '../../../src/client';
 import { sessionFigures } from '../../helpers/figures';
 import { startServer, type ServerHandle } from '../../helpers/server';
@@ -66,9 +68,10 @@ test('OMA IM 7.1.1.11 / RFC 4575: the roster at once, then who left and who join
   const seen = record(watch);
   await watch.ready();
   expect(watch.state).toBe('active');
-  await until(() => seen.rosters.length >= 1, 'the first roster');
-  expect(present(seen.rosters[0]!)).toEqual(['sip:ce1-alice@localhost', 'sip:ce1-bob@localhost', 'sip:ce1-carol@localhost']);
-  const me = seen.rosters[0]!.find((e) => e.self);
+  // the focus may still be finishing bob's or carol's join when the first NOTIFY goes out
+  await until(() => present(watch.roster).length === 3, 'all three in the roster');
+  expect(present(watch.roster)).toEqual(['sip:ce1-alice@localhost', 'sip:ce1-bob@localhost', 'sip:ce1-carol@localhost']);
+  const me = watch.roster.find((e) => e.self);
   expect(me).toMatchObject({ entity: 'sip:ce1-alice@localhost', anonymous: false, roles: expect.arrayContaining(['initiator']) });
   // the same watch for the same session
   expect(sa.subscribeConference()).toBe(watch);
@@ -76,11 +79,11 @@ test('OMA IM 7.1.1.11 / RFC 4575: the roster at once, then who left and who join
   expect(await sc!.leave()).toBe(200);
   await until(() => seen.left.length === 1, 'carol left');
   expect(seen.left[0]).toMatchObject({ entity: 'sip:ce1-carol@localhost', name: 'sip:ce1-carol@localhost' });
-  expect(seen.joined).toEqual([]);
+  const joinedBefore = seen.joined.length;
   // carol rejoins (7.1.1.9) anonymously (Privacy: id; an ad-hoc session allows it)
   await carol.rejoin(sc!.identity, { anonymous: true });
-  await until(() => seen.joined.length === 1, 'carol back');
-  const anon = seen.joined[0]!;
+  await until(() => seen.joined.length === joinedBefore + 1, 'carol back');
+  const anon = seen.joined[joinedBefore]!;
   expect(anon).toMatchObject({ name: 'anonymous', anonymous: true, self: false });
   expect(anon.entity).not.toContain('carol');
   expect(JSON.stringify(watch.roster)).not.toContain('ce1-carol');
@@ -159,6 +162,72 @@ test('a 1-1 session has no conference state', async () => {
   const s = await alice.invite(bob.aor);
   await (await atBob).ready();
   expect(() => s.subscribeConference()).toThrow(/only a group session/);
+});
+
+function chatIo() {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const outText: string[] = [];
+  const errText: string[] = [];
+  out.on('data', (d) => outText.push(String(d)));
+  err.on('data', (d) => errText.push(String(d)));
+  const input = new PassThrough();
+  return { io: { out, err, input, interrupted: new Promise<void>(() => undefined) }, input, out: () => outText.join(''), err: () => errText.join('') };
+}
+
+const chatFlags = (extra: Partial<ChatFlags>): ChatFlags => ({
+  server: `127.0.0.1:${server.sipPort}`, domain: 'localhost', transport: 'udp', timeout: '5', register: true, localHost: '127.0.0.1', sipPort: '0', maxAdhocGroupSize: '10', ...extra,
+});
+
+test('imedge chat --group (interactive): "in this chat: …" when the roster arrives, "<name> left", "anonymous joined", /who, and the end of the conference', async () => {
+  const [bob, carol] = await Promise.all([user('ce7-bob'), user('ce7-carol')]);
+  const atBob = next<ImSession>(bob, 'session');
+  const atCarol = next<ImSession>(carol, 'session');
+  const t = chatIo();
+  const run = runChat(chatFlags({ user: 'ce7-alice', group: 'ce7-bob,ce7-carol' }), t.io);
+  await until(() => t.out().includes('in this chat:'), 'the roster line');
+  const first = /in this chat: (.*)\n/.exec(t.out())![1]!.split(', ');
+  expect(first).toContain('sip:ce7-alice@localhost (you)');
+  // bob and carol are in the first roster, or join right after it (the focus may still be connecting them)
+  for (const who of ['sip:ce7-bob@localhost', 'sip:ce7-carol@localhost']) {
+    await until(() => first.includes(who) || t.out().includes(`${who} joined\n`), `${who} in`);
+  }
+  expect(t.err()).toContain('/who');
+  const [sb, sc] = await Promise.all([atBob, atCarol]);
+  await Promise.all([sb.ready(), sc.ready()]);
+  expect(await sc.leave()).toBe(200);
+  await until(() => t.out().includes('sip:ce7-carol@localhost left\n'), 'carol left');
+  const back = await carol.rejoin(sc.identity, { anonymous: true });
+  await until(() => t.out().includes('anonymous joined\n'), 'anonymous joined');
+  t.input.write('/who\n');
+  await until(() => (t.out().match(/in this chat:/g) ?? []).length === 2, '/who');
+  const who = /in this chat: (.*)\n$/.exec(t.out())![1]!.split(', ').sort();
+  expect(who).toEqual(['anonymous', 'sip:ce7-alice@localhost (you)', 'sip:ce7-bob@localhost']);
+  // bob and the anonymous carol leave: one participant is left and the session is released (7.2.2.8 rule 1d)
+  await sb.leave();
+  await until(() => t.out().includes('sip:ce7-bob@localhost left\n'), 'bob left');
+  await back.leave();
+  expect(await run).toBe(0);
+  expect(t.out()).toContain('anonymous left\n');
+  expect(t.out()).toContain('the conference has ended\n');
+  expect(t.err()).toContain('session ended: bye-received');
+  // once carol is back anonymously, nothing names her
+  expect(t.out().split('sip:ce7-carol@localhost left\n')[1]).not.toContain('ce7-carol');
+  expect(t.err()).not.toContain('conference state unavailable');
+});
+
+test('imedge chat: /who in a 1-1 session says there is no roster; no SUBSCRIBE is made for it', async () => {
+  const bob = await user('ce8-bob');
+  const atBob = next<ImSession>(bob, 'session');
+  const t = chatIo();
+  const run = runChat(chatFlags({ user: 'ce8-alice', to: 'ce8-bob' }), t.io);
+  await (await atBob).ready();
+  await until(() => t.err().includes('connected to'), 'connected');
+  t.input.write('/who\n');
+  await until(() => t.err().includes('/who: only a group session has a roster'), '/who refused');
+  t.input.write('/quit\n');
+  expect(await run).toBe(0);
+  expect(t.out()).toBe('');
 });
 
 test('over the whole file, the focus had every NOTIFY answered 2xx (no 481, no 500) and no subscription is left behind', async () => {
