@@ -1,10 +1,12 @@
 // `imedge chat`: an IM client on the command line, interactive or scripted, on top of
 // src/client. 1-1 (--to), ad-hoc group (--group, OMA IM 7.1.1.6), pre-defined group (--join),
-// rejoin (--rejoin, 7.1.1.9); /invite extends a 1-1 session to a group. Exit codes: 0 done,
-// 1 failed (the SIP status and Warning text are printed), 2 bad usage.
+// rejoin (--rejoin, 7.1.1.9); /invite extends a 1-1 session to a group. Interactive group
+// sessions show their conference state (RFC 4575, OMA IM 7.1.1.11): who is in, who joined, who
+// left, and /who. Exit codes: 0 done, 1 failed (the SIP status and Warning text are printed),
+// 2 bad usage.
 import * as readline from 'node:readline';
 import type { Command } from 'commander';
-import { ImClient, SipStatusError, type InboundMessage, type ImSession, type PagerMessage } from '../client';
+import { ImClient, SipStatusError, isPresent, type InboundMessage, type ImSession, type PagerMessage, type RosterEntry } from '../client';
 import { readPassword } from './password';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit';
 
@@ -128,6 +130,29 @@ function speaker(s: ImSession, m: InboundMessage): string {
   if (who === undefined) return s.peer;
   if (who.anonymous) return 'anonymous';
   return who.name !== undefined ? `${who.name} <${who.uri}>` : who.uri;
+}
+
+/** Who is in, as a person reads it: "sip:alice@x (you), sip:bob@x, anonymous". */
+function names(roster: readonly RosterEntry[]): string {
+  const inside = roster.filter(isPresent).map((e) => (e.self ? `${e.name} (you)` : e.name));
+  return inside.length > 0 ? inside.join(', ') : 'nobody';
+}
+
+/**
+ * OMA IM 7.1.1.11: an interactive group session subscribes to its conference state and prints
+ * the roster when it first arrives, then who joined and who left, and the conference's end.
+ */
+function showConference(s: ImSession, io: ChatIo): void {
+  if (!s.group) return;
+  const w = s.subscribeConference();
+  w.once('roster', (r) => line(io.out, `in this chat: ${names(r)}`));
+  w.on('joined', (e) => line(io.out, `${e.name} joined`));
+  w.on('left', (e) => line(io.out, `${e.name} left`));
+  w.on('conference-ended', (e) => line(io.out, e.reason === 'noresource' ? 'the conference has ended' : `no more conference updates (${e.reason})`));
+  // a focus without the conference package: chat goes on without a roster
+  w.ready().catch((err: unknown) => {
+    if (err instanceof SipStatusError) line(io.err, `conference state unavailable: ${describe(err)}`);
+  });
 }
 
 /** Opens the session the flags ask for. */
@@ -283,7 +308,7 @@ async function listen(client: ImClient, f: ChatFlags, p: Parsed, io: ChatIo): Pr
   return EXIT_OK;
 }
 
-/** Interactive: typed lines are sent; /quit, /anonymous, /modify TYPES, /invite USER... */
+/** Interactive: typed lines are sent; /quit, /anonymous, /modify TYPES, /invite USER..., /who. */
 async function interactive(client: ImClient, f: ChatFlags, p: Parsed, io: ChatIo): Promise<number> {
   let anonymous = !!f.anonymous;
   // the session typed lines go to: /invite moves it from the 1-1 session to the new group one
@@ -297,9 +322,10 @@ async function interactive(client: ImClient, f: ChatFlags, p: Parsed, io: ChatIo
     s.once('ended', (reason) => {
       if (s === session && reason !== 'replaced') endSession(reason);
     });
+    showConference(s, io);
   };
   follow(session);
-  if (session.group) line(io.err, `joined group session ${session.identity} (/quit, /anonymous, /modify type,type)`);
+  if (session.group) line(io.err, `joined group session ${session.identity} (/quit, /who, /anonymous, /modify type,type)`);
   else line(io.err, `connected to ${session.peer} (/quit, /anonymous, /modify type,type, /invite user...)`);
   const rl = readline.createInterface({ input: io.input, terminal: false });
   const done = new Promise<void>((resolve) => {
@@ -313,6 +339,12 @@ async function interactive(client: ImClient, f: ChatFlags, p: Parsed, io: ChatIo
           // kept on the session: every later BYE or re-INVITE of it carries Privacy: id
           session.anonymous = anonymous;
           return line(io.err, `anonymous ${anonymous ? 'on' : 'off'} (applies to leaving)`);
+        }
+        if (cmd === '/who') {
+          const w = session.conference;
+          if (!session.group) return line(io.err, '/who: only a group session has a roster');
+          if (w === undefined || !w.known) return line(io.err, w?.state === 'terminated' ? '/who: no conference state from this focus' : '/who: the roster has not arrived yet');
+          return line(io.out, `in this chat: ${names(w.roster)}`);
         }
         if (cmd === '/invite' || cmd.startsWith('/invite ')) {
           const users = cmd.slice('/invite'.length).trim().split(/[,\s]+/).filter(Boolean);

@@ -13,6 +13,7 @@ import { formatReplaces, parseReplaces, unsupportedOptions, withReplacesHeader, 
 import { headerText, type NameAddr, type SipRequest, type SipResponse } from '../sip/message/types';
 import { IncomingRequest, SipStack } from '../sip/stack';
 import type { Direction } from '../sdp';
+import { ConferenceWatch, DEFAULT_CONFERENCE_EXPIRES_S, watchKey, type ConferenceWatchOptions } from './conference';
 import { MediaError, NoStoredSessionError } from './errors';
 import {
   DEFAULT_MAX_ADHOC_GROUP_SIZE,
@@ -76,6 +77,8 @@ export interface ImClientOptions {
   readonly msrpConnectTimeoutMs?: number;
   /** After an MSRP connection drops, how long to wait for the BYE before ending the session. Default 1 s. */
   readonly msrpLossGraceMs?: number;
+  /** Expires asked for by conference state subscriptions (RFC 6665 4.1.2.1), s. Default 600. */
+  readonly conferenceExpiresS?: number;
   /** Return a status (e.g. 486, 603) to refuse an incoming session; undefined accepts it. */
   readonly incoming?: (invite: IncomingInvite) => number | undefined;
   readonly logger?: Logger;
@@ -105,6 +108,11 @@ export interface MessageResult {
 
 const DEFAULT_TYPES = ['text/plain', 'message/cpim'];
 
+/** How long an unsubscribed conference watch waits for the notifier's final NOTIFY. */
+const WATCH_LINGER_MS = 5000;
+/** How long close() waits for that final NOTIFY: it follows the 200 at once from a live notifier. */
+const FINAL_NOTIFY_WAIT_MS = 1000;
+
 /** What an INVITE we originate asks for. */
 interface OpenSpec {
   readonly requestUri: string;
@@ -124,6 +132,10 @@ export class ImClient extends EventEmitter<ImClientEvents> {
   private readonly store: RejoinStore;
   private readonly types: readonly string[];
   private readonly deps: SessionDeps;
+  private readonly log: Logger;
+  /** Conference state subscriptions by Call-ID and our tag: where NOTIFYs go. */
+  private readonly watchesByKey = new Map<string, ConferenceWatch>();
+  private readonly watches = new Set<ConferenceWatch>();
   private registerCallId = `${randomBytes(10).toString('hex')}`;
   private registerSeq = 0;
   private registerTimer: NodeJS.Timeout | undefined;
@@ -138,6 +150,7 @@ export class ImClient extends EventEmitter<ImClientEvents> {
     super();
     this.ua = new SipUa(stack, { user: opts.user, domain: opts.domain, password: opts.password, server: { ...opts.server } });
     this.types = opts.acceptTypes ?? DEFAULT_TYPES;
+    this.log = opts.logger ?? silentLogger();
     this.store = new RejoinStore({
       ...(opts.storeFile !== undefined ? { file: opts.storeFile } : {}),
       windowMs: opts.rejoinWindowMs ?? 5 * 60_000,
@@ -153,6 +166,7 @@ export class ImClient extends EventEmitter<ImClientEvents> {
       msrpLossGraceMs: opts.msrpLossGraceMs ?? 1000,
       onEnded: (s, reason) => this.onSessionEnded(s, reason),
       extend: (s, users, o) => this.extendToGroup(s, users, o),
+      watchConference: (identity, o) => this.subscribeConference(identity, o),
     };
   }
 
@@ -323,6 +337,33 @@ export class ImClient extends EventEmitter<ImClientEvents> {
     }
   }
 
+  /**
+   * OMA IM 7.1.1.11: subscribes to the conference state (RFC 4575) of a group session by its IM
+   * Session Identity, as a participant or as a watcher the group's allow-conference-state admits.
+   * A session's own watch is ImSession.subscribeConference, which also ends with the session;
+   * one made here runs until unsubscribe() or close(). At most maxSessions at once.
+   */
+  subscribeConference(identity: string, opts: ConferenceWatchOptions = {}): ConferenceWatch {
+    if (this.closed) throw new MediaError('client is closed');
+    checkSipAddress(identity);
+    const expiresS = opts.expiresS ?? this.opts.conferenceExpiresS ?? DEFAULT_CONFERENCE_EXPIRES_S;
+    if (!Number.isInteger(expiresS) || expiresS < 1) throw new RangeError(`conference expiresS must be a whole number of seconds >= 1, not ${expiresS}`);
+    for (const w of this.watches) if (w.state === 'terminated') this.watches.delete(w);
+    if (this.watches.size >= this.maxSessions) throw new MediaError(`conference subscription limit (${this.maxSessions}) reached`);
+    const watch = new ConferenceWatch(identity, {
+      ua: this.ua,
+      log: this.log,
+      lingerMs: WATCH_LINGER_MS,
+      bind: (key, w) => this.watchesByKey.set(key, w),
+      unbind: (key, w) => {
+        if (this.watchesByKey.get(key) === w) this.watchesByKey.delete(key);
+      },
+    }, expiresS);
+    this.watches.add(watch);
+    watch.start();
+    return watch;
+  }
+
   /** User names, user@domain or SIP URIs as SIP URIs; RangeError naming the first that is none. */
   private addresses(users: readonly string[]): string[] {
     return users.map((u) => {
@@ -484,6 +525,13 @@ export class ImClient extends EventEmitter<ImClientEvents> {
         return;
       }
     }
+    if (m.method === 'NOTIFY') {
+      // RFC 6665 4.1.3: a NOTIFY belongs to one of our subscriptions, or gets 481
+      const w = this.watchesByKey.get(watchKey(callId, String(m.headers.to?.params.tag ?? '')));
+      if (w !== undefined && inDialog) w.handleNotify(req);
+      else req.reply(481, 'Subscription Does Not Exist');
+      return;
+    }
     if (inDialog || m.method === 'ACK' || m.method === 'BYE') {
       const s = this.sessionsById.get(callId);
       if (s !== undefined && matchesDialog(s.dialog, m)) {
@@ -632,10 +680,16 @@ export class ImClient extends EventEmitter<ImClientEvents> {
     if (this.closed) return;
     const live = [...this.sessionsById.values()];
     await Promise.all(live.map((s) => withTimeout(s.leave(), byeWaitMs).catch(() => undefined)));
+    // a session's watch was unsubscribed with its BYE, the others are here; each waits (bounded)
+    // for the notifier's final NOTIFY, so that one is answered 200 rather than 481
+    const finalWait = Math.min(byeWaitMs, FINAL_NOTIFY_WAIT_MS);
+    await Promise.all([...this.watches].map((w) => withTimeout(w.unsubscribe().then(() => withTimeout(w.finished(), finalWait)), byeWaitMs).catch(() => undefined)));
     // a stale Contact left at the registrar would get our calls forked to a dead port
     if (this.registered) await withTimeout(this.unregister(), byeWaitMs).catch(() => undefined);
     this.closed = true;
     for (const s of live) s.abandon();
+    for (const w of this.watches) w.dispose();
+    this.watches.clear();
     this.clearRefresh();
     await this.net.close();
     await this.stack.close();

@@ -8,6 +8,7 @@ import type { MsrpNet } from '../msrp/net';
 import { acceptRemoteSeq, inDialogRequest, refreshTarget, type DialogState } from '../sip/message/dialog';
 import type { SipRequest } from '../sip/message/types';
 import type { IncomingRequest } from '../sip/stack';
+import type { ConferenceWatch, ConferenceWatchOptions } from './conference';
 import { CPIM_TYPE, unwrapCpim, wrapCpim, type CpimEnvelope, type MessageSender } from './cpim';
 import { MediaError } from './errors';
 import { SessionMedia } from './media';
@@ -64,6 +65,8 @@ export interface SessionDeps {
   onEnded(session: ImSession, reason: EndReason): void;
   /** OMA IM 7.1.1.6: the client's extension of a 1-1 session to an ad-hoc group. */
   extend(session: ImSession, users: readonly string[], opts: InviteOptions): Promise<ImSession>;
+  /** OMA IM 7.1.1.11: the client's subscription to a conference's state (RFC 4575). */
+  watchConference(identity: string, opts: ConferenceWatchOptions): ConferenceWatch;
 }
 
 export interface SessionSetup {
@@ -117,6 +120,7 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
   private lossTimer: NodeJS.Timeout | undefined;
   private ackWaiter: (() => void) | undefined;
   private replaced = false;
+  private watch: ConferenceWatch | undefined;
 
   constructor(private readonly deps: SessionDeps, setup: SessionSetup) {
     super();
@@ -240,6 +244,31 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
   }
 
   /**
+   * OMA IM 7.1.1.11: subscribes to the conference state of this group session (RFC 4575 over
+   * RFC 6665: SUBSCRIBE with Event: conference to the IM Session Identity). The watch tells
+   * the roster, who joined and who left; it is unsubscribed (Expires: 0) when the session is
+   * left or ends. Asked again while it runs, the same watch is returned. Only a group session
+   * has a conference: a 1-1 session throws MediaError.
+   */
+  subscribeConference(opts: ConferenceWatchOptions = {}): ConferenceWatch {
+    if (!this.group || this.largeMessage) throw new MediaError('only a group session has conference state (the peer is no focus)');
+    if (this.state === 'ending' || this.state === 'ended') throw new MediaError('the session has ended');
+    if (this.watch !== undefined && this.watch.state !== 'terminated' && this.watch.state !== 'closing') return this.watch;
+    this.watch = this.deps.watchConference(this.identity, opts);
+    return this.watch;
+  }
+
+  /** The conference state subscription of this session, if one was made. */
+  get conference(): ConferenceWatch | undefined {
+    return this.watch;
+  }
+
+  /** Leaving, or left: the subscription goes first, so the focus ends it cleanly (not as a leaver's, 7.2.2.11). */
+  private stopWatching(): void {
+    this.watch?.unsubscribe().catch(() => undefined);
+  }
+
+  /**
    * RFC 3891 3: another dialog took this session's place; its ending is reported as 'replaced'
    * (false again when the replacement failed to come up).
    */
@@ -294,6 +323,7 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
     if (this.state === 'ended' || this.state === 'ending') return 0;
     this.state = 'ending';
     if (opts.anonymous !== undefined) this.anonymous = opts.anonymous;
+    this.stopWatching();
     const bye = inDialogRequest(this.dialog, 'BYE', { headers: this.privacy() });
     let status = 0;
     try {
@@ -419,6 +449,7 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
     this.lossTimer = undefined;
     const why = this.replaced ? 'replaced' : reason;
     this.endReason = why;
+    this.stopWatching();
     this.media.close();
     this.deps.onEnded(this, why);
     this.emit('ended', why);
@@ -446,7 +477,8 @@ export class ImSession extends EventEmitter<ImSessionEvents> {
 /** How long an active answerer waits for the ACK before dialling anyway. */
 const ACK_WAIT_MS = 2000;
 
-export const ALLOW = 'INVITE, ACK, BYE, CANCEL, MESSAGE, OPTIONS';
+/** NOTIFY: the conference state of group sessions we subscribe to (RFC 6665, RFC 4575). */
+export const ALLOW = 'INVITE, ACK, BYE, CANCEL, MESSAGE, OPTIONS, NOTIFY';
 
 /** Option tags the client supports (RFC 3261 20.37): it is replaced and replaces dialogs (RFC 3891). */
 export const SUPPORTED = 'replaces';

@@ -190,6 +190,8 @@ export async function fakeFocus(transport: 'UDP' | 'TCP' = 'UDP'): Promise<FakeF
       }
       return req.reply(481);
     }
+    // this focus does not serve the conference event package (RFC 6665 8.2.1: 489 Bad Event)
+    if (m.method === 'SUBSCRIBE') return req.reply(489, 'Bad Event');
     if (m.method !== 'INVITE' || inDialog) return req.reply(200);
     const user = userOf(m.uri);
     if (user === 'conference-factory') return onFactory(req);
