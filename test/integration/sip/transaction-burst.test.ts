@@ -29,7 +29,7 @@ async function startStack(over: Partial<Parameters<typeof SipStack.start>[0]>, h
 }
 
 /** The report's burst: 4,096 OPTIONS, each with its own branch, from one UDP socket. */
-async function optionsBurst(serverPort: number, count = 4096): Promise<{ sock: dgram.Socket; ok: () => number }> {
+async function optionsBurst(serverPort: number, count = 4096, pauseMs = 10): Promise<{ sock: dgram.Socket; ok: () => number }> {
   const sock = dgram.createSocket('udp4');
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
   let ok = 0;
@@ -53,7 +53,7 @@ async function optionsBurst(serverPort: number, count = 4096): Promise<{ sock: d
     ].join('\r\n');
     sock.send(msg, serverPort, '127.0.0.1');
     // The report's pace: 4,096 in about 0.6 s (64 every 10 ms).
-    if (i % 64 === 63) await new Promise((r) => setTimeout(r, 10));
+    if (i % 64 === 63) await new Promise((r) => setTimeout(r, pauseMs));
   }
   return { sock, ok: () => ok };
 }
@@ -141,9 +141,12 @@ test('issue 16 item 4: a source over its share of live transactions gets 503 + R
 test('issue 16 item 4, RFC 3261 17.2.2: after the 4,096-OPTIONS burst `imedge serve` still registers another user (no 503 lockout)', async () => {
   const s = await startServer({ env: { IMEDGE_SIP__MAX_TRANSACTIONS: '256' } });
   try {
-    const burst = await optionsBurst(s.sipPort);
+    // A slower pace than the report's: a server child starved by a loaded test machine drops
+    // datagrams from its socket buffer, which says nothing about lockout (completed
+    // transactions held their slots for 32 s before the fix, whatever the pace).
+    const burst = await optionsBurst(s.sipPort, 4096, 40);
     // Before the fix no more than 256 got 200; the rest of the burst and everyone else got 503.
-    await until(() => burst.ok() >= 2 * 256, 15000);
+    await until(() => burst.ok() >= 2 * 256, 30000);
     const bob = await SipPeer.open('UDP', s.sipPort);
     const rs = await register(bob, 'bob');
     expect(rs.status).toBe(200);
