@@ -268,6 +268,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
             events.participantLeft(e.conference, e.uri);
             events.changed(e.conference);
           } else if (e.type === 'released') events.released(e.conference);
+          else if (e.type === 'rules-changed') events.revalidate(e.conference);
         },
         log: child(log, 'controlling'),
       },

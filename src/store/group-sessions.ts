@@ -16,6 +16,8 @@ export interface GroupSessionRecord {
   /** ad-hoc: the URIs invited (7.2.1.5 step 1 lets them join) */
   readonly invited: readonly string[];
   readonly createdAt: number;
+  /** when a restart left its members disconnected (epoch ms), or null */
+  readonly disconnectedSince?: number | null;
 }
 
 export interface GroupMemberRecord {
@@ -59,6 +61,7 @@ interface SessionRow {
   group_id: string | null;
   invited: string;
   created_at: number;
+  disconnected_since: number | null;
 }
 
 interface MemberRow {
@@ -70,7 +73,8 @@ interface MemberRow {
 }
 
 export class GroupSessionRepository {
-  private readonly insertSession: Statement<[SessionRow]>;
+  private readonly insertSession: Statement<[Omit<SessionRow, 'disconnected_since'>]>;
+  private readonly setDisconnected: Statement<[number | null, string]>;
   private readonly insertMember: Statement<[MemberRow]>;
   private readonly deleteMember: Statement<[string, string]>;
   private readonly deleteSession: Statement<[string]>;
@@ -95,6 +99,7 @@ export class GroupSessionRepository {
     this.allSessions = db.prepare('SELECT * FROM group_sessions ORDER BY created_at');
     this.membersOf = db.prepare('SELECT * FROM group_members WHERE session_id = ? ORDER BY rowid');
     this.updateInvited = db.prepare('UPDATE group_sessions SET invited = ? WHERE id = ?');
+    this.setDisconnected = db.prepare('UPDATE group_sessions SET disconnected_since = ? WHERE id = ?');
     this.insertSub = db.prepare(
       'INSERT OR REPLACE INTO group_subscriptions (id, session_id, identity, subscriber, leg, expires_at, version) VALUES (@id, @session_id, @identity, @subscriber, @leg, @expires_at, @version)',
     );
@@ -126,6 +131,11 @@ export class GroupSessionRepository {
     const invited = JSON.stringify(s.invited);
     if (invited.length > MAX_JSON) throw new StoreValidationError('invited', `group session ${s.id}: invited list larger than ${MAX_JSON} bytes`);
     this.insertSession.run({ id: s.id, kind: s.kind, identity: s.identity, initiator: s.initiator, group_id: s.groupId, invited, created_at: s.createdAt });
+  }
+
+  /** The start of the rejoin window after a restart (null once nobody is left disconnected). */
+  setDisconnectedSince(id: string, at: number | null): void {
+    this.setDisconnected.run(at, id);
   }
 
   setInvited(id: string, invited: readonly string[]): void {
@@ -161,7 +171,7 @@ export class GroupSessionRepository {
         invited = [];
       }
       return {
-        session: { id: r.id, kind: r.kind === 'predefined' ? 'predefined' : 'adhoc', identity: r.identity, initiator: r.initiator, groupId: r.group_id, invited, createdAt: r.created_at },
+        session: { id: r.id, kind: r.kind === 'predefined' ? 'predefined' : 'adhoc', identity: r.identity, initiator: r.initiator, groupId: r.group_id, invited, createdAt: r.created_at, disconnectedSince: r.disconnected_since },
         members: this.membersOf.all(r.id).map((m) => ({ sessionId: m.session_id, memberId: m.member_id, uri: m.uri, anonymous: m.anonymous === 1, leg: m.leg })),
       };
     });

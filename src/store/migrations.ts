@@ -138,4 +138,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX group_subscriptions_session ON group_subscriptions (session_id);
     `,
   },
+  {
+    version: 9,
+    name: 'group session rejoin window',
+    // When a restart left the members of a session disconnected (epoch ms): the rejoin window
+    // counts from the first such restart, so a crash loop cannot keep a session alive.
+    up: `
+      ALTER TABLE group_sessions ADD COLUMN disconnected_since INTEGER;
+    `,
+  },
 ];

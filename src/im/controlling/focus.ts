@@ -563,6 +563,7 @@ export class ControllingFunction {
     conf.displayName = doc.displayName;
     armMaxLength(this.ctx, conf, () => this.ctx.applyRelease(conf, { kind: 'timer' }));
     this.ctx.applyRelease(conf, { kind: 'group-changed' });
+    if (conf.state === 'active') this.deps.onEvent?.({ type: 'rules-changed', conference: conf.id });
   }
 
   /**
@@ -599,11 +600,18 @@ export class ControllingFunction {
         this.stats.restored++;
         n++;
         armMaxLength(this.ctx, conf, () => this.ctx.applyRelease(conf, { kind: 'timer' }));
+        // the window counts from the first restart that left them disconnected (a crash loop
+        // does not extend it), and each dead dialog got its one BYE: forget it
+        const since = r.disconnectedSince ?? this.ctx.now();
+        this.ctx.fireAndForget(this.ctx.rows.restored(conf, since), 'store the rejoin window', conf.id);
         if (r.kind === 'predefined' && doc === undefined) {
           this.ctx.applyRelease(conf, { kind: 'group-deleted' });
           continue;
         }
-        conf.rejoinTimer = setTimeout(() => this.rejoinWindowOver(conf), this.opts.rejoinWindowMs);
+        // 7.2.2.8 rule 2a against the document as it is now (it may have changed while down)
+        if (r.kind === 'predefined') this.ctx.applyRelease(conf, { kind: 'group-changed' });
+        if (conf.state !== 'active') continue;
+        conf.rejoinTimer = setTimeout(() => this.rejoinWindowOver(conf), Math.max(0, since + this.opts.rejoinWindowMs - this.ctx.now()));
         conf.rejoinTimer.unref();
         this.deps.log.info({ conference: conf.id, members: members.length, rejoinWindowMs: this.opts.rejoinWindowMs }, 'group session restored after a restart');
       } catch (err) {
@@ -616,6 +624,7 @@ export class ControllingFunction {
 
   private rejoinWindowOver(conf: Conference): void {
     conf.rejoinTimer = undefined;
+    this.ctx.fireAndForget(this.ctx.rows.restored(conf, null), 'close the rejoin window', conf.id);
     for (const m of [...conf.members.values()]) {
       if (m.state !== 'disconnected' || conf.state !== 'active') continue;
       this.stats.removals++;

@@ -67,6 +67,8 @@ export type FindReplaced = (target: ReplacesTarget, initiatorUser: string) => Re
 /** Something changed in a group session: the conference event package (RFC 4575) listens here. */
 export type ConferenceEvent =
   | { readonly type: 'created'; readonly conference: string }
+  /** the group's rules changed: who may watch is decided again (7.2.2.11) */
+  | { readonly type: 'rules-changed'; readonly conference: string }
   | { readonly type: 'joined' | 'left' | 'removed'; readonly conference: string; readonly participant: string; readonly uri: string }
   | { readonly type: 'released'; readonly conference: string; readonly reason: string };
 

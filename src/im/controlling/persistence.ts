@@ -51,6 +51,16 @@ export class GroupRows {
     return this.grouped(() => repo.remove(conf.id));
   }
 
+  /** After a restart: the rejoin window's start kept, the dead dialogs forgotten (one BYE each, ever). */
+  restored(conf: Conference, since: number | null): Promise<void> {
+    const repo = this.repo;
+    if (repo === undefined) return Promise.resolve();
+    return this.grouped(() => {
+      repo.setDisconnectedSince(conf.id, since);
+      for (const m of conf.members.values()) if (m.state === 'disconnected') repo.saveMember(memberRecord(conf, m));
+    });
+  }
+
   stored(): { session: GroupSessionRecord; members: GroupMemberRecord[] }[] {
     return this.repo?.all() ?? [];
   }

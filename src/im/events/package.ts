@@ -14,6 +14,7 @@ import { newEventsStats, type ConferenceView, type EventsDeps, type EventsOption
 
 export const EVENT_PACKAGE = 'conference';
 const IDENTITY_PREFIX = 'conf-';
+const VERSION_JUMP_AFTER_RESTART = 1000;
 
 type Ending = 'timeout' | 'noresource' | 'rejected';
 
@@ -149,6 +150,14 @@ export class ConferenceEventPackage {
       req.reply(481, 'Call/Transaction Does Not Exist');
       return;
     }
+    // a refresh or an unsubscribe is the subscriber's own: authenticated as the SUBSCRIBE that
+    // created the dialog was (knowing Call-ID and tags is not enough; attack finding)
+    const who = this.deps.originator(req);
+    if (who === undefined) return;
+    if (who === null || `sip:${who}@${this.opts.domain}` !== sub.subscriber) {
+      req.reply(403, 'Forbidden (not the subscriber of this dialog)');
+      return;
+    }
     if (!acceptRemoteSeq(sub.dialog, msg)) {
       req.reply(500, 'Server Internal Error (CSeq out of order)');
       return;
@@ -156,6 +165,13 @@ export class ConferenceEventPackage {
     if (!this.eventOk(req)) return;
     const expires = this.expiresOf(req);
     if (expires === undefined) return;
+    // OMA IM 7.2.2.11: a refresh by someone no longer allowed to watch ends the subscription
+    const view = this.deps.conference(sub.conferenceId);
+    if (expires > 0 && (view === undefined || view.watcher(sub.subscriber) === 'refused')) {
+      req.reply(403, 'Forbidden (no longer allowed to watch this session)');
+      this.terminate(sub, view === undefined ? 'noresource' : 'rejected');
+      return;
+    }
     req.reply(200, 'OK', { headers: { expires: String(expires), contact: [this.contact(sub.identity, req.flow.protocol)], 'allow-events': EVENT_PACKAGE } });
     if (expires === 0) {
       this.terminate(sub, 'timeout');
@@ -179,7 +195,11 @@ export class ConferenceEventPackage {
   private acceptsInfo(req: IncomingRequest): boolean {
     const accept = headerText(req.msg, 'accept');
     if (accept === undefined) return true;
-    const types = accept.split(',').map((t) => t.split(';')[0]?.trim().toLowerCase());
+    // RFC 7231 5.3.1: a type with q=0 is "not acceptable"
+    const types = accept
+      .split(',')
+      .filter((t) => !/;\s*q\s*=\s*0(?:\.0{0,3})?\s*(?:;|$)/i.test(t))
+      .map((t) => t.split(';')[0]?.trim().toLowerCase());
     if (types.some((t) => t === CONFERENCE_INFO_CONTENT_TYPE || t === '*/*' || t === 'application/*')) return true;
     req.reply(406, 'Not Acceptable', { headers: { accept: CONFERENCE_INFO_CONTENT_TYPE } });
     return false;
@@ -237,6 +257,19 @@ export class ConferenceEventPackage {
       if (view !== undefined && view.watcher(uri) !== 'refused') continue;
       this.terminate(sub, 'rejected');
     }
+  }
+
+  /**
+   * OMA IM 7.2.2.11 after the group's rules changed: every subscriber the new rules no longer
+   * let watch loses its subscription (reason rejected); the others hear the new state.
+   */
+  revalidate(conferenceId: string): void {
+    const view = this.deps.conference(conferenceId);
+    for (const sub of [...(this.byConference.get(conferenceId) ?? [])]) {
+      if (view === undefined) this.terminate(sub, 'noresource');
+      else if (view.watcher(sub.subscriber) === 'refused') this.terminate(sub, 'rejected');
+    }
+    this.changed(conferenceId);
   }
 
   /** Planned stop: every subscription ends. */
@@ -391,7 +424,9 @@ export class ConferenceEventPackage {
         continue;
       }
       const sub = new Subscription(r.id, r.sessionId, r.identity, r.subscriber, leg.dialog, leg.flows);
-      sub.version = r.version;
+      // the stored version trails the last NOTIFY by whatever the final batch window held:
+      // a jump keeps versions growing (every NOTIFY is full state, so a gap costs nothing)
+      sub.version = r.version + VERSION_JUMP_AFTER_RESTART;
       this.subs.set(sub.key, sub);
       let set = this.byConference.get(sub.conferenceId);
       if (set === undefined) this.byConference.set(sub.conferenceId, (set = new Set()));

@@ -2,9 +2,24 @@
 import * as sip from 'sip';
 import type { SipUri } from '../message/types';
 
+// RFC 3261 25.1: unreserved = alphanum / mark
+const UNRESERVED = /^[A-Za-z0-9\-_.!~*'()]$/;
 
+/**
+ * RFC 3261 19.1.4: "characters other than those in the reserved set are equivalent to their
+ * %-escaped encoding". The user part comes out with those escapes decoded, so sip:%61lice@x is
+ * alice everywhere (registrar, reserved names, policies, limits) and no limit or check can be
+ * dodged by spelling a name another way (attack finding). Reserved characters stay escaped.
+ */
+function canonicalUser(user: string | undefined): string | undefined {
+  if (user === undefined || !user.includes('%')) return user;
+  return user.replace(/%([0-9A-Fa-f]{2})/g, (esc, hex: string) => {
+    const ch = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(ch) ? ch : esc.toUpperCase();
+  });
+}
 
-/** Parses a sip:/sips: URI; undefined when it is not one. */
+/** Parses a sip:/sips: URI; undefined when it is not one. The user part is canonical (19.1.4). */
 export function parseSipUri(text: string): SipUri | undefined {
   let raw;
   try {
@@ -17,7 +32,7 @@ export function parseSipUri(text: string): SipUri | undefined {
   if (scheme !== 'sip' && scheme !== 'sips') return undefined;
   return {
     scheme,
-    user: raw.user,
+    user: canonicalUser(raw.user),
     password: raw.password,
     host: raw.host.toLowerCase(),
     port: Number.isFinite(raw.port) && raw.port ? raw.port : undefined,
