@@ -238,6 +238,9 @@ async function sendOnce(client: ImClient, f: ChatFlags, p: Parsed, io: ChatIo): 
     session.once('message', (m) => resolve({ text: session.group ? `${speaker(session, m)}> ${m.body.toString('utf8')}` : m.body.toString('utf8') })),
   );
   const ended = new Promise<'ended'>((resolve) => session.once('ended', () => resolve('ended')));
+  // a group message reaches those already in: a session we just started waits (bounded by
+  // --timeout) until someone else has joined, read from the conference state (RFC 4575)
+  if (session.group && target.kind === 'group') await someoneElseIn(session, p.timeoutMs);
   const result = await session.send(text, { successReport: true });
   line(io.err, `delivered: ${result.status}`);
   if (result.status !== 200) {
@@ -257,6 +260,37 @@ async function sendOnce(client: ImClient, f: ChatFlags, p: Parsed, io: ChatIo): 
   }
   await session.leave({ anonymous: !!f.anonymous });
   return code;
+}
+
+/**
+ * Resolves once the conference state shows another participant connected, when the focus
+ * serves no conference state (the watch ends), or after ms at the latest.
+ */
+async function someoneElseIn(session: ImSession, ms: number): Promise<void> {
+  let watch;
+  try {
+    watch = session.subscribeConference();
+  } catch {
+    return;
+  }
+  const w = watch;
+  w.ready().catch(() => undefined);
+  const present = (): boolean => w.roster.some((e) => !e.self && e.status === 'connected');
+  if (present()) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      w.off('roster', onRoster);
+      w.off('conference-ended', done);
+      resolve();
+    };
+    const onRoster = (): void => {
+      if (present()) done();
+    };
+    const timer = setTimeout(done, ms);
+    w.on('roster', onRoster);
+    w.on('conference-ended', done);
+  });
 }
 
 /** Scripted: wait for sessions and messages, print them as JSON lines, --reply to each. */

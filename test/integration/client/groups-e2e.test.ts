@@ -161,7 +161,7 @@ test('imedge chat --group --send --wait-reply through the server prints the repl
   const code = await runChat(
     {
       user: 'e2c-alice', group: 'e2c-bob,e2c-carol', send: 'hi all', waitReply: true, register: true, server: `127.0.0.1:${server.sipPort}`,
-      domain: 'localhost', transport: 'udp', timeout: '5', localHost: '127.0.0.1', sipPort: '0', maxAdhocGroupSize: '10',
+      domain: 'localhost', transport: 'udp', timeout: '15', localHost: '127.0.0.1', sipPort: '0', maxAdhocGroupSize: '10',
     },
     { out, err, input: new PassThrough(), interrupted: new Promise<void>(() => undefined) },
   );
