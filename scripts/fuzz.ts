@@ -24,7 +24,7 @@ for (const h of chosen) {
     const r = runProperty(h.parser, p, runs, seed);
     results.push(r);
     let line = `${h.parser.padEnd(16)} ${p.name.padEnd(26)} runs ${String(r.runs).padStart(7)}  seed ${String(seed).padStart(10)}  ${(r.ms / 1000).toFixed(1).padStart(6)} s  `;
-    if (r.failed) line += `FAILED: ${r.error}\n  saved ${saveFailure(h.parser, p.name, r.counterexample)}`;
+    if (r.failed) line += `FAILED: ${r.error}\n  saved ${saveFailure(h.parser, p, r.counterexample)}`;
     else line += 'ok';
     console.log(line);
   }

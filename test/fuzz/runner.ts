@@ -14,6 +14,8 @@ export interface FuzzProperty<T = unknown> {
   readonly arbitrary: fc.Arbitrary<T>;
   /** Throws when the property does not hold for `input`. */
   readonly check: (input: T) => void;
+  /** The input is one Buffer: saved failures are .bin files, and every .bin of the parser is replayed through it. */
+  readonly bytes?: boolean;
   /** Runs of the fixed-seed pass in `npm test` (default 100): keeps the whole set fast. */
   readonly quickRuns?: number;
 }
@@ -54,10 +56,11 @@ const replacer = (_k: string, v: unknown): unknown => {
 const reviver = (_k: string, v: unknown): unknown =>
   v && typeof v === 'object' && typeof (v as { $b64?: unknown }).$b64 === 'string' ? Buffer.from((v as { $b64: string }).$b64, 'base64') : v;
 
-export function saveFailure(parser: string, property: string, input: unknown): string {
+export function saveFailure(parser: string, p: Pick<FuzzProperty, 'name' | 'bytes'>, input: unknown): string {
+  const property = p.name;
   const dir = path.join(FIXTURE_DIR, parser);
   fs.mkdirSync(dir, { recursive: true });
-  const isBytes = Buffer.isBuffer(input);
+  const isBytes = p.bytes === true && Buffer.isBuffer(input);
   const data = isBytes ? (input as Buffer) : Buffer.from(JSON.stringify({ property, input }, replacer, 1) + '\n');
   const hash = createHash('sha256').update(data).digest('hex').slice(0, 16);
   const file = path.join(dir, `${hash}.${isBytes ? 'bin' : 'json'}`);
@@ -80,8 +83,8 @@ export function replays(h: Harness): Replay[] {
     const file = path.join(dir, f);
     if (f.endsWith('.bin')) {
       const input = fs.readFileSync(file);
-      // a .bin goes through every property that takes bytes (the garbage ones)
-      for (const p of h.properties) if (p.name.startsWith('garbage')) out.push({ file, property: p, input });
+      // a .bin goes through every property that takes one Buffer
+      for (const p of h.properties) if (p.bytes === true) out.push({ file, property: p, input });
     } else if (f.endsWith('.json')) {
       const saved = JSON.parse(fs.readFileSync(file, 'utf8'), reviver) as { property: string; input: unknown };
       const p = h.properties.find((x) => x.name === saved.property);

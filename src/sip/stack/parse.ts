@@ -7,6 +7,7 @@ import * as sip from 'sip';
 import { validateSipMessage, type SipTransportKind, type ValidationFailure } from '../message/validate';
 import type { SipMessage } from '../message/types';
 import { fromRaw, toRaw } from './convert';
+import { faithful } from './faithful';
 
 export interface SipParseLimits {
   /** sip.maxBytesHeaders */
@@ -27,7 +28,8 @@ export type SipParseOutcome =
   | { readonly kind: 'rejected'; readonly status: number; readonly reason: string; readonly isResponse: boolean }
   | { readonly kind: 'unparseable' };
 
-function judge(raw: sip.RawMessage, transport: SipTransportKind, limits: SipParseLimits): SipParseOutcome {
+function judge(libRaw: sip.RawMessage, transport: SipTransportKind, limits: SipParseLimits): SipParseOutcome {
+  const raw = faithful(libRaw);
   const verdict = validateSipMessage(raw.rawHead ?? '', raw.bodyLength ?? 0, { transport, maxHeadLength: limits.maxHeadBytes });
   const isResponse = raw.method === undefined;
   if (!verdict.ok) return rejected(verdict);

@@ -8,6 +8,7 @@ import type * as tls from 'node:tls';
 import type { Logger } from '../../log';
 import type { Flow, NameAddr, SipHeaders, SipRequest, SipResponse } from '../message/types';
 import { validateSipMessage } from '../message/validate';
+import { faithful } from './faithful';
 import { fromRaw, toRaw } from './convert';
 import { bindSipListeners, StreamHub } from './listeners';
 import { watchStreamKeepalives } from './keepalive-watch';
@@ -437,7 +438,8 @@ export class SipStack {
     return flow;
   }
 
-  private onMessage(raw: sip.RawMessage, remote: sip.RawFlow, handler: RequestHandler): void {
+  private onMessage(libRaw: sip.RawMessage, remote: sip.RawFlow, handler: RequestHandler): void {
+    const raw = faithful(libRaw);
     const flow = this.toFlow(remote);
     const transport = flow.protocol;
     const verdict = validateSipMessage(raw.rawHead ?? '', raw.bodyLength ?? 0, { transport, maxHeadLength: this.maxHeadBytes });

@@ -27,6 +27,7 @@ export const conferenceInfoHarness: Harness = {
   properties: [
     {
       name: 'garbage',
+      bytes: true,
       arbitrary: garbageArb(SEEDS, XML_TOKENS),
       check: (data: Buffer) =>
         onlyTyped(() => {

@@ -31,6 +31,7 @@ export const configHarness: Harness = {
   properties: [
     {
       name: 'garbage',
+      bytes: true,
       arbitrary: garbageArb(SEEDS, TOKENS),
       check: (data: Buffer) => {
         const file = fileWith(data);

@@ -17,6 +17,7 @@ export const cpimHarness: Harness = {
   properties: [
     {
       name: 'garbage',
+      bytes: true,
       arbitrary: garbageArb(SEEDS, TOKENS),
       check: (data: Buffer) => {
         const r = parseCpim(data);

@@ -14,6 +14,7 @@ export const replacesHarness: Harness = {
   properties: [
     {
       name: 'garbage',
+      bytes: true,
       arbitrary: fc.oneof(garbageArb(SEEDS, TOKENS, 120), fc.string({ maxLength: 600 }).map((s) => Buffer.from(s))),
       check: (data: Buffer) => {
         const s = data.toString('latin1');

@@ -13,6 +13,7 @@ export const resourceListsHarness: Harness = {
   properties: [
     {
       name: 'garbage',
+      bytes: true,
       arbitrary: garbageArb(SEEDS, XML_TOKENS),
       check: (data: Buffer) =>
         onlyTyped(() => {

@@ -19,6 +19,7 @@ export const sdpHarness: Harness = {
   properties: [
     {
       name: 'garbage',
+      bytes: true,
       arbitrary: garbageArb(SEEDS, TOKENS),
       check: (data: Buffer) =>
         onlyTyped(() => {

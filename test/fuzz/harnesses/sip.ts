@@ -81,6 +81,7 @@ export const sipHarness: Harness = {
   properties: [
     {
       name: 'garbage-datagram',
+      bytes: true,
       arbitrary: garbageArb(SEEDS, SIP_TOKENS),
       check: (data: Buffer) => {
         const o = parseSipDatagram(data);

@@ -1,0 +1,44 @@
+// RFC 4475 3.1.1.5: "%" in a method, a header name or the CSeq method is not an escape: the
+// method RE%47IST%45R is not REGISTER and a C%6Fntact header is an extension header, not a
+// Contact. sip@0.0.6 unescape()s all three, so that message reached the handlers as a
+// REGISTER with a third Contact (torture/fuzz finding). When the head holds such a "%", the
+// message is parsed again with each of those "%" written as "%25", which the library's
+// unescape turns back into the "%" that was on the wire.
+import * as sip from 'sip';
+
+// a "%" in the method, or in a header name (a line start up to its colon)
+const SUSPECT = /^[^ \r\n]*%|\r\n[^:\r\n]*%[^:\r\n]*:/;
+
+function escapeHead(head: string): string {
+  const lines = head.split('\r\n');
+  return lines
+    .map((line, i) => {
+      if (i === 0) return line.replace(/^[^ ]*/, (m) => (/^SIP\//i.test(line) ? m : m.replace(/%/g, '%25')));
+      const colon = line.indexOf(':');
+      if (colon <= 0 || line[0] === ' ' || line[0] === '\t') return line;
+      const name = line.slice(0, colon);
+      let value = line.slice(colon);
+      // CSeq (no compact form): its method token is unescaped too
+      if (/^\s*cseq\s*$/i.test(name)) value = value.replace(/^(:\s*\d+\s+)(\S+)/, (_m, a: string, b: string) => a + b.replace(/%/g, '%25'));
+      return name.replace(/%/g, '%25') + value;
+    })
+    .join('\r\n');
+}
+
+/** The library's message, or the same message parsed without the unescaping when the head needs it. */
+export function faithful(raw: sip.RawMessage): sip.RawMessage {
+  const head = raw.rawHead;
+  if (head === undefined || !(SUSPECT.test(head) || /\r\ncseq\s*:[^\r\n]*%/i.test(head))) return raw;
+  const again = sip.parse(Buffer.from(`${escapeHead(head)}\r\n\r\n${raw.content ?? ''}`, 'binary'));
+  if (again === undefined) return raw;
+  again.rawHead = head;
+  again.bodyLength = raw.bodyLength;
+  again.content = raw.content;
+  // what the transport wrote into the top Via (received, rport) when it took the message
+  const before = (raw.headers.via as sip.RawVia[] | undefined)?.[0];
+  const after = (again.headers.via as sip.RawVia[] | undefined)?.[0];
+  if (before && after) {
+    for (const k of ['received', 'rport'] as const) if (before.params[k] !== undefined) after.params[k] = before.params[k] ?? null;
+  }
+  return again;
+}
