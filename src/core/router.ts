@@ -119,6 +119,13 @@ export class Router {
     const ruri = parseSipUri(req.msg.uri);
     const mf = headerText(req.msg, 'max-forwards');
     if (ruri && (!ruri.user || (mf !== undefined && Number(mf) === 0))) {
+      // RFC 3261 8.2.2.3 (RFC 4475 3.3.1): answered here, this server is the UAS, so a Require
+      // it lacks is 420 as for any other request it answers (torture-set finding: was 200)
+      const missing = unsupportedRequire(headerText(req.msg, 'require'));
+      if (missing.length > 0) {
+        req.reply(420, 'Bad Extension', { headers: { unsupported: missing.join(', ') } });
+        return;
+      }
       req.reply(200, 'OK', { headers: { allow: ALLOW_HEADER, accept: ACCEPT_HEADER, supported: SUPPORTED_HEADER, 'allow-events': ALLOW_EVENTS_HEADER, ...this.serverHeader() } });
       return;
     }

@@ -42,3 +42,25 @@ export function faithful(raw: sip.RawMessage): sip.RawMessage {
   }
   return again;
 }
+
+/**
+ * The other half of the re-parse above: the library keyed the server transaction of such a
+ * request by the unescaped CSeq method, and looks it up by the response's CSeq method. A
+ * response that echoes the wire CSeq (RFC 3261 8.2.6.2) would find no transaction and never
+ * be sent, so its CSeq answers the lookup (the first read) with the unescaped method and the
+ * writer (every later read) with the method as it was on the wire.
+ */
+export function answerableCSeq(raw: sip.RawMessage): void {
+  const cseq = raw.headers.cseq as sip.RawCSeq | undefined;
+  if (raw.status === undefined || cseq === undefined || typeof cseq.method !== 'string' || !cseq.method.includes('%')) return;
+  const wire = cseq.method;
+  const libs = unescape(wire);
+  if (libs === wire) return;
+  let reads = 0;
+  raw.headers.cseq = {
+    seq: cseq.seq,
+    get method(): string {
+      return reads++ === 0 ? libs : wire;
+    },
+  };
+}

@@ -8,7 +8,7 @@ import type * as tls from 'node:tls';
 import type { Logger } from '../../log';
 import type { Flow, NameAddr, SipHeaders, SipRequest, SipResponse } from '../message/types';
 import { validateSipMessage } from '../message/validate';
-import { faithful } from './faithful';
+import { answerableCSeq, faithful } from './faithful';
 import { fromRaw, toRaw } from './convert';
 import { bindSipListeners, StreamHub } from './listeners';
 import { watchStreamKeepalives } from './keepalive-watch';
@@ -563,7 +563,9 @@ export class SipStack {
   private respond(rs: SipResponse): void {
     if (this.closed) return;
     bump(this.stats.responsesOut, statusLabel(rs.status));
-    this.instance.send(toRaw(rs));
+    const raw = toRaw(rs);
+    answerableCSeq(raw);
+    this.instance.send(raw);
   }
 
   /**
