@@ -55,16 +55,16 @@ msg('multipart-body','RFC 4475 3.1.1.11: a multipart body with binary content on
   name='multipart-body', extra=['Content-Type: multipart/mixed;boundary=xyz'], body=mp)
 msg('unreasonable','RFC 4475 3.1.1.12: unreasonable but legal values (huge Expires in a header param, odd extension headers): accepted','200','200',
   name='unreasonable', extra=['Expires: 4294967295','X-Weird: !@#$%^&*()_+{}|:"<>?~`','Subject: '+'\u00e9\u00e8'.encode('utf8').decode('latin1')*20])
-msg('novel-scheme','RFC 4475 3.1.1.13: unknown URI schemes in To, From and Contact are legal there: accepted','200','200',
+msg('novel-scheme','RFC 4475 3.3.3 (novelsc) with a sip: Request-URI: unknown URI schemes in To and Contact are legal there: accepted','200','200',
   name='novel-scheme', replace={'To:':'To: <nosuchscheme:weird;stuff?here>'}, extra=['Contact: <urn:uuid:6fa459ea-ee8a-3ca4-894e-db77e160355e>'])
 msg('reason-empty-response','RFC 4475 3.1.1.14: a response with an empty reason phrase, matching no transaction: dropped (RFC 3261 18.1.2)','drop','drop',
   lines=['SIP/2.0 100 ','Via: SIP/2.0/{{transport}} 127.0.0.1:5060;branch=z9hG4bK-noreason-{{tid}}','From: <sip:torture@localhost>;tag=a','To: <sip:localhost>;tag=b','Call-ID: noreason-{{tid}}@torture','CSeq: 1 OPTIONS'])
-msg('compact-cl-body','RFC 4475 3.1.1.1: compact Content-Length (l:) with a body: accepted','200','200',
+msg('compact-cl-body','RFC 3261 7.3.3: compact Content-Length (l:) with a body: accepted','200','200',
   name='compact-cl-body', extra=['c: text/plain','l: 5'], body=b'hello', cl=None)
 msg('udp-extra-body','RFC 3261 18.3: on UDP a body longer than Content-Length is cut to it and the message taken; on TCP the extra bytes start the next message','200','200',
   name='udp-extra-body', extra=['Content-Type: text/plain','Content-Length: 2'], body=b'okTRAILING', cl=None)
-msg('maxfwd0-options-here','RFC 3261 16.3 step 2 / 11.2: OPTIONS to this server with Max-Forwards 0 is answered here: 200','200','200', name='maxfwd0-options-here', mf='0')
-msg('ipv6-everywhere','RFC 4475 3.1.1.? / RFC 5118: IPv6 references in Via, Contact and To: accepted','200','200',
+msg('maxfwd0-options-here','RFC 4475 3.3.11 / RFC 3261 16.3 step 2: OPTIONS to this server with Max-Forwards 0 is answered here: 200','200','200', name='maxfwd0-options-here', mf='0')
+msg('ipv6-everywhere','RFC 5118 / RFC 3261 25.1: IPv6 references in Via, Contact and To: accepted','200','200',
   name='ipv6-everywhere', extra=['Via: SIP/2.0/UDP [2001:db8::10]:5070;branch=z9hG4bKv6;received=[2001:db8::9]','Contact: <sip:torture@[2001:db8::10]:5070;transport=udp>'], replace={'To:':'To: <sip:user@[2001:db8::1]>'})
 msg('lowercase-method','RFC 3261 7.1: methods are case-sensitive: "options" is an unknown method: 501','501','501', method='options', name='lowercase-method')
 msg('leading-crlf','RFC 3261 7.5: CRLFs before the start line are ignored: accepted','200','200',
@@ -73,19 +73,19 @@ msg('leading-crlf','RFC 3261 7.5: CRLFs before the start line are ignored: accep
 msg('every-compact-form','RFC 3261 7.3.3: every compact header form (v f t i m l c k s): accepted','200','200',
   lines=['OPTIONS sip:localhost SIP/2.0','v: SIP/2.0/{{transport}} 127.0.0.1:5070;branch=z9hG4bK-compact-{{tid}};rport','f: <sip:torture@localhost>;tag=t-c','t: <sip:localhost>','i: compact-{{tid}}@torture','CSeq: 1 OPTIONS','m: <sip:torture@127.0.0.1:5070>','k: path','s: compact','c: text/plain','l: 1'], body=b'x', cl=None)
 msg('no-max-forwards','RFC 3261 8.2 lists no check of Max-Forwards presence for a UAS: a request without it is answered: 200','200','200', name='no-max-forwards', drop=('Max-Forwards',))
-msg('require-unknown','RFC 3261 8.2.2.3 / RFC 4475 3.3.1: Require names an extension we lack: 420 Bad Extension','420','420', name='require-unknown', extra=['Require: nothingSupportedHere, nothingHereEither'])
+msg('require-unknown','RFC 3261 8.2.2.3 / RFC 4475 3.3.5: Require names an extension we lack: 420 Bad Extension','420','420', name='require-unknown', extra=['Require: nothingSupportedHere, nothingHereEither'])
 msg('proxy-require-options','RFC 3261 20.29: Proxy-Require is for proxies; OPTIONS to this server answered: 200','200','200', name='proxy-require-options', extra=['Proxy-Require: nosuchext'])
 msg('no-branch-2543','RFC 4475 3.4.1 / RFC 3261 17.2.3: an RFC 2543 request (Via without branch): matched the old way and answered','200','200',
   name='no-branch-2543', via='Via: SIP/2.0/{{transport}} 127.0.0.1:5070;rport')
-msg('branch-without-cookie','RFC 3261 8.1.1.7: a branch without the magic cookie is still a branch: answered','200','200',
+msg('branch-without-cookie','RFC 4475 3.2.1 / RFC 3261 8.1.1.7: a branch without the magic cookie is still a branch: answered','200','200',
   name='branch-without-cookie', via='Via: SIP/2.0/{{transport}} 127.0.0.1:5070;branch=oldstyle-{{tid}};rport')
-msg('register-y2038','RFC 4475 3.3.? (regaut/y2038 style): REGISTER with Expires 2^32: registered with the expiry cut to the maximum: 200','200','200',
+msg('register-y2038','RFC 3261 20.19 / 10.3: REGISTER with Expires 2^32: registered with the expiry cut to the maximum: 200','200','200',
   method='REGISTER', name='register-y2038', replace={'To:':'To: <sip:torture@localhost>','From:':'From: <sip:torture@localhost>;tag=t-y2038'}, ruri='sip:localhost',
   extra=['Contact: <sip:torture@127.0.0.1:5070>','Expires: 4294967296'])
-msg('register-escaped-contact','RFC 4475 3.1.1.? (regescrt): REGISTER whose Contact URI carries an escaped header: 200','200','200',
+msg('register-escaped-contact','RFC 4475 3.3.14 (regescrt): REGISTER whose Contact URI carries an escaped header: 200','200','200',
   method='REGISTER', name='register-escaped-contact', replace={'To:':'To: <sip:torture2@localhost>','From:':'From: <sip:torture2@localhost>;tag=t-rec'},
   extra=['Contact: <sip:torture2@127.0.0.1:5070?Route=%3Csip:sip.example.com%3E>','Expires: 60'])
-msg('register-contact-params','RFC 4475 3.1.1.? (cparam): REGISTER Contacts with parameters inside and outside the brackets: 200','200','200',
+msg('register-contact-params','RFC 4475 3.3.12/3.3.13 (cparam): REGISTER Contacts with parameters inside and outside the brackets: 200','200','200',
   method='REGISTER', name='register-contact-params', replace={'To:':'To: <sip:torture3@localhost>','From:':'From: <sip:torture3@localhost>;tag=t-rcp'},
   extra=['Contact: <sip:torture3@127.0.0.1:5070;transport=udp;lr>;expires=60;q=0.5, "With Name" <sip:torture3@127.0.0.1:5071>;+sip.instance="<urn:uuid:00000000-0000-1000-8000-000000000001>"'])
 msg('tel-ruri','RFC 3261 8.2.2.1: a Request-URI scheme this server does not serve (tel:): 416 Unsupported URI Scheme','416','416', ruri='tel:+15551234567', name='tel-ruri')
@@ -108,11 +108,11 @@ msg('cl-negative','RFC 4475 3.1.2.3: negative Content-Length: 400; on a stream i
   name='cl-negative', extra=['Content-Length: -999'], cl=None)
 msg('cseq-overflow','RFC 4475 3.1.2.4 / RFC 3261 8.1.1.5: CSeq number 2^32: 400','400','400', name='cseq-overflow', cseq='4294967296 OPTIONS')
 msg('maxfwd-overflow','RFC 4475 3.1.2.4: Max-Forwards 300 (above 255): 400','400','400', name='maxfwd-overflow', mf='300')
-msg('unterminated-quote','RFC 4475 3.1.2.5/3.1.2.6: unterminated quoted display name: 400','400','400',
+msg('unterminated-quote','RFC 4475 3.1.2.6: unterminated quoted display name: 400','400','400',
   name='unterminated-quote', replace={'From:':'From: "Mr. Unterminated <sip:torture@localhost>;tag=t-uq'})
 msg('ltgt-ruri','RFC 4475 3.1.2.7: Request-URI in angle brackets: 400','400','400', ruri='<sip:localhost>', name='ltgt-ruri')
-msg('malformed-ruri','RFC 4475 3.1.2.8: a malformed SIP URI (user@ with empty host and bad port) as Request-URI: 400','400','400', ruri='sip:user@:99999999', name='malformed-ruri')
-msg('lws-ruri','RFC 4475 3.1.2.9/3.1.2.10: LWS inside the Request-URI: 400','400','400', ruri='sip:local host', name='lws-ruri')
+msg('malformed-ruri','RFC 3261 25.1 (hostport): a malformed SIP URI (user@ with empty host and a port beyond 65535) as Request-URI: 400','400','400', ruri='sip:user@:99999999', name='malformed-ruri')
+msg('lws-ruri','RFC 4475 3.1.2.8: LWS inside the Request-URI: 400','400','400', ruri='sip:local host', name='lws-ruri')
 msg('trailing-sp-version','RFC 4475 3.1.2.10: SP after SIP-Version in the Request-Line: 400','400','400',
   lines=['OPTIONS sip:localhost SIP/2.0 ']+head(name='trailing-sp-version')[1:])
 msg('escaped-headers-ruri','RFC 4475 3.1.2.11: escaped headers in the Request-URI: 400','400','400', ruri='sip:localhost?Route=%3Csip:example.com%3E', name='escaped-headers-ruri')
@@ -123,16 +123,16 @@ msg('lws-addr-spec','RFC 4475 3.1.2.14: spaces inside the addr-spec in <>: 400',
   name='lws-addr-spec', replace={'To:':'To: <sip:local host>'})
 msg('display-non-token','RFC 4475 3.1.2.15: unquoted display name with non-token characters: 400','400','400',
   name='display-non-token', replace={'From:':'From: Bell, Alexander <sip:torture@localhost>;tag=t-dn'})
-msg('version-7','RFC 4475 3.1.2.16 / RFC 3261 8.2.2? (21.5.14): SIP/7.0: 505 Version Not Supported','505','505',
+msg('version-7','RFC 4475 3.1.2.16 / RFC 3261 21.5.14: SIP/7.0: 505 Version Not Supported','505','505',
   lines=['OPTIONS sip:localhost SIP/7.0']+head(name='version-7')[1:])
 msg('cseq-mismatch','RFC 4475 3.1.2.17: CSeq method differs from the method: 400','400','400', name='cseq-mismatch', cseq='1 INVITE')
 msg('unknown-method-mismatch','RFC 4475 3.1.2.18: unknown method with a CSeq naming another: 400 (not 501)','400','400', method='NEWMETHOD', name='unknown-method-mismatch', cseq='1 INVITE')
 msg('status-overlarge','RFC 4475 3.1.2.19: a response with a status code of 10 digits: dropped','drop','drop',
   lines=['SIP/2.0 4294967301 Large','Via: SIP/2.0/{{transport}} 127.0.0.1:5060;branch=z9hG4bK-big-{{tid}}','From: <sip:torture@localhost>;tag=a','To: <sip:localhost>;tag=b','Call-ID: big-{{tid}}@torture','CSeq: 1 OPTIONS'])
-msg('two-from','RFC 4475 3.3.? (multi01) / RFC 3261 7.3.1: two From headers in one request: 400','400','400',
+msg('two-from','RFC 4475 3.3.8 (multi01) / RFC 3261 7.3.1: two From headers in one request: 400','400','400',
   name='two-from', extra=['From: <sip:other@localhost>;tag=t-two'])
 msg('two-call-id','RFC 3261 7.3.1: Call-ID is single-valued; two values: 400','400','400', name='two-call-id', extra=['i: second-{{tid}}@torture'])
-msg('insufficient','RFC 4475 3.1.2.? (insuf): no To, no Call-ID: 400 (the Via can be read)','400','400', name='insufficient', drop=('To:','Call-ID:'))
+msg('insufficient','RFC 4475 3.3.1 (insuf): no To, no Call-ID: 400 (the Via can be read)','400','400', name='insufficient', drop=('To:','Call-ID:'))
 msg('no-via','RFC 3261 8.1.1.7 / 18.2.1: no Via at all: nothing to answer to; dropped, a stream stays open','drop','drop', name='no-via', drop=('Via:',))
 msg('nul-in-value','RFC 3261 25.1: a NUL byte in a header value: 400','400','400', name='nul-in-value', extra=['Subject: bad\x00byte'])
 msg('bare-lf','RFC 3261 7: lines ended by LF alone: no CRLFCRLF, so no message: dropped (stream: waits)','drop','drop',
