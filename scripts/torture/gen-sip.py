@@ -96,8 +96,12 @@ msg('huge-call-id-ok','RFC 3261 25.1: a 12000-byte Call-ID under the 16 KiB head
   name='huge-call-id-ok', replace={'Call-ID:':'Call-ID: '+'c'*12000+'-{{tid}}'})
 msg('many-vias','RFC 3261 8.2.6.2: 60 Via entries, answered to the top one with all of them copied: 200','200','200',
   name='many-vias', extra=[f'Via: SIP/2.0/UDP 192.0.2.{i}:5060;branch=z9hG4bKmany{i}' for i in range(1,61)])
-msg('unknown-content-encoding','RFC 3261 20.12 / 8.2.3: a body in a Content-Encoding this server does not know, on OPTIONS to the server which ignores the body: 200','200','200',
+msg('unknown-content-encoding','RFC 3261 8.2.3: a body in a Content-Encoding this server does not understand: 415 with Accept-Encoding','415','415',
   name='unknown-content-encoding', extra=['Content-Type: text/plain','Content-Encoding: x-nobody-knows'], body=b'zz')
+msg('compact-content-encoding','RFC 3261 8.2.3 / 7.3.3: the same with the compact form e: 415','415','415',
+  name='compact-content-encoding', extra=['Content-Type: text/plain','e: gzip'], body=b'zz')
+msg('unknown-content-type','RFC 4475 3.3.6 (invut) / RFC 3261 8.2.3: a body of a type this server does not accept: 415 with Accept','415','415',
+  name='unknown-content-type', extra=['Content-Type: application/unknownformat'], body=b'<something/>')
 
 # ---- RFC 4475 3.1.2: invalid messages (answered 400/505/513/413 when a Via can be read)
 msg('sep-extraneous','RFC 4475 3.1.2.1: extraneous separators in a name-addr parameter list: 400','400','400',
