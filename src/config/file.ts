@@ -22,7 +22,16 @@ export function parseConfigText(text: string, file: string, key: string): unknow
     const where = pos === undefined || first.includes(' at line ') ? '' : ` at line ${pos.line}, column ${pos.col}`;
     throw new ConfigError(key, `${file}: syntax error: ${first}${where}`, file);
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // yaml reports some faults only when building the value, as a plain Error (fuzz finding:
+    // an alias with no anchor, `*a`, threw a ReferenceError out of loadConfig); an alias bomb
+    // past maxAliasCount too. Both are bad files, named like a syntax error.
+    const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new ConfigError(key, `${file}: syntax error: ${reason}`, file);
+  }
   return value ?? {};
 }
 

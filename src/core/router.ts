@@ -119,6 +119,18 @@ export class Router {
     const ruri = parseSipUri(req.msg.uri);
     const mf = headerText(req.msg, 'max-forwards');
     if (ruri && (!ruri.user || (mf !== undefined && Number(mf) === 0))) {
+      // RFC 3261 8.2.2.3 (RFC 4475 3.3.1): answered here, this server is the UAS, so a Require
+      // it lacks is 420 as for any other request it answers (torture-set finding: was 200)
+      const missing = unsupportedRequire(headerText(req.msg, 'require'));
+      if (missing.length > 0) {
+        req.reply(420, 'Bad Extension', { headers: { unsupported: missing.join(', ') } });
+        return;
+      }
+      const refusal = unreadableBody(req);
+      if (refusal) {
+        req.reply(415, 'Unsupported Media Type', { headers: refusal });
+        return;
+      }
       req.reply(200, 'OK', { headers: { allow: ALLOW_HEADER, accept: ACCEPT_HEADER, supported: SUPPORTED_HEADER, 'allow-events': ALLOW_EVENTS_HEADER, ...this.serverHeader() } });
       return;
     }
@@ -226,4 +238,21 @@ export class Router {
 /** The flows to try for a binding, in order (reach.ts: Contact, RFC 5626 flow, or NAT source). */
 export function targetsOf(b: Binding): Flow[] {
   return reachTargets(b, parseSipUri);
+}
+
+/**
+ * RFC 3261 8.2.3 (RFC 4475 3.3.6): a UAS MUST refuse with 415 a body whose type or encoding it
+ * does not understand, saying what it accepts (torture-set finding: OPTIONS answered here took
+ * any body). The library files the compact form "e" under contact-encoding: read both.
+ */
+function unreadableBody(req: IncomingRequest): Record<string, string> | undefined {
+  if (req.msg.body.length === 0) return undefined;
+  const encoding = headerText(req.msg, 'content-encoding') ?? headerText(req.msg, 'contact-encoding');
+  if (encoding !== undefined && encoding.split(',').some((e) => e.trim().toLowerCase() !== 'identity' && e.trim() !== '')) {
+    return { 'accept-encoding': 'identity' };
+  }
+  const type = headerText(req.msg, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+  const accepted = ACCEPT_HEADER.split(',').map((t) => t.trim());
+  if (type === undefined || !accepted.includes(type)) return { accept: ACCEPT_HEADER };
+  return undefined;
 }

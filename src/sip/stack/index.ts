@@ -6,3 +6,4 @@ export { parseSipUri, formatSipUri, aorOf, newBranch } from './uri';
 export { awaitAck, DEFAULT_SIP_TIMERS, type AckWait, type SipTimers } from './ack-wait';
 export { tlsHopOf } from './stack';
 export type { SipTlsOptions, SipTlsStats } from './tls-transport';
+export { parseSipDatagram, sipStreamParser, formatSipMessage, DEFAULT_SIP_PARSE_LIMITS, type SipParseOutcome, type SipParseLimits, type SipStreamSink } from './parse';

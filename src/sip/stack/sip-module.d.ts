@@ -74,5 +74,17 @@ declare module 'sip' {
   export function stringifyUri(u: string | RawUri): string;
   export function parse(s: string | Buffer): RawMessage | undefined;
   export function stringify(m: RawMessage): string;
+  /**
+   * The stream framer each TCP/TLS connection runs (patched): feed it the connection's data as
+   * binary strings. onInvalid gets framing failures (after which the parser is dead); onFlood
+   * is where the transport closes the connection.
+   */
+  export function makeStreamParser(
+    onMessage: (m: RawMessage) => void,
+    onFlood: ((reason: string) => void) | undefined,
+    maxBytesHeaders: number,
+    maxContentLength: number,
+    onInvalid: (reason: string, m: RawMessage | undefined, head: string, kind: string) => void,
+  ): (data: string) => void;
   export function generateBranch(): string;
 }

@@ -8,6 +8,7 @@ import type * as tls from 'node:tls';
 import type { Logger } from '../../log';
 import type { Flow, NameAddr, SipHeaders, SipRequest, SipResponse } from '../message/types';
 import { validateSipMessage } from '../message/validate';
+import { answerableCSeq, faithful } from './faithful';
 import { fromRaw, toRaw } from './convert';
 import { bindSipListeners, StreamHub } from './listeners';
 import { watchStreamKeepalives } from './keepalive-watch';
@@ -437,7 +438,8 @@ export class SipStack {
     return flow;
   }
 
-  private onMessage(raw: sip.RawMessage, remote: sip.RawFlow, handler: RequestHandler): void {
+  private onMessage(libRaw: sip.RawMessage, remote: sip.RawFlow, handler: RequestHandler): void {
+    const raw = faithful(libRaw);
     const flow = this.toFlow(remote);
     const transport = flow.protocol;
     const verdict = validateSipMessage(raw.rawHead ?? '', raw.bodyLength ?? 0, { transport, maxHeadLength: this.maxHeadBytes });
@@ -561,7 +563,9 @@ export class SipStack {
   private respond(rs: SipResponse): void {
     if (this.closed) return;
     bump(this.stats.responsesOut, statusLabel(rs.status));
-    this.instance.send(toRaw(rs));
+    const raw = toRaw(rs);
+    answerableCSeq(raw);
+    this.instance.send(raw);
   }
 
   /**

@@ -149,6 +149,12 @@ describe('configuration errors name the key and what is allowed', () => {
       expect(withFile('http:\n  port: 1\n  port: 2\n').message).toMatch(/line 3, column \d+/);
     });
 
+    it('an alias without its anchor is a ConfigError, not a ReferenceError (fuzz finding, test/fixtures/fuzz/config)', () => {
+      const err = withFile('*a\n');
+      expect(err.key).toBe('--config');
+      expect(err.message).toMatch(/syntax error: Unresolved alias/);
+    });
+
     it('a JSON syntax error gives the line and column', () => {
       expect(withFile('{\n  "sip": {"port": 1\n', 'x.json').message).toMatch(/line \d+, column \d+/);
     });

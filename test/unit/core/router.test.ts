@@ -19,6 +19,32 @@ describe('Router: OPTIONS', () => {
     expect(core.sent).toHaveLength(0);
   });
 
+  test('RFC 3261 8.2.2.3 (RFC 4475 3.3.5): OPTIONS answered here with a Require this server lacks is 420 naming it in Unsupported', async () => {
+    core = makeCore();
+    const r = request(opts('sip:localhost', { require: 'nothingSupportedHere' }));
+    await core.router.handle(r.req);
+    expect(r.final().status).toBe(420);
+    expect(r.final().headers.unsupported).toBe('nothingSupportedHere');
+  });
+
+  test('RFC 3261 8.2.3 (RFC 4475 3.3.6): OPTIONS answered here with a body it cannot read is 415 saying what it accepts', async () => {
+    core = makeCore();
+    const typed = request(opts('sip:localhost', { 'content-type': 'application/unknownformat' }));
+    (typed.req.msg as { body: Buffer }).body = Buffer.from('<x/>');
+    await core.router.handle(typed.req);
+    expect(typed.final().status).toBe(415);
+    expect(typed.final().headers.accept).toContain('application/sdp');
+    const encoded = request(opts('sip:localhost', { 'content-type': 'text/plain', 'content-encoding': 'gzip' }));
+    (encoded.req.msg as { body: Buffer }).body = Buffer.from('zz');
+    await core.router.handle(encoded.req);
+    expect(encoded.final().status).toBe(415);
+    expect(encoded.final().headers['accept-encoding']).toBe('identity');
+    const plain = request(opts('sip:localhost', { 'content-type': 'text/plain;charset=utf-8' }));
+    (plain.req.msg as { body: Buffer }).body = Buffer.from('hi');
+    await core.router.handle(plain.req);
+    expect(plain.final().status).toBe(200);
+  });
+
   test('RFC 3261 11.2: OPTIONS to a user without credentials, when required, gets what an INVITE would: 407', async () => {
     core = makeCore({ required: true, users: ['alice', 'bob'] });
     core.registrar.handle(request({ method: 'REGISTER', uri: 'sip:localhost', from: 'sip:bob@localhost', to: 'sip:bob@localhost', contact: [{ uri: 'sip:bob@127.0.0.1:5090', params: {} }] }).req);
