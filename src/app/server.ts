@@ -138,6 +138,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxBytesHeaders: cfg.sip.maxBytesHeaders,
         maxContentLength: cfg.sip.maxContentLength,
         maxTcpConnections: caps.sipTcp,
+        maxTcpConnectionsPerSource: cfg.sip.maxTcpConnectionsPerSource > 0 ? cfg.sip.maxTcpConnectionsPerSource : Math.max(16, Math.floor(caps.sipTcp / 4)),
         tcpQuietMs: cfg.sip.tcpQuietMs,
         t1Ms: cfg.sip.t1Ms,
         maxTransactions: cfg.sip.maxTransactions,
@@ -163,6 +164,8 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     const msrp = new MsrpRelay(
       {
         maxConnections: caps.msrp,
+        // one address holds at most a quarter of the slots (never fewer than 16) unless configured (an MSRP relay in front)
+        maxConnectionsPerSource: cfg.msrp.maxConnectionsPerSource > 0 ? cfg.msrp.maxConnectionsPerSource : Math.max(16, Math.floor(caps.msrp / 4)),
         maxSessionsPerConnection: cfg.msrp.maxSessionsPerConnection,
         maxHeaderBytes: cfg.msrp.maxHeaderBytes,
         idleTimeoutMs: cfg.msrp.idleTimeoutMs,

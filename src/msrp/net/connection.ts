@@ -52,6 +52,8 @@ export class MsrpConnection implements MsrpParserHandler {
   readonly transactions: Waiter<string, MsrpResponseHead>;
   readonly sessions = new Set<MsrpSession>();
   readonly remoteAddress: string;
+  /** The peer's IP alone (per-source limits). */
+  readonly remoteIp: string;
   /** The connection is TLS (msrps:): only such a connection reaches a session whose URI is msrps:. */
   readonly secure: boolean;
   /** Listeners for this leg's congestion (the relay pauses the legs that feed it). */
@@ -86,6 +88,7 @@ export class MsrpConnection implements MsrpParserHandler {
   ) {
     const o = ctx.options;
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.remoteIp = socket.remoteAddress ?? '?';
     this.secure = (socket as Socket & { encrypted?: boolean }).encrypted === true;
     // bodies stream through, so no body cap here: endpoints answer 413 above maxMessageSize
     // (closing the connection instead would lose the transaction's answer)

@@ -11,6 +11,8 @@ export interface MsrpNetCounters {
   connectionsDialled: number;
   /** Accepts closed and dials refused at once because maxConnections was reached (a counted limit event). */
   connectionsRejected: number;
+  /** Inbound connections closed at once because their address held maxConnectionsPerSource already. */
+  connectionsRejectedPerSource: number;
   /**
    * Inbound connections with no session bound, closed at maxConnections to make room for a new
    * connection (the oldest first; a counted limit event like connectionsRejected).
@@ -52,6 +54,7 @@ export function newNetCounters(): MsrpNetCounters {
     connectionsAccepted: 0,
     connectionsDialled: 0,
     connectionsRejected: 0,
+    connectionsRejectedPerSource: 0,
     connectionsEvicted: 0,
     connectionsLive: 0,
     pauses: 0,

@@ -121,6 +121,7 @@ export class MsrpNet {
     server.emit = ((event: string | symbol, ...args: unknown[]) => {
       if (event === 'connection') {
         const raw = args[0] as Socket;
+        if (this.sourceFull(raw)) return true;
         // a handshake takes a slot like a connection, so it may evict an idle one to get it
         if (!this.makeRoom()) {
           this.counters.connectionsRejected++;
@@ -350,6 +351,7 @@ export class MsrpNet {
       socket.destroy();
       return;
     }
+    if (this.sourceFull(socket)) return;
     if (!this.makeRoom()) {
       this.counters.connectionsRejected++;
       socket.destroy();
@@ -385,6 +387,23 @@ export class MsrpNet {
       return this.slotsInUse() < this.options.maxConnections;
     }
     return false;
+  }
+
+  /**
+   * True (and the socket destroyed, counted) when its address already holds
+   * maxConnectionsPerSource inbound connections and handshakes. A bounded walk (maxConnections).
+   */
+  private sourceFull(socket: Socket): boolean {
+    const max = this.options.maxConnectionsPerSource;
+    if (max === undefined || max >= this.options.maxConnections) return false;
+    const ip = socket.remoteAddress ?? '?';
+    let n = 0;
+    for (const c of this.live) if (c.direction === 'in' && !c.closed && c.remoteIp === ip) n++;
+    for (const key of this.handshakeSlots.keys()) if (key.slice(0, key.lastIndexOf('|')) === ip) n++;
+    if (n < max) return false;
+    this.counters.connectionsRejectedPerSource++;
+    socket.destroy();
+    return true;
   }
 
   /** Slots of maxConnections taken: live connections, dials under way, TLS handshakes under way. */

@@ -5,6 +5,12 @@ export interface MsrpNetOptions {
    * the slot of the oldest inbound connection that carries no session; with none, it is refused.
    */
   readonly maxConnections: number;
+  /**
+   * Inbound connections (TLS handshakes included) one remote address may hold; beyond it a new
+   * one is closed at once (connectionsRejectedPerSource): one host cannot take every slot or
+   * evict everyone else's idle connections. Default: maxConnections (no separate cap).
+   */
+  readonly maxConnectionsPerSource?: number;
   /** Sessions one connection may carry (RFC 4975 section 5.4 lets a connection carry several). */
   readonly maxSessionsPerConnection: number;
   /** Cap on a frame's start line + headers (parser limit, checked before buffering). */
@@ -61,6 +67,9 @@ export function resolveNetOptions(partial: Partial<MsrpNetOptions> = {}): MsrpNe
   for (const key of Object.keys(DEFAULT_MSRP_NET_OPTIONS) as (keyof MsrpNetOptions)[]) {
     const v = o[key];
     if (typeof v !== 'number' || !(v > 0)) throw new RangeError(`MSRP option ${key} must be a positive number, got ${String(v)}`);
+  }
+  if (o.maxConnectionsPerSource !== undefined && !(Number.isInteger(o.maxConnectionsPerSource) && o.maxConnectionsPerSource > 0)) {
+    throw new RangeError(`MSRP option maxConnectionsPerSource must be a positive integer, got ${String(o.maxConnectionsPerSource)}`);
   }
   if (!(o.lowWatermarkRatio < o.highWatermarkRatio && o.highWatermarkRatio <= 1)) {
     throw new RangeError('MSRP options need 0 < lowWatermarkRatio < highWatermarkRatio <= 1');

@@ -133,6 +133,8 @@ export interface MsrpRelayStats extends MsrpRelayCounters {
   readonly connectionsRejected: number;
   /** Connections without a session closed at maxConnections to make room (oldest first). */
   readonly connectionsEvicted: number;
+  /** Inbound connections closed at once because their address held maxConnectionsPerSource. */
+  readonly connectionsRejectedPerSource: number;
   readonly livePairs: number;
   /** Sessions currently bound to a connection (each has one outbound leg). */
   readonly liveLegs: number;
@@ -525,6 +527,7 @@ export class MsrpRelay {
       connectionsLive: n.connectionsLive,
       connectionsRejected: n.connectionsRejected,
       connectionsEvicted: n.connectionsEvicted,
+      connectionsRejectedPerSource: n.connectionsRejectedPerSource,
       livePairs: this.pairs.size,
       liveLegs: legs,
       ringHighWater: peak,

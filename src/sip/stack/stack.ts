@@ -38,6 +38,8 @@ export interface SipStackOptions {
    * this long (or never one) may be closed at the cap to make room. Default DEFAULT_TCP_QUIET_MS.
    */
   tcpQuietMs?: number;
+  /** Inbound TCP (and TLS) connections one remote address may hold (default: maxTcpConnections, no separate cap). */
+  maxTcpConnectionsPerSource?: number;
   /**
    * Live server transactions (no final response yet); beyond it new requests get 503
    * (ECOSYSTEM fault 8). Completed ones do not count (issue 16 item 4).
@@ -258,7 +260,7 @@ export class SipStack {
     const log = opts.logger;
     // Filled in once the instance exists; the library calls back only after sockets deliver data.
     let stack: SipStack | undefined;
-    const gate = new TcpConnectionGate(opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS, log, { quietMs: opts.tcpQuietMs });
+    const gate = new TcpConnectionGate(opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS, log, { quietMs: opts.tcpQuietMs, ...(opts.maxTcpConnectionsPerSource !== undefined ? { maxPerSource: opts.maxTcpConnectionsPerSource } : {}) });
     const keepalive = {
       onPing: (t: 'UDP' | 'TCP', kind: 'crlf' | 'stun') => {
         if (stack) stack.stats.keepalives[t]++;

@@ -16,6 +16,8 @@ export interface TcpConnectionStats {
   refused: Record<TcpDirection, number>;
   /** Quiet inbound connections closed at the cap to make room for a new one. */
   evicted: number;
+  /** Inbound connections closed at once because their address held maxPerSource already (also in refused.in). */
+  refusedPerSource: number;
 }
 
 export interface TcpGateOptions {
@@ -24,6 +26,11 @@ export interface TcpGateOptions {
    * long (or never carried one) may be closed at the cap to make room.
    */
   quietMs: number;
+  /**
+   * Inbound connections one remote address may hold at once (beyond: closed at once, counted):
+   * one host cannot take every slot, nor evict everyone else's quiet connections.
+   */
+  maxPerSource: number;
   /** The clock (tests). */
   now?: () => number;
 }
@@ -51,6 +58,8 @@ export class TcpConnectionGate {
   private liveCount = 0;
   private readonly refusedBy: Record<TcpDirection, number> = { in: 0, out: 0 };
   private evictedCount = 0;
+  private refusedPerSourceCount = 0;
+  private readonly maxPerSource: number;
   /** Refusals since the cap was last reached: one warning per burst, one summary when it ends. */
   private burst = 0;
   /** Evictions since the cap was last left: one warning per burst. */
@@ -65,10 +74,12 @@ export class TcpConnectionGate {
     this.quietMs = opts.quietMs ?? DEFAULT_TCP_QUIET_MS;
     if (!(this.quietMs >= 0)) throw new RangeError('SIP TCP quiet time must be a non-negative number of ms');
     this.now = opts.now ?? Date.now;
+    this.maxPerSource = opts.maxPerSource ?? limit;
+    if (!Number.isInteger(this.maxPerSource) || this.maxPerSource < 1) throw new RangeError('SIP TCP connections per source must be a positive integer');
   }
 
   stats(): TcpConnectionStats {
-    return { live: this.liveCount, limit: this.limit, refused: { ...this.refusedBy }, evicted: this.evictedCount };
+    return { live: this.liveCount, limit: this.limit, refused: { ...this.refusedBy }, evicted: this.evictedCount, refusedPerSource: this.refusedPerSourceCount };
   }
 
   /**
@@ -77,6 +88,11 @@ export class TcpConnectionGate {
    * A socket that is already gone takes no slot: its 'close' may have fired already.
    */
   admit(socket: net.Socket, direction: TcpDirection, handshaking = false): boolean {
+    if (direction === 'in' && this.maxPerSource < this.limit && this.fromSource(socket.remoteAddress) >= this.maxPerSource) {
+      this.refusedPerSourceCount++;
+      this.refuse(direction);
+      return false;
+    }
     if (this.liveCount >= this.limit && !this.evictQuiet()) {
       this.refuse(direction);
       return false;
@@ -89,6 +105,13 @@ export class TcpConnectionGate {
     if (key !== undefined) this.inbound.set(key, slot);
     socket.once('close', () => this.release(slot));
     return true;
+  }
+
+  /** Inbound connections open now from this address (bounded walk: at most `limit` entries). */
+  private fromSource(address: string | undefined): number {
+    let n = 0;
+    for (const slot of this.inbound.values()) if (!slot.released && slot.socket.remoteAddress === address) n++;
+    return n;
   }
 
   /** The inbound connection of a flow, if the gate admitted one (outbound ones are never evicted). */

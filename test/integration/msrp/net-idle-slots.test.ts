@@ -112,3 +112,20 @@ describe('issue 16 item 5: slots are not held by connections that bind nothing (
     }
   });
 });
+
+describe('issue 11 item 5: connections per source address', () => {
+  test('one address may hold at most maxConnectionsPerSource inbound MSRP connections; beyond, closed at once and counted, and it cannot evict others to get more', async () => {
+    const relay = new MsrpRelay({ maxConnections: 8, maxConnectionsPerSource: 3, bindTimeoutMs: 60_000, idleTimeoutMs: 60_000 });
+    const { port } = await relay.listen('127.0.0.1', 0);
+    const clients = await Promise.all([0, 1, 2, 3, 4].map(() => RawClient.open(port)));
+    try {
+      await until(() => relay.counters.connectionsRejectedPerSource === 2, 'two refused for their source');
+      await until(() => clients.filter((c) => c.closed).length === 2, 'the two beyond the cap closed');
+      expect(relay.counters.connectionsLive).toBe(3);
+      expect(relay.counters.connectionsEvicted).toBe(0);
+    } finally {
+      for (const c of clients) c.end();
+      await relay.close();
+    }
+  });
+});

@@ -123,7 +123,7 @@ test('sip.maxTcpConnections: accepted and dialed connections share the cap; beyo
 
 test('without maxTcpConnections the stack keeps its default cap', async () => {
   const stack = await startStack(silentLogger());
-  expect(stack.tcpConnections()).toEqual({ live: 0, limit: 1024, refused: { in: 0, out: 0 }, evicted: 0 });
+  expect(stack.tcpConnections()).toEqual({ live: 0, limit: 1024, refused: { in: 0, out: 0 }, evicted: 0, refusedPerSource: 0 });
   await stack.close();
 });
 
@@ -215,6 +215,33 @@ test('attack finding: a connection quiet for sip.tcpQuietMs gives way at the cap
     expect((await invite).status).toBe(486);
   } finally {
     for (const p of peers) p.close();
+    await stack.close();
+  }
+});
+
+test('issue 11 item 5: one address may hold at most sip.maxTcpConnectionsPerSource inbound TCP connections; beyond, closed at once and counted (also under refused.in)', async () => {
+  const stack = await SipStack.start(
+    { bind: '127.0.0.1', port: 0, udp: true, tcp: true, maxBytesHeaders: 16384, maxContentLength: 65536, maxTransactions: 4096, overloadRetryAfterS: 5, logger: silentLogger(), maxTcpConnections: 10, maxTcpConnectionsPerSource: 2 },
+    (r) => r.reply(200),
+  );
+  const sockets: net.Socket[] = [];
+  const closed: boolean[] = [];
+  try {
+    for (let i = 0; i < 4; i++) {
+      const s = net.connect(stack.port, '127.0.0.1');
+      const idx = i;
+      closed.push(false);
+      s.on('close', () => (closed[idx] = true));
+      s.on('error', () => undefined);
+      await new Promise<void>((r) => s.once('connect', () => r()));
+      sockets.push(s);
+    }
+    await until(() => stack.tcpConnections().refusedPerSource === 2, 'two refused for their source');
+    await until(() => closed.filter(Boolean).length === 2, 'two closed');
+    expect(stack.tcpConnections().live).toBe(2);
+    expect(stack.tcpConnections().evicted).toBe(0);
+  } finally {
+    for (const s of sockets) s.destroy();
     await stack.close();
   }
 });
