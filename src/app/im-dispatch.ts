@@ -14,7 +14,7 @@ export interface ImHandlers {
 
 export function imDispatch(focus: ControllingFunction, participating: ParticipatingFunction): ImHandlers {
   return {
-    invite: (req) => (focus.claims(req.msg) ? focus.invite(req) : participating.invite(req)),
+    invite: (req) => focus.route(req) ?? participating.invite(req),
     ack: (req) => (focus.claims(req.msg) ? focus.ack(req) : participating.ack(req)),
     bye: (req) => (focus.claims(req.msg) ? focus.bye(req) : participating.bye(req)),
     // the focus answers every INVITE at once: a CANCEL can only be for a 1-1 set-up

@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import { authRequired, isLoopback, loadTlsMaterial } from '../config';
 import { child, type Logger } from '../log';
 import { openStore, type Store } from '../store';
-import { SipStack, parseSipUri } from '../sip/stack';
+import { SipStack } from '../sip/stack';
 import { DigestAuthenticator } from '../core/auth/digest';
 import { AuthGate } from '../core/auth/gate';
 import { loadNonceSecret } from '../core/auth/nonce-secret';
@@ -289,8 +289,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       {
         stack: () => sip,
         originator: (req) => {
-          const from = req.msg.headers.from ? parseSipUri(req.msg.headers.from.uri) : undefined;
-          const claimed = from?.user !== undefined && registrar.isLocalHost(from.host) ? from.user : undefined;
+          const claimed = registrar.claimedUser(req.msg);
           const user = auth.check(req, claimed, 'proxy');
           return user === undefined ? undefined : (user ?? claimed ?? null);
         },

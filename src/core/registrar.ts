@@ -3,7 +3,7 @@
 import type { Logger } from '../log';
 import type { IncomingRequest } from '../sip/stack';
 import { parseSipUri } from '../sip/stack';
-import type { NameAddr } from '../sip/message/types';
+import type { NameAddr, SipRequest } from '../sip/message/types';
 import { headerText } from '../sip/message/types';
 import type { Binding, BindingReach, RegistrationRepository, UserRepository } from '../store';
 import type { AuthGate } from './auth/gate';
@@ -51,6 +51,12 @@ export class Registrar {
   isLocalHost(host: string): boolean {
     const h = host.toLowerCase();
     return h === this.opts.domain.toLowerCase() || this.opts.localHosts.includes(h);
+  }
+
+  /** The user a request claims to be (its From), when From names this domain; else undefined. */
+  claimedUser(msg: SipRequest): string | undefined {
+    const from = msg.headers.from ? parseSipUri(msg.headers.from.uri) : undefined;
+    return from?.user !== undefined && from.user !== '' && this.isLocalHost(from.host) ? from.user : undefined;
   }
 
   handle(req: IncomingRequest): void {

@@ -149,9 +149,7 @@ export class Router {
 
   /** A request for a user: authenticated as its From user, then to that user's contacts or upstream. */
   private async proxied(req: IncomingRequest): Promise<void> {
-    const from = req.msg.headers.from ? parseSipUri(req.msg.headers.from.uri) : undefined;
-    const fromLocal = from && from.user && this.deps.registrar.isLocalHost(from.host) ? from.user : undefined;
-    const authUser = this.deps.auth.check(req, fromLocal, 'proxy');
+    const authUser = this.deps.auth.check(req, this.deps.registrar.claimedUser(req.msg), 'proxy');
     if (authUser === undefined) return;
     const ruri = parseSipUri(req.msg.uri);
     if (!ruri) {

@@ -81,7 +81,6 @@ export class GroupSessionRepository {
   private readonly deleteMembers: Statement<[string]>;
   private readonly allSessions: Statement<[], SessionRow>;
   private readonly membersOf: Statement<[string], MemberRow>;
-  private readonly updateInvited: Statement<[string, string]>;
   private readonly insertSub: Statement<[SubscriptionRow]>;
   private readonly updateSub: Statement<[number, number, string]>;
   private readonly deleteSub: Statement<[string]>;
@@ -98,7 +97,6 @@ export class GroupSessionRepository {
     this.deleteMembers = db.prepare('DELETE FROM group_members WHERE session_id = ?');
     this.allSessions = db.prepare('SELECT * FROM group_sessions ORDER BY created_at');
     this.membersOf = db.prepare('SELECT * FROM group_members WHERE session_id = ? ORDER BY rowid');
-    this.updateInvited = db.prepare('UPDATE group_sessions SET invited = ? WHERE id = ?');
     this.setDisconnected = db.prepare('UPDATE group_sessions SET disconnected_since = ? WHERE id = ?');
     this.insertSub = db.prepare(
       'INSERT OR REPLACE INTO group_subscriptions (id, session_id, identity, subscriber, leg, expires_at, version) VALUES (@id, @session_id, @identity, @subscriber, @leg, @expires_at, @version)',
@@ -136,12 +134,6 @@ export class GroupSessionRepository {
   /** The start of the rejoin window after a restart (null once nobody is left disconnected). */
   setDisconnectedSince(id: string, at: number | null): void {
     this.setDisconnected.run(at, id);
-  }
-
-  setInvited(id: string, invited: readonly string[]): void {
-    const text = JSON.stringify(invited);
-    if (text.length > MAX_JSON) throw new StoreValidationError('invited', `group session ${id}: invited list larger than ${MAX_JSON} bytes`);
-    this.updateInvited.run(text, id);
   }
 
   saveMember(m: GroupMemberRecord): void {

@@ -1,6 +1,6 @@
 // One group session hosted by the focus, and its participants. State only: what happens to it
 // lives in focus.ts (entry points), join.ts, invite.ts and release.ts.
-import type { IncomingRequest, AckWait } from '../../sip/stack';
+import type { AckWait } from '../../sip/stack';
 import type { DialogState } from '../../sip/message/dialog';
 import type { Flow } from '../../sip/message/types';
 import type { MsrpSwitch } from '../../msrp/switch';
@@ -25,8 +25,6 @@ export class Member {
   flows: Flow[] = [];
   /** imedge's MSRP role toward it (RFC 6135) */
   msrpRole: 'active' | 'passive' = 'passive';
-  /** a joiner's INVITE until it is answered (CANCEL, set-up failure) */
-  invite: IncomingRequest | undefined;
   /** our 2xx resent until its ACK (RFC 3261 13.3.1.4) */
   ackWait: AckWait | undefined;
   /** an active leg waits for the ACK before the focus dials (RFC 3261 15: BYE only after ACK) */

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingRequest } from '../../sip/stack';
 import { awaitAck, parseSipUri } from '../../sip/stack';
-import type { NameAddr, SipRequest } from '../../sip/message/types';
+import type { SipRequest } from '../../sip/message/types';
 import { headerText } from '../../sip/message/types';
 import { dialogAsUas, acceptRemoteSeq, mediaType } from '../../sip/message/dialog';
 import { parseReplaces, type ReplacesTarget } from '../../sip/message/replaces';
@@ -14,7 +14,9 @@ import { wantsAnonymity } from '../../sip/message/privacy';
 import { ALLOW_HEADER, SUPPORTED_HEADER } from '../../core/capabilities';
 import { MsrpSwitch, type SwitchEvent } from '../../msrp/switch';
 import type { GroupDocument } from '../../xml';
-import type { ConferenceView, StateUser } from '../events';
+import { focusContact, IDENTITY_PREFIX, type ConferenceView, type StateUser } from '../events';
+
+export { IDENTITY_PREFIX };
 import { permissionsFor } from '../policies';
 import { checkAdhocSize, decideInitiation, decideJoin, refuse, type JoinTarget, type ReleaseEvent, type SipRefusal } from '../policies';
 import { Conference, Member, type ConferenceKind } from './conference';
@@ -32,11 +34,12 @@ export type { ControllingDeps, ControllingOptions, ControllingStats, ConferenceE
 /** DESIGN fixed point: the conference factory is sip:conference-factory@<domain>. */
 export const CONFERENCE_FACTORY_USER = 'conference-factory';
 /** The user part of an IM Session Identity: conf-<id>. */
-export const IDENTITY_PREFIX = 'conf-';
 const sdpType = { 'content-type': 'application/sdp' };
 const LIVE_FIGURES = new Set(['participants', 'boundParticipants', 'openMessages', 'congestedLegs', 'ringHighWater', 'ringBytes']);
 
 const dialogKey = (callId: string, ourTag: string): string => `${callId}\n${ourTag}`;
+
+type InviteTarget = { kind: 'factory' } | { kind: 'identity'; conf: Conference } | { kind: 'group'; id: string; doc: GroupDocument };
 
 interface Originator {
   readonly user: string;
@@ -64,7 +67,7 @@ export class ControllingFunction {
       stats: this.stats,
       now,
       rows: new GroupRows(deps.groupSessions, deps.grouped),
-      contact: (conf, protocol) => this.contact(conf, protocol),
+      contact: (conf, protocol) => focusContact(conf.identity, protocol),
       indexDialog: (conf, m) => {
         if (m.dialog !== undefined) this.dialogs.set(dialogKey(m.dialog.callId, m.dialog.localTag), [conf, m]);
       },
@@ -93,7 +96,7 @@ export class ControllingFunction {
     return this.targetOf(msg) !== undefined;
   }
 
-  private targetOf(msg: SipRequest): { kind: 'factory' } | { kind: 'identity'; conf: Conference } | { kind: 'group'; id: string; doc: GroupDocument } | undefined {
+  private targetOf(msg: SipRequest): InviteTarget | undefined {
     const ruri = parseSipUri(msg.uri);
     const user = ruri?.user;
     if (ruri === undefined || user === undefined) return undefined;
@@ -110,10 +113,21 @@ export class ControllingFunction {
 
   // ---- entry points ------------------------------------------------------------------------
 
-  invite = async (req: IncomingRequest): Promise<void> => {
+  /**
+   * The INVITE is the focus's (its dialog, the factory, a group, an IM Session Identity): handled,
+   * and its promise returned; otherwise undefined and nothing done. The target is looked up once
+   * (a group lookup reads the store).
+   */
+  route(req: IncomingRequest): Promise<void> | undefined {
+    if (req.msg.headers.to?.params.tag) return this.claims(req.msg) ? this.invite(req) : undefined;
+    const target = this.targetOf(req.msg);
+    return target === undefined ? undefined : this.invite(req, target);
+  }
+
+  invite = async (req: IncomingRequest, known?: InviteTarget): Promise<void> => {
     try {
       if (req.msg.headers.to?.params.tag) return this.reinvite(req);
-      const target = this.targetOf(req.msg);
+      const target = known ?? this.targetOf(req.msg);
       if (target === undefined) {
         req.reply(404, 'Not Found');
         return;
@@ -164,8 +178,7 @@ export class ControllingFunction {
 
   /** The Authenticated Originator (7.2.1.5 step 1 reads its IM Address); undefined when answered. */
   private originator(req: IncomingRequest): Originator | undefined {
-    const from = req.msg.headers.from ? parseSipUri(req.msg.headers.from.uri) : undefined;
-    const claimed = from?.user !== undefined && this.deps.registrar.isLocalHost(from.host) ? from.user : undefined;
+    const claimed = this.deps.registrar.claimedUser(req.msg);
     const auth = this.deps.auth.check(req, claimed, 'proxy');
     if (auth === undefined) return undefined;
     const user = auth ?? claimed;
@@ -386,7 +399,7 @@ export class ControllingFunction {
       return false;
     }
     req.reply(200, 'OK', {
-      headers: { contact: [this.contact(conf, req.flow.protocol)], allow: ALLOW_HEADER, supported: SUPPORTED_HEADER, ...sdpType },
+      headers: { contact: [focusContact(conf.identity, req.flow.protocol)], allow: ALLOW_HEADER, supported: SUPPORTED_HEADER, ...sdpType },
       body: answer.body,
     });
     this.stats.joins++;
@@ -482,7 +495,7 @@ export class ControllingFunction {
       req.reply(488, `Not Acceptable Here (${answer.reason})`);
       return;
     }
-    req.reply(200, 'OK', { headers: { contact: [this.contact(conf, req.flow.protocol)], allow: ALLOW_HEADER, ...sdpType }, body: answer.body });
+    req.reply(200, 'OK', { headers: { contact: [focusContact(conf.identity, req.flow.protocol)], allow: ALLOW_HEADER, ...sdpType }, body: answer.body });
   }
 
   // ---- MSRP switch events -------------------------------------------------------------------
@@ -675,10 +688,6 @@ export class ControllingFunction {
     }
   }
 
-  /** A conference by its IM Session Identity's id (tests, admin). */
-  conference(id: string): Conference | undefined {
-    return this.conferences.get(id);
-  }
 
   /** The session as the conference event package sees it (RFC 4575; OMA IM 7.2.2.10). */
   stateOf(id: string): ConferenceView | undefined {
@@ -708,14 +717,6 @@ export class ControllingFunction {
         return 'refused';
       },
     };
-  }
-
-  conferenceList(): Conference[] {
-    return [...this.conferences.values()];
-  }
-
-  private contact(conf: Conference, protocol: 'UDP' | 'TCP'): NameAddr {
-    return { uri: protocol === 'TCP' ? `${conf.identity};transport=tcp` : conf.identity, params: { isfocus: null } };
   }
 }
 

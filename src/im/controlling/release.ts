@@ -21,8 +21,6 @@ export function removeMember(ctx: FocusContext, conf: Conference, m: Member, rea
   const cancels = m.cancelInvite;
   m.cancelInvite = [];
   for (const c of cancels) c();
-  if (m.invite !== undefined && !m.invite.replied) m.invite.reply(480, 'Temporarily Unavailable');
-  m.invite = undefined;
   conf.members.delete(m.pid);
   ctx.forgetDialog(m);
   ctx.fireAndForget(ctx.rows.left(conf, m), 'remove a member row', conf.id);

@@ -10,10 +10,9 @@ import { headerText } from '../../sip/message/types';
 import { acceptRemoteSeq, dialogAsUas, inDialogRequest, type DialogState } from '../../sip/message/dialog';
 import { CONFERENCE_INFO_CONTENT_TYPE, serializeConferenceInfo } from '../../xml';
 import { fullState } from './state';
-import { newEventsStats, type ConferenceView, type EventsDeps, type EventsOptions, type EventsStats } from './types';
+import { focusContact, IDENTITY_PREFIX, newEventsStats, type ConferenceView, type EventsDeps, type EventsOptions, type EventsStats } from './types';
 
 export const EVENT_PACKAGE = 'conference';
-const IDENTITY_PREFIX = 'conf-';
 const VERSION_JUMP_AFTER_RESTART = 1000;
 
 type Ending = 'timeout' | 'noresource' | 'rejected';
@@ -124,7 +123,7 @@ export class ConferenceEventPackage {
         return;
       }
     }
-    req.reply(200, 'OK', { headers: { expires: String(expires), contact: [this.contact(view.identity, req.flow.protocol)], 'allow-events': EVENT_PACKAGE } });
+    req.reply(200, 'OK', { headers: { expires: String(expires), contact: [focusContact(view.identity, req.flow.protocol)], 'allow-events': EVENT_PACKAGE } });
     this.stats.subscriptions++;
     if (expires === 0) {
       // RFC 6665 4.4.3: a fetch: one NOTIFY with the state, the subscription ends with it
@@ -172,7 +171,7 @@ export class ConferenceEventPackage {
       this.terminate(sub, view === undefined ? 'noresource' : 'rejected');
       return;
     }
-    req.reply(200, 'OK', { headers: { expires: String(expires), contact: [this.contact(sub.identity, req.flow.protocol)], 'allow-events': EVENT_PACKAGE } });
+    req.reply(200, 'OK', { headers: { expires: String(expires), contact: [focusContact(sub.identity, req.flow.protocol)], 'allow-events': EVENT_PACKAGE } });
     if (expires === 0) {
       this.terminate(sub, 'timeout');
       return;
@@ -320,7 +319,7 @@ export class ConferenceEventPackage {
     const rq = inDialogRequest(sub.dialog, 'NOTIFY', {
       body,
       contentType: CONFERENCE_INFO_CONTENT_TYPE,
-      headers: { event: EVENT_PACKAGE, 'subscription-state': state, contact: [this.contact(sub.identity, sub.flows[0]?.protocol ?? 'UDP')] },
+      headers: { event: EVENT_PACKAGE, 'subscription-state': state, contact: [focusContact(sub.identity, sub.flows[0]?.protocol ?? 'UDP')] },
     });
     sub.inFlight = true;
     sub.dirty = false;
@@ -438,9 +437,5 @@ export class ConferenceEventPackage {
     }
     if (n > 0) this.deps.log.info({ subscriptions: n }, 'conference state subscriptions restored after a restart');
     return n;
-  }
-
-  private contact(identity: string, protocol: 'UDP' | 'TCP') {
-    return { uri: protocol === 'TCP' ? `${identity};transport=tcp` : identity, params: { isfocus: null } };
   }
 }

@@ -5,6 +5,14 @@ import type { IncomingRequest, SipStack } from '../../sip/stack';
 import type { EndpointStatus } from '../../xml';
 import type { GroupSessionRepository } from '../../store';
 
+/** The user part of an IM Session Identity is conf-<id> (the focus's Contact, DESIGN fixed point). */
+export const IDENTITY_PREFIX = 'conf-';
+
+/** RFC 4579 3: the focus's Contact carries the isfocus feature parameter; transport as the flow. */
+export function focusContact(identity: string, protocol: 'UDP' | 'TCP'): { uri: string; params: Record<string, string | null> } {
+  return { uri: protocol === 'TCP' ? `${identity};transport=tcp` : identity, params: { isfocus: null } };
+}
+
 export interface StateUser {
   /** stable while the member is in the session (the focus's participant id) */
   readonly key: string;

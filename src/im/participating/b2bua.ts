@@ -155,7 +155,7 @@ export class ParticipatingFunction {
     const { opts, deps } = this.ctx;
     const msg = req.msg;
     const from = msg.headers.from ? parseSipUri(msg.headers.from.uri) : undefined;
-    const callerUser = from?.user && deps.registrar.isLocalHost(from.host) ? from.user : undefined;
+    const callerUser = deps.registrar.claimedUser(msg);
     const authUser = deps.auth.check(req, callerUser, 'proxy');
     if (authUser === undefined) return;
     const ruri = parseSipUri(msg.uri);
