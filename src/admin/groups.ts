@@ -4,6 +4,7 @@
 import type * as http from 'node:http';
 import { parseSipUri } from '../sip/stack';
 import { parseGroupDocument, XmlError, type GroupDocument } from '../xml';
+import { json, readBody } from './respond';
 import { MAX_GROUP_DOCUMENT_BYTES, isValidSipUser, type GroupRecord, type GroupRepository } from '../store';
 
 /** A document refused, with where (element path or key) and why: becomes 400 / exit 2. */
@@ -78,36 +79,6 @@ export class GroupService {
 }
 
 const XML_TYPES = new Set(['application/xml', 'text/xml', 'application/vnd.oma.xdm-group+xml']);
-
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
-}
-
-/** Reads a request body up to max bytes; undefined (and the connection closed after a 413) beyond. */
-function readBody(req: http.IncomingMessage, res: http.ServerResponse, max: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > max) {
-      res.setHeader('connection', 'close');
-      json(res, 413, { error: `document larger than ${max} bytes` });
-      return resolve(undefined);
-    }
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        req.destroy();
-        return resolve(undefined);
-      }
-      parts.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(parts)));
-    req.on('error', reject);
-  });
-}
 
 /** GET /groups: the ids and update times. */
 export function groupListHandler(groups: GroupService) {

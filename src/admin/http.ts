@@ -1,9 +1,11 @@
-// Admin HTTP on the admin port: /healthz, /metrics, and later /groups.
+// Admin HTTP on the admin port: the admin page (/), /healthz, /metrics, /groups and the page's API.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log';
 import { AdminConnections, type AdminConnectionStats } from './connections';
-import { bearerMatches } from './token';
+import { AdminAuth, type Access } from './auth';
+import { PAGE_HEADERS, sendAsset, type Asset } from './assets';
+import { json, readBody } from './respond';
 
 export interface HealthReport {
   ok: boolean;
@@ -37,8 +39,12 @@ export interface AdminDeps {
   /** Extra routes: path -> methods and handler (metrics, groups); a key ending in "/*" is a prefix. */
   routes?: Map<string, AdminRoute>;
   limits?: Partial<AdminLimits>;
-  /** When set, every request must carry `Authorization: Bearer <token>` (bound off loopback). */
+  /** When set, every request must carry `Authorization: Bearer <token>` (bound off loopback) or the page's login cookie. */
   token?: string;
+  /** Who may do what (built from token when absent). */
+  auth?: AdminAuth;
+  /** The admin page's files by name (index.html, login.html, app.js, ...); no page without. */
+  assets?: Map<string, Asset>;
   log: Logger;
 }
 
@@ -48,25 +54,30 @@ export class PortBusyError extends Error {
   }
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
-  res.end(text);
-}
-
 /** RFC 9110 15.5.6: 405 names the methods the resource does support; an unread body ends the connection. */
 function methodNotAllowed(res: http.ServerResponse, methods: readonly string[]): void {
-  sendJson(res, 405, { error: 'method not allowed' }, { allow: methods.join(', '), connection: 'close' });
+  json(res, 405, { error: 'method not allowed' }, { allow: methods.join(', '), connection: 'close' });
 }
 
 const READ_METHODS = ['GET', 'HEAD'] as const;
 
-/** The "/x/*" route for "/x/<something>" (one level, nothing empty). */
-function prefixRoute(routes: Map<string, AdminRoute>, url: string): AdminRoute | undefined {
-  const slash = url.lastIndexOf('/');
-  if (slash <= 0 || slash === url.length - 1) return undefined;
-  return routes.get(`${url.slice(0, slash)}/*`);
+/** Routes whose key holds "*" segments: each "*" stands for one non-empty path segment. */
+function patternRoute(routes: Map<string, AdminRoute>, url: string): AdminRoute | undefined {
+  const parts = url.split('/');
+  for (const [key, route] of routes) {
+    if (!key.includes('*')) continue;
+    const want = key.split('/');
+    if (want.length !== parts.length) continue;
+    if (want.every((w, i) => (w === '*' ? parts[i] !== '' : w === parts[i]))) return route;
+  }
+  return undefined;
 }
+
+/** Reachable without a login off loopback: the login page and what it needs. */
+const PUBLIC = new Set(['GET /login', 'HEAD /login', 'POST /login', 'GET /ui/login.js', 'GET /ui/style.css', 'HEAD /ui/style.css', 'HEAD /ui/login.js']);
+
+/** What the request is allowed to do, set before its route runs. */
+const accessOf = new WeakMap<http.IncomingMessage, Access>();
 
 export class AdminServer {
   private constructor(
@@ -79,6 +90,8 @@ export class AdminServer {
     const limits = { ...DEFAULT_ADMIN_LIMITS, ...deps.limits };
     const routes = new Map<string, AdminRoute>(deps.routes);
     routes.set('/healthz', { methods: READ_METHODS, handler: (_req, res) => AdminServer.healthz(deps, res) });
+    const auth = deps.auth ?? new AdminAuth({ ...(deps.token !== undefined ? { token: deps.token } : {}), loginTtlMs: 8 * 3600_000, maxLogins: 16 });
+    AdminServer.pageRoutes(routes, auth, deps.assets);
     const connections = new AdminConnections(limits.maxConnections);
     const server = http.createServer(
       {
@@ -91,19 +104,33 @@ export class AdminServer {
         const socket = req.socket;
         connections.begin(socket);
         res.once('close', () => connections.done(socket));
-        if (deps.token !== undefined && !bearerMatches(req.headers.authorization, deps.token)) {
-          // RFC 6750 3: the challenge names the scheme; the body says nothing about the token
-          return sendJson(res, 401, { error: 'bearer token required' }, { 'www-authenticate': 'Bearer realm="imedge"', connection: 'close' });
+        const url = (req.url ?? '/').split('?')[0]!;
+        if (!auth.hostAllowed(req)) {
+          return json(res, 403, { error: 'this admin port is on loopback: use http://127.0.0.1 or http://localhost' }, { connection: 'close' });
         }
-        const url = (req.url ?? '/').split('?')[0];
-        const route = routes.get(url) ?? prefixRoute(routes, url);
-        if (route === undefined) return sendJson(res, 404, { error: 'not found' });
+        const access = auth.identify(req);
+        if (access === undefined && !PUBLIC.has(`${req.method} ${url}`)) {
+          // a browser asking for the page is sent to the login form; an API client gets the challenge
+          if (url === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+            res.writeHead(303, { location: '/login', 'cache-control': 'no-store', 'content-length': 0 });
+            return void res.end();
+          }
+          // RFC 6750 3: the challenge names the scheme; the body says nothing about the token
+          return json(res, 401, { error: 'bearer token required' }, { 'www-authenticate': 'Bearer realm="imedge"', connection: 'close' });
+        }
+        if (access !== undefined) {
+          const refused = auth.changeRefusal(req, access);
+          if (refused !== undefined) return json(res, 403, { error: refused }, { connection: 'close' });
+          accessOf.set(req, access);
+        }
+        const route = routes.get(url) ?? patternRoute(routes, url);
+        if (route === undefined) return json(res, 404, { error: 'not found' });
         if (!route.methods.includes(req.method ?? '')) return methodNotAllowed(res, route.methods);
         Promise.resolve()
           .then(() => route.handler(req, res))
           .catch((err) => {
             deps.log.error({ err, url }, 'admin route failed');
-            if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+            if (!res.headersSent) json(res, 500, { error: 'internal error' });
             else res.destroy();
           });
       },
@@ -125,9 +152,49 @@ export class AdminServer {
     });
   }
 
+  /** The page, its files, the login and the session facts the page reads (CSRF token). */
+  private static pageRoutes(routes: Map<string, AdminRoute>, auth: AdminAuth, assets: Map<string, Asset> | undefined): void {
+    const file = (name: string): AdminHandler => (req, res) => {
+      const a = assets?.get(name);
+      if (a === undefined) return json(res, 404, { error: 'the admin page is not installed (no ui/ folder)' });
+      sendAsset(req, res, a);
+    };
+    routes.set('/', { methods: READ_METHODS, handler: file('index.html') });
+    routes.set('/ui/*', { methods: READ_METHODS, handler: (req, res) => file((req.url ?? '').split('?')[0]!.slice('/ui/'.length))(req, res) });
+    routes.set('/login', {
+      methods: ['GET', 'HEAD', 'POST'],
+      handler: async (req, res) => {
+        if (req.method !== 'POST') return file('login.html')(req, res);
+        const body = await readBody(req, res, 4096);
+        if (body === undefined) return;
+        let typed = '';
+        try {
+          const v: unknown = JSON.parse(body.toString('utf8'));
+          if (v !== null && typeof v === 'object' && typeof (v as { token?: unknown }).token === 'string') typed = (v as { token: string }).token.trim();
+        } catch {
+          return json(res, 400, { error: 'send {"token": "..."} as JSON' });
+        }
+        const r = auth.login(req, typed);
+        if ('cookie' in r) return json(res, 200, { result: 'logged in' }, { 'set-cookie': r.cookie });
+        json(res, r.status, { error: r.error }, PAGE_HEADERS);
+      },
+    });
+    routes.set('/logout', {
+      methods: ['POST'],
+      handler: (req, res) => json(res, 200, { result: 'logged out' }, { 'set-cookie': auth.logout(accessOf.get(req) ?? { kind: 'bearer' }, req) }),
+    });
+    routes.set('/session', {
+      methods: READ_METHODS,
+      handler: (req, res) => {
+        const a = accessOf.get(req);
+        json(res, 200, { access: a?.kind ?? 'none', loginRequired: auth.tokenRequired, ...(a !== undefined && a.kind !== 'bearer' ? { csrf: a.csrf } : {}) });
+      },
+    });
+  }
+
   private static healthz(deps: AdminDeps, res: http.ServerResponse): void {
     const h = deps.health();
-    sendJson(res, h.ok ? 200 : 503, {
+    json(res, h.ok ? 200 : 503, {
       status: h.ok ? 'ok' : 'unhealthy',
       uptime: Math.round((Date.now() - deps.startedAt) / 1000),
       version: deps.version,

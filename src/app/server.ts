@@ -15,6 +15,14 @@ import { loadAdminToken } from '../admin/token';
 import { fitCaps, openFileLimit } from './fd-budget';
 import { GroupService, groupHandler, groupListHandler } from '../admin/groups';
 import { buildMetrics } from '../admin/metrics';
+import { AdminAuth } from '../admin/auth';
+import { defaultUiDir, loadAssets, type Asset } from '../admin/assets';
+import { StatusStream, type StatusSnapshot } from '../admin/status';
+import { participantHandler, registrationsHandler, sessionHandler, sessionsHandler } from '../admin/people';
+import { userHandler, usersHandler } from '../admin/users';
+import { groupFormHandler } from '../admin/group-form';
+import { addUser, deleteUser } from '../store';
+import * as os from 'node:os';
 import { packageVersion } from './version';
 import { buildDevice, type Device } from './device';
 import { MsrpRelay } from '../msrp/relay';
@@ -407,9 +415,76 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     // DESIGN fixed point: off loopback the admin port takes a bearer token (the path is logged, never the token)
     const adminAuth = isLoopback(cfg.bind) ? undefined : loadAdminToken(cfg.http.token, cfg.dataDir);
     if (adminAuth !== undefined) log.info({ tokenFile: adminAuth.file ?? '(config http.token)' }, 'admin HTTP requires a bearer token');
+    const pageAuth = new AdminAuth({ ...(adminAuth !== undefined ? { token: adminAuth.token } : {}), loginTtlMs: cfg.http.loginTtlS * 1000, maxLogins: cfg.http.maxLogins });
+    let assets: Map<string, Asset> | undefined;
+    try {
+      assets = loadAssets(defaultUiDir());
+    } catch (err) {
+      log.warn({ err }, 'admin page files not found: the admin port serves the API only');
+    }
+    const version = packageVersion();
+    const status = new StatusStream(
+      () => statusSnapshot(),
+      { periodMs: cfg.http.statusPushMs, maxClients: cfg.http.maxStatusClients },
+      child(log, 'admin'),
+    );
+    cleanup.unshift(() => status.close());
+    // every figure here is cached or counted: no systeminformation call per request
+    const statusSnapshot = (): StatusSnapshot => {
+      const h = health();
+      const p = device.health.pressure();
+      const sm = device.health.latest();
+      const g = controlling.counts();
+      const w = device.watchdog?.stats();
+      return {
+        version,
+        board: cfg.board,
+        domain: cfg.domain,
+        startedAt: new Date(startedAt).toISOString(),
+        uptimeS: Math.round((Date.now() - startedAt) / 1000),
+        health: { ok: h.ok, checks: h.checks },
+        pressure: { underPressure: p.underPressure, reasons: [...p.reasons], details: [...p.details] },
+        sample:
+          sm === null
+            ? null
+            : {
+                at: new Date(sm.at).toISOString(),
+                tempC: sm.tempC,
+                memAvailableBytes: sm.memAvailableBytes,
+                memTotalBytes: os.totalmem(),
+                rssBytes: sm.rssBytes,
+                diskFreeBytes: sm.diskFreeBytes,
+                load1: sm.load1,
+                cpuCount: sm.cpuCount,
+                eventLoopLagMs: Math.round(sm.eventLoopLagMs),
+              },
+        listeners: listeners(),
+        watchdog:
+          w === undefined
+            ? { enabled: false }
+            : { enabled: true, armed: w.armed, linkOpen: w.linkOpen, heartbeatsSent: w.heartbeatsSent, heartbeatsWithheld: w.heartbeatsWithheld, answersMissed: w.answersMissed },
+        counts: { registrations: store.registrations.count(), sessions: participating.counts(), groupSessions: g.sessions, participants: g.participants },
+        statusStreams: { open: status.stats.open, refused: status.stats.refused },
+      };
+    };
+    const people = {
+      bindings: () => store.registrations.all(),
+      oneToOne: () => participating.list(),
+      groupSessions: () => controlling.list(),
+      endOneToOne: (id: string) => participating.end(id),
+      endGroupSession: (id: string) => controlling.end(id),
+      removeParticipant: (id: string, pid: string) => controlling.removeParticipant(id, pid),
+    };
+    const realm = cfg.auth.realm || cfg.domain;
+    const users = {
+      list: () => store.users.list().map((u) => ({ user: u.user, realm: u.realm })),
+      add: (name: string, password: string) => addUser(store, name, realm, password),
+      delete: (name: string) => deleteUser(store, name),
+    };
     const admin = await AdminServer.start(cfg.bind, cfg.http.port, {
-      ...(adminAuth !== undefined ? { token: adminAuth.token } : {}),
-      version: packageVersion(),
+      auth: pageAuth,
+      ...(assets !== undefined ? { assets } : {}),
+      version,
       startedAt,
       health,
       listeners,
@@ -417,6 +492,15 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         ['/metrics', { methods: ['GET', 'HEAD'], handler: metrics.handler }],
         ['/groups', { methods: ['GET', 'HEAD'], handler: groupListHandler(groups) }],
         ['/groups/*', { methods: ['GET', 'HEAD', 'PUT', 'DELETE'], handler: groupHandler(groups) }],
+        ['/groups/*/form', { methods: ['GET', 'HEAD', 'PUT'], handler: groupFormHandler(groups, cfg.domain) }],
+        ['/status', { methods: ['GET', 'HEAD'], handler: status.once }],
+        ['/status/events', { methods: ['GET'], handler: status.events }],
+        ['/registrations', { methods: ['GET', 'HEAD'], handler: registrationsHandler(people) }],
+        ['/sessions', { methods: ['GET', 'HEAD'], handler: sessionsHandler(people) }],
+        ['/sessions/*', { methods: ['DELETE'], handler: sessionHandler(people) }],
+        ['/sessions/*/participants/*', { methods: ['DELETE'], handler: participantHandler(people) }],
+        ['/users', { methods: ['GET', 'HEAD'], handler: usersHandler(users) }],
+        ['/users/*', { methods: ['PUT', 'DELETE'], handler: userHandler(users) }],
       ]),
       log: child(log, 'admin'),
     });

@@ -1,6 +1,6 @@
 // `imedge user add|list|delete`: digest credentials kept as HA1 hashes, never the password.
 import type { Config } from '../config';
-import { computeHa1, openStore, type Store } from '../store';
+import { addUser, deleteUser, openStore, type Store } from '../store';
 import { readPassword } from './password';
 
 function withStore<T>(cfg: Config, fn: (s: Store) => T): T {
@@ -20,7 +20,7 @@ function withStore<T>(cfg: Config, fn: (s: Store) => T): T {
 export async function userAdd(cfg: Config, name: string, passwordFile?: string): Promise<void> {
   const realm = cfg.auth.realm || cfg.domain;
   const password = await readPassword({ passwordFile, prompt: `password for ${name}@${realm}: ` });
-  const created = withStore(cfg, (s) => s.users.add(name, computeHa1(name, realm, password), realm));
+  const created = withStore(cfg, (s) => addUser(s, name, realm, password));
   process.stdout.write(`${created ? 'added' : 'updated'} ${name} (realm ${realm})\n`);
 }
 
@@ -30,14 +30,7 @@ export function userList(cfg: Config): void {
 }
 
 export function userDelete(cfg: Config, name: string): void {
-  const existed = withStore(cfg, (s) => {
-    let found = false;
-    s.withTransaction(() => {
-      s.registrations.removeAll(name);
-      found = s.users.delete(name);
-    });
-    return found;
-  });
+  const existed = withStore(cfg, (s) => deleteUser(s, name));
   if (!existed) {
     process.stderr.write(`imedge: no such user: ${name}\n`);
     process.exitCode = 1;

@@ -108,12 +108,16 @@ export const configSchema = v.strictObject({
     handshakeTimeoutMs: int(10_000, 100, 600_000, 'an accepted TLS connection must finish its handshake within this long, in ms (then it is closed and counted)'),
   }),
   http: section('admin HTTP listener', {
-    port: int(8080, 0, 65535, 'admin HTTP port for /healthz, /metrics, /groups (0 = pick a free one)'),
+    port: int(8080, 0, 65535, 'admin HTTP port for the admin page (/), /healthz, /metrics, /groups (0 = pick a free one)'),
     token: str('', 'bearer token the admin port requires when bound off loopback (empty = generated once into <dataDir>/admin-token, mode 0600)', {
       maxLength: 256,
       allowed: 'empty, or 16 to 256 characters of A-Z a-z 0-9 - . _ ~ + /',
       ok: (s) => s === '' || /^[A-Za-z0-9\-._~+/]{16,256}=*$/.test(s),
     }),
+    statusPushMs: int(2000, 100, 60_000, 'how often the admin page\'s status stream (/status/events, Server-Sent Events) pushes the cached health snapshot, in ms'),
+    maxStatusClients: int(4, 1, 64, 'status streams open at once; one more is refused with 503 (counted)'),
+    loginTtlS: int(8 * 3600, 60, 30 * 86_400, 'lifetime of an admin page login (the cookie set after the token was given), in s'),
+    maxLogins: int(16, 1, 1024, 'admin page logins held at once; a new one replaces the oldest'),
   }),
   auth: section('digest authentication (RFC 8760)', {
     mode: oneOf(['auto', 'required', 'off'], 'auto', 'auto = required unless bind is loopback; off is refused when bind is not loopback'),

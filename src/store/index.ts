@@ -3,7 +3,7 @@ export { openStore, DEFAULT_FILE_NAME, type Store, type StoreOptions, type Store
 export { StoreError, StoreValidationError, type StoreErrorCode } from './errors';
 export { type Migration, type MigrationResult, checkMigrations } from './migration';
 export { MIGRATIONS } from './migrations';
-export { UserRepository, type UserRecord } from './users';
+export { UserRepository, addUser, deleteUser, type UserRecord } from './users';
 export {
   RegistrationRepository,
   DEFAULT_EXPIRE_BATCH,

@@ -1,8 +1,9 @@
 /** Users aggregate: user name, realm and digest HA1 hashes. */
 import type { Database, Statement, Transaction } from 'better-sqlite3';
 import { StoreValidationError } from './errors';
-import { type Ha1, isValidHa1 } from './ha1';
+import { computeHa1, type Ha1, isValidHa1 } from './ha1';
 import { isValidSipUser } from './username';
+import type { RegistrationRepository } from './registrations';
 
 export interface UserRecord {
   readonly user: string;
@@ -76,4 +77,20 @@ export class UserRepository {
     if (!isValidSipUser(user)) return false;
     return this.remove.run(user).changes > 0;
   }
+}
+
+/**
+ * `imedge user add` and the admin page's user form: the password becomes its HA1 hashes here
+ * and is not kept. True when the user is new, false when its password was replaced.
+ */
+export function addUser(s: { users: UserRepository }, user: string, realm: string, password: string): boolean {
+  return s.users.add(user, computeHa1(user, realm, password), realm);
+}
+
+/** `imedge user delete` and the admin page: the user and its registrations, in one transaction. */
+export function deleteUser(s: { users: UserRepository; registrations: RegistrationRepository; withTransaction<T>(fn: () => T): T }, user: string): boolean {
+  return s.withTransaction(() => {
+    s.registrations.removeAll(user);
+    return s.users.delete(user);
+  });
 }

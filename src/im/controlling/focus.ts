@@ -41,6 +41,25 @@ const dialogKey = (callId: string, ourTag: string): string => `${callId}\n${ourT
 
 type InviteTarget = { kind: 'factory' } | { kind: 'identity'; conf: Conference } | { kind: 'group'; id: string; doc: GroupDocument };
 
+/** A participant as the admin page shows it: uri null when it joined anonymously (RFC 3323). */
+export interface GroupParticipantView {
+  readonly id: string;
+  readonly uri: string | null;
+  readonly anonymous: boolean;
+  readonly state: 'invited' | 'connecting' | 'joined' | 'disconnected' | 'gone';
+  readonly initiator: boolean;
+}
+
+export interface GroupSessionView {
+  readonly id: string;
+  readonly kind: ConferenceKind;
+  readonly identity: string;
+  readonly groupId?: string;
+  readonly displayName?: string;
+  readonly createdAt: number;
+  readonly participants: readonly GroupParticipantView[];
+}
+
 interface Originator {
   readonly user: string;
   /** sip:user@domain: the Authenticated Originator's IM Address */
@@ -645,6 +664,52 @@ export class ControllingFunction {
       this.deps.onEvent?.({ type: 'removed', conference: conf.id, participant: m.pid, uri: m.uri });
       this.ctx.applyRelease(conf, { kind: 'participant-removed', uri: m.uri });
     }
+  }
+
+  /** Group sessions for the admin page; an anonymous participant carries no address. */
+  list(): GroupSessionView[] {
+    const out: GroupSessionView[] = [];
+    for (const c of this.conferences.values()) {
+      if (c.state !== 'active') continue;
+      const participants: GroupParticipantView[] = [];
+      for (const m of c.members.values()) {
+        if (m.state === 'gone') continue;
+        participants.push({ id: m.pid, uri: m.anonymous ? null : m.uri, anonymous: m.anonymous, state: m.state, initiator: m.uri === c.initiator });
+      }
+      out.push({
+        id: c.id,
+        kind: c.kind,
+        identity: c.identity,
+        ...(c.groupId !== undefined ? { groupId: c.groupId } : {}),
+        ...(c.displayName !== undefined ? { displayName: c.displayName } : {}),
+        createdAt: c.createdAt,
+        participants,
+      });
+    }
+    return out;
+  }
+
+  /** The operator ends a group session: every participant gets a BYE (7.2.1.9). */
+  end(id: string, reason = 'ended by the administrator'): boolean {
+    const conf = this.conferences.get(id);
+    if (conf === undefined || conf.state !== 'active') return false;
+    this.releaseConference(conf, reason);
+    return true;
+  }
+
+  /**
+   * 7.2.1.9: the operator removes one participant: it gets a BYE, the others a conference
+   * NOTIFY (through onEvent 'removed'), and the release policy (7.2.2.8) has its say.
+   */
+  removeParticipant(id: string, pid: string, reason = 'removed by the administrator'): boolean {
+    const conf = this.conferences.get(id);
+    const m = conf?.members.get(pid);
+    if (conf === undefined || conf.state !== 'active' || m === undefined || m.state === 'gone') return false;
+    this.stats.removals++;
+    removeMember(this.ctx, conf, m, reason);
+    this.deps.onEvent?.({ type: 'removed', conference: conf.id, participant: m.pid, uri: m.uri });
+    this.ctx.applyRelease(conf, { kind: 'participant-removed', uri: m.uri });
+    return true;
   }
 
   /** Planned stop: every group session ends with BYEs. */

@@ -30,6 +30,16 @@ import { confirmCaller } from './confirm';
 
 export type { ParticipatingDeps, ParticipatingOptions, ParticipatingStats } from './options';
 
+/** A 1-1 or large-message session as the admin page shows it; caller null when it asked for privacy. */
+export interface OneToOneView {
+  readonly id: string;
+  readonly kind: '1-1' | 'large-message';
+  readonly state: 'early' | 'confirmed' | 'terminated';
+  readonly createdAt: number;
+  readonly caller: string | null;
+  readonly callee: string;
+}
+
 const sdpHeaders = { 'content-type': 'application/sdp' };
 
 export class ParticipatingFunction {
@@ -69,6 +79,26 @@ export class ParticipatingFunction {
 
   get size(): number {
     return this.table.size;
+  }
+
+  /** Live sessions for the admin page: who talks to whom, never a hidden caller (RFC 3323). */
+  list(): OneToOneView[] {
+    return this.table.all().map((s) => ({
+      id: s.id,
+      kind: s.kind,
+      state: s.state,
+      createdAt: s.createdAt,
+      caller: s.anonymous ? null : s.caller.user,
+      callee: s.callee.user,
+    }));
+  }
+
+  /** The operator ends a session: BYE to both clients. False when there is no such session. */
+  end(id: string, reason = 'ended by the administrator'): boolean {
+    const s = this.table.all().find((x) => x.id === id);
+    if (s === undefined || s.state === 'terminated') return false;
+    this.release(s, reason);
+    return true;
   }
 
   // ---- entry points from the router ------------------------------------------------------

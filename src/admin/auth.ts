@@ -1,0 +1,186 @@
+// Who may use the admin port, and which changes a browser may make (issue 12 item 6).
+//
+// Off loopback (a token is configured) a request is let in by `Authorization: Bearer <token>`
+// (API clients, unchanged) or by the login cookie the page got for the same token. On loopback
+// the port is open, but a request naming another host is refused (a DNS-rebinding page would
+// name its own). A change from a browser (cookie, or an Origin/Sec-Fetch-Site header) must come
+// from this origin and carry the CSRF token of its login in `x-csrf-token`; a bearer client
+// cannot be driven by another site (browsers never add that header across origins), so it
+// needs neither.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type * as http from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { isLoopback } from '../config';
+import { bearerMatches } from './token';
+
+export const LOGIN_COOKIE = 'imedge_admin';
+export const CSRF_HEADER = 'x-csrf-token';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Failed logins allowed per window, all sources together: guessing stays slow, counted beyond. */
+const LOGIN_FAILURES_PER_WINDOW = 10;
+const LOGIN_WINDOW_MS = 60_000;
+
+export interface AdminAuthOptions {
+  /** undefined: bound to loopback, open (the DESIGN fixed point asks a token only off loopback) */
+  readonly token?: string;
+  readonly loginTtlMs: number;
+  readonly maxLogins: number;
+  readonly now?: () => number;
+}
+
+export type Access = { readonly kind: 'bearer' } | { readonly kind: 'cookie'; readonly id: string; readonly csrf: string } | { readonly kind: 'open'; readonly csrf: string };
+
+interface Login {
+  readonly csrf: string;
+  readonly expiresAt: number;
+}
+
+export interface AdminAuthStats {
+  logins: number;
+  loginsRefused: number;
+  loginsThrottled: number;
+  loginsEvicted: number;
+  csrfRefused: number;
+  hostRefused: number;
+}
+
+const sameSecret = (a: string, b: string): boolean => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+
+function cookieValue(req: http.IncomingMessage, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** The host name of a Host header ("[::1]:8080" -> "::1"), lower-cased. */
+function hostName(host: string): string {
+  const h = host.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
+  const colon = h.lastIndexOf(':');
+  return colon > 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
+}
+
+const encrypted = (req: http.IncomingMessage): boolean => (req.socket as TLSSocket).encrypted === true;
+
+export class AdminAuth {
+  readonly stats: AdminAuthStats = { logins: 0, loginsRefused: 0, loginsThrottled: 0, loginsEvicted: 0, csrfRefused: 0, hostRefused: 0 };
+  /** The CSRF token of the open (loopback) mode: one per process, read by the page from /session. */
+  private readonly openCsrf = randomBytes(24).toString('base64url');
+  private readonly logins = new Map<string, Login>();
+  private failures: number[] = [];
+  private readonly now: () => number;
+
+  constructor(private readonly opts: AdminAuthOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  get tokenRequired(): boolean {
+    return this.opts.token !== undefined;
+  }
+
+  /** Open mode only: a Host naming anything but a loopback address or "localhost" is refused. */
+  hostAllowed(req: http.IncomingMessage): boolean {
+    if (this.opts.token !== undefined || req.headers.host === undefined) return true;
+    if (isLoopback(hostName(req.headers.host))) return true;
+    this.stats.hostRefused++;
+    return false;
+  }
+
+  /** The access the request carries, or undefined (token mode, neither bearer nor a live login). */
+  identify(req: http.IncomingMessage): Access | undefined {
+    const token = this.opts.token;
+    if (token === undefined) return { kind: 'open', csrf: this.openCsrf };
+    if (bearerMatches(req.headers.authorization, token)) return { kind: 'bearer' };
+    const id = cookieValue(req, LOGIN_COOKIE);
+    if (id === undefined) return undefined;
+    const login = this.logins.get(id);
+    if (login === undefined) return undefined;
+    if (login.expiresAt <= this.now()) {
+      this.logins.delete(id);
+      return undefined;
+    }
+    return { kind: 'cookie', id, csrf: login.csrf };
+  }
+
+  /**
+   * Why a change is refused, or undefined when allowed. Reads (GET, HEAD) are never changes.
+   * Bearer and non-browser loopback clients pass; a browser must be same-origin and carry the CSRF token.
+   */
+  changeRefusal(req: http.IncomingMessage, access: Access): string | undefined {
+    if (SAFE_METHODS.has(req.method ?? '') || access.kind === 'bearer') return undefined;
+    const fromBrowser = access.kind === 'cookie' || req.headers.origin !== undefined || req.headers['sec-fetch-site'] !== undefined;
+    if (!fromBrowser) return undefined;
+    const why = this.originRefusal(req) ?? this.csrfRefusal(req, access.csrf);
+    if (why !== undefined) this.stats.csrfRefused++;
+    return why;
+  }
+
+  private originRefusal(req: http.IncomingMessage): string | undefined {
+    const origin = req.headers.origin;
+    const site = req.headers['sec-fetch-site'];
+    if (origin === undefined) {
+      // a browser that sends no Origin still says where the request came from
+      return site === undefined || site === 'same-origin' ? undefined : 'a change must come from this page (cross-site request refused)';
+    }
+    const expected = `${encrypted(req) ? 'https' : 'http'}://${(req.headers.host ?? '').toLowerCase()}`;
+    return origin.toLowerCase() === expected ? undefined : 'a change must come from this page (its Origin is another site)';
+  }
+
+  private csrfRefusal(req: http.IncomingMessage, csrf: string): string | undefined {
+    const given = req.headers[CSRF_HEADER];
+    if (typeof given !== 'string' || given === '') return 'the CSRF token is missing: reload the page';
+    return sameSecret(given, csrf) ? undefined : 'the CSRF token is not valid: reload the page';
+  }
+
+  /**
+   * POST /login: the token typed in the page. Returns the Set-Cookie value, or the refusal in words.
+   * A login cross-site is refused too (login CSRF).
+   */
+  login(req: http.IncomingMessage, typed: string): { cookie: string } | { status: number; error: string } {
+    const token = this.opts.token;
+    if (token === undefined) return { status: 400, error: 'no login needed: this admin port is on loopback' };
+    const cross = this.originRefusal(req);
+    if (cross !== undefined) {
+      this.stats.csrfRefused++;
+      return { status: 403, error: cross };
+    }
+    const now = this.now();
+    this.failures = this.failures.filter((t) => t > now - LOGIN_WINDOW_MS);
+    if (this.failures.length >= LOGIN_FAILURES_PER_WINDOW) {
+      this.stats.loginsThrottled++;
+      return { status: 429, error: 'too many wrong tokens: wait a minute and try again' };
+    }
+    if (typed === '' || !sameSecret(typed, token)) {
+      this.failures.push(now);
+      this.stats.loginsRefused++;
+      return { status: 401, error: 'that is not the admin token (see <data-dir>/admin-token or http.token)' };
+    }
+    this.sweep(now);
+    while (this.logins.size >= this.opts.maxLogins) {
+      // Map order is insertion order: the oldest login makes room
+      const oldest = this.logins.keys().next().value as string;
+      this.logins.delete(oldest);
+      this.stats.loginsEvicted++;
+    }
+    const id = randomBytes(32).toString('base64url');
+    this.logins.set(id, { csrf: randomBytes(24).toString('base64url'), expiresAt: now + this.opts.loginTtlMs });
+    this.stats.logins++;
+    const maxAge = Math.floor(this.opts.loginTtlMs / 1000);
+    return { cookie: `${LOGIN_COOKIE}=${id}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${encrypted(req) ? '; Secure' : ''}` };
+  }
+
+  /** POST /logout: the login ends; the answer clears the cookie. */
+  logout(access: Access, req: http.IncomingMessage): string {
+    if (access.kind === 'cookie') this.logins.delete(access.id);
+    return `${LOGIN_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict${encrypted(req) ? '; Secure' : ''}`;
+  }
+
+  private sweep(now: number): void {
+    for (const [id, l] of this.logins) if (l.expiresAt <= now) this.logins.delete(id);
+  }
+}

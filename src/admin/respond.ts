@@ -1,0 +1,64 @@
+// Answers and request bodies shared by every admin route: JSON out, bounded bodies in.
+import type * as http from 'node:http';
+
+export function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
+  res.end(text);
+}
+
+/** Reads a request body up to max bytes; undefined (and the connection closed after a 413) beyond. */
+export function readBody(req: http.IncomingMessage, res: http.ServerResponse, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > max) {
+      res.setHeader('connection', 'close');
+      json(res, 413, { error: `request body larger than ${max} bytes` });
+      return resolve(undefined);
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        req.destroy();
+        return resolve(undefined);
+      }
+      parts.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(parts)));
+    req.on('error', reject);
+  });
+}
+
+/** A JSON object body (Content-Type application/json), or undefined after a 4xx already sent. */
+export async function readJsonObject(req: http.IncomingMessage, res: http.ServerResponse, max = 64 * 1024): Promise<Record<string, unknown> | undefined> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') {
+    res.setHeader('connection', 'close');
+    json(res, 415, { error: `Content-Type must be application/json, not "${type.slice(0, 64)}"` });
+    return undefined;
+  }
+  const body = await readBody(req, res, max);
+  if (body === undefined) return undefined;
+  try {
+    const v: unknown = JSON.parse(body.toString('utf8'));
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    /* answered below */
+  }
+  json(res, 400, { error: 'the body is not a JSON object' });
+  return undefined;
+}
+
+/** The path segment after `prefix` (e.g. "/users/"), percent-decoded; undefined when malformed. */
+export function segment(req: http.IncomingMessage, index: number): string | undefined {
+  const parts = (req.url ?? '').split('?')[0]!.split('/');
+  const raw = parts[index];
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
