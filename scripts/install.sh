@@ -100,6 +100,7 @@ done
 sync_tree "$SOURCE/dist" "$APP_DIR/dist"
 sync_tree "$SOURCE/node_modules" "$APP_DIR/node_modules"
 if [ -d "$SOURCE/board" ]; then sync_tree "$SOURCE/board" "$APP_DIR/board"; fi
+if [ -d "$SOURCE/ui" ]; then sync_tree "$SOURCE/ui" "$APP_DIR/ui"; fi
 
 # 2. Service user, in dialout for the watchdog UART.
 if [ -n "$DESTDIR" ]; then

@@ -80,11 +80,30 @@ export class GroupService {
 
 const XML_TYPES = new Set(['application/xml', 'text/xml', 'application/vnd.oma.xdm-group+xml']);
 
-/** GET /groups: the ids and update times. */
+/** GET /groups: the ids and update times. POST /groups: a document imported, its id read from its list-service uri. */
 export function groupListHandler(groups: GroupService) {
-  return (_req: http.IncomingMessage, res: http.ServerResponse): void => {
+  return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    if (req.method === 'POST') return putDocument(groups, req, res, undefined);
     json(res, 200, { groups: groups.list().map((g) => ({ id: g.id, uri: `/groups/${g.id}`, updatedAt: new Date(g.updatedAt).toISOString() })) });
   };
+}
+
+/** An XML document stored (created or replaced): 201/200, or 400 naming the element. */
+async function putDocument(groups: GroupService, req: http.IncomingMessage, res: http.ServerResponse, urlId: string | undefined): Promise<void> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!XML_TYPES.has(type)) {
+    res.setHeader('connection', 'close');
+    return json(res, 415, { error: `Content-Type must be application/xml, not "${type.slice(0, 64)}"` });
+  }
+  const body = await readBody(req, res, MAX_GROUP_DOCUMENT_BYTES);
+  if (body === undefined) return;
+  try {
+    const { id, result } = groups.put(body, urlId);
+    return json(res, result === 'created' ? 201 : 200, { id, result });
+  } catch (err) {
+    if (err instanceof GroupDocumentError) return json(res, 400, { error: err.message, element: err.where });
+    throw err;
+  }
 }
 
 /** GET/HEAD/PUT/DELETE /groups/<id>. */
@@ -107,22 +126,8 @@ export function groupHandler(groups: GroupService) {
         res.end(g.document);
         return;
       }
-      case 'PUT': {
-        const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-        if (!XML_TYPES.has(type)) {
-          res.setHeader('connection', 'close');
-          return json(res, 415, { error: `Content-Type must be application/xml, not "${type.slice(0, 64)}"` });
-        }
-        const body = await readBody(req, res, MAX_GROUP_DOCUMENT_BYTES);
-        if (body === undefined) return;
-        try {
-          const { result } = groups.put(body, id);
-          return json(res, result === 'created' ? 201 : 200, { id, result });
-        } catch (err) {
-          if (err instanceof GroupDocumentError) return json(res, 400, { error: err.message, element: err.where });
-          throw err;
-        }
-      }
+      case 'PUT':
+        return putDocument(groups, req, res, id);
       case 'DELETE':
         return groups.delete(id) ? json(res, 200, { id, result: 'deleted' }) : json(res, 404, { error: 'no such group' });
     }

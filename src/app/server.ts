@@ -490,7 +490,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       listeners,
       routes: new Map([
         ['/metrics', { methods: ['GET', 'HEAD'], handler: metrics.handler }],
-        ['/groups', { methods: ['GET', 'HEAD'], handler: groupListHandler(groups) }],
+        ['/groups', { methods: ['GET', 'HEAD', 'POST'], handler: groupListHandler(groups) }],
         ['/groups/*', { methods: ['GET', 'HEAD', 'PUT', 'DELETE'], handler: groupHandler(groups) }],
         ['/groups/*/form', { methods: ['GET', 'HEAD', 'PUT'], handler: groupFormHandler(groups, cfg.domain) }],
         ['/status', { methods: ['GET', 'HEAD'], handler: status.once }],
