@@ -1,5 +1,5 @@
 // The admin page: four views switched by the URL fragment; the status stream drives refreshes.
-import { act, call, session, showError } from './api.js';
+import { act, call, clearError, session, showError } from './api.js';
 import { startStatus } from './status.js';
 import { refreshPeople } from './people.js';
 import { refreshGroups, setUpGroups } from './groups.js';
@@ -11,6 +11,7 @@ let view = 'status';
 function showView() {
   view = (location.hash || '#status').slice(1);
   if (!['status', 'people', 'groups', 'users'].includes(view)) view = 'status';
+  clearError();
   for (const s of document.querySelectorAll('main > section')) s.hidden = s.dataset.view !== view;
   for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.dataset.view === view);
   void refresh();

@@ -78,6 +78,7 @@ export function setUpGroups() {
     show('', EMPTY, 0);
   });
   $('group-cancel').addEventListener('click', () => {
+    clearError();
     form.hidden = true;
   });
   form.addEventListener('submit', (e) => {
