@@ -65,6 +65,9 @@ function hostName(host: string): string {
   return colon > 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
 }
 
+/** Browsers mark every request with Sec-Fetch-Site (and cross-origin ones with Origin); other clients do not. */
+const fromBrowser = (req: http.IncomingMessage): boolean => req.headers['sec-fetch-site'] !== undefined || req.headers.origin !== undefined;
+
 const encrypted = (req: http.IncomingMessage): boolean => (req.socket as TLSSocket).encrypted === true;
 
 export class AdminAuth {
@@ -83,9 +86,13 @@ export class AdminAuth {
     return this.opts.token !== undefined;
   }
 
-  /** Open mode only: a Host naming anything but a loopback address or "localhost" is refused. */
+  /**
+   * Open mode only: a browser's request (it sends Sec-Fetch-* or Origin) naming a Host other than
+   * a loopback address or "localhost" is refused: that is a page of another site whose name
+   * was re-pointed at 127.0.0.1 (DNS rebinding). Other clients are not browsers and keep working.
+   */
   hostAllowed(req: http.IncomingMessage): boolean {
-    if (this.opts.token !== undefined || req.headers.host === undefined) return true;
+    if (this.opts.token !== undefined || req.headers.host === undefined || !fromBrowser(req)) return true;
     if (isLoopback(hostName(req.headers.host))) return true;
     this.stats.hostRefused++;
     return false;
@@ -113,8 +120,7 @@ export class AdminAuth {
    */
   changeRefusal(req: http.IncomingMessage, access: Access): string | undefined {
     if (SAFE_METHODS.has(req.method ?? '') || access.kind === 'bearer') return undefined;
-    const fromBrowser = access.kind === 'cookie' || req.headers.origin !== undefined || req.headers['sec-fetch-site'] !== undefined;
-    if (!fromBrowser) return undefined;
+    if (access.kind !== 'cookie' && !fromBrowser(req)) return undefined;
     const why = this.originRefusal(req) ?? this.csrfRefusal(req, access.csrf);
     if (why !== undefined) this.stats.csrfRefused++;
     return why;

@@ -7,7 +7,7 @@
 import type * as http from 'node:http';
 import { parseSipUri } from '../sip/stack';
 import { isValidSipUser } from '../store';
-import { parseGroupDocument, serializeGroupDocument, XmlError, type GroupDocument, type PolicyRule, type RuleActions } from '../xml';
+import { checkAddress, parseGroupDocument, serializeGroupDocument, XmlError, type GroupDocument, type PolicyRule, type RuleActions } from '../xml';
 import { GroupDocumentError, type GroupService } from './groups';
 import { json, readJsonObject, segment } from './respond';
 
@@ -90,13 +90,14 @@ export function readForm(body: Record<string, unknown>): GroupForm {
   };
 }
 
-/** A member as typed: a sip: URI as it is, a bare user name in the served domain. */
+/** A member as typed: an address with a scheme (sip:, tel:) as it is, a bare user name in the served domain. */
 function memberUri(m: string, domain: string): string {
-  if (/^sips?:/i.test(m)) {
-    if (parseSipUri(m) === undefined) throw new GroupDocumentError('members', `not a SIP address: "${m.slice(0, 64)}"`);
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(m)) {
+    const problem = checkAddress(m) ?? (/^sips?:/i.test(m) && parseSipUri(m) === undefined ? 'not a SIP address' : undefined);
+    if (problem !== undefined) throw new GroupDocumentError('members', `"${m.slice(0, 64)}": ${problem}`);
     return m;
   }
-  if (!isValidSipUser(m)) throw new GroupDocumentError('members', `not a user name or SIP address: "${m.slice(0, 64)}"`);
+  if (!isValidSipUser(m)) throw new GroupDocumentError('members', `not a user name or address: "${m.slice(0, 64)}"`);
   return `sip:${m}@${domain}`;
 }
 
