@@ -71,7 +71,13 @@ export function startStatus(onTick) {
     onTick();
   });
   es.addEventListener('error', () => {
-    live.textContent = 'reconnecting…';
     live.className = 'pill off';
+    if (es.readyState !== EventSource.CLOSED) {
+      live.textContent = 'reconnecting…';
+      return;
+    }
+    // refused (too many pages open) or the login ended: the browser gives up, try again later
+    live.textContent = 'not live: retrying in 10 s';
+    setTimeout(() => startStatus(onTick), 10_000);
   });
 }

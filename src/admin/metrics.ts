@@ -44,6 +44,8 @@ export interface MetricSources {
   groupSwitch?: () => Record<string, number>;
   /** Admin HTTP connection slots: live, evicted (slow or idle, replaced by a newer client), refused. */
   admin?: () => { live: number; evicted: number; refused: number };
+  /** The admin page: status streams open, and its counted events (fixed names: logins, refusals). */
+  adminPage?: () => { statusStreams: number; events: Record<AdminPageEvent, number> };
   /** Promise rejections no catch took (a bug; logged, the process keeps serving). */
   unhandledRejections?: () => number;
   /** TLS listeners (only when TLS is on): handshakes completed and connections refused, per listener. */
@@ -51,6 +53,8 @@ export interface MetricSources {
 }
 
 export type TlsListener = 'sip' | 'msrp';
+export const ADMIN_PAGE_EVENTS = ['status_stream_refused', 'status_stream_slow_closed', 'login', 'login_refused', 'login_throttled', 'login_evicted', 'csrf_refused', 'host_refused'] as const;
+export type AdminPageEvent = (typeof ADMIN_PAGE_EVENTS)[number];
 export interface TlsFigures {
   /** Handshakes completed on the TLS port. */
   handshakes: number;
@@ -228,6 +232,14 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
     gauge(registry, 'imedge_admin_connections', 'admin HTTP connections now (live)', [], (g) => g.set(a().live));
     mirror(registry, 'imedge_admin_connections_evicted_total', 'admin HTTP connections closed to make room (slow or idle clients)', [], () => single(a().evicted));
     mirror(registry, 'imedge_admin_connections_refused_total', 'admin HTTP connections refused (every slot serving a request)', [], () => single(a().refused));
+  }
+  if (src.adminPage) {
+    const p = src.adminPage;
+    gauge(registry, 'imedge_admin_status_streams', 'admin page status streams (Server-Sent Events) open now', [], (g) => g.set(p().statusStreams));
+    mirror(registry, 'imedge_admin_page_events_total', 'admin page events: status streams refused at http.maxStatusClients or closed as too slow, logins made, refused (wrong token), throttled, evicted at http.maxLogins, changes refused for CSRF/Origin, browser requests refused for their Host', ['event'], () => {
+      const now = p().events;
+      return new Map(ADMIN_PAGE_EVENTS.map((e) => [e, [{ event: e }, now[e]] as [Record<string, string>, number]]));
+    });
   }
 
   return {

@@ -14,7 +14,7 @@ import { AdminServer, type HealthReport } from '../admin/http';
 import { loadAdminToken } from '../admin/token';
 import { fitCaps, openFileLimit } from './fd-budget';
 import { GroupService, groupHandler, groupListHandler } from '../admin/groups';
-import { buildMetrics } from '../admin/metrics';
+import { ADMIN_PAGE_EVENTS, buildMetrics, type AdminPageEvent } from '../admin/metrics';
 import { AdminAuth } from '../admin/auth';
 import { defaultUiDir, loadAssets, type Asset } from '../admin/assets';
 import { StatusStream, type StatusSnapshot } from '../admin/status';
@@ -375,6 +375,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       },
     });
     let adminStats = () => ({ live: 0, evicted: 0, refused: 0 });
+    let adminPage: () => { statusStreams: number; events: Record<AdminPageEvent, number> } = () => ({ statusStreams: 0, events: Object.fromEntries(ADMIN_PAGE_EVENTS.map((e) => [e, 0])) as Record<AdminPageEvent, number> });
     const metrics = buildMetrics({
       sip: () => sip.stats,
       sipTransactions: () => sip.transactionCounts(),
@@ -398,6 +399,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       groupSwitch: () => controlling.switchTotals(),
       // the admin server starts after the metrics it serves: read its slots through a late binding
       admin: () => adminStats(),
+      adminPage: () => adminPage(),
       unhandledRejections: () => unhandledRejections.count,
       ...(tls !== undefined
         ? {
@@ -506,6 +508,23 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     });
     ports.http = admin.port;
     adminStats = () => admin.connectionStats;
+    adminPage = () => {
+      const a = pageAuth.stats;
+      const st = status.stats;
+      return {
+        statusStreams: st.open,
+        events: {
+          status_stream_refused: st.refused,
+          status_stream_slow_closed: st.slowClosed,
+          login: a.logins,
+          login_refused: a.loginsRefused,
+          login_throttled: a.loginsThrottled,
+          login_evicted: a.loginsEvicted,
+          csrf_refused: a.csrfRefused,
+          host_refused: a.hostRefused,
+        },
+      };
+    };
     cleanup.unshift(() => admin.close());
 
     log.info({ ...listeners(), domain: cfg.domain, board: cfg.board, auth: required ? 'digest' : 'open (loopback)', dataDir: cfg.dataDir, watchdog: device.watchdog ? cfg.watchdog.device : 'off' }, 'listening');

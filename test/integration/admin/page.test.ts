@@ -75,6 +75,7 @@ afterAll(async () => {
   if (server !== undefined) expect(await server.stop()).toBe(0);
   await mcu?.stop();
   await pty?.kill();
+  if (!SCREENSHOT.startsWith(ROOT)) fs.rmSync(SCREENSHOT, { force: true });
 });
 
 async function user(name: string): Promise<ImClient> {
@@ -152,6 +153,9 @@ test('status streams beyond http.maxStatusClients are refused with 503 and count
   ctl.abort();
   const st = (await (await fetch(`${base}/status`)).json()) as { statusStreams: { refused: number } };
   expect(st.statusStreams.refused).toBeGreaterThanOrEqual(1);
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  expect(metrics).toMatch(/^imedge_admin_page_events_total\{event="status_stream_refused"\} [1-9]/m);
+  expect(metrics).toMatch(/^imedge_admin_status_streams [1-9]/m);
 });
 
 test('a user registered by SIPp appears with its contact and expiry', async () => {
@@ -328,6 +332,9 @@ test('CSRF on loopback: a change from another origin, or from the page without t
   // a client that is no browser (no Origin, no Sec-Fetch-Site) changes things as before
   const curl = await raw(`${base}/users/pg-curl`, 'PUT', { 'content-type': 'application/json' }, '{"password":"x"}');
   expect(curl.status).toBe(201);
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  expect(metrics).toMatch(/^imedge_admin_page_events_total\{event="csrf_refused"\} [2-9]/m);
+  expect(metrics).toMatch(/^imedge_admin_page_events_total\{event="host_refused"\} [1-9]/m);
 });
 
 describe('off loopback', () => {
@@ -402,4 +409,8 @@ describe('off loopback', () => {
     await p.goto(`${url}/`);
     expect(new URL(p.url()).pathname).toBe('/login');
   });
+});
+
+test('the whole run: the browser reported no Content-Security-Policy violation on the page', () => {
+  expect(consoleProblems.filter((m) => /Content Security Policy|Refused to/i.test(m))).toEqual([]);
 });
