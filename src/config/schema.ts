@@ -115,7 +115,7 @@ export const configSchema = v.strictObject({
       ok: (s) => s === '' || /^[A-Za-z0-9\-._~+/]{16,256}=*$/.test(s),
     }),
     statusPushMs: int(2000, 100, 60_000, 'how often the admin page\'s status stream (/status/events, Server-Sent Events) pushes the cached health snapshot, in ms'),
-    maxStatusClients: int(4, 1, 64, 'status streams open at once; one more is refused with 503 (counted)'),
+    maxStatusClients: int(4, 1, 16, 'admin page status streams open at once (each holds one of the 64 admin connections); one more is refused with 503 (counted)'),
     loginTtlS: int(8 * 3600, 60, 30 * 86_400, 'lifetime of an admin page login (the cookie set after the token was given), in s'),
     maxLogins: int(16, 1, 1024, 'admin page logins held at once; a new one replaces the oldest'),
   }),
