@@ -3,6 +3,8 @@
  * and pinging the server at a fixed call rate over UDP for the duration of a load step.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface SippOutcome {
@@ -25,14 +27,20 @@ function count(out: string, label: string): number {
   return rows.length === 0 ? 0 : Number(rows[rows.length - 1][1]);
 }
 
+/** Users SIPp registers in turn: a fixed pool, so every call after the first round is a refresh. */
+const POOL = 50;
+
 export function startSipp(sipPort: number, ratePerSec: number, seconds: number): SippLoad {
   const calls = Math.max(1, Math.round(ratePerSec * seconds));
+  const dir = mkdtempSync(join(tmpdir(), 'imedge-load-'));
+  const users = join(dir, 'users.csv');
+  writeFileSync(users, `SEQUENTIAL\n${Array.from({ length: POOL }, (_, i) => `sippload${i};`).join('\n')}\n`);
   const p = spawn(
     'sipp',
     [
       `127.0.0.1:${sipPort}`,
       '-sf', SCENARIO,
-      '-s', 'sippload',
+      '-inf', users,
       '-i', '127.0.0.1',
       '-p', String(20000 + Math.floor(Math.random() * 20000)),
       '-t', 'u1',
@@ -49,7 +57,10 @@ export function startSipp(sipPort: number, ratePerSec: number, seconds: number):
   p.stderr.on('data', (d) => (out += d));
   const done = new Promise<SippOutcome>((resolve) => {
     p.on('error', () => resolve({ successful: 0, failed: calls, exitCode: -1 }));
-    p.on('exit', (code) => resolve({ successful: count(out, 'Successful call'), failed: count(out, 'Failed call'), exitCode: code }));
+    p.on('exit', (code) => {
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ successful: count(out, 'Successful call'), failed: count(out, 'Failed call'), exitCode: code });
+    });
   });
   return {
     done,
