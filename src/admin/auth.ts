@@ -17,9 +17,11 @@ export const LOGIN_COOKIE = 'imedge_admin';
 export const CSRF_HEADER = 'x-csrf-token';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-/** Failed logins allowed per window, all sources together: guessing stays slow, counted beyond. */
+/** Failed logins allowed per window and source address: guessing stays slow, counted beyond, and a noisy address locks out only itself. */
 const LOGIN_FAILURES_PER_WINDOW = 10;
 const LOGIN_WINDOW_MS = 60_000;
+/** Source addresses whose wrong tokens are remembered at most (a bounded map, never keyed by anything else). */
+const MAX_FAILURE_SOURCES = 1024;
 
 export interface AdminAuthOptions {
   /** undefined: bound to loopback, open (the DESIGN fixed point asks a token only off loopback) */
@@ -75,7 +77,8 @@ export class AdminAuth {
   /** The CSRF token of the open (loopback) mode: one per process, read by the page from /session. */
   private readonly openCsrf = randomBytes(24).toString('base64url');
   private readonly logins = new Map<string, Login>();
-  private failures: number[] = [];
+  /** Wrong tokens per source address in the last window: one noisy address locks out only itself. */
+  private readonly failures = new Map<string, number[]>();
   private readonly now: () => number;
 
   constructor(private readonly opts: AdminAuthOptions) {
@@ -156,13 +159,15 @@ export class AdminAuth {
       return { status: 403, error: cross };
     }
     const now = this.now();
-    this.failures = this.failures.filter((t) => t > now - LOGIN_WINDOW_MS);
-    if (this.failures.length >= LOGIN_FAILURES_PER_WINDOW) {
+    const source = req.socket.remoteAddress ?? '';
+    const recent = (this.failures.get(source) ?? []).filter((t) => t > now - LOGIN_WINDOW_MS);
+    if (recent.length >= LOGIN_FAILURES_PER_WINDOW) {
       this.stats.loginsThrottled++;
-      return { status: 429, error: 'too many wrong tokens: wait a minute and try again' };
+      return { status: 429, error: 'too many wrong tokens from this address: wait a minute and try again' };
     }
     if (typed === '' || !sameSecret(typed, token)) {
-      this.failures.push(now);
+      recent.push(now);
+      this.noteFailures(source, recent, now);
       this.stats.loginsRefused++;
       return { status: 401, error: 'that is not the admin token (see <data-dir>/admin-token or http.token)' };
     }
@@ -178,6 +183,16 @@ export class AdminAuth {
     this.stats.logins++;
     const maxAge = Math.floor(this.opts.loginTtlMs / 1000);
     return { cookie: `${LOGIN_COOKIE}=${id}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${encrypted(req) ? '; Secure' : ''}` };
+  }
+
+  /** Keeps the map bounded: stale sources go first, then the oldest-inserted (Map order). */
+  private noteFailures(source: string, recent: number[], now: number): void {
+    this.failures.delete(source);
+    if (this.failures.size >= MAX_FAILURE_SOURCES) {
+      for (const [k, v] of this.failures) if (v[v.length - 1] <= now - LOGIN_WINDOW_MS) this.failures.delete(k);
+      while (this.failures.size >= MAX_FAILURE_SOURCES) this.failures.delete(this.failures.keys().next().value as string);
+    }
+    this.failures.set(source, recent);
   }
 
   /** POST /logout: the login ends; the answer clears the cookie. */

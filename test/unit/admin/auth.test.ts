@@ -5,8 +5,8 @@ import { AdminAuth, LOGIN_COOKIE } from '../../../src/admin/auth';
 
 const TOKEN = 'the-admin-token-0123456789';
 
-function rq(method: string, headers: Record<string, string> = {}): http.IncomingMessage {
-  return { method, headers: { host: '192.0.2.10:8080', ...headers }, socket: {} } as unknown as http.IncomingMessage;
+function rq(method: string, headers: Record<string, string> = {}, remoteAddress = '192.0.2.77'): http.IncomingMessage {
+  return { method, headers: { host: '192.0.2.10:8080', ...headers }, socket: { remoteAddress } } as unknown as http.IncomingMessage;
 }
 
 function loggedIn(auth: AdminAuth): { cookie: string; csrf: string } {
@@ -67,6 +67,17 @@ describe('off loopback (a token is set)', () => {
     expect('cookie' in auth.login(rq('POST'), TOKEN)).toBe(true);
     expect(auth.login(rq('POST', { origin: 'http://evil.example' }), TOKEN)).toMatchObject({ status: 403 });
     expect(auth.stats).toMatchObject({ loginsRefused: 10, loginsThrottled: 1, logins: 1 });
+  });
+
+  test('wrong tokens are counted per source address: a noisy address does not lock the others out (attack finding)', () => {
+    const auth = new AdminAuth({ token: TOKEN, loginTtlMs: 60_000, maxLogins: 4, now: () => 0 });
+    for (let i = 0; i < 10; i++) auth.login(rq('POST', {}, '192.0.2.66'), 'guess');
+    expect(auth.login(rq('POST', {}, '192.0.2.66'), TOKEN)).toMatchObject({ status: 429 });
+    expect('cookie' in auth.login(rq('POST', {}, '192.0.2.77'), TOKEN)).toBe(true);
+    // thousands of sources keep the memory bounded and still throttle the newest
+    for (let a = 0; a < 3000; a++) auth.login(rq('POST', {}, `10.0.${a >> 8}.${a & 255}`), 'guess');
+    for (let i = 0; i < 9; i++) auth.login(rq('POST', {}, '10.0.11.183'), 'guess');
+    expect(auth.login(rq('POST', {}, '10.0.11.183'), TOKEN)).toMatchObject({ status: 429 });
   });
 
   test('at http.maxLogins a new login replaces the oldest; logout ends one', () => {
