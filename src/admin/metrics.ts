@@ -27,6 +27,8 @@ export interface MetricSources {
   sipInFlight?: () => { incoming: number; outgoing: number };
   /** SIP TCP connections open now, refused and evicted at sip.maxTcpConnections. */
   sipTcp?: () => TcpConnectionStats;
+  /** SIP requests refused (503) or dropped (UDP) for their source's rate (sip.maxRequestsPerSecondPerSource). */
+  sipRateLimited?: () => { rejected: number; dropped: number; evicted: number; tracked: number };
   groupCommit?: () => GroupCommitCounters;
   participating?: () => ParticipatingCounters;
   registrations: () => number;
@@ -134,6 +136,13 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
     mirror(registry, 'imedge_sip_tcp_connections_refused_total', 'SIP TCP connections closed (in) or dials refused (out) at sip.maxTcpConnections', ['direction'], () => fixedLabels('direction', TCP_DIRECTIONS, tcp().refused));
     mirror(registry, 'imedge_sip_tcp_connections_refused_per_source_total', 'inbound SIP TCP connections closed because their address held sip.maxTcpConnectionsPerSource already', [], () => single(tcp().refusedPerSource));
     mirror(registry, 'imedge_sip_tcp_connections_evicted_total', 'quiet inbound SIP TCP connections closed at sip.maxTcpConnections to make room for a new one (sip.tcpQuietMs)', [], () => single(tcp().evicted));
+  }
+  if (src.sipRateLimited) {
+    const rl = src.sipRateLimited;
+    // no per-source label: the sources are the peers' to choose, the log names them (once per source per second)
+    mirror(registry, 'imedge_sip_rate_limited_total', 'SIP requests over their source address rate (sip.maxRequestsPerSecondPerSource): answered 503 + Retry-After (action=rejected) or, on UDP after the second\'s first 503, dropped (action=dropped)', ['action'], () => fixedLabels('action', ['rejected', 'dropped'] as const, { rejected: rl().rejected, dropped: rl().dropped }));
+    mirror(registry, 'imedge_sip_rate_sources_evicted_total', 'source addresses forgotten by the SIP rate limiter to stay within sip.maxRateTrackedSources', [], () => single(rl().evicted));
+    gauge(registry, 'imedge_sip_rate_sources_tracked', 'source addresses the SIP rate limiter tracks now', [], (g) => g.set(rl().tracked));
   }
   if (src.groupCommit) {
     const gc = src.groupCommit;

@@ -144,6 +144,12 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxTransactions: cfg.sip.maxTransactions,
         ...(cfg.sip.maxTransactionsPerSource > 0 ? { maxTransactionsPerSource: cfg.sip.maxTransactionsPerSource } : {}),
         overloadRetryAfterS: cfg.sessions.retryAfterS,
+        rateLimit: {
+          perSecond: cfg.sip.maxRequestsPerSecondPerSource,
+          burst: cfg.sip.requestBurstPerSource,
+          maxSources: cfg.sip.maxRateTrackedSources,
+          exempt: splitList(cfg.sip.rateLimitExempt),
+        },
         ...(tls !== undefined
           ? { tls: { port: cfg.sip.tlsPort, cert: tls.cert, key: tls.key, ca: tls.ca, verifyPeer: tls.verifyPeer, handshakeTimeoutMs: tls.handshakeTimeoutMs } }
           : {}),
@@ -372,6 +378,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       sipTransactions: () => sip.transactionCounts(),
       sipInFlight: () => sip.inFlight(),
       sipTcp: () => sip.tcpConnections(),
+      sipRateLimited: () => sip.rateLimited(),
       groupCommit: () => store.groupCommitStats,
       participating: () => participating.stats,
       registrations: () => store.registrations.count(),
@@ -464,4 +471,9 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     for (const step of cleanup) await step();
     throw err;
   }
+}
+
+/** A comma-separated config list (blanks ignored). */
+function splitList(s: string): string[] {
+  return s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
 }

@@ -60,6 +60,14 @@ export const configSchema = v.strictObject({
     tcpQuietMs: int(60_000, 100, 3_600_000, 'an inbound SIP TCP connection with no transaction under way that carried no SIP message for this long (or never one; CRLF keep-alives do not count) may be closed at sip.maxTcpConnections to make room, the never-used ones first, in ms'),
     maxTransactions: int(4096, 16, 1_000_000, 'live server transactions (no final answer yet); beyond it new requests get 503; one source gets a quarter'),
     maxTransactionsPerSource: int(0, 0, 1_000_000, 'live server transactions one source address may hold (0 = a quarter of maxTransactions; raise it behind a proxy or SBC)'),
+    maxRequestsPerSecondPerSource: int(500, 0, 1_000_000, 'SIP requests per second one source address may send, on average (token bucket; 0 = no limit); over it TCP/TLS requests get 503 + Retry-After, a UDP source gets one 503 per second and the rest is dropped; responses and ACKs are never limited (counted: imedge_sip_rate_limited_total; logged once per source per second)'),
+    requestBurstPerSource: int(5000, 1, 10_000_000, 'SIP requests a quiet source may send at once before sip.maxRequestsPerSecondPerSource applies (the token bucket size)'),
+    maxRateTrackedSources: int(4096, 16, 1_000_000, 'source addresses the SIP request rate limiter tracks at once; beyond, the least recently seen is forgotten (counted)'),
+    rateLimitExempt: str('', 'comma-separated IP addresses never rate limited (a proxy or SBC in front of imedge; loopback is limited unless named here)', {
+      maxLength: 4096,
+      allowed: 'empty, or IP addresses separated by commas',
+      ok: (s) => s.split(',').every((x) => x.trim() === '' || isIpAddress(x.trim())),
+    }),
     t1Ms: int(500, 10, 10_000, 'RFC 3261 T1 (round-trip estimate): 2xx resends start here, no ACK in 64*T1 ends the dialog, an INVITE imedge cancelled is given up (408) 64*T1 after its CANCEL, in ms'),
     t2Ms: int(4000, 10, 60_000, 'RFC 3261 T2: the longest resend interval of a 2xx, in ms'),
     outboundProxy: str('', 'upstream proxy SIP URI (empty = route locally)', {
