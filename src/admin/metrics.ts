@@ -203,7 +203,7 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
 
   if (src.groups) {
     const gr = src.groups;
-    gauge(registry, 'imedge_groups', 'group sessions: live sessions, participants, invitations, joins, refusals, removals', ['figure'], (g) => {
+    gauge(registry, 'imedge_groups', 'pre-defined groups stored (stored) and refused at groups.maxStoredGroups (storedRefused); group sessions: live sessions, participants, invitations, joins, refusals, removals', ['figure'], (g) => {
       g.reset();
       for (const [figure, n] of Object.entries(gr())) g.set({ figure }, n);
     });

@@ -371,7 +371,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         groupCache.delete(id);
         controlling.groupChanged(id, doc);
       },
-    });
+    }, Date.now, cfg.groups.maxStoredGroups, (limit) => log.warn({ limit }, 'group limit reached (groups.maxStoredGroups): a new group was refused'));
     let adminStats = () => ({ live: 0, evicted: 0, refused: 0 });
     const metrics = buildMetrics({
       sip: () => sip.stats,
@@ -393,7 +393,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         return out;
       },
       sessions: () => participating.counts(),
-      groups: () => ({ ...controlling.counts(), ...controlling.stats, subscriptionsLive: events.size, ...Object.fromEntries(Object.entries(events.stats).map(([k, v]) => [`events_${k}`, v])) }),
+      groups: () => ({ stored: store.groups.count(), storedRefused: groups.refusedAtLimit, ...controlling.counts(), ...controlling.stats, subscriptionsLive: events.size, ...Object.fromEntries(Object.entries(events.stats).map(([k, v]) => [`events_${k}`, v])) }),
       groupSwitch: () => controlling.switchTotals(),
       // the admin server starts after the metrics it serves: read its slots through a late binding
       admin: () => adminStats(),

@@ -155,6 +155,7 @@ export const configSchema = v.strictObject({
   groups: section('group sessions: the controlling IM function (OMA IM 7.2)', {
     maxAdhocSize: int(10, 1, 1000, 'MAX-ADHOC-GROUP-SIZE (OMA IM 7.1.1.6 step 5): invited users one ad-hoc list may name; beyond: 403 with a Warning'),
     maxSessions: int(20, 1, 10_000, 'group sessions at once (beyond: 503 + Retry-After)'),
+    maxStoredGroups: int(1000, 1, 1_000_000, 'pre-defined group documents stored; creating one more (PUT /groups/<id>: 507, imedge group import: exit 1) is refused with the limit named and counted; updates of stored ones go through'),
     maxPerUser: int(4, 1, 10_000, 'group sessions one user may have started and still running (beyond: 486), so one user cannot take them all'),
     maxParticipants: int(50, 2, 10_000, 'participants of one group session (the MSRP switch cap; beyond: 486 "Too many participants")'),
     autoRelease: bool(false, 'OMA IM 7.2.2.8 auto-release: a pre-defined group session ends when its initiator leaves (a group document may override it)'),

@@ -32,3 +32,15 @@ export class StoreValidationError extends Error {
     super(message);
   }
 }
+
+/** A bounded table is full (e.g. groups.maxStoredGroups): nothing was written. */
+export class StoreLimitError extends Error {
+  override readonly name = 'StoreLimitError';
+
+  constructor(
+    readonly what: string,
+    readonly limit: number,
+  ) {
+    super(`${what}: the limit of ${limit} is reached`);
+  }
+}
