@@ -219,6 +219,9 @@ export const configSchema = v.strictObject({
     }),
     retryAfterS: int(30, 1, 3600, 'Retry-After sent with 503 under pressure, in s'),
   }),
+  debug: section('fault-test aids: never on in the field', {
+    allowBlockLoop: bool(false, 'SIGUSR2 blocks the event loop for twice the longer of health.hardMaxEventLoopLagMs and watchdog.periodMs (the watchdog fault test: heartbeats must stop); off = SIGUSR2 keeps its default action'),
+  }),
 });
 
 export type ConfigSchema = typeof configSchema;
