@@ -140,6 +140,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxTcpConnections: caps.sipTcp,
         maxTcpConnectionsPerSource: cfg.sip.maxTcpConnectionsPerSource > 0 ? cfg.sip.maxTcpConnectionsPerSource : Math.max(16, Math.floor(caps.sipTcp / 4)),
         tcpQuietMs: cfg.sip.tcpQuietMs,
+        tcpMessageTimeoutMs: cfg.sip.tcpMessageTimeoutMs,
         t1Ms: cfg.sip.t1Ms,
         maxTransactions: cfg.sip.maxTransactions,
         ...(cfg.sip.maxTransactionsPerSource > 0 ? { maxTransactionsPerSource: cfg.sip.maxTransactionsPerSource } : {}),
@@ -426,6 +427,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         ['/groups/*', { methods: ['GET', 'HEAD', 'PUT', 'DELETE'], handler: groupHandler(groups) }],
       ]),
       log: child(log, 'admin'),
+      limits: { headersTimeoutMs: cfg.http.headersTimeoutMs, requestTimeoutMs: cfg.http.requestTimeoutMs },
     });
     ports.http = admin.port;
     adminStats = () => admin.connectionStats;

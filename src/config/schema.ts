@@ -58,6 +58,7 @@ export const configSchema = v.strictObject({
     maxTcpConnections: int(1024, 1, 100_000, 'open SIP TCP connections, accepted and dialed together; at the cap a new one replaces a quiet inbound connection (see tcpQuietMs; counted), else it is closed at once (counted, logged once per burst)'),
     maxTcpConnectionsPerSource: int(0, 0, 100_000, 'inbound SIP TCP/TLS connections one remote address may hold (0 = a quarter of maxTcpConnections, at least 16; raise it behind a proxy or SBC); beyond it a new one is closed at once (counted)'),
     tcpQuietMs: int(60_000, 100, 3_600_000, 'an inbound SIP TCP connection with no transaction under way that carried no SIP message for this long (or never one; CRLF keep-alives do not count) may be closed at sip.maxTcpConnections to make room, the never-used ones first, in ms'),
+    tcpMessageTimeoutMs: int(30_000, 100, 600_000, 'slowloris bound: an inbound SIP TCP/TLS connection must complete its first SIP message within this after it opened (TLS: after the handshake), and every message within this after its first byte; else it is closed (counted), in ms. A registered client may then stay quiet: quiet connections are bounded by maxTcpConnections and tcpQuietMs'),
     maxTransactions: int(4096, 16, 1_000_000, 'live server transactions (no final answer yet); beyond it new requests get 503; one source gets a quarter'),
     maxTransactionsPerSource: int(0, 0, 1_000_000, 'live server transactions one source address may hold (0 = a quarter of maxTransactions; raise it behind a proxy or SBC)'),
     maxRequestsPerSecondPerSource: int(500, 0, 1_000_000, 'SIP requests per second one source address may send, on average (token bucket; 0 = no limit); over it TCP/TLS requests get 503 + Retry-After, a UDP source gets one 503 per second and the rest is dropped; responses and ACKs are never limited (counted: imedge_sip_rate_limited_total; logged once per source per second)'),
@@ -117,6 +118,8 @@ export const configSchema = v.strictObject({
   }),
   http: section('admin HTTP listener', {
     port: int(8080, 0, 65535, 'admin HTTP port for /healthz, /metrics, /groups (0 = pick a free one)'),
+    headersTimeoutMs: int(5000, 100, 600_000, 'slowloris bound: a request head on the admin port must be complete within this after the connection opened or the previous request ended, else 408 and close, in ms'),
+    requestTimeoutMs: int(10_000, 100, 600_000, 'a whole admin request (head and body) must be complete within this, in ms (at least headersTimeoutMs)'),
     token: str('', 'bearer token the admin port requires when bound off loopback (empty = generated once into <dataDir>/admin-token, mode 0600)', {
       maxLength: 256,
       allowed: 'empty, or 16 to 256 characters of A-Z a-z 0-9 - . _ ~ + /',

@@ -40,6 +40,12 @@ export interface SipStackOptions {
    * this long (or never one) may be closed at the cap to make room. Default DEFAULT_TCP_QUIET_MS.
    */
   tcpQuietMs?: number;
+  /**
+   * Slowloris bound: an accepted TCP/TLS connection must complete its first SIP message within
+   * this after it opened (TLS: after the handshake), and each message within this after its
+   * first byte; else it is closed (counted in stats.slowClosed). Absent: no bound.
+   */
+  tcpMessageTimeoutMs?: number;
   /** Inbound TCP (and TLS) connections one remote address may hold (default: maxTcpConnections, no separate cap). */
   maxTcpConnectionsPerSource?: number;
   /**
@@ -94,6 +100,8 @@ export interface SipStats {
   /** INVITEs we cancelled that got no final response within 64*T1 of the CANCEL: ended with 408 (RFC 3261 9.1). */
   cancelledInvitesAbandoned: number;
   handlerErrors: number;
+  /** Inbound TCP/TLS connections closed by tcpMessageTimeoutMs (slowloris). */
+  slowClosed: { 'no-message': number; 'partial-message': number };
   /** Keep-alives by transport: CRLF pings (RFC 5626 4.4.1; TLS ones count as TCP), STUN on UDP (4.4.2); never counted as malformed. */
   keepalives: { UDP: number; TCP: number };
   /** SIP over TLS: handshakes, refused connections (plain TCP, bad hello, timeout) and refused peer certificates. */
@@ -265,7 +273,7 @@ export class SipStack {
   ) {
     this.stats = {
       requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, overloadPerSource: 0,
-      completedEvicted: 0, cancelledInvitesAbandoned: 0, handlerErrors: 0, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
+      completedEvicted: 0, cancelledInvitesAbandoned: 0, handlerErrors: 0, slowClosed: { 'no-message': 0, 'partial-message': 0 }, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
     };
   }
 
@@ -280,6 +288,11 @@ export class SipStack {
         log.debug({ transport: t, kind }, 'keep-alive');
       },
       maxHeadBytes: opts.maxBytesHeaders,
+      ...(opts.tcpMessageTimeoutMs !== undefined ? { messageTimeoutMs: opts.tcpMessageTimeoutMs } : {}),
+      onSlowClosed: (_t: 'TCP', reason: 'no-message' | 'partial-message') => {
+        if (stack) stack.stats.slowClosed[reason]++;
+        log.debug({ reason, afterMs: opts.tcpMessageTimeoutMs }, 'slow SIP TCP connection closed (sip.tcpMessageTimeoutMs)');
+      },
     };
     const rate = new SourceRateLimiter(opts.rateLimit ?? { perSecond: 0, burst: 1, maxSources: 1 }, (source, transport) => {
       log.warn({ source, transport, perSecond: opts.rateLimit?.perSecond, burst: opts.rateLimit?.burst }, transport === 'UDP'
