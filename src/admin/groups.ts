@@ -4,7 +4,7 @@
 import type * as http from 'node:http';
 import { parseSipUri } from '../sip/stack';
 import { parseGroupDocument, XmlError, type GroupDocument } from '../xml';
-import { MAX_GROUP_DOCUMENT_BYTES, StoreLimitError, isValidSipUser, type GroupRecord, type GroupRepository } from '../store';
+import { MAX_GROUP_DOCUMENT_BYTES, StoreLimitError, isStoreFull, isValidSipUser, type GroupRecord, type GroupRepository } from '../store';
 
 /** A document refused, with where (element path or key) and why: becomes 400 / exit 2. */
 export class GroupDocumentError extends Error {
@@ -176,6 +176,8 @@ export function groupHandler(groups: GroupService) {
         } catch (err) {
           if (err instanceof GroupDocumentError) return json(res, 400, { error: err.message, element: err.where });
           if (err instanceof GroupLimitError) return json(res, 507, { error: err.message, limit: err.limit });
+          // issue 11 item 6(b): a full data directory is the box's storage, not a server bug
+          if (isStoreFull(err)) return json(res, 507, { error: 'the data directory is full: nothing was written; free space under dataDir and retry' });
           throw err;
         }
       }

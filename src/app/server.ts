@@ -3,8 +3,8 @@
 import type { Config } from '../config';
 import { authRequired, isLoopback, loadTlsMaterial } from '../config';
 import { child, type Logger } from '../log';
-import { openStore, type Store } from '../store';
-import { SipStack } from '../sip/stack';
+import { isStoreFull, openStore, type Store } from '../store';
+import { SipStack, type IncomingRequest } from '../sip/stack';
 import { DigestAuthenticator } from '../core/auth/digest';
 import { AuthGate } from '../core/auth/gate';
 import { loadNonceSecret } from '../core/auth/nonce-secret';
@@ -161,7 +161,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
           req.reply(503, 'Service Unavailable (shutting down)', { headers: { 'retry-after': '5' } });
           return;
         }
-        return router.handle(req);
+        return storeFullIs503(req, () => router.handle(req), cfg.health.retryAfterS, log);
       },
     );
     const sip = stack;
@@ -478,4 +478,25 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
 /** A comma-separated config list (blanks ignored). */
 function splitList(s: string): string[] {
   return s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+}
+
+/**
+ * Issue 11 item 6(b) finding: a write on a full data directory (between two health samples, before
+ * the disk-free pressure refuses new work) failed the handler and the request got 500. The write
+ * did not happen and may succeed later: 503 + Retry-After, as under pressure. Other errors go on
+ * to the stack (500, counted).
+ */
+function storeFullIs503(req: IncomingRequest, handle: () => void | Promise<void>, retryAfterS: number, log: Logger): void | Promise<void> {
+  const full = (err: unknown): void => {
+    if (!isStoreFull(err)) throw err;
+    log.warn({ method: req.msg.method }, 'data directory full: a write failed, the request got 503');
+    if (!req.replied) req.reply(503, 'Service Unavailable (data store full)', { headers: { 'retry-after': String(retryAfterS) } });
+  };
+  let result: void | Promise<void>;
+  try {
+    result = handle();
+  } catch (err) {
+    return full(err);
+  }
+  return result instanceof Promise ? result.catch(full) : result;
 }

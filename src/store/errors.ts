@@ -44,3 +44,13 @@ export class StoreLimitError extends Error {
     super(`${what}: the limit of ${limit} is reached`);
   }
 }
+
+/**
+ * The disk under dataDir is full (SQLITE_FULL, or ENOSPC from the filesystem): the write did
+ * not happen and the database is as before; the same write may succeed once space returns.
+ * Callers answer "try later" (SIP 503 + Retry-After, HTTP 507), never 500.
+ */
+export function isStoreFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_FULL' || code === 'ENOSPC';
+}
