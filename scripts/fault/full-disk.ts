@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { startServer, type ServerHandle } from '../../test/helpers/server';
 import { RawUa } from '../../test/helpers/raw-ua';
 import { SipPeer, header } from '../../test/helpers/sip-peer';
-import { groupXml } from '../../test/helpers/group';
+import { FACTORY, factoryBody, groupXml } from '../../test/helpers/group';
 import { intArg, runMain, sleep, until } from './common';
 
 export type FullDiskFigures =
@@ -25,7 +25,7 @@ export type FullDiskFigures =
       cycles: number;
       sizeMiB: number;
       /** Per cycle: the first requests on the full disk, before the health sample saw it. */
-      beforeSample: { register: number; retryAfter: string | undefined; invite: number; groupPut: number; groupPutError: string }[];
+      beforeSample: { register: number; retryAfter: string | undefined; invite: number; adhocGroup: number; groupPut: number; groupPutError: string }[];
       /** Per cycle: what the full disk gave. */
       full: { register: number; retryAfter: string | undefined; invite: number; groupPut: number; groupPutError: string; options: number; healthz: number; failing: string[] }[];
       /** Per cycle: after the filler was removed, without a restart. */
@@ -132,7 +132,9 @@ export async function runFullDisk(cycles = 1): Promise<FullDiskFigures> {
       const earlyPut = await putGroup(`fd-early${cycle}`);
       const earlyInvite = await uas[0]!.invite('fd-b', { timeoutMs: 8000 });
       if (earlyInvite.status === 200) await uas[0]!.requestInDialog('BYE').catch(() => undefined);
-      figures.beforeSample.push({ register: early.status ?? 0, retryAfter: header(early, 'retry-after'), invite: earlyInvite.status ?? 0, groupPut: earlyPut.status, groupPutError: earlyPut.text.slice(0, 200) });
+      const earlyGroup = await uas[0]!.invite('conference-factory', { requestUri: FACTORY, wrap: factoryBody(['sip:fd-b@localhost']), timeoutMs: 8000 });
+      if (earlyGroup.status === 200) await uas[0]!.requestInDialog('BYE').catch(() => undefined);
+      figures.beforeSample.push({ register: early.status ?? 0, retryAfter: header(early, 'retry-after'), invite: earlyInvite.status ?? 0, adhocGroup: earlyGroup.status ?? 0, groupPut: earlyPut.status, groupPutError: earlyPut.text.slice(0, 200) });
       // the next health sample sees the disk full (health.sampleIntervalMs)
       await server.waitForLog((l) => l.msg === 'under pressure: refusing new sessions' && JSON.stringify(l).includes('disk'), 10_000).catch(() => undefined);
       await until(async () => (await probe.request({ method: 'REGISTER', uri: 'sip:localhost', from: 'sip:fd-c@localhost', to: 'sip:fd-c@localhost', contact: `<${probe.contactUri}>`, headers: { Expires: '300' } })).status === 503, `cycle ${cycle}: REGISTER refused on a full disk`, 10_000).catch(() => undefined);
