@@ -27,7 +27,7 @@ export type FullDiskFigures =
       /** Per cycle: the first requests on the full disk, before the health sample saw it. */
       beforeSample: { register: number; retryAfter: string | undefined; invite: number; adhocGroup: number; groupPut: number; groupPutError: string }[];
       /** Per cycle: what the full disk gave. */
-      full: { register: number; retryAfter: string | undefined; invite: number; groupPut: number; groupPutError: string; options: number; healthz: number; failing: string[] }[];
+      full: { register: number; retryAfter: string | undefined; invite: number; groupPut: number; groupPutError: string; options: number; pager: number; healthz: number; failing: string[] }[];
       /** Per cycle: after the filler was removed, without a restart. */
       recovered: { register: number; groupPut: number; healthz: number }[];
       /** integrity_check ok, read while the disk was full (per cycle), and after the server stopped. */
@@ -142,10 +142,12 @@ export async function runFullDisk(cycles = 1): Promise<FullDiskFigures> {
       const inv = await uas[0]!.invite('fd-b', { timeoutMs: 8000 });
       const put = await putGroup(`fd-new${cycle}`);
       if (integrityOk(dataDir)) figures.integrityWhileFull++;
+      // work that writes nothing goes on: a pager MESSAGE between registered users
+      const pager = await probe.request({ method: 'MESSAGE', uri: 'sip:fd-b@localhost', from: 'sip:fd-a@localhost', to: 'sip:fd-b@localhost', body: `full ${cycle}`, headers: { 'Content-Type': 'text/plain' } });
       const opt = await probe.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:fd-c@localhost', to: 'sip:localhost' });
       const hz = await httpStatus(`http://127.0.0.1:${server.httpPort}/healthz`);
       const failing = ((JSON.parse(hz.text) as { checks?: { name: string; ok: boolean }[] }).checks ?? []).filter((c) => !c.ok).map((c) => c.name);
-      figures.full.push({ register: reg.status ?? 0, retryAfter: header(reg, 'retry-after'), invite: inv.status ?? 0, groupPut: put.status, groupPutError: put.text.slice(0, 200), options: opt.status ?? 0, healthz: hz.status, failing });
+      figures.full.push({ register: reg.status ?? 0, retryAfter: header(reg, 'retry-after'), invite: inv.status ?? 0, groupPut: put.status, groupPutError: put.text.slice(0, 200), options: opt.status ?? 0, pager: pager.status ?? 0, healthz: hz.status, failing });
       if (inv.status === 200) await uas[0]!.requestInDialog('BYE').catch(() => undefined);
 
       fs.rmSync(filler);

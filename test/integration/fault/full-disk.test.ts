@@ -14,7 +14,7 @@ test('issue 11 item 6(b): a full data directory: new work 503 + Retry-After (als
   }
   expect(f.serverExits).toBe(0);
   expect(f.beforeSample[0]).toMatchObject({ register: 503, retryAfter: '17', invite: 503, adhocGroup: 503, groupPut: 507 });
-  expect(f.full[0]).toMatchObject({ register: 503, retryAfter: '17', invite: 503, groupPut: 507, options: 200 });
+  expect(f.full[0]).toMatchObject({ register: 503, retryAfter: '17', invite: 503, groupPut: 507, options: 200, pager: 200 });
   expect(f.full[0]!.groupPutError).toMatch(/data directory is full/);
   expect(f.recovered[0]).toEqual({ register: 200, groupPut: 201, healthz: 200 });
   expect({ whileFull: f.integrityWhileFull, after: f.integrityOk }).toEqual({ whileFull: 1, after: 1 });
