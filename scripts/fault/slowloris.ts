@@ -7,7 +7,7 @@
 //   MSRP (TLS)   msrp.bindTimeoutMs (no session bound); TLS handshake as above
 //   admin HTTP   http.headersTimeoutMs (Node checks it every min(1 s, the bound))
 //
-//   node dist/scripts/fault/slowloris.js [--runs N]   (N clients per port and kind, default 20)
+//   node dist/scripts/fault/slowloris.js [--runs N] [--waves W]   (N clients per port and kind, default 20, in W waves, default 5)
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -21,6 +21,7 @@ export type Kind = 'silent' | 'dribble';
 export interface SlowlorisFigures {
   boundMs: number;
   clientsPerPortAndKind: number;
+  waves: number;
   /** Per port and kind: how long the server took to close, in ms (max over the clients), or -1 if one was never closed. */
   closedAfterMs: Record<string, number>;
   /** Clients the server never closed (must be 0). */
@@ -30,7 +31,7 @@ export interface SlowlorisFigures {
   /** imedge_sip_tcp_slow_closed_total by reason. */
   sipSlowClosed: { noMessage: number; partialMessage: number };
   /** Server RSS before the clients and after they were closed, in MiB. */
-  rssMiB: { before: number; during: number; after: number };
+  rssMiB: { before: number; during: number; after: number; afterWave: number[] };
 }
 
 const BOUND_MS = 600;
@@ -111,7 +112,7 @@ async function rssMiB(s: ServerHandle): Promise<number> {
   return (await metric(s, /^imedge_process_resident_memory_bytes (\S+)$/m)) / 1024 / 1024;
 }
 
-export async function runSlowloris(clients = 4): Promise<SlowlorisFigures> {
+export async function runSlowloris(clients = 4, waves = 1): Promise<SlowlorisFigures> {
   const certs = certDir();
   const cert = makeCert(certs.dir);
   const s = await startServer({
@@ -131,33 +132,38 @@ export async function runSlowloris(clients = 4): Promise<SlowlorisFigures> {
   const figures: SlowlorisFigures = {
     boundMs: BOUND_MS,
     clientsPerPortAndKind: clients,
+    waves,
     closedAfterMs: {},
     notClosed: 0,
     liveAfter: { sipTcp: -1, msrp: -1, admin: -1 },
     sipSlowClosed: { noMessage: 0, partialMessage: 0 },
-    rssMiB: { before: 0, during: 0, after: 0 },
+    rssMiB: { before: 0, during: 0, after: 0, afterWave: [] },
   };
   try {
     const ports: Record<Port, number> = { 'sip-tcp': s.sipPort, 'sip-tls': s.sipsPort!, msrp: s.msrpPort!, 'msrp-tls': s.msrpsPort!, http: s.httpPort };
     figures.rssMiB.before = await rssMiB(s);
-    const all: Client[] = [];
-    for (const port of Object.keys(ports) as Port[]) {
-      for (const kind of ['silent', 'dribble'] as Kind[]) for (let i = 0; i < clients; i++) all.push(open(port, kind, ports[port]));
-    }
-    await sleep(BOUND_MS / 2);
-    figures.rssMiB.during = await rssMiB(s);
-    // the admin checker runs every min(1 s, bound); TLS adds its handshake: 3 bounds + a margin at most
-    await until(() => all.every((c) => c.closedAt !== undefined), 'every slow client closed by the server', 3 * BOUND_MS + 5_000).catch(() => undefined);
-    for (const c of all) {
-      const key = `${c.port}/${c.kind}`;
-      const after = c.closedAt === undefined ? -1 : c.closedAt - c.openedAt;
-      if (after < 0) figures.notClosed++;
-      const prev = figures.closedAfterMs[key];
-      figures.closedAfterMs[key] = prev === undefined || prev === -1 || after === -1 ? (prev === -1 ? -1 : after) : Math.max(prev, after);
-    }
-    for (const c of all) {
-      clearInterval(c.timer);
-      c.socket.destroy();
+    // waves of clients on the same server: RSS after each wave shows whether closed ones hold memory
+    for (let wave = 1; wave <= waves; wave++) {
+      const all: Client[] = [];
+      for (const port of Object.keys(ports) as Port[]) {
+        for (const kind of ['silent', 'dribble'] as Kind[]) for (let i = 0; i < clients; i++) all.push(open(port, kind, ports[port]));
+      }
+      await sleep(BOUND_MS / 2);
+      if (wave === 1) figures.rssMiB.during = await rssMiB(s);
+      // the admin checker runs every min(1 s, bound); TLS adds its handshake: 3 bounds + a margin at most
+      await until(() => all.every((c) => c.closedAt !== undefined), 'every slow client closed by the server', 3 * BOUND_MS + 5_000).catch(() => undefined);
+      for (const c of all) {
+        const key = `${c.port}/${c.kind}`;
+        const after = c.closedAt === undefined ? -1 : c.closedAt - c.openedAt;
+        if (after < 0) figures.notClosed++;
+        const prev = figures.closedAfterMs[key];
+        figures.closedAfterMs[key] = prev === undefined || prev === -1 || after === -1 ? (prev === -1 ? -1 : after) : Math.max(prev, after);
+      }
+      for (const c of all) {
+        clearInterval(c.timer);
+        c.socket.destroy();
+      }
+      figures.rssMiB.afterWave.push(Math.round((await rssMiB(s)) * 10) / 10);
     }
     // the gauges count the scrape's own connection on the admin port
     await until(async () => (await metric(s, /^imedge_sip_tcp_connections (\d+)$/m)) === 0 && (await metric(s, /^imedge_msrp\{figure="connectionsLive"\} (\d+)$/m)) === 0, 'connection counts back to zero').catch(() => undefined);
@@ -178,4 +184,4 @@ export async function runSlowloris(clients = 4): Promise<SlowlorisFigures> {
   return figures;
 }
 
-runMain(module, () => runSlowloris(intArg('runs', 20)));
+runMain(module, () => runSlowloris(intArg('runs', 20), intArg('waves', 5)));
