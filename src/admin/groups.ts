@@ -5,7 +5,7 @@ import type * as http from 'node:http';
 import { parseSipUri } from '../sip/stack';
 import { parseGroupDocument, XmlError, type GroupDocument } from '../xml';
 import { json, readBody } from './respond';
-import { MAX_GROUP_DOCUMENT_BYTES, isValidSipUser, type GroupRecord, type GroupRepository } from '../store';
+import { MAX_GROUP_DOCUMENT_BYTES, StoreLimitError, isStoreFull, isValidSipUser, type GroupRecord, type GroupRepository } from '../store';
 
 /** A document refused, with where (element path or key) and why: becomes 400 / exit 2. */
 export class GroupDocumentError extends Error {
@@ -14,6 +14,17 @@ export class GroupDocumentError extends Error {
     readonly reason: string,
   ) {
     super(`${where}: ${reason}`);
+  }
+}
+
+/**
+ * Issue 11 item 5: groups.maxStoredGroups are stored and this one is new: nothing written.
+ * HTTP 507 Insufficient Storage (RFC 4918 11.5: the server cannot store what the request
+ * needs; a limit of the box, not a conflict with the group's own state as 409 would say).
+ */
+export class GroupLimitError extends Error {
+  constructor(readonly limit: number) {
+    super(`the group limit is reached: ${limit} groups are stored (groups.maxStoredGroups); delete one or raise the limit`);
   }
 }
 
@@ -30,7 +41,14 @@ export class GroupService {
     private readonly domain: string,
     private readonly events: GroupEvents = {},
     private readonly now: () => number = Date.now,
+    /** groups.maxStoredGroups */
+    private readonly maxStored: number = Number.POSITIVE_INFINITY,
+    /** Told once per refusal (counted and logged by the caller). */
+    private readonly onLimit: (limit: number) => void = () => undefined,
   ) {}
+
+  /** New groups refused at maxStored since start. */
+  refusedAtLimit = 0;
 
   /** Parses and checks a document; its list-service uri must be sip:<id>@<domain> (and match urlId when given). */
   validate(xml: string | Uint8Array, urlId?: string): { id: string; doc: GroupDocument } {
@@ -58,7 +76,15 @@ export class GroupService {
   put(xml: string | Uint8Array, urlId?: string): { id: string; result: 'created' | 'updated' } {
     const { id, doc } = this.validate(xml, urlId);
     const text = typeof xml === 'string' ? xml : Buffer.from(xml).toString('utf8');
-    const result = this.repo.put(id, text, this.now());
+    let result: 'created' | 'updated';
+    try {
+      result = this.repo.put(id, text, this.now(), this.maxStored);
+    } catch (err) {
+      if (!(err instanceof StoreLimitError)) throw err;
+      this.refusedAtLimit++;
+      this.onLimit(err.limit);
+      throw new GroupLimitError(err.limit);
+    }
     if (result === 'updated') this.events.onChanged?.(id, doc);
     return { id, result };
   }
@@ -102,6 +128,9 @@ async function putDocument(groups: GroupService, req: http.IncomingMessage, res:
     return json(res, result === 'created' ? 201 : 200, { id, result });
   } catch (err) {
     if (err instanceof GroupDocumentError) return json(res, 400, { error: err.message, element: err.where });
+    if (err instanceof GroupLimitError) return json(res, 507, { error: err.message, limit: err.limit });
+    // issue 11 item 6(b): a full data directory is the box's storage, not a server bug
+    if (isStoreFull(err)) return json(res, 507, { error: 'the data directory is full: nothing was written; free space under dataDir and retry' });
     throw err;
   }
 }

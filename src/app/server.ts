@@ -3,8 +3,8 @@
 import type { Config } from '../config';
 import { authRequired, isLoopback, loadTlsMaterial } from '../config';
 import { child, type Logger } from '../log';
-import { openStore, type Store } from '../store';
-import { SipStack } from '../sip/stack';
+import { isStoreFull, openStore, type Store } from '../store';
+import { SipStack, type IncomingRequest } from '../sip/stack';
 import { DigestAuthenticator } from '../core/auth/digest';
 import { AuthGate } from '../core/auth/gate';
 import { loadNonceSecret } from '../core/auth/nonce-secret';
@@ -148,10 +148,17 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxTcpConnections: caps.sipTcp,
         maxTcpConnectionsPerSource: cfg.sip.maxTcpConnectionsPerSource > 0 ? cfg.sip.maxTcpConnectionsPerSource : Math.max(16, Math.floor(caps.sipTcp / 4)),
         tcpQuietMs: cfg.sip.tcpQuietMs,
+        tcpMessageTimeoutMs: cfg.sip.tcpMessageTimeoutMs,
         t1Ms: cfg.sip.t1Ms,
         maxTransactions: cfg.sip.maxTransactions,
         ...(cfg.sip.maxTransactionsPerSource > 0 ? { maxTransactionsPerSource: cfg.sip.maxTransactionsPerSource } : {}),
         overloadRetryAfterS: cfg.sessions.retryAfterS,
+        rateLimit: {
+          perSecond: cfg.sip.maxRequestsPerSecondPerSource,
+          burst: cfg.sip.requestBurstPerSource,
+          maxSources: cfg.sip.maxRateTrackedSources,
+          exempt: splitList(cfg.sip.rateLimitExempt),
+        },
         ...(tls !== undefined
           ? { tls: { port: cfg.sip.tlsPort, cert: tls.cert, key: tls.key, ca: tls.ca, verifyPeer: tls.verifyPeer, handshakeTimeoutMs: tls.handshakeTimeoutMs } }
           : {}),
@@ -162,7 +169,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
           req.reply(503, 'Service Unavailable (shutting down)', { headers: { 'retry-after': '5' } });
           return;
         }
-        return router.handle(req);
+        return storeFullIs503(req, () => router.handle(req), cfg.health.retryAfterS, log);
       },
     );
     const sip = stack;
@@ -373,7 +380,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         groupCache.delete(id);
         controlling.groupChanged(id, doc);
       },
-    });
+    }, Date.now, cfg.groups.maxStoredGroups, (limit) => log.warn({ limit }, 'group limit reached (groups.maxStoredGroups): a new group was refused'));
     let adminStats = () => ({ live: 0, evicted: 0, refused: 0 });
     let adminPage: () => { statusStreams: number; events: Record<AdminPageEvent, number> } = () => ({ statusStreams: 0, events: Object.fromEntries(ADMIN_PAGE_EVENTS.map((e) => [e, 0])) as Record<AdminPageEvent, number> });
     const metrics = buildMetrics({
@@ -381,6 +388,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       sipTransactions: () => sip.transactionCounts(),
       sipInFlight: () => sip.inFlight(),
       sipTcp: () => sip.tcpConnections(),
+      sipRateLimited: () => sip.rateLimited(),
       groupCommit: () => store.groupCommitStats,
       participating: () => participating.stats,
       registrations: () => store.registrations.count(),
@@ -395,7 +403,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         return out;
       },
       sessions: () => participating.counts(),
-      groups: () => ({ ...controlling.counts(), ...controlling.stats, subscriptionsLive: events.size, ...Object.fromEntries(Object.entries(events.stats).map(([k, v]) => [`events_${k}`, v])) }),
+      groups: () => ({ stored: store.groups.count(), storedRefused: groups.refusedAtLimit, ...controlling.counts(), ...controlling.stats, subscriptionsLive: events.size, ...Object.fromEntries(Object.entries(events.stats).map(([k, v]) => [`events_${k}`, v])) }),
       groupSwitch: () => controlling.switchTotals(),
       // the admin server starts after the metrics it serves: read its slots through a late binding
       admin: () => adminStats(),
@@ -505,6 +513,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         ['/users/*', { methods: ['PUT', 'DELETE'], handler: userHandler(users) }],
       ]),
       log: child(log, 'admin'),
+      limits: { headersTimeoutMs: cfg.http.headersTimeoutMs, requestTimeoutMs: cfg.http.requestTimeoutMs },
     });
     ports.http = admin.port;
     adminStats = () => admin.connectionStats;
@@ -567,4 +576,30 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     for (const step of cleanup) await step();
     throw err;
   }
+}
+
+/** A comma-separated config list (blanks ignored). */
+function splitList(s: string): string[] {
+  return s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+}
+
+/**
+ * Issue 11 item 6(b) finding: a write on a full data directory (between two health samples, before
+ * the disk-free pressure refuses new work) failed the handler and the request got 500. The write
+ * did not happen and may succeed later: 503 + Retry-After, as under pressure. Other errors go on
+ * to the stack (500, counted).
+ */
+function storeFullIs503(req: IncomingRequest, handle: () => void | Promise<void>, retryAfterS: number, log: Logger): void | Promise<void> {
+  const full = (err: unknown): void => {
+    if (!isStoreFull(err)) throw err;
+    log.warn({ method: req.msg.method }, 'data directory full: a write failed, the request got 503');
+    if (!req.replied) req.reply(503, 'Service Unavailable (data store full)', { headers: { 'retry-after': String(retryAfterS) } });
+  };
+  let result: void | Promise<void>;
+  try {
+    result = handle();
+  } catch (err) {
+    return full(err);
+  }
+  return result instanceof Promise ? result.catch(full) : result;
 }

@@ -4,12 +4,12 @@
 import * as fs from 'node:fs';
 import type { Config } from '../config';
 import { openStore, type Store } from '../store';
-import { GroupDocumentError, GroupService } from '../admin/groups';
+import { GroupDocumentError, GroupLimitError, GroupService } from '../admin/groups';
 
 function withGroups<T>(cfg: Config, fn: (g: GroupService, s: Store) => T): T {
   const store = openStore({ dataDir: cfg.dataDir, synchronous: cfg.store.synchronous, cacheSizeKiB: cfg.store.cacheSizeKiB, busyTimeoutMs: cfg.store.busyTimeoutMs });
   try {
-    return fn(new GroupService(store.groups, cfg.domain), store);
+    return fn(new GroupService(store.groups, cfg.domain, {}, Date.now, cfg.groups.maxStoredGroups), store);
   } finally {
     store.close();
   }
@@ -35,6 +35,12 @@ export function groupImport(cfg: Config, file: string): void {
     process.stdout.write(`${result} group ${id} (sip:${id}@${cfg.domain})\n`);
   } catch (err) {
     if (err instanceof GroupDocumentError) return refuse(file, err);
+    if (err instanceof GroupLimitError) {
+      // a limit of this box, not a bad document: exit 1 like any refusal at run time
+      process.stderr.write(`imedge: ${file}: not imported: ${err.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
     throw err;
   }
 }

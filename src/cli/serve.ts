@@ -38,6 +38,7 @@ export async function serve(cfg: Config, log: Logger): Promise<void> {
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
+  if (cfg.debug.allowBlockLoop) armBlockLoop(cfg, log);
   try {
     running = await startServer(cfg, log);
   } catch (err) {
@@ -47,4 +48,25 @@ export async function serve(cfg: Config, log: Logger): Promise<void> {
     process.exit(code);
   }
   if (signalled) stop();
+}
+
+/** Longest block SIGUSR2 may cause, whatever the config says. */
+const MAX_BLOCK_MS = 120_000;
+
+/**
+ * Issue 11 item 6(d), debug.allowBlockLoop only: SIGUSR2 blocks the event loop as a hung handler
+ * would, long enough that the health check must see it (twice health.hardMaxEventLoopLagMs) and
+ * the MCU must miss heartbeats (twice watchdog.periodMs). The fault test proves heartbeats stop.
+ */
+function armBlockLoop(cfg: Config, log: Logger): void {
+  const ms = Math.min(MAX_BLOCK_MS, 2 * Math.max(cfg.health.hardMaxEventLoopLagMs, cfg.watchdog.periodMs));
+  log.warn({ blockMs: ms }, 'debug.allowBlockLoop is on: SIGUSR2 blocks the event loop (fault tests only)');
+  process.on('SIGUSR2', () => {
+    log.warn({ blockMs: ms }, 'debug: blocking the event loop (SIGUSR2)');
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      // deliberately busy: nothing else runs, as in a hung handler
+    }
+    log.warn({ blockMs: ms }, 'debug: event loop released');
+  });
 }

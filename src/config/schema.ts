@@ -58,8 +58,17 @@ export const configSchema = v.strictObject({
     maxTcpConnections: int(1024, 1, 100_000, 'open SIP TCP connections, accepted and dialed together; at the cap a new one replaces a quiet inbound connection (see tcpQuietMs; counted), else it is closed at once (counted, logged once per burst)'),
     maxTcpConnectionsPerSource: int(0, 0, 100_000, 'inbound SIP TCP/TLS connections one remote address may hold (0 = a quarter of maxTcpConnections, at least 16; raise it behind a proxy or SBC); beyond it a new one is closed at once (counted)'),
     tcpQuietMs: int(60_000, 100, 3_600_000, 'an inbound SIP TCP connection with no transaction under way that carried no SIP message for this long (or never one; CRLF keep-alives do not count) may be closed at sip.maxTcpConnections to make room, the never-used ones first, in ms'),
+    tcpMessageTimeoutMs: int(30_000, 100, 600_000, 'slowloris bound: an inbound SIP TCP/TLS connection must complete its first SIP message within this after it opened (TLS: after the handshake), and every message within this after its first byte; else it is closed (counted), in ms. A registered client may then stay quiet: quiet connections are bounded by maxTcpConnections and tcpQuietMs'),
     maxTransactions: int(4096, 16, 1_000_000, 'live server transactions (no final answer yet); beyond it new requests get 503; one source gets a quarter'),
     maxTransactionsPerSource: int(0, 0, 1_000_000, 'live server transactions one source address may hold (0 = a quarter of maxTransactions; raise it behind a proxy or SBC)'),
+    maxRequestsPerSecondPerSource: int(500, 0, 1_000_000, 'SIP requests per second one source address may send, on average (token bucket; 0 = no limit); over it TCP/TLS requests get 503 + Retry-After, a UDP source gets one 503 per second and the rest is dropped; responses and ACKs are never limited (counted: imedge_sip_rate_limited_total; logged once per source per second)'),
+    requestBurstPerSource: int(5000, 1, 10_000_000, 'SIP requests a quiet source may send at once before sip.maxRequestsPerSecondPerSource applies (the token bucket size)'),
+    maxRateTrackedSources: int(4096, 16, 1_000_000, 'source addresses the SIP request rate limiter tracks at once; beyond, the least recently seen is forgotten (counted)'),
+    rateLimitExempt: str('', 'comma-separated IP addresses never rate limited (a proxy or SBC in front of imedge; loopback is limited unless named here)', {
+      maxLength: 4096,
+      allowed: 'empty, or IP addresses separated by commas',
+      ok: (s) => s.split(',').every((x) => x.trim() === '' || isIpAddress(x.trim())),
+    }),
     t1Ms: int(500, 10, 10_000, 'RFC 3261 T1 (round-trip estimate): 2xx resends start here, no ACK in 64*T1 ends the dialog, an INVITE imedge cancelled is given up (408) 64*T1 after its CANCEL, in ms'),
     t2Ms: int(4000, 10, 60_000, 'RFC 3261 T2: the longest resend interval of a 2xx, in ms'),
     outboundProxy: str('', 'upstream proxy SIP URI (empty = route locally)', {
@@ -109,6 +118,8 @@ export const configSchema = v.strictObject({
   }),
   http: section('admin HTTP listener', {
     port: int(8080, 0, 65535, 'admin HTTP port for the admin page (/), /healthz, /metrics, /groups (0 = pick a free one)'),
+    headersTimeoutMs: int(5000, 100, 600_000, 'slowloris bound: a request head on the admin port must be complete within this after the connection opened or the previous request ended, else 408 and close, in ms'),
+    requestTimeoutMs: int(10_000, 100, 600_000, 'a whole admin request (head and body) must be complete within this, in ms (at least headersTimeoutMs)'),
     token: str('', 'bearer token the admin port requires when bound off loopback (empty = generated once into <dataDir>/admin-token, mode 0600)', {
       maxLength: 256,
       allowed: 'empty, or 16 to 256 characters of A-Z a-z 0-9 - . _ ~ + /',
@@ -151,6 +162,7 @@ export const configSchema = v.strictObject({
   groups: section('group sessions: the controlling IM function (OMA IM 7.2)', {
     maxAdhocSize: int(10, 1, 1000, 'MAX-ADHOC-GROUP-SIZE (OMA IM 7.1.1.6 step 5): invited users one ad-hoc list may name; beyond: 403 with a Warning'),
     maxSessions: int(20, 1, 10_000, 'group sessions at once (beyond: 503 + Retry-After)'),
+    maxStoredGroups: int(1000, 1, 1_000_000, 'pre-defined group documents stored; creating one more (PUT /groups/<id>: 507, imedge group import: exit 1) is refused with the limit named and counted; updates of stored ones go through'),
     maxPerUser: int(4, 1, 10_000, 'group sessions one user may have started and still running (beyond: 486), so one user cannot take them all'),
     maxParticipants: int(50, 2, 10_000, 'participants of one group session (the MSRP switch cap; beyond: 486 "Too many participants")'),
     autoRelease: bool(false, 'OMA IM 7.2.2.8 auto-release: a pre-defined group session ends when its initiator leaves (a group document may override it)'),
@@ -213,6 +225,9 @@ export const configSchema = v.strictObject({
       ok: (s) => /^[A-Za-z0-9_.:-]*$/.test(s),
     }),
     retryAfterS: int(30, 1, 3600, 'Retry-After sent with 503 under pressure, in s'),
+  }),
+  debug: section('fault-test aids: never on in the field', {
+    allowBlockLoop: bool(false, 'SIGUSR2 blocks the event loop for twice the longer of health.hardMaxEventLoopLagMs and watchdog.periodMs (the watchdog fault test: heartbeats must stop); off = SIGUSR2 keeps its default action'),
   }),
 });
 

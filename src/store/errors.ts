@@ -32,3 +32,25 @@ export class StoreValidationError extends Error {
     super(message);
   }
 }
+
+/** A bounded table is full (e.g. groups.maxStoredGroups): nothing was written. */
+export class StoreLimitError extends Error {
+  override readonly name = 'StoreLimitError';
+
+  constructor(
+    readonly what: string,
+    readonly limit: number,
+  ) {
+    super(`${what}: the limit of ${limit} is reached`);
+  }
+}
+
+/**
+ * The disk under dataDir is full (SQLITE_FULL, or ENOSPC from the filesystem): the write did
+ * not happen and the database is as before; the same write may succeed once space returns.
+ * Callers answer "try later" (SIP 503 + Retry-After, HTTP 507), never 500.
+ */
+export function isStoreFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_FULL' || code === 'ENOSPC';
+}

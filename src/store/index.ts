@@ -1,6 +1,6 @@
 /** Public surface of the store; the rest of imedge imports from here, never from better-sqlite3. */
 export { openStore, DEFAULT_FILE_NAME, type Store, type StoreOptions, type StoreSettings, type SynchronousMode } from './store';
-export { StoreError, StoreValidationError, type StoreErrorCode } from './errors';
+export { StoreError, StoreLimitError, StoreValidationError, isStoreFull, type StoreErrorCode } from './errors';
 export { type Migration, type MigrationResult, checkMigrations } from './migration';
 export { MIGRATIONS } from './migrations';
 export { UserRepository, addUser, deleteUser, type UserRecord } from './users';

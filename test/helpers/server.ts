@@ -6,7 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 
-export const ROOT = path.resolve(__dirname, '../..');
+// from test/helpers under ts-jest, or dist/test/helpers when a compiled script (scripts/fault) uses it
+const UP = path.resolve(__dirname, '../..');
+export const ROOT = path.basename(UP) === 'dist' ? path.dirname(UP) : UP;
 export const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 
 export interface ServerHandle {

@@ -28,6 +28,7 @@ import { newControllingStats, type ControllingDeps, type ControllingOptions, typ
 import { applyRelease, armMaxLength, removeMember } from './release';
 import { GroupRows, storedLeg } from './persistence';
 import { inDialogRequest } from '../../sip/message/dialog';
+import { isStoreFull } from '../../store';
 
 export type { ControllingDeps, ControllingOptions, ControllingStats, ConferenceEvent, FindReplaced, ReplacedSession } from './options';
 
@@ -159,6 +160,11 @@ export class ControllingFunction {
       if (running !== undefined && running.state === 'active') return this.join(req, running, originator);
       return this.startGroup(req, target.id, target.doc, originator);
     } catch (err) {
+      if (isStoreFull(err)) {
+        this.deps.log.warn('controlling function: data directory full; INVITE answered 503');
+        if (!req.replied) req.reply(503, 'Service Unavailable (data store full)', { headers: { 'retry-after': String(this.opts.retryAfterS) } });
+        return;
+      }
       this.stats.asyncErrors++;
       this.deps.log.error({ err }, 'controlling function: INVITE handler failed');
       if (!req.replied) req.reply(500);
@@ -404,11 +410,17 @@ export class ControllingFunction {
     try {
       await this.ctx.rows.admitted(conf, m, first);
     } catch (err) {
-      this.stats.asyncErrors++;
-      this.deps.log.error({ err, conference: conf.id }, 'cannot store a group member');
       conf.members.delete(pid);
       this.ctx.forgetDialog(m);
       conf.sw.removeParticipant(pid);
+      if (isStoreFull(err)) {
+        // issue 11 item 6(b) finding (was 500): the data directory is full; the join may succeed later
+        this.deps.log.warn({ conference: conf.id }, 'cannot store a group member: data directory full (503)');
+        req.reply(503, 'Service Unavailable (data store full)', { headers: { 'retry-after': String(this.opts.retryAfterS) } });
+        return false;
+      }
+      this.stats.asyncErrors++;
+      this.deps.log.error({ err, conference: conf.id }, 'cannot store a group member');
       req.reply(500, 'Server Internal Error (store)');
       return false;
     }

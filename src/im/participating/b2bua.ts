@@ -11,7 +11,7 @@ import { headerText } from '../../sip/message/types';
 import { anonymousFrom, wantsAnonymity } from '../../sip/message/privacy';
 import { upstreamStatus } from '../../sip/message/forking';
 import { dialogAsUac, dialogAsUas, inDialogRequest, mediaType, type DialogState } from '../../sip/message/dialog';
-import type { Binding } from '../../store';
+import { isStoreFull, type Binding } from '../../store';
 import { answererRole, isLargeMessageMode, offererConnects, type MediaDescription } from '../../sdp';
 import { targetsOf } from '../../core/router';
 import { ALLOW_HEADER } from '../../core/capabilities';
@@ -405,7 +405,14 @@ export class ParticipatingFunction {
   /** The set-up boundary: any throw while a session is being set up releases all it built. */
   private setupFailed(s: B2bSession, err: unknown): void {
     this.stats.setupFailures++;
-    this.deps.log.error({ err, session: s.id, state: s.state }, 'session set-up failed: releasing the session');
+    if (isStoreFull(err)) {
+      // issue 11 item 6(b) finding: the session row could not be written on a full data
+      // directory (was 500): nothing is wrong with the request, it may succeed later
+      this.deps.log.warn({ session: s.id, state: s.state }, 'session set-up failed: data directory full; releasing the session (503)');
+      if (s.state !== 'terminated' && s.invite && !s.invite.replied) {
+        s.invite.reply(503, 'Service Unavailable (data store full)', { headers: { 'retry-after': String(this.ctx.opts.retryAfterS) } });
+      }
+    } else this.deps.log.error({ err, session: s.id, state: s.state }, 'session set-up failed: releasing the session');
     if (s.state === 'terminated') return;
     this.release(s, 'setup-failed', undefined, 500);
   }

@@ -9,6 +9,14 @@ export interface KeepaliveHooks {
   onPing(transport: 'UDP' | 'TCP', kind: 'crlf' | 'stun'): void;
   /** The header cap of the stream parser, so the ping tracker never holds more than it. */
   maxHeadBytes: number;
+  /**
+   * Slowloris bound (issue 11 item 6c): an accepted connection must complete its first SIP
+   * message within this after it opened (TLS: after its handshake), and every message within
+   * this after its first byte; else it is closed. Undefined: no bound.
+   */
+  messageTimeoutMs?: number;
+  /** A connection was closed by messageTimeoutMs (never a complete message, or one left half-sent). */
+  onSlowClosed?(transport: 'TCP', reason: 'no-message' | 'partial-message'): void;
 }
 
 /** Takes keep-alives out of the SIP sockets before the library reads them. */
@@ -46,13 +54,17 @@ export function watchKeepalives(udp: dgram.Socket | undefined, tcp: net.Server |
  */
 export function watchStreamKeepalives(sock: net.Socket, hooks: KeepaliveHooks, afterLibrary = false): void {
   const pings = new StreamPings(hooks.maxHeadBytes);
+  const slow = slowSenderBound(sock, pings, hooks);
   // Attached after the library's own listener (next tick, before any data can arrive): a
   // request and a ping in one chunk are answered response first, then pong, so a peer that
   // does not skip a CRLF before a status line (SIPp) still reads the response.
   const attach = (): unknown =>
     sock.on('data', (chunk: Buffer | string) => {
       try {
-        for (let n = pings.push(chunk); n > 0; n--) {
+        const before = pings.messages;
+        const n0 = pings.push(chunk);
+        slow?.(pings.messages > before);
+        for (let n = n0; n > 0; n--) {
           hooks.onPing('TCP', 'crlf');
           // RFC 5626 4.4.1: a double CRLF is answered at once with a single CRLF (pong).
           if (!sock.destroyed && sock.writable) sock.write('\r\n');
@@ -64,4 +76,30 @@ export function watchStreamKeepalives(sock: net.Socket, hooks: KeepaliveHooks, a
     });
   if (afterLibrary) attach();
   else process.nextTick(attach);
+}
+
+/**
+ * The slowloris bound of one accepted stream: one timer at a time, armed at open (the first
+ * message), re-armed when a message starts, cleared when it completes; CRLF pings between
+ * messages neither arm nor clear it. Returns the per-chunk step, or undefined without a bound.
+ */
+function slowSenderBound(sock: net.Socket, pings: StreamPings, hooks: KeepaliveHooks): ((completed: boolean) => void) | undefined {
+  const ms = hooks.messageTimeoutMs;
+  if (ms === undefined) return undefined;
+  let first = true;
+  const expire = (): void => {
+    if (sock.destroyed) return;
+    hooks.onSlowClosed?.('TCP', first ? 'no-message' : 'partial-message');
+    sock.destroy();
+  };
+  let timer: NodeJS.Timeout | undefined = setTimeout(expire, ms).unref();
+  sock.once('close', () => clearTimeout(timer));
+  return (completed) => {
+    if (completed) {
+      first = false;
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (!first && pings.inMessage && timer === undefined) timer = setTimeout(expire, ms).unref();
+  };
 }

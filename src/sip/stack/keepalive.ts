@@ -30,8 +30,15 @@ export class StreamPings {
   private run = '';
   private head = '';
   private bodyLeft = 0;
+  /** Complete SIP messages framed so far. */
+  messages = 0;
 
   constructor(private readonly maxHeadBytes: number) {}
+
+  /** Part of a SIP message has arrived and its end has not (a slow sender is inside one). */
+  get inMessage(): boolean {
+    return this.state === 'head' || this.state === 'body';
+  }
 
   /** Feeds one chunk (a Buffer, or a 'binary' string once the library set the encoding); returns the pings it completed. */
   push(chunk: Buffer | string): number {
@@ -75,14 +82,21 @@ export class StreamPings {
         this.bodyLeft = Number(cl[1]);
         i += end + PING.length - consumedBefore;
         this.head = '';
-        this.state = 'body';
+        // a message without a body is complete with its head, even at the end of a chunk
+        if (this.bodyLeft === 0) {
+          this.messages++;
+          this.state = 'between';
+        } else this.state = 'body';
         continue;
       }
       // body
       const take = Math.min(this.bodyLeft, text.length - i);
       this.bodyLeft -= take;
       i += take;
-      if (this.bodyLeft === 0) this.state = 'between';
+      if (this.bodyLeft === 0) {
+        this.messages++;
+        this.state = 'between';
+      }
     }
     return pings;
   }

@@ -47,6 +47,17 @@ function bindUdp(address: string, port: number): Promise<dgram.Socket> {
   });
 }
 
+/** Sees every UDP datagram before the library parses it; true = consumed (the library never sees it). */
+export type UdpTap = (data: Buffer, from: dgram.RemoteInfo) => boolean;
+
+function tapUdp(udp: dgram.Socket, tap: UdpTap): void {
+  const emit = udp.emit.bind(udp);
+  udp.emit = ((event: string | symbol, ...args: unknown[]) => {
+    if (event === 'message' && Buffer.isBuffer(args[0]) && tap(args[0], args[1] as dgram.RemoteInfo)) return true;
+    return emit(event, ...args);
+  }) as typeof udp.emit;
+}
+
 const closeTcp = (s: net.Server) => new Promise<void>((r) => s.close(() => r()));
 
 /**
@@ -60,6 +71,7 @@ export async function bindSipListeners(
   tcp: boolean,
   keepalive?: KeepaliveHooks,
   gate?: TcpConnectionGate,
+  udpTap?: UdpTap,
 ): Promise<BoundListeners> {
   const attempts = port === 0 ? 8 : 1;
   let lastError: unknown;
@@ -71,6 +83,8 @@ export async function bindSipListeners(
       const socket = udp ? await bindUdp(address, chosen) : undefined;
       const bound = { port: socket ? socket.address().port : chosen, udp: socket, tcp: server };
       if (server && gate) gate.guard(server);
+      // installed before the keep-alive watch, which then runs first: pings never reach the tap
+      if (socket && udpTap) tapUdp(socket, udpTap);
       if (keepalive) watchKeepalives(socket, server, keepalive);
       return bound;
     } catch (err) {

@@ -14,6 +14,8 @@ import { bindSipListeners, StreamHub } from './listeners';
 import { watchStreamKeepalives } from './keepalive-watch';
 import { fillRport } from './rport';
 import { TcpConnectionGate, type TcpConnectionStats, type TcpSlot } from './tcp-gate';
+import { datagramKind, SourceRateLimiter, type RateLimitOptions, type RateLimitStats } from './rate-limit';
+import type * as dgram from 'node:dgram';
 import { dialSipTls, listenSipTls, TlsFlows, type SipTlsOptions, type SipTlsStats } from './tls-transport';
 import { parseSipUri } from './uri';
 import { DEFAULT_SIP_TIMERS } from './ack-wait';
@@ -38,6 +40,12 @@ export interface SipStackOptions {
    * this long (or never one) may be closed at the cap to make room. Default DEFAULT_TCP_QUIET_MS.
    */
   tcpQuietMs?: number;
+  /**
+   * Slowloris bound: an accepted TCP/TLS connection must complete its first SIP message within
+   * this after it opened (TLS: after the handshake), and each message within this after its
+   * first byte; else it is closed (counted in stats.slowClosed). Absent: no bound.
+   */
+  tcpMessageTimeoutMs?: number;
   /** Inbound TCP (and TLS) connections one remote address may hold (default: maxTcpConnections, no separate cap). */
   maxTcpConnectionsPerSource?: number;
   /**
@@ -53,6 +61,11 @@ export interface SipStackOptions {
    */
   maxTransactionsPerSource?: number;
   overloadRetryAfterS: number;
+  /**
+   * Requests per second per source address (rate-limit.ts); absent or perSecond 0 = no limit.
+   * Over it: 503 + Retry-After on TCP/TLS, one 503 per second then silence on UDP.
+   */
+  rateLimit?: RateLimitOptions;
   /** RFC 3261 T1: an INVITE we cancelled is given up 64*T1 after its CANCEL (9.1). Default 500 ms. */
   t1Ms?: number;
   /** Host written in Via; defaults to the bind address. */
@@ -87,11 +100,16 @@ export interface SipStats {
   /** INVITEs we cancelled that got no final response within 64*T1 of the CANCEL: ended with 408 (RFC 3261 9.1). */
   cancelledInvitesAbandoned: number;
   handlerErrors: number;
+  /** Inbound TCP/TLS connections closed by tcpMessageTimeoutMs (slowloris). */
+  slowClosed: { 'no-message': number; 'partial-message': number };
   /** Keep-alives by transport: CRLF pings (RFC 5626 4.4.1; TLS ones count as TCP), STUN on UDP (4.4.2); never counted as malformed. */
   keepalives: { UDP: number; TCP: number };
   /** SIP over TLS: handshakes, refused connections (plain TCP, bad hello, timeout) and refused peer certificates. */
   tls: SipTlsStats;
 }
+
+/** Requests refused for their source's rate (sip.maxRequestsPerSecondPerSource). */
+export type SipRateLimitStats = RateLimitStats;
 
 /** Live, completed (final response kept for retransmissions) and client transactions. */
 export interface TransactionCounts {
@@ -105,6 +123,8 @@ export interface TransactionCounts {
 export type RequestHandler = (req: IncomingRequest) => void | Promise<void>;
 
 export const DEFAULT_MAX_TCP_CONNECTIONS = 1024;
+
+const RATE_REASON = 'Service Unavailable (request rate of this source)';
 
 const SIP_REASONS: Record<number, string> = {
   100: 'Trying', 180: 'Ringing', 183: 'Session Progress', 200: 'OK', 202: 'Accepted',
@@ -249,10 +269,11 @@ export class SipStack {
     readonly tlsPort: number | undefined,
     private readonly tlsFlows: TlsFlows,
     tlsStats: SipTlsStats,
+    private readonly rate: SourceRateLimiter,
   ) {
     this.stats = {
       requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, overloadPerSource: 0,
-      completedEvicted: 0, cancelledInvitesAbandoned: 0, handlerErrors: 0, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
+      completedEvicted: 0, cancelledInvitesAbandoned: 0, handlerErrors: 0, slowClosed: { 'no-message': 0, 'partial-message': 0 }, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
     };
   }
 
@@ -267,8 +288,20 @@ export class SipStack {
         log.debug({ transport: t, kind }, 'keep-alive');
       },
       maxHeadBytes: opts.maxBytesHeaders,
+      ...(opts.tcpMessageTimeoutMs !== undefined ? { messageTimeoutMs: opts.tcpMessageTimeoutMs } : {}),
+      onSlowClosed: (_t: 'TCP', reason: 'no-message' | 'partial-message') => {
+        if (stack) stack.stats.slowClosed[reason]++;
+        log.debug({ reason, afterMs: opts.tcpMessageTimeoutMs }, 'slow SIP TCP connection closed (sip.tcpMessageTimeoutMs)');
+      },
     };
-    const bound = await bindSipListeners(opts.bind, opts.port, opts.udp, opts.tcp, keepalive, gate);
+    const rate = new SourceRateLimiter(opts.rateLimit ?? { perSecond: 0, burst: 1, maxSources: 1 }, (source, transport) => {
+      log.warn({ source, transport, perSecond: opts.rateLimit?.perSecond, burst: opts.rateLimit?.burst }, transport === 'UDP'
+        ? 'SIP source over its request rate; one 503 this second, the rest dropped'
+        : 'SIP source over its request rate; its requests get 503');
+    });
+    // UDP: judged before the library parses or keeps anything (see onDatagram)
+    const udpTap = rate.enabled ? (data: Buffer, from: dgram.RemoteInfo) => stack?.onDatagram(data, from) ?? false : undefined;
+    const bound = await bindSipListeners(opts.bind, opts.port, opts.udp, opts.tcp, keepalive, gate, udpTap);
     const tlsStats: SipTlsStats = { accepted: 0, handshakeFailures: 0, dialled: 0, peerRejected: 0 };
     const tlsFlows = new TlsFlows(MAX_TLS_TARGETS);
     // The library's stream transport hears TCP connections and, after their handshake, TLS ones.
@@ -349,8 +382,9 @@ export class SipStack {
     const t1Ms = opts.t1Ms ?? DEFAULT_SIP_TIMERS.t1Ms;
     stack = new SipStack(
       instance, bound.port, { udp: !!bound.udp, tcp: !!bound.tcp, tls: !!tlsServer }, host, log, perSource, opts.overloadRetryAfterS,
-      opts.maxBytesHeaders, gate, t1Ms, tlsPort, tlsFlows, tlsStats,
+      opts.maxBytesHeaders, gate, t1Ms, tlsPort, tlsFlows, tlsStats, rate,
     );
+    stack.udpSocket = bound.udp;
     return stack;
   }
 
@@ -427,6 +461,42 @@ export class SipStack {
     return this.tcpGate.stats();
   }
 
+  /** Requests refused for their source's rate, for metrics and tests. */
+  rateLimited(): SipRateLimitStats {
+    return this.rate.stats();
+  }
+
+  private udpSocket: dgram.Socket | undefined;
+
+  /**
+   * Issue 11 item 5: the UDP half of the per-source request rate, the earliest point a
+   * datagram can be judged: before the library parses it or creates a transaction, so a
+   * flood costs a map lookup per datagram and leaves no state. Responses and ACKs pass.
+   * True = consumed here.
+   */
+  onDatagram(data: Buffer, from: dgram.RemoteInfo): boolean {
+    if (this.closed || datagramKind(data) !== 'request') return false;
+    const verdict = this.rate.take(from.address, 'UDP');
+    if (verdict === 'pass') return false;
+    if (verdict === 'reject') this.rejectDatagram(data, from);
+    return true;
+  }
+
+  /** The window's one 503 to a UDP source over its rate, built from the datagram, no transaction. */
+  private rejectDatagram(data: Buffer, from: dgram.RemoteInfo): void {
+    const m = sip.parse(data);
+    const via = m?.headers.via;
+    if (!m || m.method === undefined || !Array.isArray(via) || via.length === 0 || !usableVia(via[0])) return;
+    try {
+      const rs = sip.makeResponse(m, 503, RATE_REASON, { headers: { 'retry-after': this.rate.retryAfterS() } });
+      bump(this.stats.responsesOut, '503');
+      // to the address and port it came from (RFC 3581), never to a host the Via names
+      this.udpSocket?.send(Buffer.from(sip.stringify(rs), 'binary'), from.port, from.address, () => undefined);
+    } catch (err) {
+      this.log.debug({ err }, 'could not answer a rate-limited SIP datagram');
+    }
+  }
+
   /** Live transactions, for metrics and tests. */
   transactionCounts(): TransactionCounts {
     return this.instance.transactionCounts();
@@ -479,6 +549,13 @@ export class SipStack {
       }
       this.respond(rs);
     });
+    // Issue 11 item 5: the stream half of the per-source request rate (UDP is judged in
+    // onDatagram). The library has framed the message and opened its transaction; the 503
+    // ends it at once (RFC 3261 17.2.2: Timer J is zero on a reliable transport).
+    if (counted && transport === 'TCP' && this.rate.take(source, 'TCP') !== 'pass') {
+      req.reply(503, RATE_REASON, { headers: { 'retry-after': String(this.rate.retryAfterS()) } });
+      return;
+    }
     if (counted) {
       if (!this.admitSource(source, raw.method)) {
         req.reply(503, 'Service Unavailable (too many requests from this source)', { headers: { 'retry-after': String(this.retryAfterS) } });

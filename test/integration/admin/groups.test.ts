@@ -96,3 +96,42 @@ describe('imedge group', () => {
     expect((await runCli(['group', 'show', 'sales-team', ...flags])).code).toBe(1);
   });
 });
+
+describe('groups.maxStoredGroups (issue 11 item 5)', () => {
+  const doc = (id: string) => SALES.replace('sip:sales-team@branch.example.com', `sip:${id}@branch.example.com`);
+
+  test('PUT of a new group beyond the limit is 507 naming the limit, counted; an update of a stored one and a create after a delete go through', async () => {
+    const s = await startServer({ args: ['--domain', DOMAIN], env: { IMEDGE_GROUPS__MAX_STORED_GROUPS: '2' } });
+    try {
+      expect((await call(s.httpPort, 'PUT', '/groups/g1', doc('g1'))).status).toBe(201);
+      expect((await call(s.httpPort, 'PUT', '/groups/g2', doc('g2'))).status).toBe(201);
+      const full = await call(s.httpPort, 'PUT', '/groups/g3', doc('g3'));
+      expect(full.status).toBe(507);
+      expect(JSON.parse(full.text)).toMatchObject({ limit: 2 });
+      expect(JSON.parse(full.text).error).toMatch(/groups\.maxStoredGroups/);
+      expect((await call(s.httpPort, 'GET', '/groups/g3')).status).toBe(404);
+      expect((await call(s.httpPort, 'PUT', '/groups/g2', doc('g2'))).status).toBe(200);
+      const metrics = (await call(s.httpPort, 'GET', '/metrics')).text;
+      expect(metrics).toMatch(/^imedge_groups\{figure="storedRefused"\} 1$/m);
+      expect(metrics).toMatch(/^imedge_groups\{figure="stored"\} 2$/m);
+      await s.waitForLog((l) => l.msg === 'group limit reached (groups.maxStoredGroups): a new group was refused');
+      expect((await call(s.httpPort, 'DELETE', '/groups/g1')).status).toBe(200);
+      expect((await call(s.httpPort, 'PUT', '/groups/g3', doc('g3'))).status).toBe(201);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('imedge group import beyond the limit exits 1 with the limit named; nothing is stored', async () => {
+    const dataDir = tempDir();
+    const dir = tempDir();
+    const flags = ['--data-dir', dataDir, '--domain', DOMAIN];
+    const env = { IMEDGE_GROUPS__MAX_STORED_GROUPS: '1' };
+    for (const id of ['g1', 'g2']) fs.writeFileSync(path.join(dir, `${id}.xml`), doc(id));
+    expect((await runCli(['group', 'import', path.join(dir, 'g1.xml'), ...flags], { env })).code).toBe(0);
+    const refused = await runCli(['group', 'import', path.join(dir, 'g2.xml'), ...flags], { env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/not imported: the group limit is reached: 1 groups are stored \(groups\.maxStoredGroups\)/);
+    expect((await runCli(['group', 'list', ...flags])).stdout.trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -53,7 +53,9 @@ export class FakeMcu {
   }
 
   static async start(tty: string): Promise<FakeMcu> {
-    const script = path.join(__dirname, '..', '..', 'fixtures', 'device', 'fake-mcu.js');
+    // the fixture is plain JS, never compiled: from dist/test/... look in the source tree
+    const here = __dirname.includes(`${path.sep}dist${path.sep}test${path.sep}`) ? __dirname.replace(`${path.sep}dist${path.sep}test${path.sep}`, `${path.sep}test${path.sep}`) : __dirname;
+    const script = path.join(here, '..', '..', 'fixtures', 'device', 'fake-mcu.js');
     const proc = spawn(process.execPath, [script, tty], { stdio: ['ignore', 'pipe', 'inherit'] });
     const mcu = new FakeMcu(proc);
     await waitFor(() => mcu.events.some((e) => e.event === 'ready'), 'fake MCU ready');

@@ -84,3 +84,26 @@ describe('STUN keep-alives (RFC 5626 4.4.2, RFC 5389)', () => {
     expect(rs.subarray(20).toString('hex')).toBe('002000140002a147' + '0113a9faa5d3f179bc25f4b5bed2b9d9');
   });
 });
+
+describe('StreamPings message framing (issue 11 item 6c: the slowloris bound reads it)', () => {
+  const head = 'OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nContent-Length: 0\r\n\r\n';
+  test('a message without a body is complete at the end of its head, even when the chunk ends there', () => {
+    const p = new StreamPings(16384);
+    p.push(Buffer.from(head));
+    expect(p.messages).toBe(1);
+    expect(p.inMessage).toBe(false);
+  });
+  test('a head or body still arriving is inside a message; pings between messages are not', () => {
+    const p = new StreamPings(16384);
+    p.push(Buffer.from('\r\n\r\n'));
+    expect(p.inMessage).toBe(false);
+    p.push(Buffer.from('OPTIONS sip:x SIP/2.0\r\n'));
+    expect(p.inMessage).toBe(true);
+    p.push(Buffer.from('Content-Length: 4\r\n\r\nab'));
+    expect(p.inMessage).toBe(true);
+    expect(p.messages).toBe(0);
+    p.push(Buffer.from('cd'));
+    expect(p.inMessage).toBe(false);
+    expect(p.messages).toBe(1);
+  });
+});
