@@ -81,7 +81,9 @@ describe('one server', () => {
 
 test('7.2.2.8 rule 2a at a restart, and a crash loop: the document changed while down removes the member; the rejoin window counts from the first restart; each dead dialog gets one BYE', async () => {
   const dataDir = tempDir();
-  const env = { IMEDGE_GROUPS__REJOIN_WINDOW_MS: '3000' };
+  // long enough that a slow restart on a loaded machine still lands inside it
+  const windowMs = 8000;
+  const env = { IMEDGE_GROUPS__REJOIN_WINDOW_MS: String(windowMs) };
   let s = await startServer({ dataDir, env });
   const sipPort = s.sipPort;
   const [a, b, c] = await Promise.all(['rl-a', 'rl-b', 'rl-c'].map((n) => RawUa.open(n, sipPort)));
@@ -108,18 +110,20 @@ test('7.2.2.8 rule 2a at a restart, and a crash loop: the document changed while
     await until(() => [a!, b!, c!].every((u) => u.byes.length === 1), 'one BYE each');
     expect((await c!.invite('x', { requestUri: identity })).status).toBe(403);
     expect((await subscribe(c!, identity, { expires: 600 })).rs.status).toBe(403);
-    // a second crash inside the window: no second BYE, and the window still ends 3 s after the first start
-    await new Promise((r) => setTimeout(r, 800));
+    // a second crash inside the window: no second BYE, and the window still counts from the
+    // first start: it ends before a window counted from the second start could (no wall-clock bound)
+    await new Promise((r) => setTimeout(r, 1500));
     await kill();
+    const secondStart = Date.now();
     s = await startServer({ dataDir, env, args: ['--sip-port', String(sipPort)] });
     let figures = await sessionFigures(s.httpPort);
     expect(figures['groups.disconnected']).toBe(2);
-    while (figures['groups.disconnected'] !== 0 && Date.now() - firstStart < 12_000) {
+    while (figures['groups.disconnected'] !== 0 && Date.now() - firstStart < 30_000) {
       await new Promise((r) => setTimeout(r, 100));
       figures = await sessionFigures(s.httpPort);
     }
     expect(figures['groups.disconnected']).toBe(0);
-    expect(Date.now() - firstStart).toBeLessThan(3000 + 4000);
+    expect(Date.now()).toBeLessThan(secondStart + windowMs);
     expect(a!.byes).toHaveLength(1);
   } finally {
     expect(await s.stop()).toBe(0);
