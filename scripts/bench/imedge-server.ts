@@ -33,7 +33,10 @@ const BENCH_ENV: Record<string, string> = {
 export async function startImedge(env: Record<string, string> = {}): Promise<ImedgeServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imedge-bench-'));
   const cli = path.resolve(__dirname, '../../src/cli/main.js');
-  const proc = spawn(process.execPath, [cli, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir], {
+  // BENCH_SERVER_NODE_ARGS: node flags for the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
+  // (--cpu-prof is not allowed in NODE_OPTIONS, and there it would profile the bench too)
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const proc = spawn(process.execPath, [...nodeArgs, cli, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...BENCH_ENV, ...env },
   });
