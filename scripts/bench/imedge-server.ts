@@ -30,13 +30,19 @@ const BENCH_ENV: Record<string, string> = {
   IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000',
 };
 
+/**
+ * Node flags of the server processes the bench starts: BENCH_SERVER_NODE_ARGS when set (e.g.
+ * "--cpu-prof --cpu-prof-dir=/tmp/p": --cpu-prof is not allowed in NODE_OPTIONS, and there it
+ * would profile the bench too).
+ */
+export function serverNodeArgs(): string[] {
+  return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
 export async function startImedge(env: Record<string, string> = {}): Promise<ImedgeServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imedge-bench-'));
   const cli = path.resolve(__dirname, '../../src/cli/main.js');
-  // BENCH_SERVER_NODE_ARGS: node flags for the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
-  // (--cpu-prof is not allowed in NODE_OPTIONS, and there it would profile the bench too)
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const proc = spawn(process.execPath, [...nodeArgs, cli, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir], {
+  const proc = spawn(process.execPath, [...serverNodeArgs(), cli, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...BENCH_ENV, ...env },
   });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The imedge command. Subcommands stay thin: they parse arguments, load the configuration
 // and call into src/app; failures become an exit code and one clear line on stderr.
+import { endStartup } from './startup-flags'; // first: V8 start-up settings before any other module loads
 import { Command, CommanderError } from 'commander';
 import { loadConfig, type FlagValues } from '../config';
 import { createLogger } from '../log';
@@ -67,7 +68,7 @@ export function buildProgram(): Command {
     .option('--msrps-port <n>', 'MSRP over TLS port (default 2856, 0 = any free port)')
     .action(async (o) => {
       const cfg = loadConfig({ flags: flagsOf(o) });
-      await serve(cfg, createLogger({ level: cfg.log.level }));
+      await serve(cfg, createLogger({ level: cfg.log.level }), endStartup);
     });
 
   const user = program.command('user').description('manage users allowed to register (digest credentials)');
