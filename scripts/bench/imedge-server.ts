@@ -39,12 +39,13 @@ export function serverNodeArgs(): string[] {
   return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 }
 
-export async function startImedge(env: Record<string, string> = {}): Promise<ImedgeServer> {
+/** `defaults`: npm start's configuration (ports and data dir aside), without the bench's raised limits. */
+export async function startImedge(env: Record<string, string> = {}, opts: { defaults?: boolean } = {}): Promise<ImedgeServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imedge-bench-'));
   const cli = path.resolve(__dirname, '../../src/cli/main.js');
   const proc = spawn(process.execPath, [...serverNodeArgs(), cli, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...BENCH_ENV, ...env },
+    env: { ...process.env, ...(opts.defaults === true ? {} : BENCH_ENV), ...env },
   });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const stop = async (): Promise<void> => {
