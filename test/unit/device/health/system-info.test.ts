@@ -27,3 +27,23 @@ describe('slow sample from /proc (no systeminformation on Linux)', () => {
     expect(s.swapUsedBytes).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe('event-loop lag source', () => {
+  it('reports a block of the loop as the worst delay since the previous reading, then starts again', async () => {
+    const { createLoopLagSource } = await import('../../../../src/device/health/loop-lag');
+    const lag = createLoopLagSource(5);
+    try {
+      await new Promise((r) => setTimeout(r, 20));
+      const until = Date.now() + 120;
+      while (Date.now() < until) {
+        /* block the loop */
+      }
+      await new Promise((r) => setTimeout(r, 20));
+      expect(lag.takeMaxMs()).toBeGreaterThanOrEqual(80);
+      // the block is behind us: the next reading does not report it again
+      expect(lag.takeMaxMs()).toBe(0);
+    } finally {
+      lag.stop();
+    }
+  });
+});
