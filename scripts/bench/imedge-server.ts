@@ -32,12 +32,22 @@ const BENCH_ENV: Record<string, string> = {
   IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000',
 };
 
-export async function startImedge(env: Record<string, string> = {}): Promise<ImedgeServer> {
+/**
+ * Node flags of the server processes the bench starts: BENCH_SERVER_NODE_ARGS when set (e.g.
+ * "--cpu-prof --cpu-prof-dir=/tmp/p": --cpu-prof is not allowed in NODE_OPTIONS, and there it
+ * would profile the bench too).
+ */
+export function serverNodeArgs(): string[] {
+  return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
+/** `defaults`: npm start's configuration (ports and data dir aside), without the bench's raised limits. */
+export async function startImedge(env: Record<string, string> = {}, opts: { defaults?: boolean } = {}): Promise<ImedgeServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imedge-bench-'));
   const cli = path.resolve(__dirname, '../../src/cli/main.js');
-  const proc = spawn(process.execPath, [cli, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir], {
+  const proc = spawn(process.execPath, [...serverNodeArgs(), cli, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...BENCH_ENV, ...env },
+    env: { ...process.env, ...(opts.defaults === true ? {} : BENCH_ENV), ...env },
   });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const stop = async (): Promise<void> => {

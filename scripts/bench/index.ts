@@ -22,6 +22,7 @@ import { measureFanout } from './fanout';
 import { FANOUT_NOTES, fanoutHeading, fanoutTable } from './fanout-report';
 import { measureNotify } from './notify';
 import { NOTIFY_NOTES, notifyHeading, notifyTable } from './notify-report';
+import { measureServeIdle, serveIdleTable } from './serve-idle';
 
 function clockTicks(): number {
   try {
@@ -89,6 +90,38 @@ async function run(opts: BenchOptions, ctx: BenchContext): Promise<void> {
     }
   }
   if (opts.only.includes('notify')) await notifySection(opts, ctx);
+  if (opts.only.includes('idle')) await idleSection(opts, ctx, all);
+}
+
+/**
+ * Issue 14 item 4: a fresh server beside Node's floor, and the relay's cost per idle MSRP
+ * connection beside the Node pipe's (skipped here when the relay tables already printed it).
+ */
+async function idleSection(opts: BenchOptions, ctx: BenchContext, all: Record<RelayName, RelayUnderTest>): Promise<void> {
+  const loadBefore = loadavg()[0];
+  console.log('');
+  try {
+    console.log(serveIdleTable(await measureServeIdle(opts.runs)));
+  } catch (e) {
+    console.log(`imedge serve idle: failed (${errorText(e)})`);
+  }
+  const relaysRan = opts.only.includes('pipe') || opts.only.includes('imedge');
+  if (opts.idleSessions > 0 && !relaysRan) {
+    const idle: IdleOutcome[] = [];
+    for (const name of ['pipe', 'imedge'] as const) {
+      try {
+        idle.push({ relay: name, result: await measureIdle(all[name], opts.idleSessions, ctx) });
+      } catch (e) {
+        idle.push({ relay: name, error: errorText(e) });
+      }
+    }
+    const t = idleTable(idle);
+    console.log('');
+    console.log(`Idle MSRP connections: ${opts.idleSessions} sessions (A and B connected and bound, no traffic); target (issue 14): imedge KB/conn <= the pipe's`);
+    console.log(t.table);
+    for (const f of t.footnotes) console.log(f);
+  }
+  console.log(`load average (1 min) ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after, on ${cpus().length} cores`);
 }
 
 async function notifySection(opts: BenchOptions, ctx: BenchContext): Promise<void> {

@@ -221,7 +221,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         relay: msrp,
         sessions: store.sessions,
         // the session row shares its commit (and fsync) with the other writes of the batch window
-        grouped: (fn) => store.grouped(fn),
+        grouped: (fn, opts) => store.grouped(fn, opts),
         log: child(log, 'participating'),
       },
     );

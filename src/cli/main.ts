@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 // The imedge command. Subcommands stay thin: they parse arguments, load the configuration
 // and call into src/app; failures become an exit code and one clear line on stderr.
+import { endStartup } from './startup-flags'; // first: V8 start-up settings before any other module loads
 import { Command, CommanderError } from 'commander';
 import { loadConfig, type FlagValues } from '../config';
 import { createLogger } from '../log';
 import { describeFatal, EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit';
 import { serve } from './serve';
-import { userAdd, userDelete, userList } from './user';
-import { groupDelete, groupImport, groupList, groupShow } from './group';
 import { packageVersion } from '../app/version';
-import { detectBoard } from '../device/board/detect';
-import { formatDoctor, runDoctor } from '../app/doctor';
-import { registerChatCommand } from './chat';
+import { registerChatCommand } from './chat-command';
+
+// Subcommands other than `serve` load their code when they run (a require on first use):
+// a server's heap holds only what serving needs (issue 14 item 4).
+const userCmd = (): typeof import('./user') => require('./user') as typeof import('./user');
+const groupCmd = (): typeof import('./group') => require('./group') as typeof import('./group');
+const doctorCmd = (): typeof import('../app/doctor') => require('../app/doctor') as typeof import('../app/doctor');
+const detectCmd = (): typeof import('../device/board/detect') => require('../device/board/detect') as typeof import('../device/board/detect');
 
 function fail(err: unknown): never {
   const { code, message } = describeFatal(err);
@@ -64,33 +68,33 @@ export function buildProgram(): Command {
     .option('--msrps-port <n>', 'MSRP over TLS port (default 2856, 0 = any free port)')
     .action(async (o) => {
       const cfg = loadConfig({ flags: flagsOf(o) });
-      await serve(cfg, createLogger({ level: cfg.log.level }));
+      await serve(cfg, createLogger({ level: cfg.log.level }), endStartup);
     });
 
   const user = program.command('user').description('manage users allowed to register (digest credentials)');
   configFlags(user.command('add <name>').description('add a user or change its password'))
     .option('--password-file <file>', 'read the password from the first line of this file')
     .action(async (name: string, o) => {
-      await userAdd(loadConfig({ flags: flagsOf(o) }), name, o.passwordFile);
+      await userCmd().userAdd(loadConfig({ flags: flagsOf(o) }), name, o.passwordFile);
     });
-  configFlags(user.command('list').description('list users')).action((o) => userList(loadConfig({ flags: flagsOf(o) })));
+  configFlags(user.command('list').description('list users')).action((o) => userCmd().userList(loadConfig({ flags: flagsOf(o) })));
   configFlags(user.command('delete <name>').description('delete a user and its registrations')).action((name: string, o) =>
-    userDelete(loadConfig({ flags: flagsOf(o) }), name),
+    userCmd().userDelete(loadConfig({ flags: flagsOf(o) }), name),
   );
   const group = program.command('group').description('pre-defined groups (OMA group documents, sip:<id>@<domain>)');
   configFlags(group.command('import <file>').description('add or replace the group the document names')).action((file: string, o) =>
-    groupImport(loadConfig({ flags: flagsOf(o) }), file),
+    groupCmd().groupImport(loadConfig({ flags: flagsOf(o) }), file),
   );
-  configFlags(group.command('list').description('list groups')).action((o) => groupList(loadConfig({ flags: flagsOf(o) })));
-  configFlags(group.command('show <id>').description('print a group document')).action((id: string, o) => groupShow(loadConfig({ flags: flagsOf(o) }), id));
-  configFlags(group.command('delete <id>').description('delete a group')).action((id: string, o) => groupDelete(loadConfig({ flags: flagsOf(o) }), id));
+  configFlags(group.command('list').description('list groups')).action((o) => groupCmd().groupList(loadConfig({ flags: flagsOf(o) })));
+  configFlags(group.command('show <id>').description('print a group document')).action((id: string, o) => groupCmd().groupShow(loadConfig({ flags: flagsOf(o) }), id));
+  configFlags(group.command('delete <id>').description('delete a group')).action((id: string, o) => groupCmd().groupDelete(loadConfig({ flags: flagsOf(o) }), id));
   const board = program.command('board').description('board profiles');
   board
     .command('detect')
     .description('name the board profile that fits this machine (from /proc/device-tree/model)')
     .option('--model-file <path>', 'device-tree model file to read', '/proc/device-tree/model')
     .action((o) => {
-      const d = detectBoard(o.modelFile);
+      const d = detectCmd().detectBoard(o.modelFile);
       process.stdout.write(`${d.profile ?? 'unknown'}\t${d.model ?? '(none)'}\t${d.reason}\n`);
       if (!d.profile) process.exitCode = 1;
     });
@@ -98,6 +102,7 @@ export function buildProgram(): Command {
     .option('--watchdog-device <path>', 'check this watchdog device')
     .option('--model-file <path>', 'device-tree model file to read', '/proc/device-tree/model')
     .action((o) => {
+      const { formatDoctor, runDoctor } = doctorCmd();
       const r = runDoctor(loadConfig({ flags: flagsOf({ ...o, modelFile: undefined }) }), { modelPath: o.modelFile });
       process.stdout.write(formatDoctor(r));
       if (!r.ok) process.exitCode = 1;

@@ -5,7 +5,8 @@ import { startServer, type RunningServer } from '../app/server';
 import { describeFatal, EXIT_FAILURE } from './exit';
 import { unhandledRejections } from '../app/server';
 
-export async function serve(cfg: Config, log: Logger): Promise<void> {
+/** `started`: called once the server listens (main.ts ends the V8 start-up settings there). */
+export async function serve(cfg: Config, log: Logger, started: () => void = () => undefined): Promise<void> {
   process.on('unhandledRejection', (reason) => {
     // Every promise we start has its own catch, so reaching here is a bug; but a rejected
     // promise corrupts no state, and exiting would drop every running session: log loudly,
@@ -41,6 +42,7 @@ export async function serve(cfg: Config, log: Logger): Promise<void> {
   if (cfg.debug.allowBlockLoop) armBlockLoop(cfg, log);
   try {
     running = await startServer(cfg, log);
+    started();
   } catch (err) {
     const { code, message } = describeFatal(err);
     log.fatal({ err }, message);

@@ -9,6 +9,21 @@ export interface GroupCommitOptions {
   readonly windowMs: number;
   /** A batch this large is committed at once, without waiting for the window. */
   readonly maxBatch: number;
+  /**
+   * Deferred writes (write(fn, { deferred: true })) wait at most this long for a batch that
+   * commits anyway; default 1000 ms.
+   */
+  readonly deferredMs?: number;
+}
+
+export interface WriteOptions {
+  /**
+   * Nobody is told "done" on the strength of this write (a session row removed after the
+   * session ended): it schedules no commit of its own and rides in the next batch, or commits
+   * after deferredMs. Its promise still settles only after its COMMIT. Order with the other
+   * writes is kept (one queue).
+   */
+  readonly deferred?: boolean;
 }
 
 export interface GroupCommitStats {
@@ -29,6 +44,8 @@ interface Pending {
 export class GroupCommit {
   private queue: Pending[] = [];
   private timer: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  /** The deferred writes' timer: set while the queue holds only deferred writes. */
+  private deferredTimer: NodeJS.Timeout | undefined;
   private closed = false;
   readonly stats: GroupCommitStats = { commits: 0, writes: 0, failed: 0 };
 
@@ -39,11 +56,12 @@ export class GroupCommit {
   ) {}
 
   /** Queues a synchronous write; resolves once it is committed, rejects with its own error. */
-  write(fn: () => void): Promise<void> {
+  write(fn: () => void, opts: WriteOptions = {}): Promise<void> {
     if (this.closed) return Promise.reject(new Error('store closed'));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ fn, resolve, reject });
       if (this.queue.length >= this.opts.maxBatch) this.flush();
+      else if (opts.deferred === true) this.scheduleDeferred();
       else this.schedule();
     });
   }
@@ -59,6 +77,10 @@ export class GroupCommit {
       if (this.opts.windowMs === 0) clearImmediate(this.timer as NodeJS.Immediate);
       else clearTimeout(this.timer as NodeJS.Timeout);
       this.timer = undefined;
+    }
+    if (this.deferredTimer !== undefined) {
+      clearTimeout(this.deferredTimer);
+      this.deferredTimer = undefined;
     }
     const batch = this.queue;
     if (batch.length === 0) return;
@@ -98,6 +120,11 @@ export class GroupCommit {
   close(): void {
     this.flush();
     this.closed = true;
+  }
+
+  private scheduleDeferred(): void {
+    if (this.timer !== undefined || this.deferredTimer !== undefined) return;
+    this.deferredTimer = setTimeout(() => this.flush(), this.opts.deferredMs ?? 1000);
   }
 
   private schedule(): void {

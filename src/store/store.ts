@@ -13,7 +13,7 @@ import { RegistrationRepository } from './registrations';
 import { UserRepository } from './users';
 import { SessionRepository } from './sessions';
 import { GroupSessionRepository } from './group-sessions';
-import { GroupCommit, type GroupCommitStats } from './group-commit';
+import { GroupCommit, type GroupCommitStats, type WriteOptions } from './group-commit';
 import { GroupRepository } from './groups';
 
 export type SynchronousMode = 'NORMAL' | 'FULL' | 'EXTRA';
@@ -65,8 +65,10 @@ export interface Store {
   /**
    * Queues a synchronous write for the next group commit (one transaction, one fsync, for
    * every write of the batch window); resolves once committed. Acknowledge after it resolves.
+   * `deferred`: a write nobody is acknowledged on (GroupCommit WriteOptions) rides in the next
+   * batch instead of scheduling a commit (and an fsync) of its own.
    */
-  grouped(fn: () => void): Promise<void>;
+  grouped(fn: () => void, opts?: WriteOptions): Promise<void>;
   readonly groupCommitStats: GroupCommitStats;
   /** Writes then reads back a row of the health table. True when both worked; never throws. */
   probeWritable(): boolean;
@@ -185,8 +187,8 @@ class SqliteStore implements Store {
     return this.db.transaction(fn).immediate();
   }
 
-  grouped(fn: () => void): Promise<void> {
-    return this.batches.write(fn);
+  grouped(fn: () => void, opts?: WriteOptions): Promise<void> {
+    return this.batches.write(fn, opts);
   }
 
   get groupCommitStats(): GroupCommitStats {

@@ -8,7 +8,16 @@
  *
  * And the small writer used to serialize documents back.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { XMLParser } from 'fast-xml-parser';
+
+/**
+ * fast-xml-parser, loaded at the first document (a require on first use): a server that is
+ * never sent a group document or conference state does not carry it (issue 14 item 4).
+ */
+let fxp: typeof import('fast-xml-parser') | undefined;
+function lib(): typeof import('fast-xml-parser') {
+  return (fxp ??= require('fast-xml-parser') as typeof import('fast-xml-parser'));
+}
 import { XmlError, excerpt } from './errors';
 
 /** Bound by definition to the prefix "xml" (Namespaces in XML 1.0, section 3). */
@@ -61,7 +70,7 @@ function decodeInput(input: string | Uint8Array, limits: XmlLimits): string {
 type FxpNode = Record<string, unknown>;
 
 function makeParser(limits: XmlLimits): XMLParser {
-  return new XMLParser({
+  return new (lib().XMLParser)({
     preserveOrder: true,
     ignoreAttributes: false,
     attributeNamePrefix: '',
@@ -207,7 +216,7 @@ export function parseXml(input: string | Uint8Array, limits: XmlLimits = DEFAULT
   const text = decodeInput(input, limits);
   // A DOCTYPE is where entities and external references come from: none of our formats has one.
   if (text.includes('<!DOCTYPE') || text.includes('<!ENTITY')) throw new XmlError('XML_FORBIDDEN', 'DOCTYPE and entity declarations are not accepted');
-  const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  const valid = lib().XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) {
     const { msg, line, col } = valid.err;
     throw new XmlError('XML_MALFORMED', `not well-formed (line ${line}${col === undefined ? '' : `, column ${col}`}): ${excerpt(msg)}`);

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { serverNodeArgs } from '../imedge-server';
 import { forkWorker, type ChildRegistry, type Worker } from '../rpc';
 import { RELAY_TIMEOUT_MS, type ClientTarget, type RelayUnderTest, type RunningRelay } from './types';
 
@@ -6,6 +7,8 @@ import { RELAY_TIMEOUT_MS, type ClientTarget, type RelayUnderTest, type RunningR
 export function imedgeRelay(registry: ChildRegistry): RelayUnderTest {
   const launch = async (): Promise<{ w: Worker; port: number }> => {
     const w = await forkWorker('imedge relay', join(__dirname, 'imedge-main.js'), registry, {
+      // the node flags `imedge serve` runs with (npm start, the systemd unit), or BENCH_SERVER_NODE_ARGS
+      execArgv: serverNodeArgs(),
       timeoutMs: RELAY_TIMEOUT_MS,
     });
     try {

@@ -12,7 +12,6 @@ import { AnswerWaiter } from './answer-waiter';
 import { DevWatchdogLink, MAGIC_CLOSE } from './dev-watchdog-link';
 import type { LinkHandlers, WatchdogLink } from './link';
 import { encodeArm, encodeDisarm, encodeHeartbeat, parseAnswer } from './line-protocol';
-import { SerialLink } from './serial-link';
 import type { SerialBinding } from './serial-link';
 
 export type WatchdogProtocol = 'line' | 'kick' | 'devwatchdog';
@@ -222,6 +221,9 @@ export class Watchdog {
     if (protocol === 'devwatchdog') return new DevWatchdogLink(device);
     const maxLineBytes = this.options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     const binding = this.deps.binding;
+    // serialport (and its native binding) loads only when a serial watchdog is opened:
+    // a box without one never carries it (issue 14 item 4)
+    const { SerialLink } = require('./serial-link') as typeof import('./serial-link');
     return new SerialLink(
       binding === undefined ? { path: device, baudRate, maxLineBytes } : { path: device, baudRate, maxLineBytes, binding },
       handlers,

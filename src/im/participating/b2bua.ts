@@ -138,7 +138,8 @@ export class ParticipatingFunction {
     const [s, from] = found;
     // OMA IM 7.2.1.10 (1-1): 200 to the BYE, release the MSRP legs, BYE to the other side.
     req.reply(200);
-    this.deps.log.info({ session: s.id, from, privacy: headerText(req.msg, 'privacy') }, 'BYE received: releasing the session');
+    // debug: 'session released' follows at info with the reason
+    this.deps.log.debug({ session: s.id, from, privacy: headerText(req.msg, 'privacy') }, 'BYE received: releasing the session');
     this.release(s, `bye-from-${from}`, from);
   };
 
@@ -260,7 +261,9 @@ export class ParticipatingFunction {
       const session = s;
       s.setupTimer = setTimeout(() => this.setupTimedOut(session), opts.setupTimeoutMs);
       req.reply(100, 'Trying');
-      deps.log.info(
+      // debug: at info a set-up writes 'session established' and 'session released' (with the
+      // reason), two lines instead of four (logging was ~3% of a set-up's server CPU)
+      deps.log.debug(
         { session: s.id, kind, caller: callerName, callee: calleeUser, contacts: bindings.length, callerSetup: offer.media.setup ?? 'none', anonymous: s.anonymous },
         'session requested',
       );

@@ -5,7 +5,10 @@
  * no I/O, no logging. Anything malformed is a MultipartError naming the part, never another throw.
  */
 import { randomBytes } from 'node:crypto';
-import * as MP from 'multipasta';
+// multipasta loads at the first multipart body (a require on first use): most servers never
+// see one (issue 14 item 4)
+let multipasta: typeof import('multipasta') | undefined;
+const mp = (): typeof import('multipasta') => (multipasta ??= require('multipasta') as typeof import('multipasta'));
 
 export type MultipartErrorCode =
   /** the message's Content-Type is not multipart/* with a usable boundary */
@@ -158,7 +161,7 @@ export function parseMultipart(contentType: string, body: Uint8Array, limits: Mu
   const failAt = (code: MultipartErrorCode, reason: string, part?: number): void => {
     failure ??= new MultipartError(code, reason, part);
   };
-  const parser = MP.make({
+  const parser = mp().make({
     // Re-quoted so multipasta reads the same boundary we checked.
     headers: { 'content-type': `${ct.mediaType}; boundary="${boundary}"` },
     // Every part arrives whole through onField (no streaming to "files"): bodies are small and capped.

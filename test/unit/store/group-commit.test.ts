@@ -63,3 +63,36 @@ test('close() commits what is queued; later writes are refused', async () => {
   again.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('a deferred write schedules no commit of its own: it rides in the next batch, in queue order', async () => {
+  const { dir, store } = setup(1);
+  await store.grouped(() => store.sessions.save({ id: 'gone', ...base }));
+  expect(store.groupCommitStats.commits).toBe(1);
+  let removed = false;
+  const removal = store.grouped(() => void store.sessions.remove('gone'), { deferred: true }).then(() => (removed = true));
+  await new Promise((r) => setTimeout(r, 50));
+  // well past the batch window: nothing committed for the deferred write alone
+  expect(store.groupCommitStats.commits).toBe(1);
+  expect(removed).toBe(false);
+  await store.grouped(() => store.sessions.save({ id: 'next', ...base }));
+  await removal;
+  expect(store.groupCommitStats).toEqual({ commits: 2, writes: 3, failed: 0 });
+  expect(store.sessions.live().map((r) => r.id)).toEqual(['next']);
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a deferred write alone commits after deferredMs, and at close', async () => {
+  const { dir, store } = setup(1);
+  await store.grouped(() => store.sessions.save({ id: 'a', ...base }));
+  await store.grouped(() => void store.sessions.remove('a'), { deferred: true }); // resolves after its own commit (<= 1 s)
+  expect(store.groupCommitStats.commits).toBe(2);
+  await store.grouped(() => store.sessions.save({ id: 'b', ...base }));
+  const pending = store.grouped(() => void store.sessions.remove('b'), { deferred: true });
+  store.close();
+  await pending;
+  const other = new Database(store.path, { readonly: true });
+  expect((other.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n).toBe(0);
+  other.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
