@@ -5,9 +5,12 @@ import { parseArgs } from 'node:util';
 /** 'kamailio': TCP workers = cores, as deployed; 'kamailio-1w': one TCP worker. */
 export type RelayName = 'pipe' | 'imedge' | 'kamailio' | 'kamailio-1w';
 export const RELAY_NAMES: readonly RelayName[] = ['pipe', 'imedge', 'kamailio', 'kamailio-1w'];
-/** What --only selects: relay rows, the group fan-out table, the 1-1 session table, the conference-state table. */
-export type PartName = RelayName | 'fanout' | 'sessions' | 'notify';
-export const PART_NAMES: readonly PartName[] = [...RELAY_NAMES, 'fanout', 'sessions', 'notify'];
+/**
+ * What --only selects: relay rows, the group fan-out table, the 1-1 session table, the
+ * conference-state table, the SD-card wear table per board profile.
+ */
+export type PartName = RelayName | 'fanout' | 'sessions' | 'notify' | 'wear';
+export const PART_NAMES: readonly PartName[] = [...RELAY_NAMES, 'fanout', 'sessions', 'notify', 'wear'];
 
 /** Receivers of one fan-out row at most (each is a connection of the receivers' process). */
 export const MAX_RECEIVERS = 1000;
@@ -60,7 +63,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --windows=LIST       SEND requests outstanding, e.g. 1,64 (default 1,64)
   --only=LIST          what to run (default all): relay rows pipe,imedge,kamailio,kamailio-1w;
                        fanout (group session switch); sessions (1-1 session set-up table);
-                       notify (conference state NOTIFYs per join, issue 10)
+                       notify (conference state NOTIFYs per join, issue 10);
+                       wear (bytes written and fsyncs per operation, each board profile, issue 13)
   --chunk=BYTES        largest body per SEND chunk (default 8k: Kamailio's msrp module takes <= 10 KiB)
   --idle-sessions=N    sessions for the idle footprint table (default 1000, 0 = skip)
   --kamailio-bin=PATH  kamailio binary (default: kamailio on PATH or /usr/sbin/kamailio)

@@ -22,6 +22,7 @@ import { measureFanout } from './fanout';
 import { FANOUT_NOTES, fanoutHeading, fanoutTable } from './fanout-report';
 import { measureNotify } from './notify';
 import { NOTIFY_NOTES, notifyHeading, notifyTable } from './notify-report';
+import { DEFAULT_WEAR_PLAN, measureWear, wearBoards, wearTable, type WearRow } from './wear';
 
 function clockTicks(): number {
   try {
@@ -89,6 +90,21 @@ async function run(opts: BenchOptions, ctx: BenchContext): Promise<void> {
     }
   }
   if (opts.only.includes('notify')) await notifySection(opts, ctx);
+  if (opts.only.includes('wear')) await wearSection();
+}
+
+async function wearSection(): Promise<void> {
+  const rows: WearRow[] = [];
+  for (const board of wearBoards()) {
+    try {
+      rows.push(await measureWear(board, DEFAULT_WEAR_PLAN));
+      console.error(`  wear ${board}: done`);
+    } catch (e) {
+      console.log(`wear ${board}: failed (${errorText(e)})`);
+    }
+  }
+  console.log('');
+  console.log(wearTable(DEFAULT_WEAR_PLAN, rows));
 }
 
 async function notifySection(opts: BenchOptions, ctx: BenchContext): Promise<void> {

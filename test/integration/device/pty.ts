@@ -4,6 +4,7 @@ import type { ChildProcess } from 'child_process';
 import { existsSync } from 'fs';
 import * as path from 'path';
 import { waitFor } from '../../unit/device/helpers';
+import { nodeArgs } from '../../helpers/node-exe';
 
 export function haveSocat(): boolean {
   return spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
@@ -54,7 +55,7 @@ export class FakeMcu {
 
   static async start(tty: string): Promise<FakeMcu> {
     const script = path.join(__dirname, '..', '..', 'fixtures', 'device', 'fake-mcu.js');
-    const proc = spawn(process.execPath, [script, tty], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(...nodeArgs(script, [tty]), { stdio: ['ignore', 'pipe', 'inherit'] });
     const mcu = new FakeMcu(proc);
     await waitFor(() => mcu.events.some((e) => e.event === 'ready'), 'fake MCU ready');
     return mcu;
