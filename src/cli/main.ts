@@ -10,7 +10,7 @@ import { userAdd, userDelete, userList } from './user';
 import { groupDelete, groupImport, groupList, groupShow } from './group';
 import { packageVersion } from '../app/version';
 import { detectBoard } from '../device/board/detect';
-import { formatDoctor, runDoctor } from '../app/doctor';
+import { formatDoctor, runDoctor, watchdogLinkLine } from '../app/doctor';
 import { registerChatCommand } from './chat';
 
 function fail(err: unknown): never {
@@ -97,8 +97,12 @@ export function buildProgram(): Command {
   configFlags(program.command('doctor').description('check this machine against the board profile'))
     .option('--watchdog-device <path>', 'check this watchdog device')
     .option('--model-file <path>', 'device-tree model file to read', '/proc/device-tree/model')
-    .action((o) => {
-      const r = runDoctor(loadConfig({ flags: flagsOf({ ...o, modelFile: undefined }) }), { modelPath: o.modelFile });
+    .action(async (o) => {
+      const cfg = loadConfig({ flags: flagsOf({ ...o, modelFile: undefined }) });
+      const r = runDoctor(cfg, { modelPath: o.modelFile });
+      const link = await watchdogLinkLine(cfg);
+      r.lines.push(link);
+      r.ok = r.ok && link.ok;
       process.stdout.write(formatDoctor(r));
       if (!r.ok) process.exitCode = 1;
     });
