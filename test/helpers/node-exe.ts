@@ -1,6 +1,6 @@
 // The Node that tests start child processes with. Normally this process's own binary; under
 // user-mode emulation (scripts/arm64/run.sh) a child of the emulated Node cannot exec an arm64
-// binary by itself (no binfmt_misc here), so IMEDGE_TEST_NODE names the launcher as a JSON
+// binary by itself (no binfmt_misc here), so TEST_NODE_COMMAND names the launcher as a JSON
 // array, e.g. ["/usr/bin/qemu-aarch64", "/path/to/arm64/node"], and children run emulated too.
 export interface NodeCommand {
   exe: string;
@@ -9,11 +9,11 @@ export interface NodeCommand {
 }
 
 export function nodeCommand(env: NodeJS.ProcessEnv = process.env): NodeCommand {
-  const raw = env.IMEDGE_TEST_NODE;
+  const raw = env.TEST_NODE_COMMAND;
   if (raw === undefined || raw === '') return { exe: process.execPath, pre: [] };
   const parsed: unknown = JSON.parse(raw);
   if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((s) => typeof s === 'string')) {
-    throw new Error('IMEDGE_TEST_NODE must be a JSON array of strings, e.g. ["qemu-aarch64","/path/node"]');
+    throw new Error('TEST_NODE_COMMAND must be a JSON array of strings, e.g. ["qemu-aarch64","/path/node"]');
   }
   const [exe, ...pre] = parsed as string[];
   return { exe, pre };
@@ -26,10 +26,10 @@ export function nodeArgs(script: string, args: string[] = []): [string, string[]
 }
 
 /**
- * Emulation runs everything several times slower: IMEDGE_TEST_TIME_SCALE (default 1) multiplies
+ * Emulation runs everything several times slower: TEST_TIME_SCALE (default 1) multiplies
  * the helpers' waiting bounds. Bounds only: no test asserts a duration.
  */
 export function timeScale(env: NodeJS.ProcessEnv = process.env): number {
-  const v = Number(env.IMEDGE_TEST_TIME_SCALE ?? '1');
+  const v = Number(env.TEST_TIME_SCALE ?? '1');
   return Number.isFinite(v) && v >= 1 ? v : 1;
 }
