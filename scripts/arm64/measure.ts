@@ -52,7 +52,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function heapUsedMb(httpPort: number): Promise<number> {
   try {
     const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(30_000) })).text();
-    const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+    const m = /^imedge_nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
     return m === null ? Number.NaN : Number(m[1]) / 2 ** 20;
   } catch {
     return Number.NaN;
