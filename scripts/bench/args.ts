@@ -5,9 +5,12 @@ import { parseArgs } from 'node:util';
 /** 'kamailio': TCP workers = cores, as deployed; 'kamailio-1w': one TCP worker. */
 export type RelayName = 'pipe' | 'imedge' | 'kamailio' | 'kamailio-1w';
 export const RELAY_NAMES: readonly RelayName[] = ['pipe', 'imedge', 'kamailio', 'kamailio-1w'];
-/** What --only selects: relay rows, the group fan-out table, the 1-1 session table, the conference-state table. */
-export type PartName = RelayName | 'fanout' | 'sessions' | 'notify' | 'idle';
-export const PART_NAMES: readonly PartName[] = [...RELAY_NAMES, 'fanout', 'sessions', 'notify', 'idle'];
+/**
+ * What --only selects: relay rows, the group fan-out table, the 1-1 session table, the
+ * conference-state table, the idle footprint table, the SD-card wear table per board profile.
+ */
+export type PartName = RelayName | 'fanout' | 'sessions' | 'notify' | 'idle' | 'wear';
+export const PART_NAMES: readonly PartName[] = [...RELAY_NAMES, 'fanout', 'sessions', 'notify', 'idle', 'wear'];
 
 /** Receivers of one fan-out row at most (each is a connection of the receivers' process). */
 export const MAX_RECEIVERS = 1000;
@@ -63,6 +66,7 @@ export const USAGE = `usage: npm run bench -- [options]
                        notify (conference state NOTIFYs per join, issue 10);
                        idle (a fresh imedge serve beside Node's floor, and per idle MSRP
                        connection beside the Node pipe, issue 14 item 4)
+                       wear (bytes written and fsyncs per operation, each board profile, issue 13)
   --chunk=BYTES        largest body per SEND chunk (default 8k: Kamailio's msrp module takes <= 10 KiB)
   --idle-sessions=N    sessions for the idle footprint table (default 1000, 0 = skip)
   --kamailio-bin=PATH  kamailio binary (default: kamailio on PATH or /usr/sbin/kamailio)

@@ -16,6 +16,10 @@ export interface ImedgeServer {
   readonly sipPort: number;
   /** the admin HTTP port (/metrics, /groups) */
   readonly httpPort: number;
+  /** the temporary data directory (removed by stop()) */
+  readonly dataDir: string;
+  /** ms from spawn to the `listening` log line */
+  readonly startMs: number;
   stop(): Promise<void>;
 }
 
@@ -41,11 +45,27 @@ export function serverNodeArgs(): string[] {
   return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 }
 
-/** `defaults`: npm start's configuration (ports and data dir aside), without the bench's raised limits. */
-export async function startImedge(env: Record<string, string> = {}, opts: { defaults?: boolean } = {}): Promise<ImedgeServer> {
+export interface StartOptions {
+  /**
+   * The command that runs Node, e.g. ['qemu-aarch64', '/path/arm64/node'] (scripts/arm64);
+   * default this process's own Node.
+   */
+  readonly node?: readonly string[];
+  /** the compiled CLI to run (default this tree's dist/src/cli/main.js) */
+  readonly cli?: string;
+  /** bound on the wait for the listening line, ms (default 15 s) */
+  readonly startTimeoutMs?: number;
+  /** npm start's configuration (ports and data dir aside), without the bench's raised limits */
+  readonly defaults?: boolean;
+}
+
+export async function startImedge(env: Record<string, string> = {}, opts: StartOptions = {}): Promise<ImedgeServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imedge-bench-'));
-  const cli = path.resolve(__dirname, '../../src/cli/main.js');
-  const proc = spawn(process.execPath, [...serverNodeArgs(), cli, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir], {
+  const cli = opts.cli ?? path.resolve(__dirname, '../../src/cli/main.js');
+  const [exe, ...pre] = opts.node ?? [process.execPath];
+  const startTimeoutMs = opts.startTimeoutMs ?? 15_000;
+  const t0 = process.hrtime.bigint();
+  const proc = spawn(exe, [...pre, ...serverNodeArgs(), cli, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...(opts.defaults === true ? {} : BENCH_ENV), ...env },
   });
@@ -61,7 +81,7 @@ export async function startImedge(env: Record<string, string> = {}, opts: { defa
   };
   try {
     const ports = await new Promise<{ sip: number; http: number }>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('server did not start in 15 s')), 15_000);
+      const t = setTimeout(() => reject(new Error(`server did not start in ${startTimeoutMs / 1000} s`)), startTimeoutMs);
       // every line is read (the pipe must drain); the listening one carries the ports
       readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
         try {
@@ -79,7 +99,8 @@ export async function startImedge(env: Record<string, string> = {}, opts: { defa
         reject(new Error(`server exited ${c}`));
       });
     });
-    return { proc, pid: proc.pid as number, sipPort: ports.sip, httpPort: ports.http, stop };
+    const startMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    return { proc, pid: proc.pid as number, sipPort: ports.sip, httpPort: ports.http, dataDir, startMs, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -23,6 +23,7 @@ import { FANOUT_NOTES, fanoutHeading, fanoutTable } from './fanout-report';
 import { measureNotify } from './notify';
 import { NOTIFY_NOTES, notifyHeading, notifyTable } from './notify-report';
 import { measureServeIdle, serveIdleTable } from './serve-idle';
+import { DEFAULT_WEAR_PLAN, measureWear, wearBoards, wearTable, type WearRow } from './wear';
 
 function clockTicks(): number {
   try {
@@ -91,6 +92,7 @@ async function run(opts: BenchOptions, ctx: BenchContext): Promise<void> {
   }
   if (opts.only.includes('notify')) await notifySection(opts, ctx);
   if (opts.only.includes('idle')) await idleSection(opts, ctx, all);
+  if (opts.only.includes('wear')) await wearSection();
 }
 
 /**
@@ -122,6 +124,20 @@ async function idleSection(opts: BenchOptions, ctx: BenchContext, all: Record<Re
     for (const f of t.footnotes) console.log(f);
   }
   console.log(`load average (1 min) ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after, on ${cpus().length} cores`);
+}
+
+async function wearSection(): Promise<void> {
+  const rows: WearRow[] = [];
+  for (const board of wearBoards()) {
+    try {
+      rows.push(await measureWear(board, DEFAULT_WEAR_PLAN));
+      console.error(`  wear ${board}: done`);
+    } catch (e) {
+      console.log(`wear ${board}: failed (${errorText(e)})`);
+    }
+  }
+  console.log('');
+  console.log(wearTable(DEFAULT_WEAR_PLAN, rows));
 }
 
 async function notifySection(opts: BenchOptions, ctx: BenchContext): Promise<void> {

@@ -140,11 +140,19 @@ export async function forkWorker(
   name: string,
   script: string,
   registry: ChildRegistry,
-  opts: { readonly args?: readonly string[]; readonly execArgv?: readonly string[]; readonly timeoutMs: number },
+  opts: {
+    readonly args?: readonly string[];
+    readonly execArgv?: readonly string[];
+    readonly timeoutMs: number;
+    /** the command that runs Node, e.g. ['qemu-aarch64', '/path/arm64/node'] (default this Node) */
+    readonly node?: readonly string[];
+  },
 ): Promise<Worker> {
+  const [execPath, ...pre] = opts.node ?? [process.execPath];
   const child = fork(script, [...(opts.args ?? [])], {
     serialization: 'advanced',
-    execArgv: [...(opts.execArgv ?? [])],
+    execPath,
+    execArgv: [...pre, ...(opts.execArgv ?? [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   registry.add(child);

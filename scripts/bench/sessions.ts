@@ -22,6 +22,31 @@ async function storeCommits(httpPort: number): Promise<number> {
   return m === null ? Number.NaN : Number(m[1]);
 }
 
+/** N registered caller/callee pairs (callerI, calleeI) on the server. */
+export async function registeredPairs(pairs: number, sipPort: number): Promise<{ callers: ImClient[]; callees: ImClient[] }> {
+  const callers: ImClient[] = [];
+  const callees: ImClient[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const a = await client(`caller${i}`, sipPort);
+    const b = await client(`callee${i}`, sipPort);
+    callers.push(a);
+    callees.push(b);
+    await a.register(600);
+    await b.register(600);
+  }
+  return { callers, callees };
+}
+
+/** Opens n 1-1 sessions at once (each INVITE answered), round robin over the pairs, and holds them. */
+export async function holdSessions(callers: readonly ImClient[], n: number): Promise<ImSession[]> {
+  const held: ImSession[] = [];
+  for (let k = 0; k < n; k++) {
+    const i = k % callers.length;
+    held.push(await callers[i].invite(`callee${i}`));
+  }
+  return held;
+}
+
 export interface SessionFigures {
   /** Store commits (fsyncs) per set-up during the set-up run; issue 8 target <= 1. */
   commitsPerSetup: number;
@@ -101,11 +126,7 @@ export async function measureSessions(pairs: number, seconds: number, openSessio
     const idleRss = memStatus(pid)?.rssKb ?? 0;
 
     // RSS per open session: hold openSessions sessions at once.
-    const held: ImSession[] = [];
-    for (let k = 0; k < openSessions; k++) {
-      const i = k % pairs;
-      held.push(await callers[i].invite(`callee${i}`));
-    }
+    const held = await holdSessions(callers, openSessions);
     await new Promise((r) => setTimeout(r, 500));
     const openRss = memStatus(pid)?.rssKb ?? 0;
     for (const s of held) await s.leave().catch(() => undefined);

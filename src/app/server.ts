@@ -340,11 +340,13 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     sweep.unref();
     cleanup.unshift(() => clearInterval(sweep));
 
-    // The SQLite probe writes and fsyncs: at most once a second whoever asks (/healthz, watchdog).
+    // The SQLite probe writes and fsyncs: at most once per store.probeIntervalMs whoever asks
+    // (/healthz, the systemd and MCU heartbeats every 5-10 s). Each probe is a synced commit
+    // (~8 KiB to the card): boards on SD cards probe once a minute (bench --only=wear).
     let probe = { at: 0, ok: true };
     device.health.checks.register('sqlite-writable', () => {
       const now = Date.now();
-      if (now - probe.at >= 1000) probe = { at: now, ok: store.probeWritable() };
+      if (now - probe.at >= cfg.store.probeIntervalMs) probe = { at: now, ok: store.probeWritable() };
       return { ok: probe.ok, detail: probe.ok ? 'write probe ok' : `cannot write ${store.path}` };
     });
     const sipListening = `UDP+TCP ${sip.port}${sip.tlsPort !== undefined ? `, TLS ${sip.tlsPort}` : ''}`;

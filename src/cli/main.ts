@@ -101,9 +101,13 @@ export function buildProgram(): Command {
   configFlags(program.command('doctor').description('check this machine against the board profile'))
     .option('--watchdog-device <path>', 'check this watchdog device')
     .option('--model-file <path>', 'device-tree model file to read', '/proc/device-tree/model')
-    .action((o) => {
-      const { formatDoctor, runDoctor } = doctorCmd();
-      const r = runDoctor(loadConfig({ flags: flagsOf({ ...o, modelFile: undefined }) }), { modelPath: o.modelFile });
+    .action(async (o) => {
+      const { formatDoctor, runDoctor, watchdogLinkLine } = doctorCmd();
+      const cfg = loadConfig({ flags: flagsOf({ ...o, modelFile: undefined }) });
+      const r = runDoctor(cfg, { modelPath: o.modelFile });
+      const link = await watchdogLinkLine(cfg);
+      r.lines.push(link);
+      r.ok = r.ok && link.ok;
       process.stdout.write(formatDoctor(r));
       if (!r.ok) process.exitCode = 1;
     });

@@ -185,6 +185,7 @@ export const configSchema = v.strictObject({
     cacheSizeKiB: int(8192, 256, MIB, 'SQLite page cache, in KiB'),
     busyTimeoutMs: int(5000, 0, 600_000, 'wait for a locked database, in ms'),
     batchWindowMs: int(2, 0, 100, 'writes within this window share one transaction, in ms'),
+    probeIntervalMs: int(1000, 1000, 3_600_000, 'the health check writes and fsyncs a probe row at most this often, in ms (SD-card wear on boards)'),
   }),
   watchdog: section('external watchdog MCU', {
     enabled: bool(false, 'send heartbeats to the watchdog'),

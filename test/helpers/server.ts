@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import { nodeCommand, timeScale } from './node-exe';
 
 // from test/helpers under ts-jest, or dist/test/helpers when a compiled script (scripts/fault) uses it
 const UP = path.resolve(__dirname, '../..');
@@ -33,11 +34,12 @@ export function tempDir(prefix = 'imedge-test-'): string {
 
 export async function startServer(opts: { dataDir?: string; args?: string[]; env?: Record<string, string>; openFiles?: number } = {}): Promise<ServerHandle> {
   const dataDir = opts.dataDir ?? tempDir();
-  let args = [CLI, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir, ...(opts.args ?? [])];
-  let exe = process.execPath;
+  const node = nodeCommand();
+  let args = [...node.pre, CLI, 'serve', '--sip-port', '0', '--msrp-port', '0', '--http-port', '0', '--data-dir', dataDir, ...(opts.args ?? [])];
+  let exe = node.exe;
   if (opts.openFiles !== undefined) {
     // the process as a distribution starts it: RLIMIT_NOFILE lowered by the shell
-    args = ['-c', `ulimit -n ${opts.openFiles} && exec "$0" "$@"`, process.execPath, ...args];
+    args = ['-c', `ulimit -n ${opts.openFiles} && exec "$0" "$@"`, node.exe, ...args];
     exe = '/bin/sh';
   }
   const proc = spawn(exe, args, {
@@ -65,7 +67,7 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
   proc.stderr!.on('data', (d) => stderr.push(String(d)));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
 
-  const waitForLog = (pred: (l: Record<string, unknown>) => boolean, timeoutMs = 15000) =>
+  const waitForLog = (pred: (l: Record<string, unknown>) => boolean, timeoutMs = 15000 * timeScale()) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const found = lines.find(pred);
       if (found) return resolve(found);
@@ -93,7 +95,7 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
       if (proc.exitCode !== null) return proc.exitCode;
       proc.kill(signal);
-      const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10000 * timeScale());
       const code = await exited;
       clearTimeout(t);
       return code;
@@ -104,13 +106,14 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
 /** Runs the CLI to completion. */
 export function runCli(args: string[], opts: { env?: Record<string, string>; input?: string; cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const node = nodeCommand();
+    const proc = spawn(node.exe, [...node.pre, CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d) => (stdout += d));
     proc.stderr.on('data', (d) => (stderr += d));
     proc.stdin.end(opts.input ?? '');
-    const t = setTimeout(() => proc.kill('SIGKILL'), 20000);
+    const t = setTimeout(() => proc.kill('SIGKILL'), 20000 * timeScale());
     proc.on('exit', (code) => {
       clearTimeout(t);
       resolve({ code, stdout, stderr });

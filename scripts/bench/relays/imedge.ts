@@ -4,15 +4,18 @@ import { forkWorker, type ChildRegistry, type Worker } from '../rpc';
 import { RELAY_TIMEOUT_MS, type ClientTarget, type RelayUnderTest, type RunningRelay } from './types';
 
 /** imedge's MSRP relay (src/msrp/relay) run by imedge-main.js in its own process. */
-export function imedgeRelay(registry: ChildRegistry): RelayUnderTest {
+export function imedgeRelay(registry: ChildRegistry, emulated?: { node: readonly string[]; timeoutScale: number }): RelayUnderTest {
+  const timeoutMs = RELAY_TIMEOUT_MS * (emulated?.timeoutScale ?? 1);
   const launch = async (): Promise<{ w: Worker; port: number }> => {
+    // the relay loads no native addon: the same compiled JS runs on any architecture's Node
     const w = await forkWorker('imedge relay', join(__dirname, 'imedge-main.js'), registry, {
       // the node flags `imedge serve` runs with (npm start, the systemd unit), or BENCH_SERVER_NODE_ARGS
       execArgv: serverNodeArgs(),
-      timeoutMs: RELAY_TIMEOUT_MS,
+      timeoutMs,
+      ...(emulated ? { node: emulated.node } : {}),
     });
     try {
-      return { w, port: await w.call<number>('start', null, RELAY_TIMEOUT_MS) };
+      return { w, port: await w.call<number>('start', null, timeoutMs) };
     } catch (e) {
       await w.stop();
       throw e;

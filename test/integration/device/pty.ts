@@ -4,6 +4,7 @@ import type { ChildProcess } from 'child_process';
 import { existsSync } from 'fs';
 import * as path from 'path';
 import { waitFor } from '../../unit/device/helpers';
+import { nodeArgs } from '../../helpers/node-exe';
 
 export function haveSocat(): boolean {
   return spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
@@ -56,7 +57,7 @@ export class FakeMcu {
     // the fixture is plain JS, never compiled: from dist/test/... look in the source tree
     const here = __dirname.includes(`${path.sep}dist${path.sep}test${path.sep}`) ? __dirname.replace(`${path.sep}dist${path.sep}test${path.sep}`, `${path.sep}test${path.sep}`) : __dirname;
     const script = path.join(here, '..', '..', 'fixtures', 'device', 'fake-mcu.js');
-    const proc = spawn(process.execPath, [script, tty], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(...nodeArgs(script, [tty]), { stdio: ['ignore', 'pipe', 'inherit'] });
     const mcu = new FakeMcu(proc);
     await waitFor(() => mcu.events.some((e) => e.event === 'ready'), 'fake MCU ready');
     return mcu;

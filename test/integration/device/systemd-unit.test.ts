@@ -168,6 +168,20 @@ describe('scripts/install.sh into a temporary DESTDIR', () => {
     await expect(fsp.access(path.join(destdir, 'opt', 'imedge', 'node_modules', 'dep', 'lib', 'index.js'))).rejects.toThrow();
   });
 
+  it('refuses native addons built for another architecture than the target, naming the way out', async () => {
+    // an ELF header whose e_machine (bytes 18-19) says aarch64 (183)
+    const elf = Buffer.alloc(64);
+    elf.write('\x7fELF', 0, 'latin1');
+    elf.writeUInt16LE(183, 18);
+    const dir = path.join(source, 'node_modules', 'better-sqlite3', 'build', 'Release');
+    await fsp.mkdir(dir, { recursive: true });
+    await fsp.writeFile(path.join(dir, 'better_sqlite3.node'), elf);
+    const onX86 = install('--target-arch', 'x86_64');
+    expect(onX86.status).not.toBe(0);
+    expect(onX86.stderr).toMatch(/better_sqlite3\.node is built for aarch64, this machine is x86_64: run 'install.sh --build'/);
+    expect(install('--target-arch', 'aarch64').status).toBe(0);
+  });
+
   it('rewrites ExecStart for another --prefix, and refuses an unbuilt tree', async () => {
     expect(install('--prefix', '/srv/imedge').status).toBe(0);
     const unit = await fsp.readFile(path.join(destdir, 'etc', 'systemd', 'system', 'imedge.service'), 'utf8');

@@ -8,13 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../../src/store';
+import { nodeArgs } from '../../helpers/node-exe';
 
 const ACKS_BEFORE_KILL = 40;
 const MAX_ROWS = 100_000;
 
 function runAndKill(dataDir: string): Promise<{ acked: number; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(__dirname, 'fixtures', 'writer-child.js'), dataDir, String(MAX_ROWS)], {
+    const child = spawn(...nodeArgs(join(__dirname, 'fixtures', 'writer-child.js'), [dataDir, String(MAX_ROWS)]), {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let acked = -1;

@@ -7,7 +7,7 @@ describe('bench command line', () => {
     const o = parseBenchArgs([]);
     expect(o.sizes).toEqual([100, 1024, 16384, 262144]);
     expect(o.windows).toEqual([1, 64]);
-    expect(o.only).toEqual(['pipe', 'imedge', 'kamailio', 'kamailio-1w', 'fanout', 'sessions', 'notify', 'idle']);
+    expect(o.only).toEqual(['pipe', 'imedge', 'kamailio', 'kamailio-1w', 'fanout', 'sessions', 'notify', 'idle', 'wear']);
     expect(o.receivers).toEqual([10, 50]);
     expect(o.fanoutSize).toBe(1024);
     expect(o.fanoutWindow).toBe(64);

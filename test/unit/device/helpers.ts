@@ -1,5 +1,6 @@
 /** Test helpers shared by the device tests: a recording logger and a bounded poll. */
 import type { DeviceLogger } from '../../../src/device/logger';
+import { timeScale } from '../../helpers/node-exe';
 
 export interface LogEntry {
   level: 'info' | 'warn' | 'error';
@@ -25,7 +26,7 @@ export class RecordingLogger implements DeviceLogger {
 
 /** Polls until `predicate` holds; fails the test after `limitMs` (a bound, not a timing assertion). */
 export async function waitFor(predicate: () => boolean, what: string, limitMs = 8000): Promise<void> {
-  const deadline = Date.now() + limitMs;
+  const deadline = Date.now() + limitMs * timeScale();
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
     await new Promise((r) => setTimeout(r, 10));
