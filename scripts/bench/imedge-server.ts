@@ -28,6 +28,7 @@ const BENCH_ENV: Record<string, string> = {
   IMEDGE_LOG__LEVEL: 'info',
   IMEDGE_SESSIONS__MAX_TOTAL: '5000',
   IMEDGE_SESSIONS__MAX_PER_USER: '5000',
+  IMEDGE_SESSIONS__MAX_PENDING_PER_SOURCE: '5000',
   IMEDGE_MSRP__MAX_CONNECTIONS: '8192',
   IMEDGE_SIP__MAX_TCP_CONNECTIONS: '8192',
   // every bench client is one source (127.0.0.1) speaking for thousands of users

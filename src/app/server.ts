@@ -207,6 +207,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxSessions: cfg.sessions.maxTotal,
         // 1-1 sessions per user: sessions.maxPerUser (groups.maxPerUser bounds group sessions only)
         maxSessionsPerUser: cfg.sessions.maxPerUser,
+        maxPendingPerSource: cfg.sessions.maxPendingPerSource,
         retryAfterS: cfg.sessions.retryAfterS,
         msrpConnectTimeoutMs: cfg.msrp.transactionTimeoutMs,
         msrpDialTimeoutMs: cfg.msrp.connectTimeoutMs,

@@ -11,6 +11,9 @@ export interface AdmissionInput {
   readonly callerSessions: number;
   readonly calleeSessions: number;
   readonly maxPerUser: number;
+  /** Sessions not yet answered whose INVITE came from the caller's source address, and their limit. */
+  readonly pendingFromSource: number;
+  readonly maxPendingPerSource: number;
   readonly retryAfterS: number;
 }
 
@@ -20,17 +23,23 @@ export interface Refusal {
   /** Sent as Retry-After (RFC 3261 21.5.4: a 503 says when to come back). */
   readonly retryAfterS?: number;
   /** Which limit, for the log. */
-  readonly limit: 'sessions' | 'msrp-connections' | 'per-user';
+  readonly limit: 'sessions' | 'msrp-connections' | 'per-user' | 'pending-per-source';
 }
 
 /** A session needs one MSRP connection per leg (a client may share one, but cannot be counted on to). */
 export const MSRP_CONNECTIONS_PER_SESSION = 2;
 
 /**
- * The box first (503 + Retry-After: sessions, then MSRP connections, refused at once rather
- * than after a connect timeout), then the user (486).
+ * The source address first (503 + Retry-After: its unanswered set-ups, so a flood of INVITEs
+ * under made-up names fills its own share and not the box), then the box (sessions, then MSRP
+ * connections, refused at once rather than after a connect timeout), then the user (486).
+ * No limit on sessions ringing toward one callee: made-up callers could then keep that user
+ * from being called at all (a ringing session counts only against its caller, see SessionTable).
  */
 export function admissionRefusal(i: AdmissionInput): Refusal | undefined {
+  if (i.pendingFromSource >= i.maxPendingPerSource) {
+    return { status: 503, reason: 'Service Unavailable (set-ups per source address)', retryAfterS: i.retryAfterS, limit: 'pending-per-source' };
+  }
   if (i.live >= i.maxSessions) {
     return { status: 503, reason: 'Service Unavailable (session limit)', retryAfterS: i.retryAfterS, limit: 'sessions' };
   }

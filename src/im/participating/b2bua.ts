@@ -221,6 +221,8 @@ export class ParticipatingFunction {
       callerSessions: this.table.userSessions(callerName),
       calleeSessions: this.table.userSessions(calleeUser, callerName),
       maxPerUser: opts.maxSessionsPerUser,
+      pendingFromSource: this.table.pendingFromSource(req.flow.address),
+      maxPendingPerSource: opts.maxPendingPerSource,
       retryAfterS: opts.retryAfterS,
     });
     if (refusal) {

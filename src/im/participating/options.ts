@@ -17,6 +17,8 @@ export interface ParticipatingOptions {
   msrp: MsrpListen;
   maxSessions: number;
   maxSessionsPerUser: number;
+  /** Early sessions one source address may have at once (sessions.maxPendingPerSource). */
+  maxPendingPerSource: number;
   retryAfterS: number;
   /** A client that connects to imedge must have done so this long after it was answered. */
   msrpConnectTimeoutMs: number;

@@ -43,6 +43,13 @@ export class SessionTable {
     return n;
   }
 
+  /** Sessions not yet answered whose caller's INVITE came from this address (sessions.maxPendingPerSource). */
+  pendingFromSource(address: string): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.state === 'early' && s.caller.flows[0]?.address === address) n++;
+    return n;
+  }
+
   add(s: B2bSession, branch: string | undefined): void {
     this.sessions.set(s.id, s);
     this.byPair.set(s.pairId, s);
