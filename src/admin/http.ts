@@ -27,9 +27,16 @@ export interface AdminLimits {
   readonly headersTimeoutMs: number;
   /** A whole request must be complete within this. */
   readonly requestTimeoutMs: number;
+  /** Connections one source address holds at most (default a quarter of maxConnections, at least 8). */
+  readonly maxConnectionsPerAddress?: number;
+  /** A /login body (a few bytes of JSON) must be complete within this after its head, else 408. */
+  readonly loginBodyTimeoutMs: number;
 }
 
-export const DEFAULT_ADMIN_LIMITS: AdminLimits = { maxConnections: 64, headersTimeoutMs: 5_000, requestTimeoutMs: 10_000 };
+export const DEFAULT_ADMIN_LIMITS: AdminLimits = { maxConnections: 64, headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, loginBodyTimeoutMs: 2_000 };
+
+/** A /login body is {"token": "..."}: anything larger is not a login. */
+const MAX_LOGIN_BODY = 4096;
 
 export interface AdminDeps {
   version: string;
@@ -91,8 +98,8 @@ export class AdminServer {
     const routes = new Map<string, AdminRoute>(deps.routes);
     routes.set('/healthz', { methods: READ_METHODS, handler: (_req, res) => AdminServer.healthz(deps, res) });
     const auth = deps.auth ?? new AdminAuth({ ...(deps.token !== undefined ? { token: deps.token } : {}), loginTtlMs: 8 * 3600_000, maxLogins: 16 });
-    AdminServer.pageRoutes(routes, auth, deps.assets);
-    const connections = new AdminConnections(limits.maxConnections);
+    AdminServer.pageRoutes(routes, auth, deps.assets, limits.loginBodyTimeoutMs);
+    const connections = new AdminConnections(limits.maxConnections, limits.maxConnectionsPerAddress);
     const server = http.createServer(
       {
         headersTimeout: limits.headersTimeoutMs,
@@ -102,13 +109,17 @@ export class AdminServer {
       },
       (req, res) => {
         const socket = req.socket;
-        connections.begin(socket);
-        res.once('close', () => connections.done(socket));
         const url = (req.url ?? '/').split('?')[0]!;
         if (!auth.hostAllowed(req)) {
           return json(res, 403, { error: 'this admin port is on loopback: use http://127.0.0.1 or http://localhost' }, { connection: 'close' });
         }
         const access = auth.identify(req);
+        // attack finding F1: only an authenticated request holds its slot; an unauthenticated
+        // one (or a /login) whose body trickles in stays evictable like a slow head
+        if (access !== undefined && url !== '/login') {
+          connections.begin(socket);
+          res.once('close', () => connections.done(socket));
+        }
         if (access === undefined && !PUBLIC.has(`${req.method} ${url}`)) {
           // a browser asking for the page is sent to the login form; an API client gets the challenge
           if (url === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -153,7 +164,7 @@ export class AdminServer {
   }
 
   /** The page, its files, the login and the session facts the page reads (CSRF token). */
-  private static pageRoutes(routes: Map<string, AdminRoute>, auth: AdminAuth, assets: Map<string, Asset> | undefined): void {
+  private static pageRoutes(routes: Map<string, AdminRoute>, auth: AdminAuth, assets: Map<string, Asset> | undefined, loginBodyTimeoutMs: number): void {
     const file = (name: string): AdminHandler => (req, res) => {
       const a = assets?.get(name);
       if (a === undefined) return json(res, 404, { error: 'the admin page is not installed (no ui/ folder)' });
@@ -165,7 +176,17 @@ export class AdminServer {
       methods: ['GET', 'HEAD', 'POST'],
       handler: async (req, res) => {
         if (req.method !== 'POST') return file('login.html')(req, res);
-        const body = await readBody(req, res, 4096);
+        // attack finding F1(c): a login body is tiny and comes at once; a trickled one is cut short
+        const deadline = setTimeout(() => {
+          if (!res.headersSent) json(res, 408, { error: 'the login body did not arrive in time' }, { connection: 'close' });
+          req.destroy();
+        }, loginBodyTimeoutMs);
+        let body: Buffer | undefined;
+        try {
+          body = await readBody(req, res, MAX_LOGIN_BODY);
+        } finally {
+          clearTimeout(deadline);
+        }
         if (body === undefined) return;
         let typed = '';
         try {

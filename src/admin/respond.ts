@@ -7,6 +7,13 @@ export function json(res: http.ServerResponse, status: number, body: unknown, he
   res.end(text);
 }
 
+/** The client went away (reset, or closed) before its request body was complete: not a server fault. */
+export class ClientAbortError extends Error {
+  constructor() {
+    super('the client closed the connection before the request body was complete');
+  }
+}
+
 /** Reads a request body up to max bytes; undefined (and the connection closed after a 413) beyond. */
 export function readBody(req: http.IncomingMessage, res: http.ServerResponse, max: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
@@ -27,7 +34,11 @@ export function readBody(req: http.IncomingMessage, res: http.ServerResponse, ma
       parts.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(parts)));
-    req.on('error', reject);
+    // an abort surfaces as 'error' (ECONNRESET "aborted") or only as 'close' without 'end'
+    req.on('error', () => reject(new ClientAbortError()));
+    req.on('close', () => {
+      if (!req.complete) reject(new ClientAbortError());
+    });
   });
 }
 

@@ -381,7 +381,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         controlling.groupChanged(id, doc);
       },
     }, Date.now, cfg.groups.maxStoredGroups, (limit) => log.warn({ limit }, 'group limit reached (groups.maxStoredGroups): a new group was refused'));
-    let adminStats = () => ({ live: 0, evicted: 0, refused: 0 });
+    let adminStats = () => ({ live: 0, evicted: 0, refused: 0, perSourceRefused: 0 });
     let adminPage: () => { statusStreams: number; events: Record<AdminPageEvent, number> } = () => ({ statusStreams: 0, events: Object.fromEntries(ADMIN_PAGE_EVENTS.map((e) => [e, 0])) as Record<AdminPageEvent, number> });
     const metrics = buildMetrics({
       sip: () => sip.stats,
@@ -513,7 +513,12 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         ['/users/*', { methods: ['PUT', 'DELETE'], handler: userHandler(users) }],
       ]),
       log: child(log, 'admin'),
-      limits: { headersTimeoutMs: cfg.http.headersTimeoutMs, requestTimeoutMs: cfg.http.requestTimeoutMs },
+      limits: {
+        maxConnections: caps.admin,
+        ...(cfg.http.maxConnectionsPerAddress > 0 ? { maxConnectionsPerAddress: cfg.http.maxConnectionsPerAddress } : {}),
+        headersTimeoutMs: cfg.http.headersTimeoutMs,
+        requestTimeoutMs: cfg.http.requestTimeoutMs,
+      },
     });
     ports.http = admin.port;
     adminStats = () => admin.connectionStats;

@@ -46,7 +46,8 @@ describe('admin HTTP', () => {
   afterEach(() => admin?.close());
 
   test('issue 16 item 6: 64 request heads trickled a byte at a time do not keep /healthz out', async () => {
-    admin = await startAdmin({ maxConnections: 64, headersTimeoutMs: 20_000 });
+    // one address here: the per-address cap (attack finding F1) is lifted so the slot policy alone is tested
+    admin = await startAdmin({ maxConnections: 64, maxConnectionsPerAddress: 1024, headersTimeoutMs: 20_000 });
     const slow: net.Socket[] = [];
     for (let i = 0; i < 64; i++) {
       const s = net.connect(admin.port, '127.0.0.1');

@@ -1,0 +1,131 @@
+// The outside attack on the admin page (findings F1..F8), each replayed with its exact bytes over
+// real sockets against a real admin server.
+import * as net from 'node:net';
+import { AdminServer, type AdminLimits } from '../../../src/admin/http';
+import { silentLogger } from '../../../src/log';
+import { until } from '../../helpers/group';
+
+const TOKEN = 'attack-test-token-0123456789';
+
+async function startAdmin(opts: { token?: string; limits?: Partial<AdminLimits> } = {}): Promise<AdminServer> {
+  return AdminServer.start('127.0.0.1', 0, {
+    version: 'test',
+    startedAt: Date.now(),
+    health: () => ({ ok: true, checks: [] }),
+    listeners: () => ({}),
+    routes: new Map([['/metrics', { methods: ['GET', 'HEAD'], handler: (_q, s) => void s.end('m 1\n') }]]),
+    ...(opts.token !== undefined ? { token: opts.token } : {}),
+    limits: opts.limits ?? {},
+    log: silentLogger(),
+  });
+}
+
+interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** One raw request from `from` (a loopback address); resolves when the connection closes. */
+function raw(port: number, bytes: string | Buffer, from = '127.0.0.1'): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ port, host: '127.0.0.1', localAddress: from });
+    let data = '';
+    sock.on('data', (d) => (data += d.toString('latin1')));
+    sock.on('error', reject);
+    sock.on('close', () => {
+      const end = data.indexOf('\r\n\r\n');
+      if (end < 0) return reject(new Error(`no answer (${JSON.stringify(data.slice(0, 80))})`));
+      const [start, ...lines] = data.slice(0, end).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const l of lines) {
+        const i = l.indexOf(':');
+        headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+      }
+      resolve({ status: Number(start!.split(' ')[1]), headers, body: data.slice(end + 4) });
+    });
+    sock.write(bytes);
+  });
+}
+
+const bearerGet = (port: number, p: string) => raw(port, `GET ${p} HTTP/1.1\r\nHost: 192.0.2.2:18080\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`);
+
+const SLOW_LOGIN = 'POST /login HTTP/1.1\r\nHost: 192.0.2.2:18080\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{';
+
+/** The F1 attacker: `n` slow-body logins from `from`, a byte each `everyMs`, each reopened at once when closed. */
+function slowLogins(port: number, n: number, from: string, everyMs: number): { stop: () => void; opened: () => number } {
+  const socks = new Set<net.Socket>();
+  let stopped = false;
+  let opened = 0;
+  const open = (): void => {
+    if (stopped) return;
+    opened++;
+    const s = net.connect({ port, host: '127.0.0.1', localAddress: from });
+    socks.add(s);
+    s.on('error', () => undefined);
+    s.on('connect', () => s.write(SLOW_LOGIN));
+    s.on('close', () => {
+      socks.delete(s);
+      // the attacker reopens at once (a little later when refused, so the test does not spin)
+      setTimeout(open, 20);
+    });
+  };
+  for (let i = 0; i < n; i++) open();
+  const timer = setInterval(() => {
+    for (const s of socks) if (s.writable) s.write(' ');
+  }, everyMs);
+  return {
+    opened: () => opened,
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+      for (const s of socks) s.destroy();
+    },
+  };
+}
+
+
+describe('attack findings on the admin port', () => {
+  let admin: AdminServer | undefined;
+  afterEach(async () => {
+    await admin?.close();
+    admin = undefined;
+  });
+
+  test('F1(a): 70 slow-body logins (one address, no per-address cap in the way) do not keep bearer /healthz and /metrics out', async () => {
+    admin = await startAdmin({ token: TOKEN, limits: { maxConnections: 64, maxConnectionsPerAddress: 1024, loginBodyTimeoutMs: 60_000, requestTimeoutMs: 60_000 } });
+    const attack = slowLogins(admin.port, 70, '127.0.0.2', 100);
+    try {
+      const a = admin;
+      await until(() => a.connectionStats.live >= 64, 'the attacker holding all 64 slots');
+      for (let i = 0; i < 5; i++) {
+        expect((await bearerGet(admin.port, '/healthz')).status).toBe(200);
+        expect((await bearerGet(admin.port, '/metrics')).status).toBe(200);
+      }
+      expect(admin.connectionStats.evicted).toBeGreaterThanOrEqual(1);
+    } finally {
+      attack.stop();
+    }
+  });
+
+  test('F1(b): one address holds at most a quarter of the cap (16 of 64); beyond, closed at once and counted', async () => {
+    admin = await startAdmin({ token: TOKEN, limits: { maxConnections: 64, loginBodyTimeoutMs: 60_000, requestTimeoutMs: 60_000 } });
+    const attack = slowLogins(admin.port, 64, '127.0.0.2', 100);
+    try {
+      const a = admin;
+      await until(() => a.connectionStats.perSourceRefused >= 48, '48 connections refused at the per-address cap');
+      expect(admin.connectionStats.live).toBeLessThanOrEqual(16);
+      expect((await bearerGet(admin.port, '/healthz')).status).toBe(200);
+      expect((await bearerGet(admin.port, '/metrics')).status).toBe(200);
+    } finally {
+      attack.stop();
+    }
+  });
+
+  test('F1(c): a trickled /login body gets 408 after the short login deadline; a 5000-byte one 413', async () => {
+    admin = await startAdmin({ token: TOKEN, limits: { loginBodyTimeoutMs: 200, requestTimeoutMs: 60_000 } });
+    expect((await raw(admin.port, SLOW_LOGIN)).status).toBe(408);
+    const big = `POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n`;
+    expect((await raw(admin.port, big)).status).toBe(413);
+  });
+});
