@@ -4,7 +4,7 @@
 import type * as http from 'node:http';
 import { parseSipUri } from '../sip/stack';
 import { parseGroupDocument, XmlError, type GroupDocument } from '../xml';
-import { json, readBody } from './respond';
+import { DATA_HEADERS, json, readBody } from './respond';
 import { MAX_GROUP_DOCUMENT_BYTES, StoreLimitError, isStoreFull, isValidSipUser, type GroupRecord, type GroupRepository } from '../store';
 
 /** A document refused, with where (element path or key) and why: becomes 400 / exit 2. */
@@ -151,7 +151,15 @@ export function groupHandler(groups: GroupService) {
       case 'HEAD': {
         const g = groups.get(id);
         if (g === undefined) return json(res, 404, { error: 'no such group' });
-        res.writeHead(200, { 'content-type': 'application/xml; charset=utf-8', 'content-length': Buffer.byteLength(g.document), 'last-modified': new Date(g.updatedAt).toUTCString() });
+        // attack finding F2: the stored text may hold any element (script in another namespace):
+        // served as a download under the data policy, never rendered in the admin origin
+        res.writeHead(200, {
+          ...DATA_HEADERS,
+          'content-type': 'application/xml; charset=utf-8',
+          'content-disposition': `attachment; filename="${id.replace(/[^A-Za-z0-9._-]/g, '_')}.xml"`,
+          'content-length': Buffer.byteLength(g.document),
+          'last-modified': new Date(g.updatedAt).toUTCString(),
+        });
         res.end(g.document);
         return;
       }

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log';
 import { AdminConnections, type AdminConnectionStats } from './connections';
 import { AdminAuth, type Access } from './auth';
-import { PAGE_HEADERS, sendAsset, type Asset } from './assets';
-import { json, readBody } from './respond';
+import { sendAsset, type Asset } from './assets';
+import { dataHeaders, json, readBody } from './respond';
 
 export interface HealthReport {
   ok: boolean;
@@ -109,6 +109,8 @@ export class AdminServer {
       },
       (req, res) => {
         const socket = req.socket;
+        // F2: data, not a document, unless a page file replaces these with the page's policy
+        dataHeaders(res);
         const url = (req.url ?? '/').split('?')[0]!;
         if (!auth.hostAllowed(req)) {
           return json(res, 403, { error: 'this admin port is on loopback: use http://127.0.0.1 or http://localhost' }, { connection: 'close' });
@@ -197,7 +199,7 @@ export class AdminServer {
         }
         const r = auth.login(req, typed);
         if ('cookie' in r) return json(res, 200, { result: 'logged in' }, { 'set-cookie': r.cookie });
-        json(res, r.status, { error: r.error }, PAGE_HEADERS);
+        json(res, r.status, { error: r.error });
       },
     });
     routes.set('/logout', {

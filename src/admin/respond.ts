@@ -1,9 +1,27 @@
 // Answers and request bodies shared by every admin route: JSON out, bounded bodies in.
 import type * as http from 'node:http';
 
+/**
+ * Attack finding F2: every admin answer that is not the page itself is data, never a document
+ * to run. A stored group document opened in the browser must not execute script in the admin
+ * origin, whatever it holds: no resources, a sandbox (own opaque origin, no script), no type
+ * sniffing, no framing. The dispatcher sets these on every response before its route runs
+ * (the page's files replace them with the page's own policy), so no route can forget them.
+ */
+export const DATA_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': "default-src 'none'; sandbox",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+};
+
+/** Sets DATA_HEADERS on a response (headers passed to writeHead later still win). */
+export function dataHeaders(res: http.ServerResponse): void {
+  for (const [k, v] of Object.entries(DATA_HEADERS)) res.setHeader(k, v);
+}
+
 export function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, { ...DATA_HEADERS, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
   res.end(text);
 }
 

@@ -1,9 +1,12 @@
 // The outside attack on the admin page (findings F1..F8), each replayed with its exact bytes over
 // real sockets against a real admin server.
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import { chromium, type Browser } from 'playwright-core';
 import { AdminServer, type AdminLimits } from '../../../src/admin/http';
 import { silentLogger } from '../../../src/log';
 import { until } from '../../helpers/group';
+import { startServer, type ServerHandle } from '../../helpers/server';
 
 const TOKEN = 'attack-test-token-0123456789';
 
@@ -127,5 +130,72 @@ describe('attack findings on the admin port', () => {
     expect((await raw(admin.port, SLOW_LOGIN)).status).toBe(408);
     const big = `POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n`;
     expect((await raw(admin.port, big)).status).toBe(413);
+  });
+});
+
+// ---- against the real `imedge serve` (open mode on loopback) and a real Chromium ----------
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/** A valid group document carrying an XHTML script: it creates a user with the CSRF token of /session. */
+const XSS_GROUP = `<?xml version="1.0" encoding="UTF-8"?>
+<group xmlns="urn:oma:xml:xdm:group" xmlns:cr="urn:ietf:params:xml:ns:common-policy">
+  <list-service uri="sip:xss@localhost">
+    <list><entry uri="sip:alice@localhost"/></list>
+    <h:script xmlns:h="http://www.w3.org/1999/xhtml">fetch('/session').then((r) => r.json()).then((s) => fetch('/users/pwned', { method: 'PUT', headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrf }, body: '{"password":"pwned-pass"}' })).then(() => alert('pwned'));</h:script>
+  </list-service>
+</group>
+`;
+
+describe('attack findings against the real server and Chromium', () => {
+  let server: ServerHandle;
+  let browser: Browser;
+  let port = 0;
+  beforeAll(async () => {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--host-resolver-rules=MAP evil.example 127.0.0.1'] });
+    server = await startServer();
+    port = server.httpPort;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    if (server !== undefined) expect(await server.stop()).toBe(0);
+  });
+
+  const req = (bytes: string) => raw(port, bytes);
+
+  test('F2: a stored group document with an XHTML <script> opened in Chromium runs nothing (no user made, no dialog)', async () => {
+    const put = await req(`PUT /groups/xss HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(XSS_GROUP)}\r\nConnection: close\r\n\r\n${XSS_GROUP}`);
+    expect(put.status).toBe(201);
+    const got = await req(`GET /groups/xss HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+    expect(got.status).toBe(200);
+    expect(got.headers['content-security-policy']).toBe("default-src 'none'; sandbox");
+    expect(got.headers['x-content-type-options']).toBe('nosniff');
+    expect(got.headers['x-frame-options']).toBe('DENY');
+    expect(got.headers['content-disposition']).toBe('attachment; filename="xss.xml"');
+    // the shared default: a JSON answer (here a 404) carries them too
+    const nf = await req(`GET /groups/nope HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+    expect(nf.headers['content-security-policy']).toBe("default-src 'none'; sandbox");
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    try {
+      // the answer is a download: Chromium does not render it (goto reports the aborted navigation)
+      await page.goto(`http://127.0.0.1:${port}/groups/xss`).catch(() => undefined);
+      // a page of this origin that can see the outcome: give a script the time of one more round trip
+      await page.goto(`http://127.0.0.1:${port}/healthz`);
+      await page.waitForLoadState('networkidle');
+    } finally {
+      await context.close();
+    }
+    expect(dialogs).toEqual([]);
+    const users = await req(`GET /users HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+    expect(users.status).toBe(200);
+    expect(users.body).not.toContain('pwned');
   });
 });
