@@ -90,12 +90,14 @@ export class AdminAuth {
   }
 
   /**
-   * Open mode only: a browser's request (it sends Sec-Fetch-* or Origin) naming a Host other than
-   * a loopback address or "localhost" is refused: that is a page of another site whose name
-   * was re-pointed at 127.0.0.1 (DNS rebinding). Other clients are not browsers and keep working.
+   * Open mode only (attack finding F3): a request naming a Host other than a loopback address
+   * or "localhost" is refused, whoever sends it. A page of another site whose name was
+   * re-pointed at 127.0.0.1 (DNS rebinding) names its own host, and Chromium sends neither
+   * Origin nor Sec-Fetch-Site on a same-origin GET, so "is it a browser" cannot be told. A
+   * request with no Host at all (HTTP/1.0) is no rebinding page (browsers always send one).
    */
   hostAllowed(req: http.IncomingMessage): boolean {
-    if (this.opts.token !== undefined || req.headers.host === undefined || !fromBrowser(req)) return true;
+    if (this.opts.token !== undefined || req.headers.host === undefined) return true;
     if (isLoopback(hostName(req.headers.host))) return true;
     this.stats.hostRefused++;
     return false;

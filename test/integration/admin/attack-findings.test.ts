@@ -153,7 +153,9 @@ describe('attack findings against the real server and Chromium', () => {
   let port = 0;
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--host-resolver-rules=MAP evil.example 127.0.0.1'] });
+    // evil.example resolves to 127.0.0.1 (the rebinding done); Private Network Access is off as in
+    // browsers without it (and in a rebinding where the attacker's page itself came from loopback)
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--host-resolver-rules=MAP evil.example 127.0.0.1', '--disable-features=BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults,LocalNetworkAccessChecks'] });
     server = await startServer();
     port = server.httpPort;
   });
@@ -197,5 +199,36 @@ describe('attack findings against the real server and Chromium', () => {
     const users = await req(`GET /users HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
     expect(users.status).toBe(200);
     expect(users.body).not.toContain('pwned');
+  });
+
+  test('F3: on loopback every request naming a Host that is not loopback is refused (curl-like and Chromium rebinding); no Host passes', async () => {
+    for (const p of ['/users', '/registrations', '/sessions', '/status', '/session', '/status/events', '/']) {
+      const r = await req(`GET ${p} HTTP/1.1\r\nHost: evil.example:28080\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n`);
+      expect([p, r.status]).toEqual([p, 403]);
+      expect(r.body).toMatch(/loopback/);
+    }
+    // HTTP/1.0 without Host, and the loopback names, still work
+    expect((await req('GET /users HTTP/1.0\r\n\r\n')).status).toBe(200);
+    expect((await req(`GET /users HTTP/1.1\r\nHost: localhost:${port}\r\nConnection: close\r\n\r\n`)).status).toBe(200);
+    expect((await req(`GET /users HTTP/1.1\r\nHost: [::1]:${port}\r\nConnection: close\r\n\r\n`)).status).toBe(200);
+
+    // the rebinding page: Chromium resolves evil.example to 127.0.0.1 and reads same-origin
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      const nav = await page.goto(`http://evil.example:${port}/users`);
+      expect(nav?.status()).toBe(403);
+      // the attacker's own page, served (here by Playwright) from evil.example before the rebinding
+      await page.route(`http://evil.example:${port}/attack`, (r) => r.fulfill({ status: 200, contentType: 'text/html', body: '<html><body>cute cats</body></html>' }));
+      await page.goto(`http://evil.example:${port}/attack`);
+      const read = await page.evaluate(async () => {
+        const out: number[] = [];
+        for (const p of ['/users', '/session', '/registrations', '/sessions', '/status', '/status/events']) out.push((await fetch(p)).status);
+        return out;
+      });
+      expect(read).toEqual([403, 403, 403, 403, 403, 403]);
+    } finally {
+      await context.close();
+    }
   });
 });

@@ -119,4 +119,15 @@ describe('on loopback (no token)', () => {
     expect(auth.hostAllowed(rq('GET', { host: '127.0.0.1', origin: 'http://127.0.0.1' }))).toBe(true);
     expect(auth.login(rq('POST'), 'x')).toMatchObject({ status: 400 });
   });
+
+  test('attack finding F3: any client naming a Host that is not loopback is refused; no Host passes', () => {
+    expect(auth.hostAllowed(rq('GET', { host: 'evil.example:28080' }))).toBe(false);
+    expect(auth.hostAllowed(rq('GET', { host: '192.0.2.2' }))).toBe(false);
+    expect(auth.hostAllowed(rq('GET', { host: 'localhost.evil.example' }))).toBe(false);
+    expect(auth.hostAllowed(rq('GET', { host: '127.0.0.1:28080' }))).toBe(true);
+    expect(auth.hostAllowed(rq('GET', { host: '127.9.9.9' }))).toBe(true);
+    expect(auth.hostAllowed(rq('GET', { host: 'LOCALHOST:1' }))).toBe(true);
+    expect(auth.hostAllowed(rq('GET', { host: '[::1]' }))).toBe(true);
+    expect(auth.hostAllowed({ method: 'GET', headers: {}, socket: {} } as unknown as http.IncomingMessage)).toBe(true);
+  });
 });
