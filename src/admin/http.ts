@@ -5,7 +5,8 @@ import type { Logger } from '../log';
 import { AdminConnections, type AdminConnectionStats } from './connections';
 import { AdminAuth, type Access } from './auth';
 import { sendAsset, type Asset } from './assets';
-import { dataHeaders, json, readBody } from './respond';
+import { ClientAbortError, dataHeaders, json, readBody } from './respond';
+import { ThrottledErrorLog } from './error-log';
 
 export interface HealthReport {
   ok: boolean;
@@ -91,6 +92,8 @@ export class AdminServer {
     private readonly server: http.Server,
     private readonly connections: AdminConnections,
     readonly port: number,
+    private readonly clientAborts: { count: number },
+    private readonly errorLog: ThrottledErrorLog,
   ) {}
 
   static start(bind: string, port: number, deps: AdminDeps): Promise<AdminServer> {
@@ -100,6 +103,8 @@ export class AdminServer {
     const auth = deps.auth ?? new AdminAuth({ ...(deps.token !== undefined ? { token: deps.token } : {}), loginTtlMs: 8 * 3600_000, maxLogins: 16 });
     AdminServer.pageRoutes(routes, auth, deps.assets, limits.loginBodyTimeoutMs);
     const connections = new AdminConnections(limits.maxConnections, limits.maxConnectionsPerAddress);
+    const errorLog = new ThrottledErrorLog(deps.log);
+    const clientAborts = { count: 0 };
     const server = http.createServer(
       {
         headersTimeout: limits.headersTimeoutMs,
@@ -142,7 +147,13 @@ export class AdminServer {
         Promise.resolve()
           .then(() => route.handler(req, res))
           .catch((err) => {
-            deps.log.error({ err, url }, 'admin route failed');
+            // F4: a client gone before its body was complete is its own doing: counted, no stack
+            if (err instanceof ClientAbortError) {
+              clientAborts.count++;
+              deps.log.debug({ url }, 'admin client closed before its request body was complete');
+              return void res.destroy();
+            }
+            errorLog.error({ err, url }, 'admin route failed');
             if (!res.headersSent) json(res, 500, { error: 'internal error' });
             else res.destroy();
           });
@@ -159,8 +170,8 @@ export class AdminServer {
       server.once('error', (err: NodeJS.ErrnoException) => reject(new PortBusyError(port, bind, err.code ?? err.message)));
       server.listen({ host: bind, port, exclusive: true }, () => {
         server.removeAllListeners('error');
-        server.on('error', (err) => deps.log.error({ err }, 'admin HTTP error'));
-        resolve(new AdminServer(server, connections, (server.address() as AddressInfo).port));
+        server.on('error', (err) => errorLog.error({ err }, 'admin HTTP error'));
+        resolve(new AdminServer(server, connections, (server.address() as AddressInfo).port, clientAborts, errorLog));
       });
     });
   }
@@ -226,9 +237,9 @@ export class AdminServer {
     });
   }
 
-  /** Live, evicted and refused admin connections (for metrics). */
-  get connectionStats(): AdminConnectionStats {
-    return this.connections.stats;
+  /** Live, evicted and refused admin connections, and requests whose client left mid-body (for metrics). */
+  get connectionStats(): AdminConnectionStats & { clientAborts: number; errorLinesSuppressed: number } {
+    return { ...this.connections.stats, clientAborts: this.clientAborts.count, errorLinesSuppressed: this.errorLog.suppressedTotal };
   }
 
   close(): Promise<void> {

@@ -381,7 +381,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         controlling.groupChanged(id, doc);
       },
     }, Date.now, cfg.groups.maxStoredGroups, (limit) => log.warn({ limit }, 'group limit reached (groups.maxStoredGroups): a new group was refused'));
-    let adminStats = () => ({ live: 0, evicted: 0, refused: 0, perSourceRefused: 0 });
+    let adminStats = () => ({ live: 0, evicted: 0, refused: 0, perSourceRefused: 0, clientAborts: 0 });
     let adminPage: () => { statusStreams: number; events: Record<AdminPageEvent, number> } = () => ({ statusStreams: 0, events: Object.fromEntries(ADMIN_PAGE_EVENTS.map((e) => [e, 0])) as Record<AdminPageEvent, number> });
     const metrics = buildMetrics({
       sip: () => sip.stats,

@@ -4,13 +4,14 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { AdminServer, type AdminLimits } from '../../../src/admin/http';
-import { silentLogger } from '../../../src/log';
+import { createLogger, silentLogger } from '../../../src/log';
 import { until } from '../../helpers/group';
 import { startServer, type ServerHandle } from '../../helpers/server';
 
 const TOKEN = 'attack-test-token-0123456789';
 
-async function startAdmin(opts: { token?: string; limits?: Partial<AdminLimits> } = {}): Promise<AdminServer> {
+async function startAdmin(opts: { token?: string; limits?: Partial<AdminLimits>; lines?: string[] } = {}): Promise<AdminServer> {
+  const sink = opts.lines;
   return AdminServer.start('127.0.0.1', 0, {
     version: 'test',
     startedAt: Date.now(),
@@ -19,7 +20,7 @@ async function startAdmin(opts: { token?: string; limits?: Partial<AdminLimits> 
     routes: new Map([['/metrics', { methods: ['GET', 'HEAD'], handler: (_q, s) => void s.end('m 1\n') }]]),
     ...(opts.token !== undefined ? { token: opts.token } : {}),
     limits: opts.limits ?? {},
-    log: silentLogger(),
+    log: sink === undefined ? silentLogger() : createLogger({ level: 'debug', destination: { write: (l: string) => void sink.push(l) } }),
   });
 }
 
@@ -130,6 +131,30 @@ describe('attack findings on the admin port', () => {
     expect((await raw(admin.port, SLOW_LOGIN)).status).toBe(408);
     const big = `POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n`;
     expect((await raw(admin.port, big)).status).toBe(413);
+  });
+
+  test('F4: 300 /login bodies cut short by the client write no error line and are counted', async () => {
+    const lines: string[] = [];
+    admin = await startAdmin({ token: TOKEN, lines, limits: { maxConnections: 64, maxConnectionsPerAddress: 1024 } });
+    const port = admin.port;
+    for (let i = 0; i < 300; i += 30) {
+      await Promise.all(
+        Array.from({ length: 30 }, () =>
+          new Promise<void>((resolve) => {
+            const s = net.connect(port, '127.0.0.1');
+            s.on('error', () => undefined);
+            s.on('close', () => resolve());
+            s.on('connect', () => s.write('POST /login HTTP/1.1\r\nHost: 192.0.2.2:18080\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"token":', () => setImmediate(() => s.destroy())));
+          }),
+        ),
+      );
+    }
+    const a = admin;
+    await until(() => a.connectionStats.clientAborts + a.connectionStats.evicted >= 300, 'every aborted login seen');
+    const parsed = lines.map((l) => JSON.parse(l) as { level: number; msg: string; err?: { stack?: string } });
+    expect(parsed.filter((l) => l.level >= 50)).toEqual([]);
+    expect(parsed.some((l) => l.err?.stack !== undefined)).toBe(false);
+    expect(admin.connectionStats.clientAborts).toBeGreaterThan(0);
   });
 });
 
