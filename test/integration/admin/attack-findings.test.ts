@@ -2,6 +2,8 @@
 // real sockets against a real admin server.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { AdminServer, type AdminLimits } from '../../../src/admin/http';
 import { createLogger, silentLogger } from '../../../src/log';
@@ -254,6 +256,34 @@ describe('attack findings against the real server and Chromium', () => {
       expect(read).toEqual([403, 403, 403, 403, 403, 403]);
     } finally {
       await context.close();
+    }
+  });
+});
+
+describe('attack finding F5: the data directory is private', () => {
+  const mode = (p: string) => fs.statSync(p).mode & 0o777;
+
+  test('a fresh data dir is 0700 and its files 0600; an existing 0644 database becomes 0600 at the next start', async () => {
+    const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'imedge-f5-'));
+    const dataDir = path.join(parent, 'data');
+    let server = await startServer({ dataDir });
+    try {
+      expect(mode(dataDir)).toBe(0o700);
+      const files = fs.readdirSync(dataDir);
+      expect(files).toEqual(expect.arrayContaining(['imedge.db', 'imedge.db-wal', 'imedge.db-shm']));
+      for (const f of files) expect([f, mode(path.join(dataDir, f))]).toEqual([f, 0o600]);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+    // as an older imedge left it
+    fs.chmodSync(dataDir, 0o755);
+    fs.chmodSync(path.join(dataDir, 'imedge.db'), 0o644);
+    server = await startServer({ dataDir });
+    try {
+      for (const f of ['imedge.db', 'imedge.db-wal', 'imedge.db-shm']) expect([f, mode(path.join(dataDir, f))]).toEqual([f, 0o600]);
+    } finally {
+      expect(await server.stop()).toBe(0);
+      fs.rmSync(parent, { recursive: true, force: true });
     }
   });
 });
