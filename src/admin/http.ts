@@ -120,6 +120,8 @@ export class AdminServer {
         if (!auth.hostAllowed(req)) {
           return json(res, 403, { error: 'this admin port is on loopback: use http://127.0.0.1 or http://localhost' }, { connection: 'close' });
         }
+        const throttled = auth.bearerThrottled(req);
+        if (throttled !== undefined) return json(res, 429, { error: throttled }, { 'retry-after': '60', connection: 'close' });
         const access = auth.identify(req);
         // attack finding F1: only an authenticated request holds its slot; an unauthenticated
         // one (or a /login) whose body trickles in stays evictable like a slow head

@@ -55,7 +55,7 @@ export interface MetricSources {
 }
 
 export type TlsListener = 'sip' | 'msrp';
-export const ADMIN_PAGE_EVENTS = ['status_stream_refused', 'status_stream_slow_closed', 'login', 'login_refused', 'login_throttled', 'login_evicted', 'csrf_refused', 'host_refused'] as const;
+export const ADMIN_PAGE_EVENTS = ['status_stream_refused', 'status_stream_slow_closed', 'login', 'login_refused', 'login_throttled', 'login_evicted', 'csrf_refused', 'host_refused', 'bearer_refused', 'bearer_throttled'] as const;
 export type AdminPageEvent = (typeof ADMIN_PAGE_EVENTS)[number];
 export interface TlsFigures {
   /** Handshakes completed on the TLS port. */

@@ -536,6 +536,8 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
           login_evicted: a.loginsEvicted,
           csrf_refused: a.csrfRefused,
           host_refused: a.hostRefused,
+          bearer_refused: a.bearerRefused,
+          bearer_throttled: a.bearerThrottled,
         },
       };
     };

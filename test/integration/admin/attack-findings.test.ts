@@ -135,6 +135,17 @@ describe('attack findings on the admin port', () => {
     expect((await raw(admin.port, big)).status).toBe(413);
   });
 
+  test('F6: wrong bearer tokens are throttled per address: the 11th in a minute gets 429 in words, the right token too; another address is served', async () => {
+    admin = await startAdmin({ token: TOKEN });
+    const get = (token: string, from = '127.0.0.1') => raw(admin!.port, `GET /healthz HTTP/1.1\r\nHost: 192.0.2.2:18080\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`, from);
+    for (let i = 0; i < 10; i++) expect((await get(`guess-${i}-xxxxxxxxxxxxxxxx`)).status).toBe(401);
+    const throttled = await get('guess-10-xxxxxxxxxxxxxxxx');
+    expect(throttled.status).toBe(429);
+    expect(throttled.body).toMatch(/too many wrong tokens from this address/);
+    expect((await get(TOKEN)).status).toBe(429);
+    expect((await get(TOKEN, '127.0.0.2')).status).toBe(200);
+  });
+
   test('F4: 300 /login bodies cut short by the client write no error line and are counted', async () => {
     const lines: string[] = [];
     admin = await startAdmin({ token: TOKEN, lines, limits: { maxConnections: 64, maxConnectionsPerAddress: 1024 } });

@@ -131,3 +131,24 @@ describe('on loopback (no token)', () => {
     expect(auth.hostAllowed({ method: 'GET', headers: {}, socket: {} } as unknown as http.IncomingMessage)).toBe(true);
   });
 });
+
+describe('attack finding F6: wrong bearer tokens are throttled like wrong logins', () => {
+  test('10 wrong tokens a minute per source address (bearer and login together); then 429 in words, even for the right token; another address is not affected', () => {
+    let t = 1_000_000;
+    const auth = new AdminAuth({ token: TOKEN, loginTtlMs: 60_000, maxLogins: 4, now: () => t });
+    const wrong = rq('GET', { authorization: 'Bearer wrong-wrong-wrong-wrong' });
+    for (let i = 0; i < 5; i++) {
+      expect(auth.bearerThrottled(wrong)).toBeUndefined();
+      expect(auth.identify(wrong)).toBeUndefined();
+    }
+    for (let i = 0; i < 5; i++) expect(auth.login(rq('POST'), 'wrong')).toMatchObject({ status: 401 });
+    const right = rq('GET', { authorization: `Bearer ${TOKEN}` });
+    expect(auth.bearerThrottled(right)).toMatch(/too many wrong tokens/);
+    expect(auth.bearerThrottled(rq('GET', { authorization: `Bearer ${TOKEN}` }, '192.0.2.78'))).toBeUndefined();
+    expect(auth.stats.bearerRefused).toBe(5);
+    expect(auth.stats.bearerThrottled).toBe(1);
+    t += 60_001;
+    expect(auth.bearerThrottled(right)).toBeUndefined();
+    expect(auth.identify(right)?.kind).toBe('bearer');
+  });
+});
