@@ -27,7 +27,7 @@ import { packageVersion } from './version';
 import { buildDevice, type Device } from './device';
 import { MsrpRelay } from '../msrp/relay';
 import { ParticipatingFunction } from '../im/participating/b2bua';
-import { CONFERENCE_FACTORY_USER, ControllingFunction, IDENTITY_PREFIX } from '../im/controlling/focus';
+import { ControllingFunction, isReservedName } from '../im/controlling/focus';
 import { ConferenceEventPackage } from '../im/events';
 import { imDispatch } from './im-dispatch';
 import { parseGroupDocument, type GroupDocument } from '../xml';
@@ -109,7 +109,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       {
         // the focus answers for these: nobody registers them (attack finding: a registrant
         // received the MESSAGEs meant for a group session)
-        reserved: (u) => u === CONFERENCE_FACTORY_USER || u.startsWith(IDENTITY_PREFIX) || store.groups.get(u) !== undefined,
+        reserved: (u) => isReservedName(u) || store.groups.get(u) !== undefined,
         users: store.users,
         registrations: store.registrations,
         auth,

@@ -8,7 +8,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { AdminServer, type AdminLimits } from '../../../src/admin/http';
 import { createLogger, silentLogger } from '../../../src/log';
 import { until } from '../../helpers/group';
-import { startServer, type ServerHandle } from '../../helpers/server';
+import { runCli, startServer, tempDir, type ServerHandle } from '../../helpers/server';
 
 const TOKEN = 'attack-test-token-0123456789';
 
@@ -268,6 +268,69 @@ describe('attack findings against the real server and Chromium', () => {
     } finally {
       await context.close();
     }
+  });
+});
+
+/** A minimal valid group document for sip:<user>@localhost (user as written in the URI). */
+const groupDoc = (user: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<group xmlns="urn:oma:xml:xdm:group"><list-service uri="sip:${user}@localhost"><list><entry uri="sip:alice@localhost"/></list></list-service></group>
+`;
+
+describe('attack finding F8: names the page cannot handle', () => {
+  let server: ServerHandle;
+  let port = 0;
+  beforeAll(async () => {
+    server = await startServer();
+    port = server.httpPort;
+  });
+  afterAll(async () => {
+    if (server !== undefined) expect(await server.stop()).toBe(0);
+  });
+  const send = (method: string, p: string, type?: string, body = '') =>
+    raw(port, `${method} ${p} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${type !== undefined ? `Content-Type: ${type}\r\n` : ''}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+
+  test('users "." "..", conf-<x> and conference-factory are refused with 400 in words (API)', async () => {
+    for (const [p, why] of [['/users/%2e%2e', /path segment/], ['/users/%2E', /path segment/], ['/users/conf-1', /reserved/], ['/users/conference-factory', /reserved/]] as const) {
+      const r = await send('PUT', p, 'application/json', '{"password":"secret-pass"}');
+      expect([p, r.status]).toEqual([p, 400]);
+      expect(r.body).toMatch(why);
+    }
+    const users = await send('GET', '/users');
+    expect(users.body).not.toMatch(/"user":"(\.\.|\.|conf-1|conference-factory)"/);
+  });
+
+  test('groups "..", conf-abc and conference-factory are refused with 400 naming the uri (API)', async () => {
+    for (const [p, user] of [['/groups/%2e%2e', '..'], ['/groups/conf-abc', 'conf-abc'], ['/groups/conference-factory', 'conference-factory']]) {
+      const r = await send('PUT', p!, 'application/xml', groupDoc(user!));
+      expect([p, r.status]).toEqual([p, 400]);
+      expect(r.body).toMatch(/list-service\/@uri/);
+    }
+    expect((await send('POST', '/groups', 'application/xml', groupDoc('conf-abc'))).status).toBe(400);
+  });
+
+  test('GET /groups lists ids percent-encoded: group a/b is at /groups/a%2Fb and that URI answers', async () => {
+    expect((await send('PUT', '/groups/a%2Fb', 'application/xml', groupDoc('a/b'))).status).toBe(201);
+    const list = JSON.parse((await send('GET', '/groups')).body) as { groups: { id: string; uri: string }[] };
+    const g = list.groups.find((x) => x.id === 'a/b');
+    expect(g?.uri).toBe('/groups/a%2Fb');
+    expect((await send('GET', g!.uri)).status).toBe(200);
+  });
+
+  test('the CLI refuses the same names with exit 2 (one shared rule)', async () => {
+    const dir = tempDir('imedge-f8-');
+    const pw = path.join(dir, 'pw');
+    fs.writeFileSync(pw, 'secret-pass\n');
+    for (const name of ['..', 'conf-1', 'conference-factory']) {
+      const r = await runCli(['user', 'add', name, '--password-file', pw, '--data-dir', dir]);
+      expect([name, r.code]).toEqual([name, 2]);
+      expect(r.stderr).toMatch(/path segment|reserved/);
+    }
+    const doc = path.join(dir, 'g.xml');
+    fs.writeFileSync(doc, groupDoc('conf-abc'));
+    const g = await runCli(['group', 'import', doc, '--data-dir', dir]);
+    expect(g.code).toBe(2);
+    expect(g.stderr).toMatch(/reserved/);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 
