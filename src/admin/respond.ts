@@ -62,11 +62,23 @@ export function readBody(req: http.IncomingMessage, res: http.ServerResponse, ma
 
 /** A JSON object body (Content-Type application/json), or undefined after a 4xx already sent. */
 export async function readJsonObject(req: http.IncomingMessage, res: http.ServerResponse, max = 64 * 1024): Promise<Record<string, unknown> | undefined> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const [typePart, ...params] = (req.headers['content-type'] ?? '').split(';');
+  const type = typePart!.trim().toLowerCase();
   if (type !== 'application/json') {
     res.setHeader('connection', 'close');
     json(res, 415, { error: `Content-Type must be application/json, not "${type.slice(0, 64)}"` });
     return undefined;
+  }
+  // RFC 8259 8.1: JSON is UTF-8; a body declared in another charset would be misread, so it is refused
+  for (const p of params) {
+    const eq = p.indexOf('=');
+    if (eq < 0 || p.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
+    const charset = p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+    if (charset !== 'utf-8' && charset !== 'utf8') {
+      res.setHeader('connection', 'close');
+      json(res, 415, { error: `the JSON body must be UTF-8, not charset "${charset.slice(0, 32)}"` });
+      return undefined;
+    }
   }
   const body = await readBody(req, res, max);
   if (body === undefined) return undefined;

@@ -316,6 +316,17 @@ describe('attack finding F8: names the page cannot handle', () => {
     expect((await send('GET', g!.uri)).status).toBe(200);
   });
 
+  test('docs: PUT /users with charset=utf-16 is 415, not read as UTF-8; a group document over 64 KiB is 400 naming group', async () => {
+    const r = await send('PUT', '/users/bob16', 'application/json; charset=utf-16', '{"password":"secret-pass"}');
+    expect(r.status).toBe(415);
+    expect(r.body).toMatch(/UTF-8/);
+    expect((await send('PUT', '/users/bob8', 'application/json; charset="UTF-8"', '{"password":"secret-pass"}')).status).toBe(201);
+    const pad = `<!--${'x'.repeat(65 * 1024)}-->`;
+    const big = await send('PUT', '/groups/big', 'application/xml', groupDoc('big').replace('</group>', `${pad}</group>`));
+    expect(big.status).toBe(400);
+    expect(JSON.parse(big.body).element).toBe('group');
+  });
+
   test('the CLI refuses the same names with exit 2 (one shared rule)', async () => {
     const dir = tempDir('imedge-f8-');
     const pw = path.join(dir, 'pw');
