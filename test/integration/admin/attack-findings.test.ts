@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { AdminServer, type AdminLimits } from '../../../src/admin/http';
 import { createLogger, silentLogger } from '../../../src/log';
+import { parseXml, type XmlElement } from '../../../src/xml';
 import { until } from '../../helpers/group';
 import { runCli, startServer, tempDir, type ServerHandle } from '../../helpers/server';
 
@@ -276,6 +277,43 @@ const groupDoc = (user: string) => `<?xml version="1.0" encoding="UTF-8"?>
 <group xmlns="urn:oma:xml:xdm:group"><list-service uri="sip:${user}@localhost"><list><entry uri="sip:alice@localhost"/></list></list-service></group>
 `;
 
+/** A group whose second rule, an unknown element and an unknown action the form does not show. */
+const F7_GROUP = `<?xml version="1.0" encoding="UTF-8"?>
+<group xmlns="urn:oma:xml:xdm:group" xmlns:cr="urn:ietf:params:xml:ns:common-policy" xmlns:ocp="urn:oma:xml:xdm:common-policy">
+  <list-service uri="sip:vip@localhost">
+    <display-name>VIP</display-name>
+    <list>
+      <entry uri="sip:alice@localhost"><display-name>Alice</display-name></entry>
+      <entry uri="sip:bob@localhost"/>
+    </list>
+    <max-participant-count>5</max-participant-count>
+    <cr:ruleset>
+      <cr:rule id="members">
+        <cr:conditions><is-list-member/></cr:conditions>
+        <cr:actions>
+          <join-handling>allow</join-handling>
+          <allow-anonymity>false</allow-anonymity>
+          <ocp:allow-extra xml:lang="en">yes</ocp:allow-extra>
+        </cr:actions>
+      </cr:rule>
+      <cr:rule id="vip">
+        <cr:conditions>
+          <ocp:external-list><ocp:entry anc="sip:vip@localhost"/></ocp:external-list>
+        </cr:conditions>
+        <cr:actions><join-handling>allow</join-handling><allow-conference-state>true</allow-conference-state></cr:actions>
+      </cr:rule>
+    </cr:ruleset>
+    <ocp:note kind="ops">kept as written</ocp:note>
+  </list-service>
+</group>
+`;
+
+/** An element in meaning: namespace, name, attributes, trimmed text of a leaf, children in order. */
+function meaning(e: XmlElement): unknown {
+  return { ns: e.ns, name: e.name, attrs: [...e.attrs].sort(), text: e.children.length > 0 ? '' : e.text.trim(), children: e.children.map(meaning) };
+}
+const find = (e: XmlElement, pred: (x: XmlElement) => boolean): XmlElement | undefined => (pred(e) ? e : e.children.map((c) => find(c, pred)).find((x) => x !== undefined));
+
 describe('attack finding F8: names the page cannot handle', () => {
   let server: ServerHandle;
   let port = 0;
@@ -325,6 +363,27 @@ describe('attack finding F8: names the page cannot handle', () => {
     const big = await send('PUT', '/groups/big', 'application/xml', groupDoc('big').replace('</group>', `${pad}</group>`));
     expect(big.status).toBe(400);
     expect(JSON.parse(big.body).element).toBe('group');
+  });
+
+  test('F7: saving the group form keeps what the form does not show (another rule with ocp:external-list, unknown elements and actions) exactly', async () => {
+    expect((await send('PUT', '/groups/vip', 'application/xml', F7_GROUP)).status).toBe(201);
+    const form = JSON.parse((await send('GET', '/groups/vip/form')).body) as { form: Record<string, unknown>; otherRules: number };
+    expect(form.otherRules).toBe(1);
+    const saved = await send('PUT', '/groups/vip/form', 'application/json', JSON.stringify({ ...form.form, maxParticipantCount: 7, allowAnonymity: true, members: [...(form.form.members as string[]), 'carol'] }));
+    expect([saved.status, saved.body]).toEqual([200, expect.stringContaining('updated')]);
+    const before = parseXml(F7_GROUP);
+    const after = parseXml((await send('GET', '/groups/vip')).body);
+    const vipRule = (d: XmlElement) => find(d, (x) => x.name === 'rule' && x.attrs.get('id') === 'vip')!;
+    expect(meaning(vipRule(after))).toEqual(meaning(vipRule(before)));
+    const note = (d: XmlElement) => find(d, (x) => x.name === 'note')!;
+    expect(meaning(note(after))).toEqual(meaning(note(before)));
+    const extra = (d: XmlElement) => find(d, (x) => x.name === 'allow-extra')!;
+    expect(meaning(extra(after))).toEqual(meaning(extra(before)));
+    const alice = (d: XmlElement) => find(d, (x) => x.name === 'entry' && x.attrs.get('uri') === 'sip:alice@localhost')!;
+    expect(meaning(alice(after))).toEqual(meaning(alice(before)));
+    // and the form's own fields took effect
+    const again = JSON.parse((await send('GET', '/groups/vip/form')).body) as { form: Record<string, unknown> };
+    expect(again.form).toMatchObject({ maxParticipantCount: 7, allowAnonymity: true, displayName: 'VIP', members: ['sip:alice@localhost', 'sip:bob@localhost', 'sip:carol@localhost'] });
   });
 
   test('the CLI refuses the same names with exit 2 (one shared rule)', async () => {
