@@ -20,6 +20,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Failed logins allowed per window and source address: guessing stays slow, counted beyond, and a noisy address locks out only itself. */
 const LOGIN_FAILURES_PER_WINDOW = 10;
 const LOGIN_WINDOW_MS = 60_000;
+const TOO_MANY = 'too many wrong tokens from this address: wait a minute and try again';
 /** Source addresses whose wrong tokens are remembered at most (a bounded map, never keyed by anything else). */
 const MAX_FAILURE_SOURCES = 1024;
 
@@ -45,6 +46,9 @@ export interface AdminAuthStats {
   loginsEvicted: number;
   csrfRefused: number;
   hostRefused: number;
+  /** wrong `Authorization: Bearer` tokens (F6: counted with wrong logins per source address) */
+  bearerRefused: number;
+  bearerThrottled: number;
 }
 
 const sameSecret = (a: string, b: string): boolean => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
@@ -73,7 +77,7 @@ const fromBrowser = (req: http.IncomingMessage): boolean => req.headers['sec-fet
 const encrypted = (req: http.IncomingMessage): boolean => (req.socket as TLSSocket).encrypted === true;
 
 export class AdminAuth {
-  readonly stats: AdminAuthStats = { logins: 0, loginsRefused: 0, loginsThrottled: 0, loginsEvicted: 0, csrfRefused: 0, hostRefused: 0 };
+  readonly stats: AdminAuthStats = { logins: 0, loginsRefused: 0, loginsThrottled: 0, loginsEvicted: 0, csrfRefused: 0, hostRefused: 0, bearerRefused: 0, bearerThrottled: 0 };
   /** The CSRF token of the open (loopback) mode: one per process, read by the page from /session. */
   private readonly openCsrf = randomBytes(24).toString('base64url');
   private readonly logins = new Map<string, Login>();
@@ -90,15 +94,33 @@ export class AdminAuth {
   }
 
   /**
-   * Open mode only: a browser's request (it sends Sec-Fetch-* or Origin) naming a Host other than
-   * a loopback address or "localhost" is refused: that is a page of another site whose name
-   * was re-pointed at 127.0.0.1 (DNS rebinding). Other clients are not browsers and keep working.
+   * Open mode only (attack finding F3): a request naming a Host other than a loopback address
+   * or "localhost" is refused, whoever sends it. A page of another site whose name was
+   * re-pointed at 127.0.0.1 (DNS rebinding) names its own host, and Chromium sends neither
+   * Origin nor Sec-Fetch-Site on a same-origin GET, so "is it a browser" cannot be told. A
+   * request with no Host at all (HTTP/1.0) is no rebinding page (browsers always send one).
    */
   hostAllowed(req: http.IncomingMessage): boolean {
-    if (this.opts.token !== undefined || req.headers.host === undefined || !fromBrowser(req)) return true;
+    if (this.opts.token !== undefined || req.headers.host === undefined) return true;
     if (isLoopback(hostName(req.headers.host))) return true;
     this.stats.hostRefused++;
     return false;
+  }
+
+  /**
+   * Attack finding F6: a request carrying a bearer token from a source address that gave too
+   * many wrong tokens (bearer or login) in the window is refused before its token is compared,
+   * so guessing stays at LOGIN_FAILURES_PER_WINDOW a minute. The refusal in words, or undefined.
+   */
+  bearerThrottled(req: http.IncomingMessage): string | undefined {
+    if (this.opts.token === undefined || !/^bearer\b/i.test(req.headers.authorization ?? '')) return undefined;
+    if (this.recentFailures(req.socket.remoteAddress ?? '', this.now()).length < LOGIN_FAILURES_PER_WINDOW) return undefined;
+    this.stats.bearerThrottled++;
+    return TOO_MANY;
+  }
+
+  private recentFailures(source: string, now: number): number[] {
+    return (this.failures.get(source) ?? []).filter((t) => t > now - LOGIN_WINDOW_MS);
   }
 
   /** The access the request carries, or undefined (token mode, neither bearer nor a live login). */
@@ -106,6 +128,13 @@ export class AdminAuth {
     const token = this.opts.token;
     if (token === undefined) return { kind: 'open', csrf: this.openCsrf };
     if (bearerMatches(req.headers.authorization, token)) return { kind: 'bearer' };
+    if (/^bearer\b/i.test(req.headers.authorization ?? '')) {
+      // F6: a wrong bearer token is a guess like a wrong login, counted in the same per-source window
+      const now = this.now();
+      const source = req.socket.remoteAddress ?? '';
+      this.noteFailures(source, [...this.recentFailures(source, now), now], now);
+      this.stats.bearerRefused++;
+    }
     const id = cookieValue(req, LOGIN_COOKIE);
     if (id === undefined) return undefined;
     const login = this.logins.get(id);
@@ -160,10 +189,10 @@ export class AdminAuth {
     }
     const now = this.now();
     const source = req.socket.remoteAddress ?? '';
-    const recent = (this.failures.get(source) ?? []).filter((t) => t > now - LOGIN_WINDOW_MS);
+    const recent = this.recentFailures(source, now);
     if (recent.length >= LOGIN_FAILURES_PER_WINDOW) {
       this.stats.loginsThrottled++;
-      return { status: 429, error: 'too many wrong tokens from this address: wait a minute and try again' };
+      return { status: 429, error: TOO_MANY };
     }
     if (typed === '' || !sameSecret(typed, token)) {
       recent.push(now);

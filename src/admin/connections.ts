@@ -1,43 +1,63 @@
 // Admin HTTP connection slots. A fixed cap alone lets 64 slow clients (a request head trickled
 // a byte at a time) lock out health probes until the head timeout fires; here a new connection
-// at the cap takes the slot of the oldest one that is not serving a request, so a probe always
-// gets in while slow or idle clients are the ones dropped (issue 16 item 6).
+// at the cap takes the slot of the oldest one that is not serving an authenticated request, so
+// a probe always gets in while slow or idle clients are the ones dropped (issue 16 item 6).
+// An unauthenticated request (no valid bearer or cookie, or a /login) whose body trickles in is
+// as evictable as a slow head (attack finding F1), and one source address holds at most
+// perSource slots: beyond them a new connection is closed at once and counted.
 import type { Socket } from 'node:net';
 
 interface Slot {
-  /** Requests being served on this connection (HTTP/1.1 pipelining can make it more than one). */
+  /** Authenticated requests being served on this connection (pipelining can make it more than one). */
   busy: number;
+  readonly source: string;
 }
 
 export interface AdminConnectionStats {
   live: number;
   evicted: number;
   refused: number;
+  /** closed at once: their source address already held perSource connections */
+  perSourceRefused: number;
+}
+
+/** http.maxConnectionsPerAddress 0: a quarter of the cap, at least 8. */
+export function defaultPerSource(max: number): number {
+  return Math.max(8, Math.floor(max / 4));
 }
 
 export class AdminConnections {
   private readonly slots = new Map<Socket, Slot>();
-  readonly stats: AdminConnectionStats = { live: 0, evicted: 0, refused: 0 };
+  /** Slots per source address: bounded by the cap (an entry exists only while a slot does). */
+  private readonly bySource = new Map<string, number>();
+  readonly stats: AdminConnectionStats = { live: 0, evicted: 0, refused: 0, perSourceRefused: 0 };
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly perSource: number = defaultPerSource(max),
+  ) {}
 
-  /** A new connection: admitted, possibly in place of the oldest idle one; false when every slot is serving. */
+  /** A new connection: admitted, possibly in place of the oldest evictable one; false when refused. */
   admit(socket: Socket): boolean {
+    const source = socket.remoteAddress ?? '';
+    if ((this.bySource.get(source) ?? 0) >= this.perSource) {
+      this.stats.perSourceRefused++;
+      socket.destroy();
+      return false;
+    }
     if (this.slots.size >= this.max && !this.evictOldestIdle()) {
       this.stats.refused++;
       socket.destroy();
       return false;
     }
-    this.slots.set(socket, { busy: 0 });
+    this.slots.set(socket, { busy: 0, source });
+    this.bySource.set(source, (this.bySource.get(source) ?? 0) + 1);
     this.stats.live = this.slots.size;
-    socket.once('close', () => {
-      this.slots.delete(socket);
-      this.stats.live = this.slots.size;
-    });
+    socket.once('close', () => this.forget(socket));
     return true;
   }
 
-  /** A whole request head arrived on this connection: it is serving until done() is called. */
+  /** An authenticated request is being served on this connection until done() is called. */
   begin(socket: Socket): void {
     const s = this.slots.get(socket);
     if (s !== undefined) s.busy++;
@@ -53,11 +73,21 @@ export class AdminConnections {
     return [...this.slots.keys()];
   }
 
+  private forget(socket: Socket): void {
+    const s = this.slots.get(socket);
+    if (s === undefined) return;
+    this.slots.delete(socket);
+    const n = (this.bySource.get(s.source) ?? 1) - 1;
+    if (n <= 0) this.bySource.delete(s.source);
+    else this.bySource.set(s.source, n);
+    this.stats.live = this.slots.size;
+  }
+
   private evictOldestIdle(): boolean {
     // Map iteration follows insertion order: the first idle slot is the oldest one
     for (const [socket, slot] of this.slots) {
       if (slot.busy > 0) continue;
-      this.slots.delete(socket);
+      this.forget(socket);
       this.stats.evicted++;
       socket.destroy();
       return true;

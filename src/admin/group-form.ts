@@ -2,12 +2,30 @@
 // members, max participants, invite-members, and the actions of the rule for list members
 // (join, anonymity, initiation, conference state) plus the release-policy overrides. It is
 // turned into the same OMA group document the API takes by the one XML writer (src/xml) and
-// stored through GroupService, which parses and checks it like any PUT. Rules the form does
-// not show (identity conditions, other rules) are kept as they are.
+// stored through GroupService, which parses and checks it like any PUT. Rules and elements the
+// form does not show (other rules whole, unknown elements and actions) are kept as they are:
+// the form's fields are written into the stored document's tree (mergedDocument).
 import type * as http from 'node:http';
 import { parseSipUri } from '../sip/stack';
 import { isValidSipUser } from '../store';
-import { checkAddress, parseGroupDocument, serializeGroupDocument, XmlError, type GroupDocument, type PolicyRule, type RuleActions } from '../xml';
+import {
+  checkAddress,
+  COMMON_POLICY_NS,
+  elementOut,
+  GROUP_NS,
+  groupDocumentOut,
+  parseGroupDocument,
+  parseXml,
+  RESOURCE_LISTS_NS,
+  serializeGroupDocument,
+  serializeXml,
+  XmlError,
+  type GroupDocument,
+  type PolicyRule,
+  type RuleActions,
+  type XmlElement,
+  type XmlOut,
+} from '../xml';
 import { GroupDocumentError, type GroupService } from './groups';
 import { json, readJsonObject, segment } from './respond';
 
@@ -138,6 +156,98 @@ export function documentOf(id: string, form: GroupForm, domain: string, stored: 
   };
 }
 
+/** list-service children the form writes (OMA group namespace); every other one is kept. */
+const FORM_FIELDS = new Set(['display-name', 'invite-members', 'max-participant-count', 'auto-release', 'session-max-length', 'number-of-remaining-participants']);
+/** Actions of the member rule the form writes. */
+const FORM_ACTIONS = new Set(['join-handling', 'allow-anonymity', 'allow-initiate-conference', 'allow-conference-state']);
+
+const isEl = (e: XmlElement, ns: string, name: string): boolean => e.ns === ns && e.name === name;
+const isList = (e: XmlElement): boolean => isEl(e, GROUP_NS, 'list') || isEl(e, RESOURCE_LISTS_NS, 'list');
+/** A generated element placed inside a kept one: its namespace said on it, not taken from the kept parent. */
+const inGroupNs = (o: XmlOut): XmlOut => ({ ...o, attrs: [['xmlns', GROUP_NS], ...(o.attrs ?? [])] });
+
+/**
+ * Attack finding F7: the form's document written into the stored one. What the form shows
+ * (display name, members, invite-members, max participants, release overrides, the actions of
+ * the member rule) comes from the form; every other element (other rules whole, other
+ * conditions and actions, unknown elements and attributes, entry details) is kept as read.
+ */
+export function mergedDocument(storedXml: string, stored: GroupDocument, made: GroupDocument): string {
+  const root = parseXml(storedXml);
+  const gen = groupDocumentOut(made);
+  const genLs = gen.children![0]!;
+  const genChild = (name: string): XmlOut | undefined => genLs.children!.find((c) => c.name === name);
+  const ls = root.children.find((c) => isEl(c, GROUP_NS, 'list-service'))!;
+
+  // the member list: the form's addresses; an entry kept as stored (its details) when its address is unchanged
+  const storedEntries = new Map<string, XmlElement>();
+  const listExtras: XmlOut[] = [];
+  const walk = (list: XmlElement): void => {
+    for (const c of list.children) {
+      if (c.name === 'entry' && (c.ns === GROUP_NS || c.ns === RESOURCE_LISTS_NS)) storedEntries.set(c.attrs.get('uri') ?? '', c);
+      else if (isList(c)) walk(c);
+      else listExtras.push(elementOut(c, GROUP_NS));
+    }
+  };
+  for (const l of ls.children.filter(isList)) walk(l);
+  const list: XmlOut = {
+    name: 'list',
+    children: [...made.entries.map((e, i) => (storedEntries.has(e.uri) ? elementOut(storedEntries.get(e.uri)!, GROUP_NS) : genChild('list')!.children![i]!)), ...listExtras],
+  };
+
+  const memberIndex = memberRuleIndex(stored);
+  const genRules = genChild('cr:ruleset')?.children ?? [];
+  const genMember = genRules[memberRuleIndex(made)]!;
+  const ruleset = (rs: XmlElement): XmlOut => {
+    const out: XmlOut[] = [];
+    let i = 0;
+    for (const c of rs.children) {
+      if (!isEl(c, COMMON_POLICY_NS, 'rule') || i++ !== memberIndex) {
+        out.push(elementOut(c, COMMON_POLICY_NS));
+        continue;
+      }
+      const genActions = genMember.children!.find((a) => a.name === 'cr:actions')!.children!.map(inGroupNs);
+      const rule = elementOut(c, COMMON_POLICY_NS);
+      const children = c.children.map((k, j): XmlOut => {
+        if (!isEl(k, COMMON_POLICY_NS, 'actions')) return rule.children![j]!;
+        const kept = k.children.filter((a) => !(a.ns === GROUP_NS && FORM_ACTIONS.has(a.name))).map((a) => elementOut(a, COMMON_POLICY_NS));
+        return { name: 'actions', attrs: [], children: [...genActions, ...kept] };
+      });
+      if (!c.children.some((k) => isEl(k, COMMON_POLICY_NS, 'actions'))) children.push({ name: 'cr:actions', children: genActions });
+      out.push({ ...rule, children });
+    }
+    // a new member rule inside the kept ruleset: its OMA elements say their namespace
+    if (memberIndex < 0) out.unshift({ ...genMember, children: genMember.children!.map((k) => ({ ...k, children: (k.children ?? []).map(inGroupNs) })) });
+    return { name: 'ruleset', attrs: [['xmlns', COMMON_POLICY_NS]], children: out };
+  };
+
+  const children: XmlOut[] = [];
+  for (const name of ['display-name', 'list', 'invite-members', 'max-participant-count']) {
+    const g = name === 'list' ? list : genChild(name);
+    if (g !== undefined) children.push(g);
+  }
+  const storedRuleset = ls.children.find((c) => isEl(c, COMMON_POLICY_NS, 'ruleset'));
+  const rs = storedRuleset !== undefined ? ruleset(storedRuleset) : genChild('cr:ruleset');
+  if (rs !== undefined) children.push(rs);
+  for (const name of ['auto-release', 'session-max-length', 'number-of-remaining-participants']) {
+    const g = genChild(name);
+    if (g !== undefined) children.push(g);
+  }
+  for (const c of ls.children) {
+    const formOwned = (c.ns === GROUP_NS && FORM_FIELDS.has(c.name)) || isList(c) || isEl(c, COMMON_POLICY_NS, 'ruleset');
+    if (!formOwned) children.push(elementOut(c, GROUP_NS));
+  }
+  const lsAttrs = [...ls.attrs].filter(([k]) => k !== 'uri').map(([k, v]) => [k, v] as [string, string]);
+  return serializeXml({
+    name: 'group',
+    attrs: [...gen.attrs!, ...[...root.attrs].filter(([k]) => !k.startsWith('{')).map(([k, v]) => [k, v] as [string, string])],
+    children: [
+      { name: 'list-service', attrs: [['uri', made.uri], ...lsAttrs.filter(([k]) => !k.startsWith('{'))], children },
+      ...root.children.filter((c) => c !== ls).map((c) => elementOut(c, GROUP_NS)),
+    ],
+  });
+}
+
 /** GET and PUT /groups/<id>/form. */
 export function groupFormHandler(groups: GroupService, domain: string) {
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
@@ -158,7 +268,8 @@ export function groupFormHandler(groups: GroupService, domain: string) {
     const body = await readJsonObject(req, res);
     if (body === undefined) return;
     try {
-      const xml = serializeGroupDocument(documentOf(id, readForm(body), domain, stored));
+      const made = documentOf(id, readForm(body), domain, stored);
+      const xml = stored !== undefined && rec !== undefined ? mergedDocument(rec.document, stored, made) : serializeGroupDocument(made);
       const { result } = groups.put(xml, id);
       return json(res, result === 'created' ? 201 : 200, { id, result });
     } catch (err) {

@@ -4,7 +4,8 @@
 import type * as http from 'node:http';
 import { parseSipUri } from '../sip/stack';
 import { parseGroupDocument, XmlError, type GroupDocument } from '../xml';
-import { json, readBody } from './respond';
+import { DATA_HEADERS, json, readBody } from './respond';
+import { accountNameRefusal } from '../im/controlling/focus';
 import { MAX_GROUP_DOCUMENT_BYTES, StoreLimitError, isStoreFull, isValidSipUser, type GroupRecord, type GroupRepository } from '../store';
 
 /** A document refused, with where (element path or key) and why: becomes 400 / exit 2. */
@@ -67,6 +68,8 @@ export class GroupService {
     if (u.host.toLowerCase() !== this.domain.toLowerCase()) {
       throw new GroupDocumentError('list-service/@uri', `the group must be in the served domain ${this.domain}, not ${u.host.slice(0, 64)}`);
     }
+    const refused = accountNameRefusal(id);
+    if (refused !== undefined) throw new GroupDocumentError('list-service/@uri', refused);
     if (urlId !== undefined && urlId !== id) {
       throw new GroupDocumentError('list-service/@uri', `names group "${id}", but the request is for "${urlId}"`);
     }
@@ -110,7 +113,7 @@ const XML_TYPES = new Set(['application/xml', 'text/xml', 'application/vnd.oma.x
 export function groupListHandler(groups: GroupService) {
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     if (req.method === 'POST') return putDocument(groups, req, res, undefined);
-    json(res, 200, { groups: groups.list().map((g) => ({ id: g.id, uri: `/groups/${g.id}`, updatedAt: new Date(g.updatedAt).toISOString() })) });
+    json(res, 200, { groups: groups.list().map((g) => ({ id: g.id, uri: `/groups/${encodeURIComponent(g.id)}`, updatedAt: new Date(g.updatedAt).toISOString() })) });
   };
 }
 
@@ -151,7 +154,15 @@ export function groupHandler(groups: GroupService) {
       case 'HEAD': {
         const g = groups.get(id);
         if (g === undefined) return json(res, 404, { error: 'no such group' });
-        res.writeHead(200, { 'content-type': 'application/xml; charset=utf-8', 'content-length': Buffer.byteLength(g.document), 'last-modified': new Date(g.updatedAt).toUTCString() });
+        // attack finding F2: the stored text may hold any element (script in another namespace):
+        // served as a download under the data policy, never rendered in the admin origin
+        res.writeHead(200, {
+          ...DATA_HEADERS,
+          'content-type': 'application/xml; charset=utf-8',
+          'content-disposition': `attachment; filename="${id.replace(/[^A-Za-z0-9._-]/g, '_')}.xml"`,
+          'content-length': Buffer.byteLength(g.document),
+          'last-modified': new Date(g.updatedAt).toUTCString(),
+        });
         res.end(g.document);
         return;
       }

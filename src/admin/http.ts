@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log';
 import { AdminConnections, type AdminConnectionStats } from './connections';
 import { AdminAuth, type Access } from './auth';
-import { PAGE_HEADERS, sendAsset, type Asset } from './assets';
-import { json, readBody } from './respond';
+import { sendAsset, type Asset } from './assets';
+import { ClientAbortError, dataHeaders, json, readBody } from './respond';
+import { ThrottledErrorLog } from './error-log';
 
 export interface HealthReport {
   ok: boolean;
@@ -27,9 +28,16 @@ export interface AdminLimits {
   readonly headersTimeoutMs: number;
   /** A whole request must be complete within this. */
   readonly requestTimeoutMs: number;
+  /** Connections one source address holds at most (default a quarter of maxConnections, at least 8). */
+  readonly maxConnectionsPerAddress?: number;
+  /** A /login body (a few bytes of JSON) must be complete within this after its head, else 408. */
+  readonly loginBodyTimeoutMs: number;
 }
 
-export const DEFAULT_ADMIN_LIMITS: AdminLimits = { maxConnections: 64, headersTimeoutMs: 5_000, requestTimeoutMs: 10_000 };
+export const DEFAULT_ADMIN_LIMITS: AdminLimits = { maxConnections: 64, headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, loginBodyTimeoutMs: 2_000 };
+
+/** A /login body is {"token": "..."}: anything larger is not a login. */
+const MAX_LOGIN_BODY = 4096;
 
 export interface AdminDeps {
   version: string;
@@ -84,6 +92,8 @@ export class AdminServer {
     private readonly server: http.Server,
     private readonly connections: AdminConnections,
     readonly port: number,
+    private readonly clientAborts: { count: number },
+    private readonly errorLog: ThrottledErrorLog,
   ) {}
 
   static start(bind: string, port: number, deps: AdminDeps): Promise<AdminServer> {
@@ -91,8 +101,10 @@ export class AdminServer {
     const routes = new Map<string, AdminRoute>(deps.routes);
     routes.set('/healthz', { methods: READ_METHODS, handler: (_req, res) => AdminServer.healthz(deps, res) });
     const auth = deps.auth ?? new AdminAuth({ ...(deps.token !== undefined ? { token: deps.token } : {}), loginTtlMs: 8 * 3600_000, maxLogins: 16 });
-    AdminServer.pageRoutes(routes, auth, deps.assets);
-    const connections = new AdminConnections(limits.maxConnections);
+    AdminServer.pageRoutes(routes, auth, deps.assets, limits.loginBodyTimeoutMs);
+    const connections = new AdminConnections(limits.maxConnections, limits.maxConnectionsPerAddress);
+    const errorLog = new ThrottledErrorLog(deps.log);
+    const clientAborts = { count: 0 };
     const server = http.createServer(
       {
         headersTimeout: limits.headersTimeoutMs,
@@ -102,13 +114,21 @@ export class AdminServer {
       },
       (req, res) => {
         const socket = req.socket;
-        connections.begin(socket);
-        res.once('close', () => connections.done(socket));
+        // F2: data, not a document, unless a page file replaces these with the page's policy
+        dataHeaders(res);
         const url = (req.url ?? '/').split('?')[0]!;
         if (!auth.hostAllowed(req)) {
           return json(res, 403, { error: 'this admin port is on loopback: use http://127.0.0.1 or http://localhost' }, { connection: 'close' });
         }
+        const throttled = auth.bearerThrottled(req);
+        if (throttled !== undefined) return json(res, 429, { error: throttled }, { 'retry-after': '60', connection: 'close' });
         const access = auth.identify(req);
+        // attack finding F1: only an authenticated request holds its slot; an unauthenticated
+        // one (or a /login) whose body trickles in stays evictable like a slow head
+        if (access !== undefined && url !== '/login') {
+          connections.begin(socket);
+          res.once('close', () => connections.done(socket));
+        }
         if (access === undefined && !PUBLIC.has(`${req.method} ${url}`)) {
           // a browser asking for the page is sent to the login form; an API client gets the challenge
           if (url === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -129,7 +149,13 @@ export class AdminServer {
         Promise.resolve()
           .then(() => route.handler(req, res))
           .catch((err) => {
-            deps.log.error({ err, url }, 'admin route failed');
+            // F4: a client gone before its body was complete is its own doing: counted, no stack
+            if (err instanceof ClientAbortError) {
+              clientAborts.count++;
+              deps.log.debug({ url }, 'admin client closed before its request body was complete');
+              return void res.destroy();
+            }
+            errorLog.error({ err, url }, 'admin route failed');
             if (!res.headersSent) json(res, 500, { error: 'internal error' });
             else res.destroy();
           });
@@ -146,14 +172,14 @@ export class AdminServer {
       server.once('error', (err: NodeJS.ErrnoException) => reject(new PortBusyError(port, bind, err.code ?? err.message)));
       server.listen({ host: bind, port, exclusive: true }, () => {
         server.removeAllListeners('error');
-        server.on('error', (err) => deps.log.error({ err }, 'admin HTTP error'));
-        resolve(new AdminServer(server, connections, (server.address() as AddressInfo).port));
+        server.on('error', (err) => errorLog.error({ err }, 'admin HTTP error'));
+        resolve(new AdminServer(server, connections, (server.address() as AddressInfo).port, clientAborts, errorLog));
       });
     });
   }
 
   /** The page, its files, the login and the session facts the page reads (CSRF token). */
-  private static pageRoutes(routes: Map<string, AdminRoute>, auth: AdminAuth, assets: Map<string, Asset> | undefined): void {
+  private static pageRoutes(routes: Map<string, AdminRoute>, auth: AdminAuth, assets: Map<string, Asset> | undefined, loginBodyTimeoutMs: number): void {
     const file = (name: string): AdminHandler => (req, res) => {
       const a = assets?.get(name);
       if (a === undefined) return json(res, 404, { error: 'the admin page is not installed (no ui/ folder)' });
@@ -165,7 +191,17 @@ export class AdminServer {
       methods: ['GET', 'HEAD', 'POST'],
       handler: async (req, res) => {
         if (req.method !== 'POST') return file('login.html')(req, res);
-        const body = await readBody(req, res, 4096);
+        // attack finding F1(c): a login body is tiny and comes at once; a trickled one is cut short
+        const deadline = setTimeout(() => {
+          if (!res.headersSent) json(res, 408, { error: 'the login body did not arrive in time' }, { connection: 'close' });
+          req.destroy();
+        }, loginBodyTimeoutMs);
+        let body: Buffer | undefined;
+        try {
+          body = await readBody(req, res, MAX_LOGIN_BODY);
+        } finally {
+          clearTimeout(deadline);
+        }
         if (body === undefined) return;
         let typed = '';
         try {
@@ -176,7 +212,7 @@ export class AdminServer {
         }
         const r = auth.login(req, typed);
         if ('cookie' in r) return json(res, 200, { result: 'logged in' }, { 'set-cookie': r.cookie });
-        json(res, r.status, { error: r.error }, PAGE_HEADERS);
+        json(res, r.status, { error: r.error });
       },
     });
     routes.set('/logout', {
@@ -203,9 +239,9 @@ export class AdminServer {
     });
   }
 
-  /** Live, evicted and refused admin connections (for metrics). */
-  get connectionStats(): AdminConnectionStats {
-    return this.connections.stats;
+  /** Live, evicted and refused admin connections, and requests whose client left mid-body (for metrics). */
+  get connectionStats(): AdminConnectionStats & { clientAborts: number; errorLinesSuppressed: number } {
+    return { ...this.connections.stats, clientAborts: this.clientAborts.count, errorLinesSuppressed: this.errorLog.suppressedTotal };
   }
 
   close(): Promise<void> {

@@ -45,7 +45,7 @@ export interface MetricSources {
   /** The MSRP switches of group sessions: fan-out counters and live figures. */
   groupSwitch?: () => Record<string, number>;
   /** Admin HTTP connection slots: live, evicted (slow or idle, replaced by a newer client), refused. */
-  admin?: () => { live: number; evicted: number; refused: number };
+  admin?: () => { live: number; evicted: number; refused: number; perSourceRefused?: number; clientAborts?: number };
   /** The admin page: status streams open, and its counted events (fixed names: logins, refusals). */
   adminPage?: () => { statusStreams: number; events: Record<AdminPageEvent, number> };
   /** Promise rejections no catch took (a bug; logged, the process keeps serving). */
@@ -55,7 +55,7 @@ export interface MetricSources {
 }
 
 export type TlsListener = 'sip' | 'msrp';
-export const ADMIN_PAGE_EVENTS = ['status_stream_refused', 'status_stream_slow_closed', 'login', 'login_refused', 'login_throttled', 'login_evicted', 'csrf_refused', 'host_refused'] as const;
+export const ADMIN_PAGE_EVENTS = ['status_stream_refused', 'status_stream_slow_closed', 'login', 'login_refused', 'login_throttled', 'login_evicted', 'csrf_refused', 'host_refused', 'bearer_refused', 'bearer_throttled'] as const;
 export type AdminPageEvent = (typeof ADMIN_PAGE_EVENTS)[number];
 export interface TlsFigures {
   /** Handshakes completed on the TLS port. */
@@ -242,6 +242,8 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
     gauge(registry, 'imedge_admin_connections', 'admin HTTP connections now (live)', [], (g) => g.set(a().live));
     mirror(registry, 'imedge_admin_connections_evicted_total', 'admin HTTP connections closed to make room (slow or idle clients)', [], () => single(a().evicted));
     mirror(registry, 'imedge_admin_connections_refused_total', 'admin HTTP connections refused (every slot serving a request)', [], () => single(a().refused));
+    mirror(registry, 'imedge_admin_connections_refused_per_source_total', 'admin HTTP connections closed at once: their address held http.maxConnectionsPerAddress already', [], () => single(a().perSourceRefused ?? 0));
+    mirror(registry, 'imedge_admin_client_aborts_total', 'admin requests whose client closed the connection before the body was complete', [], () => single(a().clientAborts ?? 0));
   }
   if (src.adminPage) {
     const p = src.adminPage;

@@ -4,6 +4,10 @@
 import type * as http from 'node:http';
 import { isValidSipUser, MAX_USER_LENGTH } from '../store';
 import { json, readJsonObject, segment } from './respond';
+import { accountNameRefusal } from '../im/controlling/focus';
+
+/** The CLI's door to the same rule (it may import admin, not im). */
+export { accountNameRefusal };
 
 export interface UserAdmin {
   list(): { user: string; realm: string }[];
@@ -30,6 +34,8 @@ export function userHandler(users: UserAdmin) {
     if (req.method === 'DELETE') {
       return users.delete(name) ? json(res, 200, { user: name, result: 'deleted' }) : json(res, 404, { error: `no such user: ${name}` });
     }
+    const refused = accountNameRefusal(name);
+    if (refused !== undefined) return json(res, 400, { error: refused });
     const body = await readJsonObject(req, res);
     if (body === undefined) return;
     const pw = body.password;

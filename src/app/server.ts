@@ -27,7 +27,7 @@ import { packageVersion } from './version';
 import { buildDevice, type Device } from './device';
 import { MsrpRelay } from '../msrp/relay';
 import { ParticipatingFunction } from '../im/participating/b2bua';
-import { CONFERENCE_FACTORY_USER, ControllingFunction, IDENTITY_PREFIX } from '../im/controlling/focus';
+import { ControllingFunction, isReservedName } from '../im/controlling/focus';
 import { ConferenceEventPackage } from '../im/events';
 import { imDispatch } from './im-dispatch';
 import { parseGroupDocument, type GroupDocument } from '../xml';
@@ -109,7 +109,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       {
         // the focus answers for these: nobody registers them (attack finding: a registrant
         // received the MESSAGEs meant for a group session)
-        reserved: (u) => u === CONFERENCE_FACTORY_USER || u.startsWith(IDENTITY_PREFIX) || store.groups.get(u) !== undefined,
+        reserved: (u) => isReservedName(u) || store.groups.get(u) !== undefined,
         users: store.users,
         registrations: store.registrations,
         auth,
@@ -384,7 +384,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         controlling.groupChanged(id, doc);
       },
     }, Date.now, cfg.groups.maxStoredGroups, (limit) => log.warn({ limit }, 'group limit reached (groups.maxStoredGroups): a new group was refused'));
-    let adminStats = () => ({ live: 0, evicted: 0, refused: 0 });
+    let adminStats = () => ({ live: 0, evicted: 0, refused: 0, perSourceRefused: 0, clientAborts: 0 });
     let adminPage: () => { statusStreams: number; events: Record<AdminPageEvent, number> } = () => ({ statusStreams: 0, events: Object.fromEntries(ADMIN_PAGE_EVENTS.map((e) => [e, 0])) as Record<AdminPageEvent, number> });
     const metrics = buildMetrics({
       sip: () => sip.stats,
@@ -516,7 +516,12 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         ['/users/*', { methods: ['PUT', 'DELETE'], handler: userHandler(users) }],
       ]),
       log: child(log, 'admin'),
-      limits: { headersTimeoutMs: cfg.http.headersTimeoutMs, requestTimeoutMs: cfg.http.requestTimeoutMs },
+      limits: {
+        maxConnections: caps.admin,
+        ...(cfg.http.maxConnectionsPerAddress > 0 ? { maxConnectionsPerAddress: cfg.http.maxConnectionsPerAddress } : {}),
+        headersTimeoutMs: cfg.http.headersTimeoutMs,
+        requestTimeoutMs: cfg.http.requestTimeoutMs,
+      },
     });
     ports.http = admin.port;
     adminStats = () => admin.connectionStats;
@@ -534,6 +539,8 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
           login_evicted: a.loginsEvicted,
           csrf_refused: a.csrfRefused,
           host_refused: a.hostRefused,
+          bearer_refused: a.bearerRefused,
+          bearer_throttled: a.bearerThrottled,
         },
       };
     };

@@ -7,6 +7,9 @@ import { unhandledRejections } from '../app/server';
 
 /** `started`: called once the server listens (main.ts ends the V8 start-up settings there). */
 export async function serve(cfg: Config, log: Logger, started: () => void = () => undefined): Promise<void> {
+  // attack finding F5: the data directory holds HA1 digests (password-equivalent) and the real
+  // identity of anonymous participants; whatever the server creates is its own alone
+  process.umask(0o077);
   process.on('unhandledRejection', (reason) => {
     // Every promise we start has its own catch, so reaching here is a bug; but a rejected
     // promise corrupts no state, and exiting would drop every running session: log loudly,

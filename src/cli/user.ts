@@ -2,6 +2,7 @@
 import type { Config } from '../config';
 import { addUser, deleteUser, openStore, type Store } from '../store';
 import { readPassword } from './password';
+import { accountNameRefusal } from '../admin/users';
 
 function withStore<T>(cfg: Config, fn: (s: Store) => T): T {
   const store = openStore({
@@ -18,6 +19,12 @@ function withStore<T>(cfg: Config, fn: (s: Store) => T): T {
 }
 
 export async function userAdd(cfg: Config, name: string, passwordFile?: string): Promise<void> {
+  const refused = accountNameRefusal(name);
+  if (refused !== undefined) {
+    process.stderr.write(`imedge: ${refused}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const realm = cfg.auth.realm || cfg.domain;
   const password = await readPassword({ passwordFile, prompt: `password for ${name}@${realm}: ` });
   const created = withStore(cfg, (s) => addUser(s, name, realm, password));

@@ -120,6 +120,7 @@ export const configSchema = v.strictObject({
     port: int(8080, 0, 65535, 'admin HTTP port for the admin page (/), /healthz, /metrics, /groups (0 = pick a free one)'),
     headersTimeoutMs: int(5000, 100, 600_000, 'slowloris bound: a request head on the admin port must be complete within this after the connection opened or the previous request ended, else 408 and close, in ms'),
     requestTimeoutMs: int(10_000, 100, 600_000, 'a whole admin request (head and body) must be complete within this, in ms (at least headersTimeoutMs)'),
+    maxConnectionsPerAddress: int(0, 0, 1024, 'admin HTTP connections one source address may hold at once; one more is closed at once (counted); 0 = a quarter of the 64 admin connections, at least 8'),
     token: str('', 'bearer token the admin port requires when bound off loopback (empty = generated once into <dataDir>/admin-token, mode 0600)', {
       maxLength: 256,
       allowed: 'empty, or 16 to 256 characters of A-Z a-z 0-9 - . _ ~ + /',

@@ -3,7 +3,7 @@
  * board profile asks for, migrates, proves the file takes a commit, and hands
  * back the repositories. Nothing here is module-level: every Store owns its handle.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError, type StoreErrorCode } from './errors';
@@ -227,6 +227,15 @@ class SqliteStore implements Store {
   }
 }
 
+/**
+ * Attack finding F5: the database, its WAL and shared-memory files are the owner's alone, also
+ * when an older imedge (or a copy) left them 0644. SQLite gives a -wal/-shm it creates later
+ * the database file's mode, so they stay private.
+ */
+function makePrivate(path: string): void {
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+}
+
 /** Opens (creating if needed) and migrates the database. Throws StoreError naming the path on any failure. */
 export function openStore(opts: StoreOptions): Store {
   const dataDir = resolve(opts.dataDir);
@@ -236,7 +245,8 @@ export function openStore(opts: StoreOptions): Store {
   checkOptions(opts, path);
 
   try {
-    mkdirSync(dataDir, { recursive: true });
+    // F5: a data directory created here is private (an existing one keeps the operator's mode)
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch (err) {
     throw classify(err, dataDir);
   }
@@ -245,6 +255,7 @@ export function openStore(opts: StoreOptions): Store {
   try {
     db = new Database(path, { timeout: opts.busyTimeoutMs });
     setPragmas(db, opts, path);
+    makePrivate(path);
     const migration = applyMigrations(db, opts.migrations ?? MIGRATIONS, path);
     const store = new SqliteStore(db, path, migration, opts.batchWindowMs ?? 2);
     store.requireWritable();

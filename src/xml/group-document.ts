@@ -338,6 +338,11 @@ function actionsOut(a: RuleActions): XmlOut[] {
 
 /** The document as XML text; parseGroupDocument(serializeGroupDocument(d)) deep-equals d. */
 export function serializeGroupDocument(doc: GroupDocument): string {
+  return serializeXml(groupDocumentOut(doc));
+}
+
+/** The document as the element tree serializeGroupDocument writes (root <group>, prefix cr declared there). */
+export function groupDocumentOut(doc: GroupDocument): XmlOut {
   const problem = checkAddress(doc.uri);
   if (problem !== undefined) throw new XmlError('XML_INVALID', `uri: ${problem}`, 'list-service');
   const ls: XmlOut[] = [];
@@ -369,12 +374,12 @@ export function serializeGroupDocument(doc: GroupDocument): string {
   if (rel.autoRelease !== undefined) ls.push(leaf('auto-release', String(rel.autoRelease)));
   if (rel.sessionMaxLength !== undefined) ls.push(leaf('session-max-length', String(rel.sessionMaxLength)));
   if (rel.numberOfRemainingParticipants !== undefined) ls.push(leaf('number-of-remaining-participants', String(rel.numberOfRemainingParticipants)));
-  return serializeXml({
+  return {
     name: 'group',
     attrs: [
       ['xmlns', GROUP_NS],
       ['xmlns:cr', COMMON_POLICY_NS],
     ],
     children: [{ name: 'list-service', attrs: [['uri', doc.uri]], children: ls }],
-  });
+  };
 }

@@ -1,9 +1,10 @@
 /** XML document codecs (OMA group documents, RFC 4826 URI lists): pure, no I/O, never log. */
 export { XmlError, type XmlErrorCode } from './errors';
-export { parseXml, serializeXml, qualifiedAttr, DEFAULT_XML_LIMITS, XML_NS, type XmlElement, type XmlLimits, type XmlOut } from './tree';
+export { parseXml, serializeXml, elementOut, qualifiedAttr, DEFAULT_XML_LIMITS, XML_NS, type XmlElement, type XmlLimits, type XmlOut } from './tree';
 export {
   parseGroupDocument,
   serializeGroupDocument,
+  groupDocumentOut,
   GROUP_NS,
   COMMON_POLICY_NS,
   RESOURCE_LISTS_NS,

@@ -304,3 +304,31 @@ export function serializeXml(root: XmlOut): string {
   writeElement(root, '', out);
   return `${out.join('\n')}\n`;
 }
+
+/**
+ * A read element written back as it was read, in meaning: its namespace declared where it
+ * differs from the parent's (as the default namespace), namespaced attributes under generated
+ * prefixes, text kept untrimmed. Lets a writer keep parts of a document it does not know.
+ */
+export function elementOut(el: XmlElement, parentNs: string | undefined): XmlOut {
+  const attrs: [string, string][] = [];
+  if (el.ns !== parentNs) attrs.push(['xmlns', el.ns]);
+  let n = 0;
+  for (const [k, v] of el.attrs) {
+    if (!k.startsWith('{')) {
+      attrs.push([k, v]);
+      continue;
+    }
+    const ns = k.slice(1, k.indexOf('}'));
+    const local = k.slice(k.indexOf('}') + 1);
+    if (ns === XML_NS) {
+      attrs.push([`xml:${local}`, v]);
+      continue;
+    }
+    const prefix = `a${n++}`;
+    attrs.push([`xmlns:${prefix}`, ns], [`${prefix}:${local}`, v]);
+  }
+  if (el.children.length > 0) return { name: el.name, attrs, children: el.children.map((c) => elementOut(c, el.ns)) };
+  return { name: el.name, attrs, text: el.text };
+}
+

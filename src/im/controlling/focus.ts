@@ -34,6 +34,25 @@ export type { ControllingDeps, ControllingOptions, ControllingStats, ConferenceE
 
 /** DESIGN fixed point: the conference factory is sip:conference-factory@<domain>. */
 export const CONFERENCE_FACTORY_USER = 'conference-factory';
+
+/**
+ * The one reserved-name rule: the focus answers for the factory and for every conf-<id>
+ * identity, so nobody registers them (the registrar) and no user or group is made with them
+ * (admin API, page and CLI, through accountNameRefusal).
+ */
+export function isReservedName(user: string): boolean {
+  return user === CONFERENCE_FACTORY_USER || user.startsWith(IDENTITY_PREFIX);
+}
+
+/**
+ * Why a new user or group name is refused, in words; undefined when it may be made.
+ * Attack finding F8: "." and ".." are path segments the page (and any URL) cannot name.
+ */
+export function accountNameRefusal(name: string): string | undefined {
+  if (name === '.' || name === '..') return `"${name}" cannot be a name: it is a path segment`;
+  if (isReservedName(name)) return `"${name.slice(0, 64)}" is reserved for the server (${CONFERENCE_FACTORY_USER} and names starting with ${IDENTITY_PREFIX})`;
+  return undefined;
+}
 /** The user part of an IM Session Identity: conf-<id>. */
 const sdpType = { 'content-type': 'application/sdp' };
 const LIVE_FIGURES = new Set(['participants', 'boundParticipants', 'openMessages', 'congestedLegs', 'ringHighWater', 'ringBytes']);

@@ -39,14 +39,15 @@ function raw(port: number, bytes: string | Buffer): Promise<{ status: number; he
   });
 }
 
-const get = (port: number, p: string) => raw(port, `GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`);
+const get = (port: number, p: string) => raw(port, `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
 
 describe('admin HTTP', () => {
   let admin: AdminServer;
   afterEach(() => admin?.close());
 
   test('issue 16 item 6: 64 request heads trickled a byte at a time do not keep /healthz out', async () => {
-    admin = await startAdmin({ maxConnections: 64, headersTimeoutMs: 20_000 });
+    // one address here: the per-address cap (attack finding F1) is lifted so the slot policy alone is tested
+    admin = await startAdmin({ maxConnections: 64, maxConnectionsPerAddress: 1024, headersTimeoutMs: 20_000 });
     const slow: net.Socket[] = [];
     for (let i = 0; i < 64; i++) {
       const s = net.connect(admin.port, '127.0.0.1');
@@ -87,7 +88,7 @@ describe('admin HTTP', () => {
 
   test('issue 16 item 8: TRACE /metrics is 405 with Allow', async () => {
     admin = await startAdmin();
-    const r = await raw(admin.port, 'TRACE /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
+    const r = await raw(admin.port, 'TRACE /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     expect(r.status).toBe(405);
     expect(r.headers.allow).toBe('GET, HEAD');
   });
@@ -95,7 +96,7 @@ describe('admin HTTP', () => {
   test('issue 16 item 8: POST /metrics with a 1 MB body is 405 and the connection is closed', async () => {
     admin = await startAdmin();
     const body = Buffer.alloc(1024 * 1024, 0x61);
-    const r = await raw(admin.port, Buffer.concat([Buffer.from(`POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`), body]));
+    const r = await raw(admin.port, Buffer.concat([Buffer.from(`POST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\n\r\n`), body]));
     expect(r.status).toBe(405);
     expect(r.headers.allow).toBe('GET, HEAD');
     expect(r.headers.connection).toBe('close');
@@ -103,9 +104,9 @@ describe('admin HTTP', () => {
 
   test('issue 16 item 8: DELETE /healthz is 405; GET and HEAD are served; unknown paths 404', async () => {
     admin = await startAdmin();
-    expect((await raw(admin.port, 'DELETE /healthz HTTP/1.1\r\nHost: x\r\n\r\n')).status).toBe(405);
+    expect((await raw(admin.port, 'DELETE /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')).status).toBe(405);
     expect((await get(admin.port, '/healthz')).status).toBe(200);
-    expect((await raw(admin.port, 'HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n')).status).toBe(200);
+    expect((await raw(admin.port, 'HEAD /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')).status).toBe(200);
     expect((await get(admin.port, '/nope')).status).toBe(404);
   });
 });

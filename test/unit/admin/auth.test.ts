@@ -119,4 +119,36 @@ describe('on loopback (no token)', () => {
     expect(auth.hostAllowed(rq('GET', { host: '127.0.0.1', origin: 'http://127.0.0.1' }))).toBe(true);
     expect(auth.login(rq('POST'), 'x')).toMatchObject({ status: 400 });
   });
+
+  test('attack finding F3: any client naming a Host that is not loopback is refused; no Host passes', () => {
+    expect(auth.hostAllowed(rq('GET', { host: 'evil.example:28080' }))).toBe(false);
+    expect(auth.hostAllowed(rq('GET', { host: '192.0.2.2' }))).toBe(false);
+    expect(auth.hostAllowed(rq('GET', { host: 'localhost.evil.example' }))).toBe(false);
+    expect(auth.hostAllowed(rq('GET', { host: '127.0.0.1:28080' }))).toBe(true);
+    expect(auth.hostAllowed(rq('GET', { host: '127.9.9.9' }))).toBe(true);
+    expect(auth.hostAllowed(rq('GET', { host: 'LOCALHOST:1' }))).toBe(true);
+    expect(auth.hostAllowed(rq('GET', { host: '[::1]' }))).toBe(true);
+    expect(auth.hostAllowed({ method: 'GET', headers: {}, socket: {} } as unknown as http.IncomingMessage)).toBe(true);
+  });
+});
+
+describe('attack finding F6: wrong bearer tokens are throttled like wrong logins', () => {
+  test('10 wrong tokens a minute per source address (bearer and login together); then 429 in words, even for the right token; another address is not affected', () => {
+    let t = 1_000_000;
+    const auth = new AdminAuth({ token: TOKEN, loginTtlMs: 60_000, maxLogins: 4, now: () => t });
+    const wrong = rq('GET', { authorization: 'Bearer wrong-wrong-wrong-wrong' });
+    for (let i = 0; i < 5; i++) {
+      expect(auth.bearerThrottled(wrong)).toBeUndefined();
+      expect(auth.identify(wrong)).toBeUndefined();
+    }
+    for (let i = 0; i < 5; i++) expect(auth.login(rq('POST'), 'wrong')).toMatchObject({ status: 401 });
+    const right = rq('GET', { authorization: `Bearer ${TOKEN}` });
+    expect(auth.bearerThrottled(right)).toMatch(/too many wrong tokens/);
+    expect(auth.bearerThrottled(rq('GET', { authorization: `Bearer ${TOKEN}` }, '192.0.2.78'))).toBeUndefined();
+    expect(auth.stats.bearerRefused).toBe(5);
+    expect(auth.stats.bearerThrottled).toBe(1);
+    t += 60_001;
+    expect(auth.bearerThrottled(right)).toBeUndefined();
+    expect(auth.identify(right)?.kind).toBe('bearer');
+  });
 });

@@ -2,7 +2,7 @@
 // by the one XML writer, read back by the one parser; rules the form does not show are kept.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { documentOf, formOf, readForm } from '../../../src/admin/group-form';
+import { documentOf, formOf, mergedDocument, readForm } from '../../../src/admin/group-form';
 import { GroupDocumentError } from '../../../src/admin/groups';
 import { parseGroupDocument, serializeGroupDocument } from '../../../src/xml';
 
@@ -63,4 +63,19 @@ test('a bad field is refused naming it', () => {
   expect(bad({ members: 'alice' })).toBe('members');
   expect(bad({ members: ['sip:'] })).toBe('members');
   expect(bad({ members: ['not a user'] })).toBe('members');
+});
+
+test('attack finding F7: a stored ruleset without a member rule gets one from the form; its other rule is kept whole', () => {
+  const stored = `<?xml version="1.0" encoding="UTF-8"?>
+<g:group xmlns:g="urn:oma:xml:xdm:group"><g:list-service uri="sip:v@localhost"><g:list/>
+<ruleset xmlns="urn:ietf:params:xml:ns:common-policy"><rule id="vip"><conditions><x:external-list xmlns:x="urn:oma:xml:xdm:common-policy"><x:entry anc="sip:vip@localhost"/></x:external-list></conditions><actions/></rule></ruleset>
+</g:list-service></g:group>`;
+  const doc = parseGroupDocument(stored);
+  const made = documentOf('v', readForm(FORM), 'localhost', doc);
+  const merged = mergedDocument(stored, doc, made);
+  const back = parseGroupDocument(merged);
+  expect(formOf(back).form).toEqual({ ...FORM, members: ['sip:alice@localhost', 'sip:bob@localhost'] });
+  expect(back.rules.map((r) => r.id)).toEqual(['members', 'vip']);
+  expect(merged).toMatch(/<entry anc="sip:vip@localhost"\/>/);
+  expect(merged).toMatch(/xmlns="urn:oma:xml:xdm:common-policy"/);
 });
