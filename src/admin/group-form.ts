@@ -26,7 +26,7 @@ import {
   type XmlElement,
   type XmlOut,
 } from '../xml';
-import { GroupDocumentError, type GroupService } from './groups';
+import { GroupDocumentError, answerWriteRefusal, type GroupService } from './groups';
 import { json, readJsonObject, segment } from './respond';
 
 export interface GroupForm {
@@ -273,9 +273,9 @@ export function groupFormHandler(groups: GroupService, domain: string) {
       const { result } = groups.put(xml, id);
       return json(res, result === 'created' ? 201 : 200, { id, result });
     } catch (err) {
-      if (err instanceof GroupDocumentError) return json(res, 400, { error: err.message, element: err.where });
       if (err instanceof XmlError) return json(res, 400, { error: err.message, element: err.path ?? 'group' });
-      throw err;
+      // attack finding: a new group through the form at groups.maxStoredGroups answered 500
+      if (!answerWriteRefusal(res, err)) throw err;
     }
   };
 }

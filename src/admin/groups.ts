@@ -130,12 +130,22 @@ async function putDocument(groups: GroupService, req: http.IncomingMessage, res:
     const { id, result } = groups.put(body, urlId);
     return json(res, result === 'created' ? 201 : 200, { id, result });
   } catch (err) {
-    if (err instanceof GroupDocumentError) return json(res, 400, { error: err.message, element: err.where });
-    if (err instanceof GroupLimitError) return json(res, 507, { error: err.message, limit: err.limit });
-    // issue 11 item 6(b): a full data directory is the box's storage, not a server bug
-    if (isStoreFull(err)) return json(res, 507, { error: 'the data directory is full: nothing was written; free space under dataDir and retry' });
-    throw err;
+    if (!answerWriteRefusal(res, err)) throw err;
   }
+}
+
+/**
+ * Answers a group write that GroupService refused (a bad document 400, the stored-groups limit
+ * or a full disk 507, in words); false when the error is none of those. Every route that writes
+ * a group (PUT/POST /groups, the page's form) answers through it, so none forgets one.
+ */
+export function answerWriteRefusal(res: http.ServerResponse, err: unknown): boolean {
+  if (err instanceof GroupDocumentError) json(res, 400, { error: err.message, element: err.where });
+  else if (err instanceof GroupLimitError) json(res, 507, { error: err.message, limit: err.limit });
+  // issue 11 item 6(b): a full data directory is the box's storage, not a server bug
+  else if (isStoreFull(err)) json(res, 507, { error: 'the data directory is full: nothing was written; free space under dataDir and retry' });
+  else return false;
+  return true;
 }
 
 /** GET/HEAD/PUT/DELETE /groups/<id>. */

@@ -110,9 +110,14 @@ describe('groups.maxStoredGroups (issue 11 item 5)', () => {
       expect(JSON.parse(full.text)).toMatchObject({ limit: 2 });
       expect(JSON.parse(full.text).error).toMatch(/groups\.maxStoredGroups/);
       expect((await call(s.httpPort, 'GET', '/groups/g3')).status).toBe(404);
+      // attack finding: the admin page's form path answered 500 at the limit
+      const form = JSON.parse((await call(s.httpPort, 'GET', '/groups/g1/form')).text) as { form: Record<string, unknown> };
+      const viaForm = await call(s.httpPort, 'PUT', '/groups/g3/form', JSON.stringify(form.form), 'application/json');
+      expect(viaForm.status).toBe(507);
+      expect(JSON.parse(viaForm.text).error).toMatch(/groups\.maxStoredGroups/);
       expect((await call(s.httpPort, 'PUT', '/groups/g2', doc('g2'))).status).toBe(200);
       const metrics = (await call(s.httpPort, 'GET', '/metrics')).text;
-      expect(metrics).toMatch(/^imedge_groups\{figure="storedRefused"\} 1$/m);
+      expect(metrics).toMatch(/^imedge_groups\{figure="storedRefused"\} 2$/m);
       expect(metrics).toMatch(/^imedge_groups\{figure="stored"\} 2$/m);
       await s.waitForLog((l) => l.msg === 'group limit reached (groups.maxStoredGroups): a new group was refused');
       expect((await call(s.httpPort, 'DELETE', '/groups/g1')).status).toBe(200);
