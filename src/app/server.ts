@@ -149,6 +149,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxTcpConnectionsPerSource: cfg.sip.maxTcpConnectionsPerSource > 0 ? cfg.sip.maxTcpConnectionsPerSource : Math.max(16, Math.floor(caps.sipTcp / 4)),
         tcpQuietMs: cfg.sip.tcpQuietMs,
         tcpMessageTimeoutMs: cfg.sip.tcpMessageTimeoutMs,
+        tcpOutput: { maxBytes: cfg.sip.maxTcpOutputBytes, stallMs: cfg.sip.tcpOutputStallMs },
         t1Ms: cfg.sip.t1Ms,
         maxTransactions: cfg.sip.maxTransactions,
         ...(cfg.sip.maxTransactionsPerSource > 0 ? { maxTransactionsPerSource: cfg.sip.maxTransactionsPerSource } : {}),

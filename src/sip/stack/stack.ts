@@ -13,6 +13,7 @@ import { fromRaw, toRaw } from './convert';
 import { bindSipListeners, StreamHub } from './listeners';
 import { watchStreamKeepalives } from './keepalive-watch';
 import { fillRport } from './rport';
+import type { OutputBoundOptions } from './output-bound';
 import { TcpConnectionGate, type TcpConnectionStats, type TcpSlot } from './tcp-gate';
 import { datagramKind, SourceRateLimiter, type RateLimitOptions, type RateLimitStats } from './rate-limit';
 import type * as dgram from 'node:dgram';
@@ -46,6 +47,8 @@ export interface SipStackOptions {
    * first byte; else it is closed (counted in stats.slowClosed). Absent: no bound.
    */
   tcpMessageTimeoutMs?: number;
+  /** The bound on answers queued for a TCP/TLS peer that does not read (output-bound.ts); absent: none. */
+  tcpOutput?: OutputBoundOptions;
   /** Inbound TCP (and TLS) connections one remote address may hold (default: maxTcpConnections, no separate cap). */
   maxTcpConnectionsPerSource?: number;
   /**
@@ -281,7 +284,7 @@ export class SipStack {
     const log = opts.logger;
     // Filled in once the instance exists; the library calls back only after sockets deliver data.
     let stack: SipStack | undefined;
-    const gate = new TcpConnectionGate(opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS, log, { quietMs: opts.tcpQuietMs, ...(opts.maxTcpConnectionsPerSource !== undefined ? { maxPerSource: opts.maxTcpConnectionsPerSource } : {}) });
+    const gate = new TcpConnectionGate(opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS, log, { quietMs: opts.tcpQuietMs, ...(opts.tcpOutput !== undefined ? { output: opts.tcpOutput } : {}), ...(opts.maxTcpConnectionsPerSource !== undefined ? { maxPerSource: opts.maxTcpConnectionsPerSource } : {}) });
     const keepalive = {
       onPing: (t: 'UDP' | 'TCP', kind: 'crlf' | 'stun') => {
         if (stack) stack.stats.keepalives[t]++;

@@ -5,6 +5,7 @@
 // it, and a dial fails at once, which the library turns into a 503 for that target.
 import * as net from 'node:net';
 import type { Logger } from '../../log';
+import { boundOutput, type OutputBoundOptions } from './output-bound';
 
 export type TcpDirection = 'in' | 'out';
 
@@ -18,6 +19,10 @@ export interface TcpConnectionStats {
   evicted: number;
   /** Inbound connections closed at once because their address held maxPerSource already (also in refused.in). */
   refusedPerSource: number;
+  /** Connections no longer read because their peer left too much of our output unread (output-bound.ts). */
+  outputPaused: number;
+  /** Connections closed because their unread output stayed over the bound too long or grew past its hard limit. */
+  outputClosed: number;
 }
 
 export interface TcpGateOptions {
@@ -31,6 +36,8 @@ export interface TcpGateOptions {
    * one host cannot take every slot, nor evict everyone else's quiet connections.
    */
   maxPerSource: number;
+  /** The bound on output queued for one peer (output-bound.ts); absent: none. */
+  output?: OutputBoundOptions;
   /** The clock (tests). */
   now?: () => number;
 }
@@ -59,6 +66,9 @@ export class TcpConnectionGate {
   private readonly refusedBy: Record<TcpDirection, number> = { in: 0, out: 0 };
   private evictedCount = 0;
   private refusedPerSourceCount = 0;
+  private outputPausedCount = 0;
+  private outputClosedCount = 0;
+  private readonly output: OutputBoundOptions | undefined;
   private readonly maxPerSource: number;
   /** Refusals since the cap was last reached: one warning per burst, one summary when it ends. */
   private burst = 0;
@@ -74,12 +84,13 @@ export class TcpConnectionGate {
     this.quietMs = opts.quietMs ?? DEFAULT_TCP_QUIET_MS;
     if (!(this.quietMs >= 0)) throw new RangeError('SIP TCP quiet time must be a non-negative number of ms');
     this.now = opts.now ?? Date.now;
+    this.output = opts.output;
     this.maxPerSource = opts.maxPerSource ?? limit;
     if (!Number.isInteger(this.maxPerSource) || this.maxPerSource < 1) throw new RangeError('SIP TCP connections per source must be a positive integer');
   }
 
   stats(): TcpConnectionStats {
-    return { live: this.liveCount, limit: this.limit, refused: { ...this.refusedBy }, evicted: this.evictedCount, refusedPerSource: this.refusedPerSourceCount };
+    return { live: this.liveCount, limit: this.limit, refused: { ...this.refusedBy }, evicted: this.evictedCount, refusedPerSource: this.refusedPerSourceCount, outputPaused: this.outputPausedCount, outputClosed: this.outputClosedCount };
   }
 
   /**
@@ -104,7 +115,25 @@ export class TcpConnectionGate {
     // a stale entry under the same key (its close not seen yet) is no longer that flow
     if (key !== undefined) this.inbound.set(key, slot);
     socket.once('close', () => this.release(slot));
+    // a TLS connection in its handshake is bounded once it is handed over (handshakeDone)
+    if (!handshaking) this.boundOutput(socket);
     return true;
+  }
+
+  /** Puts the output bound on the socket the library writes to (TCP: the accepted one; TLS: the secure one). */
+  boundOutput(socket: net.Socket): void {
+    if (this.output === undefined) return;
+    boundOutput(socket, this.output, {
+      onPaused: () => {
+        this.outputPausedCount++;
+        this.log.debug({ remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` }, 'SIP TCP peer leaves its answers unread; no longer read until they go out');
+      },
+      onClosed: (reason) => {
+        this.outputClosedCount++;
+        // debug: a flood of such peers must not flood the journal; the counter shows them
+        this.log.debug({ remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`, reason, maxBytes: this.output?.maxBytes }, 'SIP TCP peer left too much output unread (sip.maxTcpOutputBytes); connection closed');
+      },
+    });
   }
 
   /** Inbound connections open now from this address (bounded walk: at most `limit` entries). */

@@ -115,6 +115,7 @@ export function listenSipTls(
   server.on('secureConnection', (socket: tls.TLSSocket) => {
     stats.accepted++;
     gate.handshakeDone(socket.remoteAddress, socket.remotePort);
+    gate.boundOutput(socket);
     socket.on('error', () => undefined);
     try {
       onSecure(socket);

@@ -1,0 +1,112 @@
+// Regression tests for the attack-limits findings on SIP over TCP/TLS (the attacker's scripts
+// sent these bytes): each test sends them over real sockets to a real SipStack on port 0, with
+// short limits, and asserts what the server does, not how fast.
+import { rootCertificates } from 'node:tls';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { SipStack } from '../../../src/sip/stack';
+import { silentLogger } from '../../../src/log';
+import { SipPeer, rid } from '../../helpers/sip-peer';
+import { certDir, makeCert, type TestCert } from '../../helpers/tls-cert';
+
+const OUTPUT = { maxBytes: 16 * 1024, stallMs: 300 };
+const MB20 = 20 * 1024 * 1024;
+
+let dir: ReturnType<typeof certDir>;
+let cert: TestCert;
+const stacks: SipStack[] = [];
+const sockets: net.Socket[] = [];
+const peers: SipPeer[] = [];
+
+beforeAll(() => {
+  dir = certDir();
+  cert = makeCert(dir.dir, 'lockout');
+});
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  for (const p of peers.splice(0)) p.close();
+  for (const s of stacks.splice(0)) await s.close();
+});
+afterAll(() => dir.cleanup());
+
+async function start(extra: Partial<Parameters<typeof SipStack.start>[0]> = {}): Promise<SipStack> {
+  const stack = await SipStack.start(
+    {
+      bind: '127.0.0.1', port: 0, udp: true, tcp: true, maxBytesHeaders: 16384, maxContentLength: 65536, maxTransactions: 4096,
+      overloadRetryAfterS: 5, logger: silentLogger(), tcpOutput: OUTPUT,
+      tls: { port: 0, cert: cert.cert, key: cert.key, ca: [...rootCertificates], verifyPeer: false, handshakeTimeoutMs: 2000 },
+      ...extra,
+    },
+    (r) => r.reply(200),
+  );
+  stacks.push(stack);
+  return stack;
+}
+
+/** t8/t18: the attacker's OPTIONS (siplib.req), Via with the client's own address and port. */
+function options(transport: 'TCP' | 'TLS', port: number, branch = `z9hG4bK${rid()}`): Buffer {
+  return Buffer.from(
+    `OPTIONS sip:localhost SIP/2.0\r\nVia: SIP/2.0/${transport} 127.0.0.1:${port};branch=${branch};rport\r\nMax-Forwards: 70\r\n` +
+      `From: <sip:atk@localhost>;tag=${rid()}\r\nTo: <sip:localhost>\r\nCall-ID: ${rid()}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
+    'latin1',
+  );
+}
+
+const closed = (s: net.Socket) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())));
+
+/** A client that never reads: its socket is paused before the first answer can arrive. */
+async function nonReader(connect: () => net.Socket, event: 'connect' | 'secureConnect'): Promise<net.Socket> {
+  const s = connect();
+  sockets.push(s);
+  s.on('error', () => undefined);
+  await new Promise<void>((r) => s.once(event, () => r()));
+  s.pause();
+  return s;
+}
+
+/** Sends `total` bytes of `chunk` repeated, ignoring backpressure (queued in this process), until the server closes. */
+function flood(s: net.Socket, first: Buffer, chunk: Buffer, total: number): void {
+  s.write(first);
+  for (let sent = 0; sent < total && !s.destroyed; sent += chunk.length) s.write(chunk);
+}
+
+async function secondClientServed(stack: SipStack): Promise<void> {
+  const p = await SipPeer.open('TCP', stack.port);
+  peers.push(p);
+  const res = await p.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:b@localhost', to: 'sip:localhost' }, 3000);
+  expect(res.status).toBe(200);
+}
+
+describe('F1: a SIP TCP/TLS peer that never reads its answers (sip.maxTcpOutputBytes)', () => {
+  it('t8: one OPTIONS then 20 MB of CRLF keep-alives, never read: reading stops, the connection is closed and counted; others are served', async () => {
+    const stack = await start();
+    const s = await nonReader(() => net.connect(stack.port, '127.0.0.1'), 'connect');
+    flood(s, options('TCP', s.localPort ?? 0), Buffer.from('\r\n\r\n'.repeat(16384), 'latin1'), MB20);
+    await closed(s);
+    const st = stack.tcpConnections();
+    expect(st.outputPaused).toBeGreaterThanOrEqual(1);
+    expect(st.outputClosed).toBe(1);
+    // the server stopped reading: it answered fewer pings than were sent
+    expect(stack.stats.keepalives.TCP).toBeLessThan(MB20 / 4);
+    await secondClientServed(stack);
+  });
+
+  it('t18: pipelined OPTIONS (the same request 200 times a chunk), never read: closed and counted; others are served', async () => {
+    const stack = await start();
+    const s = await nonReader(() => net.connect(stack.port, '127.0.0.1'), 'connect');
+    const m = options('TCP', s.localPort ?? 0, 'z9hG4bKpipe1');
+    flood(s, m, Buffer.concat(Array(200).fill(m)), MB20);
+    await closed(s);
+    expect(stack.tcpConnections().outputClosed).toBe(1);
+    await secondClientServed(stack);
+  });
+
+  it('t28: TLS, one OPTIONS then CRLF keep-alives, never read: closed and counted; others are served', async () => {
+    const stack = await start();
+    const s = await nonReader(() => tls.connect({ port: stack.tlsPort ?? 0, host: '127.0.0.1', rejectUnauthorized: false }), 'secureConnect');
+    flood(s, options('TLS', s.localPort ?? 0), Buffer.from('\r\n\r\n'.repeat(16384), 'latin1'), MB20);
+    await closed(s);
+    expect(stack.tcpConnections().outputClosed).toBe(1);
+    await secondClientServed(stack);
+  });
+});
