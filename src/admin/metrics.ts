@@ -140,7 +140,7 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
     gauge(registry, 'imedge_sip_tcp_connections', 'SIP TCP connections open now (accepted and dialed)', [], (g) => g.set(tcp().live));
     gauge(registry, 'imedge_sip_tcp_connections_limit', 'sip.maxTcpConnections', [], (g) => g.set(tcp().limit));
     mirror(registry, 'imedge_sip_tcp_connections_refused_total', 'SIP TCP connections closed (in) or dials refused (out) at sip.maxTcpConnections', ['direction'], () => fixedLabels('direction', TCP_DIRECTIONS, tcp().refused));
-    mirror(registry, 'imedge_sip_tcp_connections_refused_per_source_total', 'inbound SIP TCP connections closed because their address held sip.maxTcpConnectionsPerSource already', [], () => single(tcp().refusedPerSource));
+    mirror(registry, 'imedge_sip_tcp_connections_refused_per_source_total', 'inbound SIP TCP/TLS connections closed because their address held sip.maxTcpConnectionsPerSource connections, or tls.maxHandshakesPerSource handshakes, already', [], () => single(tcp().refusedPerSource));
     mirror(registry, 'imedge_sip_tcp_output_paused_total', 'SIP TCP/TLS connections no longer read for a while because their peer left more than sip.maxTcpOutputBytes of answers unread', [], () => single(tcp().outputPaused));
     mirror(registry, 'imedge_sip_tcp_connections_evicted_total', 'quiet inbound SIP TCP connections closed at sip.maxTcpConnections to make room for a new one (sip.tcpQuietMs)', [], () => single(tcp().evicted));
   }

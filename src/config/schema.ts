@@ -117,6 +117,7 @@ export const configSchema = v.strictObject({
     }),
     verifyPeer: bool(true, 'a peer imedge dials over TLS must present a certificate that verifies (system CAs or tls.ca) and names the address dialled; false = encrypt without authenticating (self-signed LAN peers)'),
     handshakeTimeoutMs: int(10_000, 100, 600_000, 'an accepted TLS connection must finish its handshake within this long, in ms (then it is closed and counted)'),
+    maxHandshakesPerSource: int(4, 1, 10_000, 'TLS handshakes under way one remote address may hold on the SIP TLS port and on the MSRP TLS port (each); beyond, a new connection from it is closed at once (counted). At the connection caps a connection still in its handshake is closed first to make room, oldest first'),
   }),
   http: section('admin HTTP listener', {
     port: int(8080, 0, 65535, 'admin HTTP port for the admin page (/), /healthz, /metrics, /groups (0 = pick a free one)'),

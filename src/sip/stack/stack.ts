@@ -47,6 +47,8 @@ export interface SipStackOptions {
    * first byte; else it is closed (counted in stats.slowClosed). Absent: no bound.
    */
   tcpMessageTimeoutMs?: number;
+  /** TLS connections one address may hold in their handshake at once (default: maxTcpConnectionsPerSource). */
+  maxTlsHandshakesPerSource?: number;
   /** The bound on answers queued for a TCP/TLS peer that does not read (output-bound.ts); absent: none. */
   tcpOutput?: OutputBoundOptions;
   /** Inbound TCP (and TLS) connections one remote address may hold (default: maxTcpConnections, no separate cap). */
@@ -284,7 +286,7 @@ export class SipStack {
     const log = opts.logger;
     // Filled in once the instance exists; the library calls back only after sockets deliver data.
     let stack: SipStack | undefined;
-    const gate = new TcpConnectionGate(opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS, log, { quietMs: opts.tcpQuietMs, ...(opts.tcpOutput !== undefined ? { output: opts.tcpOutput } : {}), ...(opts.maxTcpConnectionsPerSource !== undefined ? { maxPerSource: opts.maxTcpConnectionsPerSource } : {}) });
+    const gate = new TcpConnectionGate(opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS, log, { quietMs: opts.tcpQuietMs, ...(opts.maxTlsHandshakesPerSource !== undefined ? { maxHandshakesPerSource: opts.maxTlsHandshakesPerSource } : {}), ...(opts.tcpOutput !== undefined ? { output: opts.tcpOutput } : {}), ...(opts.maxTcpConnectionsPerSource !== undefined ? { maxPerSource: opts.maxTcpConnectionsPerSource } : {}) });
     const keepalive = {
       onPing: (t: 'UDP' | 'TCP', kind: 'crlf' | 'stun') => {
         if (stack) stack.stats.keepalives[t]++;

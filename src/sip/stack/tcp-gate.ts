@@ -36,6 +36,11 @@ export interface TcpGateOptions {
    * one host cannot take every slot, nor evict everyone else's quiet connections.
    */
   maxPerSource: number;
+  /**
+   * TLS connections still in their handshake one remote address may hold at once (beyond:
+   * closed at once, counted in refusedPerSource): silent handshakes are cheap to open.
+   */
+  maxHandshakesPerSource?: number;
   /** The bound on output queued for one peer (output-bound.ts); absent: none. */
   output?: OutputBoundOptions;
   /** The clock (tests). */
@@ -55,7 +60,7 @@ export interface TcpSlot {
 interface Admitted extends TcpSlot {
   readonly socket: net.Socket;
   readonly key: string | undefined;
-  /** A TLS connection still in its handshake: never evicted (tls.handshakeTimeoutMs bounds it). */
+  /** A TLS connection still in its handshake: evictable at the cap like one that never carried a message. */
   handshaking: boolean;
 }
 
@@ -70,6 +75,7 @@ export class TcpConnectionGate {
   private outputClosedCount = 0;
   private readonly output: OutputBoundOptions | undefined;
   private readonly maxPerSource: number;
+  private readonly maxHandshakesPerSource: number;
   /** Refusals since the cap was last reached: one warning per burst, one summary when it ends. */
   private burst = 0;
   /** Evictions since the cap was last left: one warning per burst. */
@@ -87,6 +93,8 @@ export class TcpConnectionGate {
     this.output = opts.output;
     this.maxPerSource = opts.maxPerSource ?? limit;
     if (!Number.isInteger(this.maxPerSource) || this.maxPerSource < 1) throw new RangeError('SIP TCP connections per source must be a positive integer');
+    this.maxHandshakesPerSource = opts.maxHandshakesPerSource ?? this.maxPerSource;
+    if (!Number.isInteger(this.maxHandshakesPerSource) || this.maxHandshakesPerSource < 1) throw new RangeError('SIP TLS handshakes per source must be a positive integer');
   }
 
   stats(): TcpConnectionStats {
@@ -99,7 +107,7 @@ export class TcpConnectionGate {
    * A socket that is already gone takes no slot: its 'close' may have fired already.
    */
   admit(socket: net.Socket, direction: TcpDirection, handshaking = false): boolean {
-    if (direction === 'in' && this.maxPerSource < this.limit && this.fromSource(socket.remoteAddress) >= this.maxPerSource) {
+    if (direction === 'in' && this.sourceFull(socket.remoteAddress, handshaking)) {
       this.refusedPerSourceCount++;
       this.refuse(direction);
       return false;
@@ -136,11 +144,19 @@ export class TcpConnectionGate {
     });
   }
 
-  /** Inbound connections open now from this address (bounded walk: at most `limit` entries). */
-  private fromSource(address: string | undefined): number {
-    let n = 0;
-    for (const slot of this.inbound.values()) if (!slot.released && slot.socket.remoteAddress === address) n++;
-    return n;
+  /**
+   * True when this address holds maxPerSource inbound connections already or, for a TLS one,
+   * maxHandshakesPerSource handshakes under way (bounded walk: at most `limit` entries).
+   */
+  private sourceFull(address: string | undefined, handshaking: boolean): boolean {
+    let all = 0;
+    let pending = 0;
+    for (const slot of this.inbound.values()) {
+      if (slot.released || slot.socket.remoteAddress !== address) continue;
+      all++;
+      if (slot.handshaking) pending++;
+    }
+    return (this.maxPerSource < this.limit && all >= this.maxPerSource) || (handshaking && pending >= this.maxHandshakesPerSource);
   }
 
   /** The inbound connection of a flow, if the gate admitted one (outbound ones are never evicted). */
@@ -149,8 +165,8 @@ export class TcpConnectionGate {
   }
 
   /**
-   * The TLS handshake of an inbound connection completed: from now on it is evictable like a
-   * TCP one (first while it has carried no SIP message, then once quiet for quietMs).
+   * The TLS handshake of an inbound connection completed: from now on it is judged like a TCP
+   * one (first while it has carried no SIP message, then once quiet for quietMs).
    */
   handshakeDone(address: string | undefined, port: number | undefined): void {
     const slot = this.inbound.get(flowKey(address, port) as string);
@@ -177,7 +193,7 @@ export class TcpConnectionGate {
    * Accepted connections pass the gate before any 'connection' listener runs (the library's
    * and the keep-alive watch's): a refused one is destroyed unseen, so it holds no parser,
    * no flow entry and no timer. With tls, an admitted connection is still in its handshake
-   * and is not evicted until handshakeDone().
+   * until handshakeDone() (at most maxHandshakesPerSource per address; evictable meanwhile).
    */
   guard(server: net.Server, tls = false): void {
     const emit = server.emit.bind(server);
@@ -217,9 +233,10 @@ export class TcpConnectionGate {
    * Attack finding: idle sockets (no SIP message at all, or CRLF pings only) held every slot
    * and locked SIP over TCP out. At the cap, the oldest inbound connection that never carried
    * a message goes first, else the oldest one quiet for quietMs; never one with a transaction
-   * under way, never one we dialed, never a TLS one still in its handshake (it is bounded by
-   * tls.handshakeTimeoutMs; once done it is judged like a TCP one). A registered client's
-   * connection, which has carried its REGISTER, is only taken when no silent one is left.
+   * under way, never one we dialed. Attack finding (F2): silent TLS handshakes, never evicted,
+   * filled the cap and locked SIP TCP and TLS out; a TLS one still in its handshake now goes
+   * next (oldest first), before the quiet ones. A registered client's connection,
+   * which has carried its REGISTER, is only taken when no silent one is left.
    */
   private evictQuiet(): boolean {
     const victim = this.quietest();
@@ -238,13 +255,16 @@ export class TcpConnectionGate {
   private quietest(): Admitted | undefined {
     const quietBefore = this.now() - this.quietMs;
     let quiet: Admitted | undefined;
+    let handshake: Admitted | undefined;
     // Map iteration follows insertion order: the first match is the oldest connection
     for (const slot of this.inbound.values()) {
-      if (slot.busy > 0 || slot.released || slot.handshaking) continue;
-      if (slot.lastMessageAt === undefined) return slot;
-      if (quiet === undefined && slot.lastMessageAt <= quietBefore) quiet = slot;
+      if (slot.busy > 0 || slot.released) continue;
+      if (slot.handshaking) handshake ??= slot;
+      else if (slot.lastMessageAt === undefined) return slot;
+      else if (quiet === undefined && slot.lastMessageAt <= quietBefore) quiet = slot;
     }
-    return quiet;
+    // a handshake has its own time bound, so a connection that is done and silent goes first
+    return handshake ?? quiet;
   }
 
   private refuse(direction: TcpDirection): void {

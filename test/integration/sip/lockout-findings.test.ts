@@ -110,3 +110,54 @@ describe('F1: a SIP TCP/TLS peer that never reads its answers (sip.maxTcpOutputB
     await secondClientServed(stack);
   });
 });
+
+/** A connection from another loopback address (the attacker's 127.0.x.1 sources). */
+async function from(localAddress: string, port: number, first?: Buffer): Promise<{ socket: net.Socket; closed: () => boolean }> {
+  const socket = net.connect({ port, host: '127.0.0.1', localAddress });
+  sockets.push(socket);
+  let isClosed = false;
+  socket.on('error', () => undefined);
+  socket.on('close', () => (isClosed = true));
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  if (first) socket.write(first);
+  return { socket, closed: () => isClosed };
+}
+
+const until = async (pred: () => boolean, what: string): Promise<void> => {
+  const end = Date.now() + 5000;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+/** t16 partial mode: the start of a ClientHello, then nothing. */
+const PARTIAL_HELLO = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]);
+
+describe('F2: silent TLS handshakes at sip.maxTcpConnections (tls.maxHandshakesPerSource)', () => {
+  it('t16/t23: 4 addresses fill the cap with silent and partial-ClientHello handshakes; a legit TLS and TCP client are still served, the oldest handshakes evicted', async () => {
+    // the handshake bound far away: only eviction can free a slot here
+    const stack = await start({
+      maxTcpConnections: 8, maxTcpConnectionsPerSource: 8, maxTlsHandshakesPerSource: 2,
+      tls: { port: 0, cert: cert.cert, key: cert.key, ca: [...rootCertificates], verifyPeer: false, handshakeTimeoutMs: 30_000 },
+    });
+    const held: { socket: net.Socket; closed: () => boolean }[] = [];
+    for (let i = 0; i < 4; i++) {
+      held.push(await from(`127.0.${100 + i}.1`, stack.tlsPort ?? 0));
+      held.push(await from(`127.0.${100 + i}.1`, stack.tlsPort ?? 0, PARTIAL_HELLO));
+    }
+    await until(() => stack.tcpConnections().live === 8, 'the cap held by handshakes');
+    // a third handshake from one address is closed at once
+    const third = await from('127.0.100.1', stack.tlsPort ?? 0);
+    await until(third.closed, 'third handshake from one source closed');
+    expect(stack.tcpConnections().refusedPerSource).toBe(1);
+    const tlsPeer = await SipPeer.open('TLS', stack.tlsPort ?? 0, { ca: cert.cert });
+    peers.push(tlsPeer);
+    expect((await tlsPeer.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:b@localhost', to: 'sip:localhost' }, 3000)).status).toBe(200);
+    await secondClientServed(stack);
+    expect(stack.tcpConnections().evicted).toBeGreaterThanOrEqual(2);
+    // the oldest went first
+    expect(held[0].closed()).toBe(true);
+    expect(held[7].closed()).toBe(false);
+  });
+});
