@@ -14,6 +14,7 @@ import { bindSipListeners, StreamHub } from './listeners';
 import { watchStreamKeepalives } from './keepalive-watch';
 import { fillRport } from './rport';
 import type { OutputBoundOptions } from './output-bound';
+import { registeredForS } from './register-pin';
 import { TcpConnectionGate, type TcpConnectionStats, type TcpSlot } from './tcp-gate';
 import { datagramKind, SourceRateLimiter, type RateLimitOptions, type RateLimitStats } from './rate-limit';
 import type * as dgram from 'node:dgram';
@@ -549,7 +550,11 @@ export class SipStack {
         this.pendingIn--;
         if (held) this.releaseSource(source);
         held = false;
-        if (slot !== undefined) this.tcpGate.unhold(slot);
+        if (slot !== undefined) {
+          this.tcpGate.unhold(slot);
+          // F3: the connection a live registration was made over is not evicted as quiet
+          if (raw.method === 'REGISTER' && rs.status < 300) this.tcpGate.pin(slot, registeredForS(msg, rs) * 1000);
+        }
         slot = undefined;
       }
       this.respond(rs);

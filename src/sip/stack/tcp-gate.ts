@@ -55,6 +55,8 @@ export interface TcpSlot {
   /** Transactions under way over this connection (a request waiting for its final response). */
   busy: number;
   released: boolean;
+  /** Until when a registration made over this connection lives (never evicted before); undefined: none. */
+  pinnedUntil?: number;
 }
 
 interface Admitted extends TcpSlot {
@@ -178,6 +180,15 @@ export class TcpConnectionGate {
     slot.lastMessageAt = this.now();
   }
 
+  /**
+   * A REGISTER over this connection was answered 2xx: its binding lives for `forMs` (0: none
+   * left, e.g. a removal). Until then the connection is never evicted as quiet (F3): requests
+   * to that client are routed back over it. Bounded by maxPerSource like any connection.
+   */
+  pin(slot: TcpSlot, forMs: number): void {
+    slot.pinnedUntil = forMs > 0 ? this.now() + forMs : undefined;
+  }
+
   /** A transaction runs over the connection: it is not evicted until unhold(). */
   hold(slot: TcpSlot): void {
     slot.busy++;
@@ -235,8 +246,8 @@ export class TcpConnectionGate {
    * a message goes first, else the oldest one quiet for quietMs; never one with a transaction
    * under way, never one we dialed. Attack finding (F2): silent TLS handshakes, never evicted,
    * filled the cap and locked SIP TCP and TLS out; a TLS one still in its handshake now goes
-   * next (oldest first), before the quiet ones. A registered client's connection,
-   * which has carried its REGISTER, is only taken when no silent one is left.
+   * next (oldest first), before the quiet ones. Attack finding (F3): a connection over
+   * which a live registration was made (pin()) is never taken as quiet.
    */
   private evictQuiet(): boolean {
     const victim = this.quietest();
@@ -253,12 +264,14 @@ export class TcpConnectionGate {
   }
 
   private quietest(): Admitted | undefined {
-    const quietBefore = this.now() - this.quietMs;
+    const now = this.now();
+    const quietBefore = now - this.quietMs;
     let quiet: Admitted | undefined;
     let handshake: Admitted | undefined;
     // Map iteration follows insertion order: the first match is the oldest connection
     for (const slot of this.inbound.values()) {
       if (slot.busy > 0 || slot.released) continue;
+      if (slot.pinnedUntil !== undefined && slot.pinnedUntil > now) continue;
       if (slot.handshaking) handshake ??= slot;
       else if (slot.lastMessageAt === undefined) return slot;
       else if (quiet === undefined && slot.lastMessageAt <= quietBefore) quiet = slot;

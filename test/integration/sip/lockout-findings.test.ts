@@ -161,3 +161,50 @@ describe('F2: silent TLS handshakes at sip.maxTcpConnections (tls.maxHandshakesP
     expect(held[7].closed()).toBe(false);
   });
 });
+
+describe('F3: a registered client\'s quiet connection at sip.maxTcpConnections', () => {
+  it('t9: 4 addresses cycling OPTIONS connections through the cap evict the quiet ones but never the connection a live registration was made over; a request to the client still reaches it there', async () => {
+    // a registrar's 200 lists the binding with its expires (RFC 3261 10.3 step 8)
+    const stack = await SipStack.start(
+      {
+        bind: '127.0.0.1', port: 0, udp: true, tcp: true, maxBytesHeaders: 16384, maxContentLength: 65536, maxTransactions: 4096,
+        overloadRetryAfterS: 5, logger: silentLogger(), maxTcpConnections: 4, maxTcpConnectionsPerSource: 4, tcpQuietMs: 1,
+      },
+      (r) => r.reply(200, 'OK', r.msg.method === 'REGISTER' && Array.isArray(r.msg.headers.contact)
+        ? { headers: { contact: r.msg.headers.contact.map((c) => ({ uri: c.uri, params: { expires: '600' } })) } } : {}),
+    );
+    stacks.push(stack);
+    const victim = await from('127.0.0.1', stack.port);
+    const vp = victim.socket.localPort ?? 0;
+    let victimGot = '';
+    victim.socket.on('data', (d: Buffer) => (victimGot += d.toString('latin1')));
+    victim.socket.write(
+      `REGISTER sip:localhost SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:${vp};branch=z9hG4bK${rid()};rport\r\nMax-Forwards: 70\r\n` +
+        `From: <sip:vic@localhost>;tag=${rid()}\r\nTo: <sip:vic@localhost>\r\nCall-ID: ${rid()}\r\nCSeq: 1 REGISTER\r\n` +
+        `Contact: <sip:vic@127.0.0.1:${vp};transport=tcp>\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n`,
+    );
+    await until(() => victimGot.startsWith('SIP/2.0 200'), 'the REGISTER answered');
+    // the attacker: 3 connections per address from 4 addresses, each carrying one OPTIONS
+    const attackers: { socket: net.Socket; closed: () => boolean }[] = [];
+    for (let a = 0; a < 4; a++) {
+      for (let i = 0; i < 3; i++) {
+        const c = await from(`127.0.6.${a + 1}`, stack.port);
+        let got = '';
+        c.socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+        c.socket.write(options('TCP', c.socket.localPort ?? 0));
+        await until(() => got.startsWith('SIP/2.0 200') || c.closed(), 'attacker OPTIONS answered');
+        attackers.push(c);
+      }
+    }
+    expect(stack.tcpConnections().evicted).toBeGreaterThanOrEqual(8);
+    expect(victim.closed()).toBe(false);
+    // a MESSAGE to the client goes back over the connection it registered on
+    victimGot = '';
+    const uri = `sip:vic@127.0.0.1:${vp};transport=tcp`;
+    void stack.request(
+      { method: 'MESSAGE', uri, headers: { from: { uri: 'sip:a@localhost', params: { tag: rid() } }, to: { uri, params: {} }, 'call-id': rid(), cseq: { seq: 1, method: 'MESSAGE' }, 'max-forwards': '70' }, body: Buffer.from('hello') },
+      { targets: [{ protocol: 'TCP', address: '127.0.0.1', port: vp }] },
+    ).catch(() => undefined);
+    await until(() => victimGot.startsWith('MESSAGE '), 'the MESSAGE at the registered client');
+  });
+});
