@@ -28,7 +28,7 @@ export interface MetricSources {
   /** SIP TCP connections open now, refused and evicted at sip.maxTcpConnections. */
   sipTcp?: () => TcpConnectionStats;
   /** SIP requests refused (503) or dropped (UDP) for their source's rate (sip.maxRequestsPerSecondPerSource). */
-  sipRateLimited?: () => { rejected: number; dropped: number; evicted: number; tracked: number };
+  sipRateLimited?: () => { rejected: number; dropped: number; evicted: number; startedEmpty: number; tracked: number };
   groupCommit?: () => GroupCommitCounters;
   participating?: () => ParticipatingCounters;
   registrations: () => number;
@@ -149,6 +149,7 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
     // no per-source label: the sources are the peers' to choose, the log names them (once per source per second)
     mirror(registry, 'imedge_sip_rate_limited_total', 'SIP requests over their source address rate (sip.maxRequestsPerSecondPerSource): answered 503 + Retry-After (action=rejected) or, on UDP after the second\'s first 503, dropped (action=dropped)', ['action'], () => fixedLabels('action', ['rejected', 'dropped'] as const, { rejected: rl().rejected, dropped: rl().dropped }));
     mirror(registry, 'imedge_sip_rate_sources_evicted_total', 'source addresses forgotten by the SIP rate limiter to stay within sip.maxRateTrackedSources', [], () => single(rl().evicted));
+    mirror(registry, 'imedge_sip_rate_sources_started_empty_total', 'source addresses first seen while the SIP rate limiter tracked sip.maxRateTrackedSources already: started with an empty bucket (no burst), so rotating addresses cannot bypass the limit', [], () => single(rl().startedEmpty));
     gauge(registry, 'imedge_sip_rate_sources_tracked', 'source addresses the SIP rate limiter tracks now', [], (g) => g.set(rl().tracked));
   }
   if (src.groupCommit) {

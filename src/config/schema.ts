@@ -65,7 +65,7 @@ export const configSchema = v.strictObject({
     maxTransactionsPerSource: int(0, 0, 1_000_000, 'live server transactions one source address may hold (0 = a quarter of maxTransactions; raise it behind a proxy or SBC)'),
     maxRequestsPerSecondPerSource: int(500, 0, 1_000_000, 'SIP requests per second one source address may send, on average (token bucket; 0 = no limit); over it TCP/TLS requests get 503 + Retry-After, a UDP source gets one 503 per second and the rest is dropped; responses and ACKs are never limited (counted: imedge_sip_rate_limited_total; logged once per source per second)'),
     requestBurstPerSource: int(5000, 1, 10_000_000, 'SIP requests a quiet source may send at once before sip.maxRequestsPerSecondPerSource applies (the token bucket size)'),
-    maxRateTrackedSources: int(4096, 16, 1_000_000, 'source addresses the SIP request rate limiter tracks at once; beyond, the least recently seen is forgotten (counted)'),
+    maxRateTrackedSources: int(4096, 16, 1_000_000, 'source addresses the SIP request rate limiter tracks at once; beyond, the least recently seen is forgotten (counted), and a source first seen while the map is full starts with no burst: it earns requests at maxRequestsPerSecondPerSource (counted: imedge_sip_rate_sources_started_empty_total)'),
     rateLimitExempt: str('', 'comma-separated IP addresses never rate limited (a proxy or SBC in front of imedge; loopback is limited unless named here)', {
       maxLength: 4096,
       allowed: 'empty, or IP addresses separated by commas',

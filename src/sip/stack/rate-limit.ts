@@ -16,7 +16,10 @@ export interface RateLimitOptions {
   perSecond: number;
   /** Bucket size: requests a quiet source may send at once. */
   burst: number;
-  /** Sources tracked at once; beyond, the least recently seen is forgotten (a full bucket again). */
+  /**
+   * Sources tracked at once; beyond, the least recently seen is forgotten, and a source first
+   * seen while the map is full starts with an empty bucket (see take()).
+   */
   maxSources: number;
   /** Addresses never limited (a proxy or SBC in front of imedge). */
   exempt?: readonly string[];
@@ -31,6 +34,8 @@ export interface RateLimitStats {
   dropped: number;
   /** Sources forgotten to keep the map within maxSources. */
   evicted: number;
+  /** Sources first seen while the map was full, started with an empty bucket. */
+  startedEmpty: number;
   /** Sources tracked now. */
   tracked: number;
 }
@@ -60,6 +65,7 @@ export class SourceRateLimiter {
   private rejectedCount = 0;
   private droppedCount = 0;
   private evictedCount = 0;
+  private startedEmptyCount = 0;
 
   constructor(private readonly opts: RateLimitOptions, private readonly onLimited: OnLimited = () => undefined) {
     if (!(opts.perSecond >= 0) || !(opts.burst >= 1) || !Number.isInteger(opts.maxSources) || opts.maxSources < 1) {
@@ -82,7 +88,15 @@ export class SourceRateLimiter {
     let b = this.buckets.get(source);
     if (b === undefined) {
       b = { tokens: this.opts.burst, at: now, windowStart: -Infinity, answered: false };
-      if (this.buckets.size >= this.opts.maxSources) this.evictOldest();
+      if (this.buckets.size >= this.opts.maxSources) {
+        this.evictOldest();
+        // Attack finding (F6): rotating more addresses than maxSources brought each one back
+        // forgotten, with a full burst: no limit at all. A source first seen while the map is
+        // full earns its tokens at the rate instead (a real client's first request may get
+        // one 503 with Retry-After then; it is counted).
+        b.tokens = 0;
+        this.startedEmptyCount++;
+      }
     } else {
       // least recently seen first: re-inserting moves it to the end of the map's order
       this.buckets.delete(source);
@@ -116,7 +130,7 @@ export class SourceRateLimiter {
   }
 
   stats(): RateLimitStats {
-    return { rejected: this.rejectedCount, dropped: this.droppedCount, evicted: this.evictedCount, tracked: this.buckets.size };
+    return { rejected: this.rejectedCount, dropped: this.droppedCount, evicted: this.evictedCount, startedEmpty: this.startedEmptyCount, tracked: this.buckets.size };
   }
 
   /**

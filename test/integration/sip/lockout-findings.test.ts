@@ -2,6 +2,7 @@
 // sent these bytes): each test sends them over real sockets to a real SipStack on port 0, with
 // short limits, and asserts what the server does, not how fast.
 import { rootCertificates } from 'node:tls';
+import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { SipStack } from '../../../src/sip/stack';
@@ -206,5 +207,47 @@ describe('F3: a registered client\'s quiet connection at sip.maxTcpConnections',
       { targets: [{ protocol: 'TCP', address: '127.0.0.1', port: vp }] },
     ).catch(() => undefined);
     await until(() => victimGot.startsWith('MESSAGE '), 'the MESSAGE at the registered client');
+  });
+});
+
+/** A UDP socket bound to one loopback address that collects what comes back. */
+async function udpFrom(address: string): Promise<{ sock: dgram.Socket; port: number; got: string[] }> {
+  const sock = dgram.createSocket('udp4');
+  const got: string[] = [];
+  sock.on('message', (m) => got.push(m.toString('latin1').split('\r\n', 1)[0]));
+  await new Promise<void>((r) => sock.bind(0, address, () => r()));
+  udps.push(sock);
+  return { sock, port: sock.address().port, got };
+}
+const udps: dgram.Socket[] = [];
+afterEach(() => {
+  for (const u of udps.splice(0)) u.close();
+});
+
+/** t2: the attacker's UDP OPTIONS (siplib.req) from ip:port. */
+const udpOptions = (ip: string, port: number) =>
+  Buffer.from(
+    `OPTIONS sip:localhost SIP/2.0\r\nVia: SIP/2.0/UDP ${ip}:${port};branch=z9hG4bK${rid()};rport\r\nMax-Forwards: 70\r\n` +
+      `From: <sip:atk@localhost>;tag=${rid()}\r\nTo: <sip:localhost>\r\nCall-ID: ${rid()}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
+    'latin1',
+  );
+
+describe('F6: rotating more source addresses than sip.maxRateTrackedSources', () => {
+  it('t2: each address forgotten and back again gains no burst: once the tracker is full, new and returning sources get 503, counted', async () => {
+    // the clock stands still: no source earns a token, only a (wrongly) fresh burst could pass
+    const stack = await start({ rateLimit: { perSecond: 1, burst: 5, maxSources: 2, now: () => 0 } });
+    const srcs = await Promise.all(['127.0.10.1', '127.0.10.2', '127.0.10.3', '127.0.10.4'].map((a) => udpFrom(a)));
+    for (let round = 0; round < 3; round++) {
+      for (const [i, s] of srcs.entries()) {
+        const before = s.got.length;
+        s.sock.send(udpOptions(`127.0.10.${i + 1}`, s.port), stack.port, '127.0.0.1');
+        await until(() => s.got.length > before, 'an answer');
+      }
+    }
+    const all = srcs.flatMap((s) => s.got);
+    // the first two sources, while the tracker had room, spent their burst: 2 x 200 in round 1
+    expect(all.filter((l) => l === 'SIP/2.0 200 OK')).toHaveLength(2);
+    expect(all.filter((l) => l.startsWith('SIP/2.0 503'))).toHaveLength(10);
+    expect(stack.rateLimited()).toMatchObject({ startedEmpty: 10, tracked: 2 });
   });
 });
