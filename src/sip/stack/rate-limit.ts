@@ -85,6 +85,47 @@ export class SourceRateLimiter {
     const source = canonicalSource(address);
     if (this.exempt.has(source)) return 'pass';
     const now = this.now();
+    const b = this.bucketOf(source, now);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 'pass';
+    }
+    if (now - b.windowStart >= WINDOW_MS) {
+      b.windowStart = now;
+      b.answered = false;
+      this.onLimited(source, transport);
+    }
+    if (transport === 'UDP') {
+      if (b.answered) {
+        this.droppedCount++;
+        return 'drop';
+      }
+      b.answered = true;
+    }
+    this.rejectedCount++;
+    return 'reject';
+  }
+
+  /**
+   * Attack finding (F8): STUN Binding requests (and CRLF pings) on the UDP port were answered
+   * without limit: a reflector toward any forged source. A UDP keep-alive spends a token of its
+   * source's bucket like a request; over the rate it is dropped, never answered (counted as dropped).
+   */
+  admitKeepalive(address: string): boolean {
+    if (!this.enabled) return true;
+    const source = canonicalSource(address);
+    if (this.exempt.has(source)) return true;
+    const b = this.bucketOf(source, this.now());
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return true;
+    }
+    this.droppedCount++;
+    return false;
+  }
+
+  /** The source's bucket, refilled to now and made the most recently seen (created if new). */
+  private bucketOf(source: string, now: number): Bucket {
     let b = this.buckets.get(source);
     if (b === undefined) {
       b = { tokens: this.opts.burst, at: now, windowStart: -Infinity, answered: false };
@@ -104,24 +145,7 @@ export class SourceRateLimiter {
       b.at = now;
     }
     this.buckets.set(source, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 'pass';
-    }
-    if (now - b.windowStart >= WINDOW_MS) {
-      b.windowStart = now;
-      b.answered = false;
-      this.onLimited(source, transport);
-    }
-    if (transport === 'UDP') {
-      if (b.answered) {
-        this.droppedCount++;
-        return 'drop';
-      }
-      b.answered = true;
-    }
-    this.rejectedCount++;
-    return 'reject';
+    return b;
   }
 
   /** Seconds until the source has a token again (at least 1), for Retry-After. */

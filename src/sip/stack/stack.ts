@@ -293,6 +293,8 @@ export class SipStack {
         if (stack) stack.stats.keepalives[t]++;
         log.debug({ transport: t, kind }, 'keep-alive');
       },
+      // F8: STUN and CRLF datagrams spend the same per-source UDP rate as requests
+      admitUdp: (address: string) => rate.admitKeepalive(address),
       maxHeadBytes: opts.maxBytesHeaders,
       ...(opts.tcpMessageTimeoutMs !== undefined ? { messageTimeoutMs: opts.tcpMessageTimeoutMs } : {}),
       onSlowClosed: (_t: 'TCP', reason: 'no-message' | 'partial-message') => {

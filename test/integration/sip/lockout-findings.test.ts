@@ -2,6 +2,7 @@
 // sent these bytes): each test sends them over real sockets to a real SipStack on port 0, with
 // short limits, and asserts what the server does, not how fast.
 import { rootCertificates } from 'node:tls';
+import { randomBytes } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -249,5 +250,26 @@ describe('F6: rotating more source addresses than sip.maxRateTrackedSources', ()
     expect(all.filter((l) => l === 'SIP/2.0 200 OK')).toHaveLength(2);
     expect(all.filter((l) => l.startsWith('SIP/2.0 503'))).toHaveLength(10);
     expect(stack.rateLimited()).toMatchObject({ startedEmpty: 10, tracked: 2 });
+  });
+});
+
+describe('F8: STUN Binding requests and CRLF pings on the UDP port', () => {
+  it('t26: RFC 5626 4.4.2 STUN requests spend the per-source UDP rate; over it they are dropped, never answered (no reflector)', async () => {
+    const stack = await start({ rateLimit: { perSecond: 1, burst: 3, maxSources: 16, now: () => 0 } });
+    const u = await udpFrom('127.0.19.1');
+    let stunAnswers = 0;
+    u.sock.on('message', (m) => {
+      if (m.length >= 20 && m.readUInt16BE(0) === 0x0101) stunAnswers++;
+    });
+    // the attacker's datagram: Binding request, length 0, magic cookie, 12 random bytes
+    const stun = () => Buffer.concat([Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]), randomBytes(12)]);
+    for (let i = 0; i < 20; i++) u.sock.send(stun(), stack.port, '127.0.0.1');
+    for (let i = 0; i < 5; i++) u.sock.send(Buffer.from('\r\n\r\n'), stack.port, '127.0.0.1');
+    // datagrams from one socket are handled in order: once the OPTIONS is answered, all came in
+    u.sock.send(udpOptions('127.0.19.1', u.port), stack.port, '127.0.0.1');
+    await until(() => u.got.some((l) => l.startsWith('SIP/2.0 503')), 'the OPTIONS answered 503');
+    expect(stunAnswers).toBe(3);
+    expect(stack.stats.keepalives.UDP).toBe(3);
+    expect(stack.rateLimited().dropped).toBe(22);
   });
 });
