@@ -28,7 +28,7 @@ export interface MetricSources {
   /** SIP TCP connections open now, refused and evicted at sip.maxTcpConnections. */
   sipTcp?: () => TcpConnectionStats;
   /** SIP requests refused (503) or dropped (UDP) for their source's rate (sip.maxRequestsPerSecondPerSource). */
-  sipRateLimited?: () => { rejected: number; dropped: number; evicted: number; tracked: number };
+  sipRateLimited?: () => { rejected: number; dropped: number; evicted: number; startedEmpty: number; tracked: number };
   groupCommit?: () => GroupCommitCounters;
   participating?: () => ParticipatingCounters;
   registrations: () => number;
@@ -116,7 +116,8 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
   mirror(registry, 'imedge_sip_handler_errors_total', 'SIP request handlers that failed (answered 500)', [], () => single(src.sip().handlerErrors));
   mirror(registry, 'imedge_sip_overload_per_source_total', 'SIP requests refused with 503 because their source held its share of live transactions', [], () => single(src.sip().overloadPerSource));
   mirror(registry, 'imedge_sip_cancelled_invites_abandoned_total', 'INVITEs imedge cancelled that got no final response within 64*T1 of the CANCEL, ended with 408 (RFC 3261 9.1)', [], () => single(src.sip().cancelledInvitesAbandoned));
-  mirror(registry, 'imedge_sip_tcp_slow_closed_total', 'inbound SIP TCP/TLS connections closed because a SIP message was not complete within sip.tcpMessageTimeoutMs (slowloris: never a message, or one left half-sent)', ['reason'], () => fixedLabels('reason', ['no-message', 'partial-message'] as const, src.sip().slowClosed));
+  mirror(registry, 'imedge_sip_tcp_slow_closed_total', 'SIP TCP/TLS connections closed as slow: a SIP message not complete within sip.tcpMessageTimeoutMs (slowloris: never a message, or one left half-sent), or a peer that left more than sip.maxTcpOutputBytes of answers unread (output)', ['reason'], () =>
+    fixedLabels('reason', ['no-message', 'partial-message', 'output'] as const, { ...src.sip().slowClosed, output: src.sipTcp?.().outputClosed ?? 0 }));
   mirror(registry, 'imedge_sip_completed_evicted_total', 'completed SIP server transactions dropped (oldest first) to stay within their bound', [], () => single(src.sip().completedEvicted));
   mirror(registry, 'imedge_sip_keepalives_total', 'SIP keep-alives received (RFC 5626 CRLF pings, STUN on UDP), by transport', ['transport'], () => fixedLabels('transport', SIP_TRANSPORTS, src.sip().keepalives));
   gauge(registry, 'imedge_sip_transactions', 'SIP transactions now: server (live + completed), server_live (no final answer yet), server_completed (kept for retransmissions), client', ['kind'], (g) => {
@@ -139,7 +140,8 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
     gauge(registry, 'imedge_sip_tcp_connections', 'SIP TCP connections open now (accepted and dialed)', [], (g) => g.set(tcp().live));
     gauge(registry, 'imedge_sip_tcp_connections_limit', 'sip.maxTcpConnections', [], (g) => g.set(tcp().limit));
     mirror(registry, 'imedge_sip_tcp_connections_refused_total', 'SIP TCP connections closed (in) or dials refused (out) at sip.maxTcpConnections', ['direction'], () => fixedLabels('direction', TCP_DIRECTIONS, tcp().refused));
-    mirror(registry, 'imedge_sip_tcp_connections_refused_per_source_total', 'inbound SIP TCP connections closed because their address held sip.maxTcpConnectionsPerSource already', [], () => single(tcp().refusedPerSource));
+    mirror(registry, 'imedge_sip_tcp_connections_refused_per_source_total', 'inbound SIP TCP/TLS connections closed because their address held sip.maxTcpConnectionsPerSource connections, or tls.maxHandshakesPerSource handshakes, already', [], () => single(tcp().refusedPerSource));
+    mirror(registry, 'imedge_sip_tcp_output_paused_total', 'SIP TCP/TLS connections no longer read for a while because their peer left more than sip.maxTcpOutputBytes of answers unread', [], () => single(tcp().outputPaused));
     mirror(registry, 'imedge_sip_tcp_connections_evicted_total', 'quiet inbound SIP TCP connections closed at sip.maxTcpConnections to make room for a new one (sip.tcpQuietMs)', [], () => single(tcp().evicted));
   }
   if (src.sipRateLimited) {
@@ -147,6 +149,7 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
     // no per-source label: the sources are the peers' to choose, the log names them (once per source per second)
     mirror(registry, 'imedge_sip_rate_limited_total', 'SIP requests over their source address rate (sip.maxRequestsPerSecondPerSource): answered 503 + Retry-After (action=rejected) or, on UDP after the second\'s first 503, dropped (action=dropped)', ['action'], () => fixedLabels('action', ['rejected', 'dropped'] as const, { rejected: rl().rejected, dropped: rl().dropped }));
     mirror(registry, 'imedge_sip_rate_sources_evicted_total', 'source addresses forgotten by the SIP rate limiter to stay within sip.maxRateTrackedSources', [], () => single(rl().evicted));
+    mirror(registry, 'imedge_sip_rate_sources_started_empty_total', 'source addresses first seen while the SIP rate limiter tracked sip.maxRateTrackedSources already: started with an empty bucket (no burst), so rotating addresses cannot bypass the limit', [], () => single(rl().startedEmpty));
     gauge(registry, 'imedge_sip_rate_sources_tracked', 'source addresses the SIP rate limiter tracks now', [], (g) => g.set(rl().tracked));
   }
   if (src.groupCommit) {

@@ -149,6 +149,8 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxTcpConnectionsPerSource: cfg.sip.maxTcpConnectionsPerSource > 0 ? cfg.sip.maxTcpConnectionsPerSource : Math.max(16, Math.floor(caps.sipTcp / 4)),
         tcpQuietMs: cfg.sip.tcpQuietMs,
         tcpMessageTimeoutMs: cfg.sip.tcpMessageTimeoutMs,
+        maxTlsHandshakesPerSource: cfg.tls.maxHandshakesPerSource,
+        tcpOutput: { maxBytes: cfg.sip.maxTcpOutputBytes, stallMs: cfg.sip.tcpOutputStallMs },
         t1Ms: cfg.sip.t1Ms,
         maxTransactions: cfg.sip.maxTransactions,
         ...(cfg.sip.maxTransactionsPerSource > 0 ? { maxTransactionsPerSource: cfg.sip.maxTransactionsPerSource } : {}),
@@ -196,7 +198,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     const msrpAddr = await msrp.listen(cfg.bind, cfg.msrp.port);
     cleanup.unshift(() => msrp.close());
     // MSRP over TLS: msrps: legs (TCP/TLS/MSRP offers) on their own port, same limits as TCP
-    const msrpsAddr = tls !== undefined ? await msrp.net.listenTls(cfg.bind, cfg.msrp.tlsPort, { cert: tls.cert, key: tls.key, handshakeTimeoutMs: tls.handshakeTimeoutMs }) : undefined;
+    const msrpsAddr = tls !== undefined ? await msrp.net.listenTls(cfg.bind, cfg.msrp.tlsPort, { cert: tls.cert, key: tls.key, handshakeTimeoutMs: tls.handshakeTimeoutMs, maxHandshakesPerSource: cfg.tls.maxHandshakesPerSource }) : undefined;
 
     const participating = new ParticipatingFunction(
       {

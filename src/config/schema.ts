@@ -59,11 +59,13 @@ export const configSchema = v.strictObject({
     maxTcpConnectionsPerSource: int(0, 0, 100_000, 'inbound SIP TCP/TLS connections one remote address may hold (0 = a quarter of maxTcpConnections, at least 16; raise it behind a proxy or SBC); beyond it a new one is closed at once (counted)'),
     tcpQuietMs: int(60_000, 100, 3_600_000, 'an inbound SIP TCP connection with no transaction under way that carried no SIP message for this long (or never one; CRLF keep-alives do not count) may be closed at sip.maxTcpConnections to make room, the never-used ones first, in ms'),
     tcpMessageTimeoutMs: int(30_000, 100, 600_000, 'slowloris bound: an inbound SIP TCP/TLS connection must complete its first SIP message within this after it opened (TLS: after the handshake), and every message within this after its first byte; else it is closed (counted), in ms. A registered client may then stay quiet: quiet connections are bounded by maxTcpConnections and tcpQuietMs'),
+    maxTcpOutputBytes: int(256 * KIB, 4 * KIB, 64 * MIB, 'answers queued for one SIP TCP/TLS peer that does not read them, in bytes; above it that connection is no longer read until they have gone out; still above it after tcpOutputStallMs, or above 4 times it, the connection is closed (counted: imedge_sip_tcp_slow_closed_total{reason="output"})'),
+    tcpOutputStallMs: int(30_000, 100, 600_000, 'a SIP TCP/TLS connection no longer read because its peer left sip.maxTcpOutputBytes unread is closed when that lasts this long, in ms'),
     maxTransactions: int(4096, 16, 1_000_000, 'live server transactions (no final answer yet); beyond it new requests get 503; one source gets a quarter'),
     maxTransactionsPerSource: int(0, 0, 1_000_000, 'live server transactions one source address may hold (0 = a quarter of maxTransactions; raise it behind a proxy or SBC)'),
     maxRequestsPerSecondPerSource: int(500, 0, 1_000_000, 'SIP requests per second one source address may send, on average (token bucket; 0 = no limit); over it TCP/TLS requests get 503 + Retry-After, a UDP source gets one 503 per second and the rest is dropped; responses and ACKs are never limited (counted: imedge_sip_rate_limited_total; logged once per source per second)'),
     requestBurstPerSource: int(5000, 1, 10_000_000, 'SIP requests a quiet source may send at once before sip.maxRequestsPerSecondPerSource applies (the token bucket size)'),
-    maxRateTrackedSources: int(4096, 16, 1_000_000, 'source addresses the SIP request rate limiter tracks at once; beyond, the least recently seen is forgotten (counted)'),
+    maxRateTrackedSources: int(4096, 16, 1_000_000, 'source addresses the SIP request rate limiter tracks at once; beyond, the least recently seen is forgotten (counted), and a source first seen while the map is full starts with no burst: it earns requests at maxRequestsPerSecondPerSource (counted: imedge_sip_rate_sources_started_empty_total)'),
     rateLimitExempt: str('', 'comma-separated IP addresses never rate limited (a proxy or SBC in front of imedge; loopback is limited unless named here)', {
       maxLength: 4096,
       allowed: 'empty, or IP addresses separated by commas',
@@ -115,6 +117,7 @@ export const configSchema = v.strictObject({
     }),
     verifyPeer: bool(true, 'a peer imedge dials over TLS must present a certificate that verifies (system CAs or tls.ca) and names the address dialled; false = encrypt without authenticating (self-signed LAN peers)'),
     handshakeTimeoutMs: int(10_000, 100, 600_000, 'an accepted TLS connection must finish its handshake within this long, in ms (then it is closed and counted)'),
+    maxHandshakesPerSource: int(4, 1, 10_000, 'TLS handshakes under way one remote address may hold on the SIP TLS port and on the MSRP TLS port (each); beyond, a new connection from it is closed at once (counted). At the connection caps a connection still in its handshake is closed first to make room, oldest first'),
   }),
   http: section('admin HTTP listener', {
     port: int(8080, 0, 65535, 'admin HTTP port for the admin page (/), /healthz, /metrics, /groups (0 = pick a free one)'),

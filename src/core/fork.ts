@@ -4,7 +4,7 @@
 // one function for it (src/sip/message/forking.ts).
 import type { SipStack } from '../sip/stack';
 import type { Flow, SipRequest, SipResponse } from '../sip/message/types';
-import { bestFinalResponse } from '../sip/message/forking';
+import { bestFinalResponse, branchAnswer } from '../sip/message/forking';
 import type { Binding } from '../store';
 
 /** Who forks: a 1-1 session's callee leg, a focus inviting a member. */
@@ -68,7 +68,8 @@ export async function forkInvite(
       s.cancels = [];
       return h.onAnswered(branch, rs);
     }
-    failures.push(rs);
+    // a branch our stack could not reach (untagged 503) counts as 480 (forking.ts branchAnswer)
+    failures.push(branchAnswer(rs));
     if (pending === 0 && !answered && s.waiting) {
       s.cancels = [];
       h.onAllFailed(bestFinalResponse(failures));

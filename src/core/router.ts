@@ -5,7 +5,7 @@ import type { IncomingRequest, SipStack } from '../sip/stack';
 import { newTag, parseSipUri, reasonFor } from '../sip/stack';
 import type { Flow, NameAddr, SipHeaders, SipRequest, SipResponse } from '../sip/message/types';
 import { headerText } from '../sip/message/types';
-import { bestFinalResponse, upstreamStatus } from '../sip/message/forking';
+import { bestFinalResponse, branchAnswer, upstreamStatus } from '../sip/message/forking';
 import { anonymizeHeaders, wantsAnonymity } from '../sip/message/privacy';
 import { randomBytes } from 'node:crypto';
 import type { Binding } from '../store';
@@ -192,7 +192,7 @@ export class Router {
     const anonymous = wantsAnonymity(headerText(req.msg, 'privacy')) ? { fromTag: newTag(), callId: `${randomBytes(10).toString('hex')}@imedge` } : undefined;
     await Promise.all(
       bindings.map(async (b) => {
-        const rs = await stack.request(this.forwardable(req.msg, b.contact, anonymous), { targets: targetsOf(b) });
+        const rs = branchAnswer(await stack.request(this.forwardable(req.msg, b.contact, anonymous), { targets: targetsOf(b) }));
         finals.push(rs);
         if (!answered && rs.status >= 200 && rs.status < 300) {
           answered = true;

@@ -26,6 +26,8 @@ export interface MsrpTlsServerOptions {
   readonly key: Buffer;
   /** A connection whose handshake has not completed by then is closed (counted). */
   readonly handshakeTimeoutMs: number;
+  /** Handshakes under way one remote address may hold at once; beyond, closed at once (counted per source). Default: no separate cap. */
+  readonly maxHandshakesPerSource?: number;
 }
 
 export interface MsrpNetDeps {
@@ -121,7 +123,7 @@ export class MsrpNet {
     server.emit = ((event: string | symbol, ...args: unknown[]) => {
       if (event === 'connection') {
         const raw = args[0] as Socket;
-        if (this.sourceFull(raw)) return true;
+        if (this.sourceFull(raw) || this.handshakesFull(raw, creds.maxHandshakesPerSource)) return true;
         // a handshake takes a slot like a connection, so it may evict an idle one to get it
         if (!this.makeRoom()) {
           this.counters.connectionsRejected++;
@@ -372,9 +374,9 @@ export class MsrpNet {
    * True when a slot is free for one more connection. At maxConnections the oldest inbound
    * connection that carries no session is closed to make one (counted in connectionsEvicted):
    * idle connections re-opened every bindTimeoutMs could otherwise hold every slot and lock
-   * real sessions out. A connection carrying a session, or one we dialled, is never evicted;
-   * nor is a TLS handshake under way (it is not a connection yet, and handshakeTimeoutMs
-   * bounds it), though it holds a slot.
+   * real sessions out. A connection carrying a session, or one we dialled, is never evicted.
+   * Attack finding (F2, t17): silent TLS handshakes, never evicted, held every slot; with no
+   * idle connection left, the oldest handshake under way is closed instead.
    */
   private makeRoom(): boolean {
     if (this.slotsInUse() < this.options.maxConnections) return true;
@@ -386,7 +388,27 @@ export class MsrpNet {
       c.close(); // onClosed takes it out of live at once
       return this.slotsInUse() < this.options.maxConnections;
     }
+    // the map keeps insertion order: the first handshake is the oldest
+    for (const slot of this.handshakeSlots.values()) {
+      this.counters.connectionsEvicted++;
+      this.deps.log?.debug({ remote: slot.raw.remoteAddress }, 'MSRP TLS connection still in its handshake closed to make room at the connection limit');
+      slot.release();
+      slot.raw.destroy();
+      return this.slotsInUse() < this.options.maxConnections;
+    }
     return false;
+  }
+
+  /** True (and the socket destroyed, counted per source) when its address holds max handshakes under way already. */
+  private handshakesFull(socket: Socket, max: number | undefined): boolean {
+    if (max === undefined) return false;
+    const ip = socket.remoteAddress ?? '?';
+    let n = 0;
+    for (const key of this.handshakeSlots.keys()) if (key.slice(0, key.lastIndexOf('|')) === ip) n++;
+    if (n < max) return false;
+    this.counters.connectionsRejectedPerSource++;
+    socket.destroy();
+    return true;
   }
 
   /**

@@ -7,6 +7,8 @@ import { isCrlfDatagram, StreamPings, stunBindingRequest, stunBindingSuccess } f
 /** RFC 5626 4.4 keep-alives, taken out before the library parses anything (keepalive.ts). */
 export interface KeepaliveHooks {
   onPing(transport: 'UDP' | 'TCP', kind: 'crlf' | 'stun'): void;
+  /** A UDP keep-alive (CRLF, STUN) from this address may be taken (the per-source rate); false: dropped unanswered. */
+  admitUdp?(address: string): boolean;
   /** The header cap of the stream parser, so the ping tracker never holds more than it. */
   maxHeadBytes: number;
   /**
@@ -28,11 +30,14 @@ export function watchKeepalives(udp: dgram.Socket | undefined, tcp: net.Server |
     udp.emit = ((event: string | symbol, ...args: unknown[]) => {
       const data = args[0];
       if (event === 'message' && Buffer.isBuffer(data)) {
-        if (isCrlfDatagram(data)) {
+        const crlf = isCrlfDatagram(data);
+        const txid = crlf ? undefined : stunBindingRequest(data);
+        // over its source's rate: dropped before any answer (never a reflector)
+        if ((crlf || txid) && hooks.admitUdp?.((args[1] as dgram.RemoteInfo).address) === false) return true;
+        if (crlf) {
           hooks.onPing('UDP', 'crlf');
           return true;
         }
-        const txid = stunBindingRequest(data);
         if (txid) {
           hooks.onPing('UDP', 'stun');
           const from = args[1] as dgram.RemoteInfo;

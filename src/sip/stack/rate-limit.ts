@@ -16,7 +16,10 @@ export interface RateLimitOptions {
   perSecond: number;
   /** Bucket size: requests a quiet source may send at once. */
   burst: number;
-  /** Sources tracked at once; beyond, the least recently seen is forgotten (a full bucket again). */
+  /**
+   * Sources tracked at once; beyond, the least recently seen is forgotten, and a source first
+   * seen while the map is full starts with an empty bucket (see take()).
+   */
   maxSources: number;
   /** Addresses never limited (a proxy or SBC in front of imedge). */
   exempt?: readonly string[];
@@ -31,6 +34,8 @@ export interface RateLimitStats {
   dropped: number;
   /** Sources forgotten to keep the map within maxSources. */
   evicted: number;
+  /** Sources first seen while the map was full, started with an empty bucket. */
+  startedEmpty: number;
   /** Sources tracked now. */
   tracked: number;
 }
@@ -60,6 +65,7 @@ export class SourceRateLimiter {
   private rejectedCount = 0;
   private droppedCount = 0;
   private evictedCount = 0;
+  private startedEmptyCount = 0;
 
   constructor(private readonly opts: RateLimitOptions, private readonly onLimited: OnLimited = () => undefined) {
     if (!(opts.perSecond >= 0) || !(opts.burst >= 1) || !Number.isInteger(opts.maxSources) || opts.maxSources < 1) {
@@ -79,17 +85,7 @@ export class SourceRateLimiter {
     const source = canonicalSource(address);
     if (this.exempt.has(source)) return 'pass';
     const now = this.now();
-    let b = this.buckets.get(source);
-    if (b === undefined) {
-      b = { tokens: this.opts.burst, at: now, windowStart: -Infinity, answered: false };
-      if (this.buckets.size >= this.opts.maxSources) this.evictOldest();
-    } else {
-      // least recently seen first: re-inserting moves it to the end of the map's order
-      this.buckets.delete(source);
-      b.tokens = Math.min(this.opts.burst, b.tokens + ((now - b.at) / 1000) * this.opts.perSecond);
-      b.at = now;
-    }
-    this.buckets.set(source, b);
+    const b = this.bucketOf(source, now);
     if (b.tokens >= 1) {
       b.tokens -= 1;
       return 'pass';
@@ -110,13 +106,55 @@ export class SourceRateLimiter {
     return 'reject';
   }
 
+  /**
+   * Attack finding (F8): STUN Binding requests (and CRLF pings) on the UDP port were answered
+   * without limit: a reflector toward any forged source. A UDP keep-alive spends a token of its
+   * source's bucket like a request; over the rate it is dropped, never answered (counted as dropped).
+   */
+  admitKeepalive(address: string): boolean {
+    if (!this.enabled) return true;
+    const source = canonicalSource(address);
+    if (this.exempt.has(source)) return true;
+    const b = this.bucketOf(source, this.now());
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return true;
+    }
+    this.droppedCount++;
+    return false;
+  }
+
+  /** The source's bucket, refilled to now and made the most recently seen (created if new). */
+  private bucketOf(source: string, now: number): Bucket {
+    let b = this.buckets.get(source);
+    if (b === undefined) {
+      b = { tokens: this.opts.burst, at: now, windowStart: -Infinity, answered: false };
+      if (this.buckets.size >= this.opts.maxSources) {
+        this.evictOldest();
+        // Attack finding (F6): rotating more addresses than maxSources brought each one back
+        // forgotten, with a full burst: no limit at all. A source first seen while the map is
+        // full earns its tokens at the rate instead (a real client's first request may get
+        // one 503 with Retry-After then; it is counted).
+        b.tokens = 0;
+        this.startedEmptyCount++;
+      }
+    } else {
+      // least recently seen first: re-inserting moves it to the end of the map's order
+      this.buckets.delete(source);
+      b.tokens = Math.min(this.opts.burst, b.tokens + ((now - b.at) / 1000) * this.opts.perSecond);
+      b.at = now;
+    }
+    this.buckets.set(source, b);
+    return b;
+  }
+
   /** Seconds until the source has a token again (at least 1), for Retry-After. */
   retryAfterS(): number {
     return this.opts.perSecond > 0 ? Math.max(1, Math.ceil(1 / this.opts.perSecond)) : 1;
   }
 
   stats(): RateLimitStats {
-    return { rejected: this.rejectedCount, dropped: this.droppedCount, evicted: this.evictedCount, tracked: this.buckets.size };
+    return { rejected: this.rejectedCount, dropped: this.droppedCount, evicted: this.evictedCount, startedEmpty: this.startedEmptyCount, tracked: this.buckets.size };
   }
 
   /**

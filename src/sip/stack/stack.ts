@@ -13,6 +13,8 @@ import { fromRaw, toRaw } from './convert';
 import { bindSipListeners, StreamHub } from './listeners';
 import { watchStreamKeepalives } from './keepalive-watch';
 import { fillRport } from './rport';
+import type { OutputBoundOptions } from './output-bound';
+import { registeredForS } from './register-pin';
 import { TcpConnectionGate, type TcpConnectionStats, type TcpSlot } from './tcp-gate';
 import { datagramKind, SourceRateLimiter, type RateLimitOptions, type RateLimitStats } from './rate-limit';
 import type * as dgram from 'node:dgram';
@@ -46,6 +48,10 @@ export interface SipStackOptions {
    * first byte; else it is closed (counted in stats.slowClosed). Absent: no bound.
    */
   tcpMessageTimeoutMs?: number;
+  /** TLS connections one address may hold in their handshake at once (default: maxTcpConnectionsPerSource). */
+  maxTlsHandshakesPerSource?: number;
+  /** The bound on answers queued for a TCP/TLS peer that does not read (output-bound.ts); absent: none. */
+  tcpOutput?: OutputBoundOptions;
   /** Inbound TCP (and TLS) connections one remote address may hold (default: maxTcpConnections, no separate cap). */
   maxTcpConnectionsPerSource?: number;
   /**
@@ -281,12 +287,14 @@ export class SipStack {
     const log = opts.logger;
     // Filled in once the instance exists; the library calls back only after sockets deliver data.
     let stack: SipStack | undefined;
-    const gate = new TcpConnectionGate(opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS, log, { quietMs: opts.tcpQuietMs, ...(opts.maxTcpConnectionsPerSource !== undefined ? { maxPerSource: opts.maxTcpConnectionsPerSource } : {}) });
+    const gate = new TcpConnectionGate(opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS, log, { quietMs: opts.tcpQuietMs, ...(opts.maxTlsHandshakesPerSource !== undefined ? { maxHandshakesPerSource: opts.maxTlsHandshakesPerSource } : {}), ...(opts.tcpOutput !== undefined ? { output: opts.tcpOutput } : {}), ...(opts.maxTcpConnectionsPerSource !== undefined ? { maxPerSource: opts.maxTcpConnectionsPerSource } : {}) });
     const keepalive = {
       onPing: (t: 'UDP' | 'TCP', kind: 'crlf' | 'stun') => {
         if (stack) stack.stats.keepalives[t]++;
         log.debug({ transport: t, kind }, 'keep-alive');
       },
+      // F8: STUN and CRLF datagrams spend the same per-source UDP rate as requests
+      admitUdp: (address: string) => rate.admitKeepalive(address),
       maxHeadBytes: opts.maxBytesHeaders,
       ...(opts.tcpMessageTimeoutMs !== undefined ? { messageTimeoutMs: opts.tcpMessageTimeoutMs } : {}),
       onSlowClosed: (_t: 'TCP', reason: 'no-message' | 'partial-message') => {
@@ -544,7 +552,11 @@ export class SipStack {
         this.pendingIn--;
         if (held) this.releaseSource(source);
         held = false;
-        if (slot !== undefined) this.tcpGate.unhold(slot);
+        if (slot !== undefined) {
+          this.tcpGate.unhold(slot);
+          // F3: the connection a live registration was made over is not evicted as quiet
+          if (raw.method === 'REGISTER' && rs.status < 300) this.tcpGate.pin(slot, registeredForS(msg, rs) * 1000);
+        }
         slot = undefined;
       }
       this.respond(rs);

@@ -5,6 +5,7 @@
 // it, and a dial fails at once, which the library turns into a 503 for that target.
 import * as net from 'node:net';
 import type { Logger } from '../../log';
+import { boundOutput, type OutputBoundOptions } from './output-bound';
 
 export type TcpDirection = 'in' | 'out';
 
@@ -18,6 +19,10 @@ export interface TcpConnectionStats {
   evicted: number;
   /** Inbound connections closed at once because their address held maxPerSource already (also in refused.in). */
   refusedPerSource: number;
+  /** Connections no longer read because their peer left too much of our output unread (output-bound.ts). */
+  outputPaused: number;
+  /** Connections closed because their unread output stayed over the bound too long or grew past its hard limit. */
+  outputClosed: number;
 }
 
 export interface TcpGateOptions {
@@ -31,6 +36,13 @@ export interface TcpGateOptions {
    * one host cannot take every slot, nor evict everyone else's quiet connections.
    */
   maxPerSource: number;
+  /**
+   * TLS connections still in their handshake one remote address may hold at once (beyond:
+   * closed at once, counted in refusedPerSource): silent handshakes are cheap to open.
+   */
+  maxHandshakesPerSource?: number;
+  /** The bound on output queued for one peer (output-bound.ts); absent: none. */
+  output?: OutputBoundOptions;
   /** The clock (tests). */
   now?: () => number;
 }
@@ -43,12 +55,14 @@ export interface TcpSlot {
   /** Transactions under way over this connection (a request waiting for its final response). */
   busy: number;
   released: boolean;
+  /** Until when a registration made over this connection lives (never evicted before); undefined: none. */
+  pinnedUntil?: number;
 }
 
 interface Admitted extends TcpSlot {
   readonly socket: net.Socket;
   readonly key: string | undefined;
-  /** A TLS connection still in its handshake: never evicted (tls.handshakeTimeoutMs bounds it). */
+  /** A TLS connection still in its handshake: evictable at the cap like one that never carried a message. */
   handshaking: boolean;
 }
 
@@ -59,7 +73,11 @@ export class TcpConnectionGate {
   private readonly refusedBy: Record<TcpDirection, number> = { in: 0, out: 0 };
   private evictedCount = 0;
   private refusedPerSourceCount = 0;
+  private outputPausedCount = 0;
+  private outputClosedCount = 0;
+  private readonly output: OutputBoundOptions | undefined;
   private readonly maxPerSource: number;
+  private readonly maxHandshakesPerSource: number;
   /** Refusals since the cap was last reached: one warning per burst, one summary when it ends. */
   private burst = 0;
   /** Evictions since the cap was last left: one warning per burst. */
@@ -74,12 +92,15 @@ export class TcpConnectionGate {
     this.quietMs = opts.quietMs ?? DEFAULT_TCP_QUIET_MS;
     if (!(this.quietMs >= 0)) throw new RangeError('SIP TCP quiet time must be a non-negative number of ms');
     this.now = opts.now ?? Date.now;
+    this.output = opts.output;
     this.maxPerSource = opts.maxPerSource ?? limit;
     if (!Number.isInteger(this.maxPerSource) || this.maxPerSource < 1) throw new RangeError('SIP TCP connections per source must be a positive integer');
+    this.maxHandshakesPerSource = opts.maxHandshakesPerSource ?? this.maxPerSource;
+    if (!Number.isInteger(this.maxHandshakesPerSource) || this.maxHandshakesPerSource < 1) throw new RangeError('SIP TLS handshakes per source must be a positive integer');
   }
 
   stats(): TcpConnectionStats {
-    return { live: this.liveCount, limit: this.limit, refused: { ...this.refusedBy }, evicted: this.evictedCount, refusedPerSource: this.refusedPerSourceCount };
+    return { live: this.liveCount, limit: this.limit, refused: { ...this.refusedBy }, evicted: this.evictedCount, refusedPerSource: this.refusedPerSourceCount, outputPaused: this.outputPausedCount, outputClosed: this.outputClosedCount };
   }
 
   /**
@@ -88,7 +109,7 @@ export class TcpConnectionGate {
    * A socket that is already gone takes no slot: its 'close' may have fired already.
    */
   admit(socket: net.Socket, direction: TcpDirection, handshaking = false): boolean {
-    if (direction === 'in' && this.maxPerSource < this.limit && this.fromSource(socket.remoteAddress) >= this.maxPerSource) {
+    if (direction === 'in' && this.sourceFull(socket.remoteAddress, handshaking)) {
       this.refusedPerSourceCount++;
       this.refuse(direction);
       return false;
@@ -104,14 +125,40 @@ export class TcpConnectionGate {
     // a stale entry under the same key (its close not seen yet) is no longer that flow
     if (key !== undefined) this.inbound.set(key, slot);
     socket.once('close', () => this.release(slot));
+    // a TLS connection in its handshake is bounded once it is handed over (handshakeDone)
+    if (!handshaking) this.boundOutput(socket);
     return true;
   }
 
-  /** Inbound connections open now from this address (bounded walk: at most `limit` entries). */
-  private fromSource(address: string | undefined): number {
-    let n = 0;
-    for (const slot of this.inbound.values()) if (!slot.released && slot.socket.remoteAddress === address) n++;
-    return n;
+  /** Puts the output bound on the socket the library writes to (TCP: the accepted one; TLS: the secure one). */
+  boundOutput(socket: net.Socket): void {
+    if (this.output === undefined) return;
+    boundOutput(socket, this.output, {
+      onPaused: () => {
+        this.outputPausedCount++;
+        this.log.debug({ remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` }, 'SIP TCP peer leaves its answers unread; no longer read until they go out');
+      },
+      onClosed: (reason) => {
+        this.outputClosedCount++;
+        // debug: a flood of such peers must not flood the journal; the counter shows them
+        this.log.debug({ remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`, reason, maxBytes: this.output?.maxBytes }, 'SIP TCP peer left too much output unread (sip.maxTcpOutputBytes); connection closed');
+      },
+    });
+  }
+
+  /**
+   * True when this address holds maxPerSource inbound connections already or, for a TLS one,
+   * maxHandshakesPerSource handshakes under way (bounded walk: at most `limit` entries).
+   */
+  private sourceFull(address: string | undefined, handshaking: boolean): boolean {
+    let all = 0;
+    let pending = 0;
+    for (const slot of this.inbound.values()) {
+      if (slot.released || slot.socket.remoteAddress !== address) continue;
+      all++;
+      if (slot.handshaking) pending++;
+    }
+    return (this.maxPerSource < this.limit && all >= this.maxPerSource) || (handshaking && pending >= this.maxHandshakesPerSource);
   }
 
   /** The inbound connection of a flow, if the gate admitted one (outbound ones are never evicted). */
@@ -120,8 +167,8 @@ export class TcpConnectionGate {
   }
 
   /**
-   * The TLS handshake of an inbound connection completed: from now on it is evictable like a
-   * TCP one (first while it has carried no SIP message, then once quiet for quietMs).
+   * The TLS handshake of an inbound connection completed: from now on it is judged like a TCP
+   * one (first while it has carried no SIP message, then once quiet for quietMs).
    */
   handshakeDone(address: string | undefined, port: number | undefined): void {
     const slot = this.inbound.get(flowKey(address, port) as string);
@@ -131,6 +178,15 @@ export class TcpConnectionGate {
   /** A complete SIP message went over the connection. */
   noteMessage(slot: TcpSlot): void {
     slot.lastMessageAt = this.now();
+  }
+
+  /**
+   * A REGISTER over this connection was answered 2xx: its binding lives for `forMs` (0: none
+   * left, e.g. a removal). Until then the connection is never evicted as quiet (F3): requests
+   * to that client are routed back over it. Bounded by maxPerSource like any connection.
+   */
+  pin(slot: TcpSlot, forMs: number): void {
+    slot.pinnedUntil = forMs > 0 ? this.now() + forMs : undefined;
   }
 
   /** A transaction runs over the connection: it is not evicted until unhold(). */
@@ -148,7 +204,7 @@ export class TcpConnectionGate {
    * Accepted connections pass the gate before any 'connection' listener runs (the library's
    * and the keep-alive watch's): a refused one is destroyed unseen, so it holds no parser,
    * no flow entry and no timer. With tls, an admitted connection is still in its handshake
-   * and is not evicted until handshakeDone().
+   * until handshakeDone() (at most maxHandshakesPerSource per address; evictable meanwhile).
    */
   guard(server: net.Server, tls = false): void {
     const emit = server.emit.bind(server);
@@ -188,9 +244,10 @@ export class TcpConnectionGate {
    * Attack finding: idle sockets (no SIP message at all, or CRLF pings only) held every slot
    * and locked SIP over TCP out. At the cap, the oldest inbound connection that never carried
    * a message goes first, else the oldest one quiet for quietMs; never one with a transaction
-   * under way, never one we dialed, never a TLS one still in its handshake (it is bounded by
-   * tls.handshakeTimeoutMs; once done it is judged like a TCP one). A registered client's
-   * connection, which has carried its REGISTER, is only taken when no silent one is left.
+   * under way, never one we dialed. Attack finding (F2): silent TLS handshakes, never evicted,
+   * filled the cap and locked SIP TCP and TLS out; a TLS one still in its handshake now goes
+   * next (oldest first), before the quiet ones. Attack finding (F3): a connection over
+   * which a live registration was made (pin()) is never taken as quiet.
    */
   private evictQuiet(): boolean {
     const victim = this.quietest();
@@ -207,15 +264,20 @@ export class TcpConnectionGate {
   }
 
   private quietest(): Admitted | undefined {
-    const quietBefore = this.now() - this.quietMs;
+    const now = this.now();
+    const quietBefore = now - this.quietMs;
     let quiet: Admitted | undefined;
+    let handshake: Admitted | undefined;
     // Map iteration follows insertion order: the first match is the oldest connection
     for (const slot of this.inbound.values()) {
-      if (slot.busy > 0 || slot.released || slot.handshaking) continue;
-      if (slot.lastMessageAt === undefined) return slot;
-      if (quiet === undefined && slot.lastMessageAt <= quietBefore) quiet = slot;
+      if (slot.busy > 0 || slot.released) continue;
+      if (slot.pinnedUntil !== undefined && slot.pinnedUntil > now) continue;
+      if (slot.handshaking) handshake ??= slot;
+      else if (slot.lastMessageAt === undefined) return slot;
+      else if (quiet === undefined && slot.lastMessageAt <= quietBefore) quiet = slot;
     }
-    return quiet;
+    // a handshake has its own time bound, so a connection that is done and silent goes first
+    return handshake ?? quiet;
   }
 
   private refuse(direction: TcpDirection): void {

@@ -97,7 +97,7 @@ export function listenSipTls(
   onSecure: (socket: tls.TLSSocket) => void,
 ): Promise<tls.Server> {
   const server = tls.createServer({ cert: opts.cert, key: opts.key, handshakeTimeout: opts.handshakeTimeoutMs, noDelay: true });
-  // a connection in its handshake holds a slot but is not evicted for another (handshakeDone below)
+  // a connection in its handshake holds a slot; at the cap it may be evicted like a silent one (tcp-gate.ts)
   gate.guard(server, true);
   // Plain TCP bytes, a broken hello or a silent peer: the connection is closed by node and counted here.
   let burst = 0;
@@ -115,6 +115,7 @@ export function listenSipTls(
   server.on('secureConnection', (socket: tls.TLSSocket) => {
     stats.accepted++;
     gate.handshakeDone(socket.remoteAddress, socket.remotePort);
+    gate.boundOutput(socket);
     socket.on('error', () => undefined);
     try {
       onSecure(socket);

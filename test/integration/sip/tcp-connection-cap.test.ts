@@ -123,7 +123,7 @@ test('sip.maxTcpConnections: accepted and dialed connections share the cap; beyo
 
 test('without maxTcpConnections the stack keeps its default cap', async () => {
   const stack = await startStack(silentLogger());
-  expect(stack.tcpConnections()).toEqual({ live: 0, limit: 1024, refused: { in: 0, out: 0 }, evicted: 0, refusedPerSource: 0 });
+  expect(stack.tcpConnections()).toEqual({ live: 0, limit: 1024, refused: { in: 0, out: 0 }, evicted: 0, refusedPerSource: 0, outputPaused: 0, outputClosed: 0 });
   await stack.close();
 });
 

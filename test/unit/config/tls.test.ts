@@ -29,7 +29,7 @@ describe('keys and flags', () => {
     expect(tlsOn(DEFAULT_CONFIG)).toBe(false);
     expect(DEFAULT_CONFIG.sip.tlsPort).toBe(5061);
     expect(DEFAULT_CONFIG.msrp.tlsPort).toBe(2856);
-    expect(DEFAULT_CONFIG.tls).toEqual({ cert: '', key: '', ca: '', verifyPeer: true, handshakeTimeoutMs: 10_000 });
+    expect(DEFAULT_CONFIG.tls).toEqual({ cert: '', key: '', ca: '', verifyPeer: true, handshakeTimeoutMs: 10_000, maxHandshakesPerSource: 4 });
     expect(loadTlsMaterial(DEFAULT_CONFIG)).toBeUndefined();
   });
 

@@ -85,3 +85,19 @@ describe('Router: OPTIONS', () => {
     expect(core.sent).toHaveLength(0);
   });
 });
+
+describe('Router: a contact that cannot be reached (attack finding F3)', () => {
+  let core: Core;
+  afterEach(() => core.close());
+
+  test('RFC 3261 16.7 step 6 / 21.4.18: a MESSAGE whose only contact could not be reached (our own untagged 503) is 480, never 500', async () => {
+    core = makeCore({ users: ['alice', 'vic'], answer: 503 });
+    const flow = { protocol: 'TCP' as const, address: '127.0.0.1', port: 40100 };
+    core.registrar.handle(request({ method: 'REGISTER', uri: 'sip:localhost', from: 'sip:vic@localhost', to: 'sip:vic@localhost', contact: [{ uri: 'sip:vic@127.0.0.1:40100;transport=tcp', params: {} }] }, flow).req);
+    const r = request({ method: 'MESSAGE', uri: 'sip:vic@localhost', from: 'sip:alice@localhost', to: 'sip:vic@localhost', headers: { 'content-type': 'text/plain' } });
+    (r.req.msg as { body: Buffer }).body = Buffer.from('hello');
+    await core.router.handle(r.req);
+    expect(core.sent).toHaveLength(1);
+    expect(r.final().status).toBe(480);
+  });
+});

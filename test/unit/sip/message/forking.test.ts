@@ -1,4 +1,4 @@
-import { bestFinalResponse, upstreamStatus } from '../../../../src/sip/message/forking';
+import { bestFinalResponse, branchAnswer, upstreamStatus } from '../../../../src/sip/message/forking';
 
 const r = (...statuses: number[]) => statuses.map((status, i) => ({ status, i }));
 
@@ -29,5 +29,16 @@ describe('RFC 3261 16.7 step 6: the best final response of a fork', () => {
     expect(upstreamStatus(503)).toBe(500);
     expect(upstreamStatus(486)).toBe(486);
     expect(upstreamStatus(603)).toBe(603);
+  });
+});
+
+describe('branchAnswer (attack finding F3)', () => {
+  const rs = (status: number, tag?: string) => ({ status, reason: 'x', headers: { to: { uri: 'sip:v@localhost', params: tag ? { tag } : {} } }, body: Buffer.alloc(0) });
+  it('RFC 3261 8.2.6.2 / 21.4.18: an untagged 503 was made here (contact unreachable): 480', () => {
+    expect(branchAnswer(rs(503)).status).toBe(480);
+  });
+  it('RFC 3261 16.7 step 6: a tagged 503 came from downstream and is left to upstreamStatus; other answers untouched', () => {
+    expect(branchAnswer(rs(503, 't1')).status).toBe(503);
+    expect(branchAnswer(rs(486)).status).toBe(486);
   });
 });

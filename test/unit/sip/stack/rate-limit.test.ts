@@ -51,3 +51,12 @@ describe('SourceRateLimiter', () => {
     expect(datagramKind(Buffer.from('garbage'))).toBe('request');
   });
 });
+
+test('attack finding F6: a source first seen while the map is full starts with an empty bucket (no burst), counted', () => {
+  const { l } = limiter({ burst: 5 });
+  for (const a of ['10.0.1.1', '10.0.1.2', '10.0.1.3', '10.0.1.4']) expect(l.take(a, 'TCP')).toBe('pass');
+  // the map is full: the next new source (and a forgotten one coming back) earns its tokens at the rate
+  expect(l.take('10.0.1.5', 'TCP')).toBe('reject');
+  expect(l.take('10.0.1.1', 'TCP')).toBe('reject');
+  expect(l.stats()).toMatchObject({ startedEmpty: 2, evicted: 2 });
+});
