@@ -31,6 +31,10 @@ const BENCH_ENV: Record<string, string> = {
   IMEDGE_SESSIONS__MAX_PENDING_PER_SOURCE: '5000',
   IMEDGE_MSRP__MAX_CONNECTIONS: '8192',
   IMEDGE_SIP__MAX_TCP_CONNECTIONS: '8192',
+  // every bench client connects from 127.0.0.1: the per-source shares would be the whole cap's quarter
+  IMEDGE_SIP__MAX_TCP_CONNECTIONS_PER_SOURCE: '8192',
+  IMEDGE_MSRP__MAX_CONNECTIONS_PER_SOURCE: '8192',
+  IMEDGE_SIP__MAX_TRANSACTIONS_PER_SOURCE: '4096',
   // every bench client is one source (127.0.0.1) speaking for thousands of users
   IMEDGE_SIP__MAX_REQUESTS_PER_SECOND_PER_SOURCE: '0',
   // the load average belongs to whatever else runs on the machine: never refuse work for it
