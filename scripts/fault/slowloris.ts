@@ -121,6 +121,8 @@ export async function runSlowloris(clients = 4, waves = 1): Promise<SlowlorisFig
       IMEDGE_SIP__TCP_MESSAGE_TIMEOUT_MS: String(BOUND_MS),
       IMEDGE_MSRP__BIND_TIMEOUT_MS: String(BOUND_MS),
       IMEDGE_TLS__HANDSHAKE_TIMEOUT_MS: String(BOUND_MS),
+      // the bound under test is the handshake timeout, not the per-address share of pending handshakes
+      IMEDGE_TLS__MAX_HANDSHAKES_PER_SOURCE: '10000',
       IMEDGE_HTTP__HEADERS_TIMEOUT_MS: String(BOUND_MS),
       IMEDGE_HTTP__REQUEST_TIMEOUT_MS: String(BOUND_MS),
       // every client comes from 127.0.0.1: the per-source caps are not what is tested here

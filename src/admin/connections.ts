@@ -4,7 +4,8 @@
 // a probe always gets in while slow or idle clients are the ones dropped (issue 16 item 6).
 // An unauthenticated request (no valid bearer or cookie, or a /login) whose body trickles in is
 // as evictable as a slow head (attack finding F1), and one source address holds at most
-// perSource slots: beyond them a new connection is closed at once and counted.
+// perSource slots: beyond them a new connection takes the place of that address's own oldest
+// idle one, or is closed at once and counted when all of them are serving.
 import type { Socket } from 'node:net';
 
 interface Slot {
@@ -40,7 +41,9 @@ export class AdminConnections {
   /** A new connection: admitted, possibly in place of the oldest evictable one; false when refused. */
   admit(socket: Socket): boolean {
     const source = socket.remoteAddress ?? '';
-    if ((this.bySource.get(source) ?? 0) >= this.perSource) {
+    // at its share an address first gives up its own oldest idle connection (a browser keeps
+    // idle keep-alive connections open); refused only when all of its slots are serving
+    if ((this.bySource.get(source) ?? 0) >= this.perSource && !this.evictOldestIdle(source)) {
       this.stats.perSourceRefused++;
       socket.destroy();
       return false;
@@ -83,10 +86,11 @@ export class AdminConnections {
     this.stats.live = this.slots.size;
   }
 
-  private evictOldestIdle(): boolean {
+  /** The oldest connection not serving an authenticated request (of `source` when given) is closed. */
+  private evictOldestIdle(source?: string): boolean {
     // Map iteration follows insertion order: the first idle slot is the oldest one
     for (const [socket, slot] of this.slots) {
-      if (slot.busy > 0) continue;
+      if (slot.busy > 0 || (source !== undefined && slot.source !== source)) continue;
       this.forget(socket);
       this.stats.evicted++;
       socket.destroy();
