@@ -1,10 +1,8 @@
 // Conference-info (RFC 4575, src/xml/conference-info.ts): only XmlError; what parses
 // serializes and parses back to the same document.
-import { deepStrictEqual } from 'node:assert';
-import { parseConferenceInfo, serializeConferenceInfo, XmlError, type ConferenceInfo } from '../../../src/xml';
-import { garbageArb } from '../mutate';
-import { onlyTyped, type Harness } from '../runner';
-import { XML_TOKENS } from './xml-common';
+import { parseConferenceInfo, serializeConferenceInfo, type ConferenceInfo } from '../../../src/xml';
+import type { Harness } from '../runner';
+import { xmlRoundTripHarness } from './xml-common';
 
 const SAMPLES: ConferenceInfo[] = [
   {
@@ -22,19 +20,4 @@ const SAMPLES: ConferenceInfo[] = [
 ];
 const SEEDS = SAMPLES.map((s) => Buffer.from(serializeConferenceInfo(s)));
 
-export const conferenceInfoHarness: Harness = {
-  parser: 'conference-info',
-  properties: [
-    {
-      name: 'garbage',
-      bytes: true,
-      arbitrary: garbageArb(SEEDS, XML_TOKENS),
-      check: (data: Buffer) =>
-        onlyTyped(() => {
-          const ci = parseConferenceInfo(data);
-          deepStrictEqual(parseConferenceInfo(serializeConferenceInfo(ci)), ci);
-        }, XmlError),
-      quickRuns: 200,
-    },
-  ],
-};
+export const conferenceInfoHarness: Harness = xmlRoundTripHarness('conference-info', SEEDS, parseConferenceInfo, serializeConferenceInfo);

@@ -2,9 +2,7 @@
 // connection to a live server's MSRP port: exactly the expected outcome (statuses in order,
 // then close or not), and after each the MSRP port still answers a fresh connection and SIP
 // OPTIONS still gets 200.
-import { startServer, type ServerHandle } from '../../helpers/server';
-import { SipPeer } from '../../helpers/sip-peer';
-import { describeObserved, fill, loadCases, tcpExchange } from './torture';
+import { describeObserved, fill, loadCases, tcpExchange, liveServer } from './torture';
 
 const cases = loadCases('msrp');
 
@@ -18,16 +16,7 @@ const PROBE = Buffer.from(
 );
 
 describe('MSRP torture set over TCP (RFC 4975)', () => {
-  let server: ServerHandle;
-  let probe: SipPeer;
-  beforeAll(async () => {
-    server = await startServer();
-    probe = await SipPeer.open('UDP', server.sipPort);
-  });
-  afterAll(async () => {
-    probe.close();
-    expect(await server.stop()).toBe(0);
-  });
+  const live = liveServer();
 
   test('the set holds at least 30 frames, each with an expected outcome', () => {
     expect(cases.length).toBeGreaterThanOrEqual(30);
@@ -40,7 +29,7 @@ describe('MSRP torture set over TCP (RFC 4975)', () => {
     if (expected === 'drop') {
       // no answer, shown without waiting on a clock: the probe sent after it on the same
       // connection (after a CRLF, so a broken line ends first) gets the first and only answer
-      const got = await tcpExchange(server.msrpPort!, Buffer.concat([frame, Buffer.from('\r\n'), PROBE]), {
+      const got = await tcpExchange(live.server.msrpPort!, Buffer.concat([frame, Buffer.from('\r\n'), PROBE]), {
         waitMs: 3000,
         closeGraceMs: 150,
         statusesOf: msrpStatuses,
@@ -49,7 +38,7 @@ describe('MSRP torture set over TCP (RFC 4975)', () => {
       expect(`${c.file}: ${describeObserved(got)} ${/^MSRP (\S+)/.exec(got.text)?.[1]}`).toBe(`${c.file}: 481 probe0001`);
     } else {
       const wanted = /^\d/.test(expected) ? expected.replace('+close', '').split(',').length : 1;
-      const got = await tcpExchange(server.msrpPort!, frame, {
+      const got = await tcpExchange(live.server.msrpPort!, frame, {
         waitMs: /^\d/.test(expected) ? 3000 : 500,
         closeGraceMs: expected.endsWith('+close') ? 3000 : 150,
         statusesOf: msrpStatuses,
@@ -57,9 +46,8 @@ describe('MSRP torture set over TCP (RFC 4975)', () => {
       });
       expect(`${c.file}: ${describeObserved(got)}`).toBe(`${c.file}: ${expected}`);
     }
-    const again = await tcpExchange(server.msrpPort!, PROBE, { waitMs: 3000, closeGraceMs: 0, statusesOf: msrpStatuses, wanted: 1 });
+    const again = await tcpExchange(live.server.msrpPort!, PROBE, { waitMs: 3000, closeGraceMs: 0, statusesOf: msrpStatuses, wanted: 1 });
     expect(again.statuses).toEqual([481]);
-    const r = await probe.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:probe@localhost', to: 'sip:localhost' }, 3000);
-    expect(r.status).toBe(200);
+    expect(await live.optionsStatus()).toBe(200);
   });
 });

@@ -1,23 +1,12 @@
 // Issue 11 item 4: every SIP torture message (test/fixtures/torture/sip) on its own TCP
 // connection to a live server: exactly the expected outcome (status, status then close, or a
 // close where no transaction can be read), and OPTIONS still gets 200 after each.
-import { startServer, type ServerHandle } from '../../helpers/server';
-import { SipPeer } from '../../helpers/sip-peer';
-import { describeObserved, fill, loadCases, sipStatuses, tcpExchange } from './torture';
+import { describeObserved, fill, loadCases, sipStatuses, tcpExchange, liveServer } from './torture';
 
 const cases = loadCases('sip');
 
 describe('SIP torture set over TCP (RFC 4475 categories)', () => {
-  let server: ServerHandle;
-  let probe: SipPeer;
-  beforeAll(async () => {
-    server = await startServer();
-    probe = await SipPeer.open('UDP', server.sipPort);
-  });
-  afterAll(async () => {
-    probe.close();
-    expect(await server.stop()).toBe(0);
-  });
+  const live = liveServer();
 
   test('each message has an expected TCP outcome', () => {
     for (const c of cases) expect([c.file, c.expect.tcp]).toEqual([c.file, expect.stringMatching(/^(\d{3}(\+close)?|drop|close)$/)]);
@@ -26,7 +15,7 @@ describe('SIP torture set over TCP (RFC 4475 categories)', () => {
   test.each(cases.map((c) => [c.file, c] as const))('%s', async (_f, c) => {
     const expected = c.expect.tcp!;
     const answered = /^\d/.test(expected);
-    const got = await tcpExchange(server.sipPort, fill(c.template, `tcp-${c.file.slice(0, 2)}`, 'TCP'), {
+    const got = await tcpExchange(live.server.sipPort, fill(c.template, `tcp-${c.file.slice(0, 2)}`, 'TCP'), {
       // a close comes at once; "drop" is nothing within this window with the connection still open
       waitMs: answered ? 3000 : 500,
       // the server ends a connection it cannot frame after writing the answer
@@ -35,7 +24,6 @@ describe('SIP torture set over TCP (RFC 4475 categories)', () => {
       wanted: 1,
     });
     expect(`${c.file}: ${describeObserved(got)}`).toBe(`${c.file}: ${expected}`);
-    const r = await probe.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:probe@localhost', to: 'sip:localhost' }, 3000);
-    expect(r.status).toBe(200);
+    expect(await live.optionsStatus()).toBe(200);
   });
 });

@@ -10,6 +10,8 @@ import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { startServer, type ServerHandle } from '../../helpers/server';
+import { SipPeer } from '../../helpers/sip-peer';
 
 export interface TortureCase {
   readonly file: string;
@@ -131,4 +133,29 @@ export function tcpExchange(
 /** Final SIP statuses in a TCP byte stream (1xx skipped). */
 export function sipStatuses(text: string): number[] {
   return [...text.matchAll(/(?:^|\r\n\r\n)SIP\/2\.0 (\d{3}) /g)].map((m) => Number(m[1])).filter((c) => c >= 200);
+}
+
+/**
+ * One live server for a whole torture file (started before its tests, stopped after with exit
+ * 0 asserted), and the status a fresh OPTIONS gets from it: after every case it must be 200.
+ */
+export function liveServer(): { readonly server: ServerHandle; optionsStatus(): Promise<number> } {
+  let server: ServerHandle | undefined;
+  let probe: SipPeer | undefined;
+  beforeAll(async () => {
+    server = await startServer();
+    probe = await SipPeer.open('UDP', server.sipPort);
+  });
+  afterAll(async () => {
+    probe?.close();
+    expect(await server?.stop()).toBe(0);
+  });
+  return {
+    get server(): ServerHandle {
+      if (server === undefined) throw new Error('the torture server is not started');
+      return server;
+    },
+    optionsStatus: async () =>
+      (await probe!.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:probe@localhost', to: 'sip:localhost' }, 3000)).status,
+  };
 }
