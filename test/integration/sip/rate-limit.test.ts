@@ -3,24 +3,12 @@
 // what is asserted is the rule (burst, one 503 per window on UDP, 503 each on TCP), not timing.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { Writable } from 'node:stream';
 import { SipStack, type IncomingRequest } from '../../../src/sip/stack';
 import type { RateLimitOptions } from '../../../src/sip/stack/rate-limit';
-import { createLogger } from '../../../src/log';
+import { silentLogger } from '../../../src/log';
+import { until } from '../../helpers/group';
 import { rid } from '../../helpers/sip-peer';
 import { startServer } from '../../helpers/server';
-
-const until = async (pred: () => boolean, ms = 8000) => {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
-
-function silent() {
-  return createLogger({ level: 'fatal', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
-}
 
 /** A clock the test moves by hand. */
 function clock() {
@@ -30,7 +18,7 @@ function clock() {
 
 async function startStack(rateLimit: RateLimitOptions, handler: (r: IncomingRequest) => void = (r) => r.reply(200)) {
   return SipStack.start(
-    { bind: '127.0.0.1', port: 0, udp: true, tcp: true, maxBytesHeaders: 16384, maxContentLength: 65536, maxTransactions: 4096, maxTransactionsPerSource: 4096, overloadRetryAfterS: 7, rateLimit, logger: silent() },
+    { bind: '127.0.0.1', port: 0, udp: true, tcp: true, maxBytesHeaders: 16384, maxContentLength: 65536, maxTransactions: 4096, maxTransactionsPerSource: 4096, overloadRetryAfterS: 7, rateLimit, logger: silentLogger() },
     handler,
   );
 }
@@ -69,8 +57,8 @@ test('issue 11 item 5: a UDP source over its rate gets one 503 + Retry-After per
   });
   const u = await udpSocket();
   for (let i = 0; i < 30; i++) u.sock.send(options('UDP', '127.0.0.1', u.port), stack.port, '127.0.0.1');
-  await until(() => handled + stack.rateLimited().rejected + stack.rateLimited().dropped === 30);
-  await until(() => u.got.length === 11);
+  await until(() => handled + stack.rateLimited().rejected + stack.rateLimited().dropped === 30, 'handled + stack.rateLimited().rejected + stack.rateLimited().dropped === 30');
+  await until(() => u.got.length === 11, 'u.got.length === 11');
   expect(handled).toBe(10);
   expect(u.got.filter((m) => statusOf(m) === 200)).toHaveLength(10);
   const refused = u.got.filter((m) => statusOf(m) === 503);
@@ -84,7 +72,7 @@ test('issue 11 item 5: a UDP source over its rate gets one 503 + Retry-After per
   // a second later the bucket has 5 tokens: 5 served, a new window's 503, the rest dropped
   c.advance(1000);
   for (let i = 0; i < 8; i++) u.sock.send(options('UDP', '127.0.0.1', u.port), stack.port, '127.0.0.1');
-  await until(() => u.got.length === 17);
+  await until(() => u.got.length === 17, 'u.got.length === 17');
   expect(handled).toBe(15);
   expect(stack.rateLimited()).toMatchObject({ rejected: 2, dropped: 21 });
   u.sock.close();
@@ -104,17 +92,17 @@ test('issue 11 item 5: responses and ACKs are never limited; another source keep
   });
   const u = await udpSocket();
   for (let i = 0; i < 3; i++) u.sock.send(options('UDP', '127.0.0.1', u.port), stack.port, '127.0.0.1');
-  await until(() => u.got.length === 3);
+  await until(() => u.got.length === 3, 'u.got.length === 3');
   // the source is out of tokens: ACKs still reach the core, stray responses still reach the library
   for (let i = 0; i < 5; i++) u.sock.send(options('UDP', '127.0.0.1', u.port, 'ACK'), stack.port, '127.0.0.1');
   const stray = `SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:${stack.port};branch=z9hG4bK${rid()}\r\nFrom: <sip:a@localhost>;tag=1\r\nTo: <sip:b@localhost>;tag=2\r\nCall-ID: ${rid()}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
   for (let i = 0; i < 5; i++) u.sock.send(stray, stack.port, '127.0.0.1');
-  await until(() => acks === 5);
+  await until(() => acks === 5, 'acks === 5');
   expect(stack.rateLimited()).toMatchObject({ rejected: 1, dropped: 0 });
   // 127.0.0.2 is another source: its own full bucket
   const other = await udpSocket('127.0.0.2');
   other.sock.send(options('UDP', '127.0.0.2', other.port), stack.port, '127.0.0.1');
-  await until(() => other.got.length === 1);
+  await until(() => other.got.length === 1, 'other.got.length === 1');
   expect(statusOf(other.got[0]!)).toBe(200);
   expect(stack.rateLimited().tracked).toBe(2);
   u.sock.close();
@@ -131,16 +119,16 @@ test('issue 11 item 5: over TCP every request over the rate gets 503 + Retry-Aft
   sock.on('data', (d) => (buf += d.toString('latin1')));
   const statuses = () => [...buf.matchAll(/^SIP\/2\.0 (\d{3}) /gm)].map((m) => Number(m[1]));
   for (let i = 0; i < 10; i++) sock.write(options('TCP', '127.0.0.1', sock.localPort!));
-  await until(() => statuses().length === 10);
+  await until(() => statuses().length === 10, 'statuses().length === 10');
   expect(statuses().filter((s) => s === 200)).toHaveLength(4);
   expect(statuses().filter((s) => s === 503)).toHaveLength(6);
   expect(buf).toMatch(/\r\nRetry-After: 1\r\n/i);
   expect(stack.rateLimited()).toMatchObject({ rejected: 6, dropped: 0 });
   // the 503s kept nothing: no live transaction, and on TCP no completed one either (Timer J = 0)
-  await until(() => stack.transactionCounts().server === 0);
+  await until(() => stack.transactionCounts().server === 0, 'stack.transactionCounts().server === 0');
   c.advance(1000);
   sock.write(options('TCP', '127.0.0.1', sock.localPort!));
-  await until(() => statuses().length === 11);
+  await until(() => statuses().length === 11, 'statuses().length === 11');
   expect(statuses()[10]).toBe(200);
   sock.destroy();
   await stack.close();
@@ -151,13 +139,13 @@ test('issue 11 item 5: an address on the exempt list is never limited; the track
   const stack = await startStack({ perSecond: 1, burst: 1, maxSources: 2, exempt: ['127.0.0.1'], now: c.now });
   const u = await udpSocket();
   for (let i = 0; i < 20; i++) u.sock.send(options('UDP', '127.0.0.1', u.port), stack.port, '127.0.0.1');
-  await until(() => u.got.length === 20);
+  await until(() => u.got.length === 20, 'u.got.length === 20');
   expect(u.got.every((m) => statusOf(m) === 200)).toBe(true);
   expect(stack.rateLimited()).toMatchObject({ rejected: 0, tracked: 0 });
   const socks = await Promise.all(['127.0.0.2', '127.0.0.3', '127.0.0.4'].map((h) => udpSocket(h)));
   for (const [i, s] of socks.entries()) {
     s.sock.send(options('UDP', `127.0.0.${i + 2}`, s.port), stack.port, '127.0.0.1');
-    await until(() => s.got.length === 1);
+    await until(() => s.got.length === 1, 's.got.length === 1');
   }
   expect(stack.rateLimited()).toMatchObject({ tracked: 2, evicted: 1 });
   for (const s of [u, ...socks]) s.sock.close();
@@ -171,7 +159,7 @@ test('issue 11 item 5: `imedge serve` limits a flooding UDP source by config, co
   try {
     const u = await udpSocket();
     for (let i = 0; i < 40; i++) u.sock.send(options('UDP', '127.0.0.1', u.port), s.sipPort, '127.0.0.1');
-    await until(() => u.got.some((m) => statusOf(m) === 503));
+    await until(() => u.got.some((m) => statusOf(m) === 503), 'u.got.some((m) => statusOf(m) === 503)');
     const line = await s.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('SIP source over its request rate'));
     expect(line.source).toBe('127.0.0.1');
     const metrics = await (await fetch(`http://127.0.0.1:${s.httpPort}/metrics`)).text();
@@ -183,7 +171,7 @@ test('issue 11 item 5: `imedge serve` limits a flooding UDP source by config, co
     // another address is another bucket
     const other = await udpSocket('127.0.0.2');
     other.sock.send(options('UDP', '127.0.0.2', other.port), s.sipPort, '127.0.0.1');
-    await until(() => other.got.length === 1);
+    await until(() => other.got.length === 1, 'other.got.length === 1');
     expect(statusOf(other.got[0]!)).toBe(200);
     u.sock.close();
     other.sock.close();

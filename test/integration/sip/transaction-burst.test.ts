@@ -3,27 +3,15 @@
 // anyone got 503 for 32 s. Completed transactions now have their own bound (oldest dropped)
 // and one source may hold only its share of the live ones.
 import * as dgram from 'node:dgram';
-import { Writable } from 'node:stream';
 import { SipStack, type IncomingRequest } from '../../../src/sip/stack';
-import { createLogger } from '../../../src/log';
+import { silentLogger } from '../../../src/log';
+import { until } from '../../helpers/group';
 import { SipPeer, header, rid } from '../../helpers/sip-peer';
 import { startServer } from '../../helpers/server';
 
-const until = async (pred: () => boolean, ms = 8000) => {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
-
-function silent() {
-  return createLogger({ level: 'fatal', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
-}
-
 async function startStack(over: Partial<Parameters<typeof SipStack.start>[0]>, handler: (r: IncomingRequest) => void) {
   return SipStack.start(
-    { bind: '127.0.0.1', port: 0, udp: true, tcp: true, maxBytesHeaders: 16384, maxContentLength: 65536, maxTransactions: 4096, overloadRetryAfterS: 7, logger: silent(), ...over },
+    { bind: '127.0.0.1', port: 0, udp: true, tcp: true, maxBytesHeaders: 16384, maxContentLength: 65536, maxTransactions: 4096, overloadRetryAfterS: 7, logger: silentLogger(), ...over },
     handler,
   );
 }
@@ -66,7 +54,7 @@ test('issue 16 item 4, RFC 3261 17.2.2: completed non-INVITE transactions do not
   const burst = await optionsBurst(stack.port);
   // Far more answered with 200 than the cap: before the fix the 17th got 503 (16 completed
   // OPTIONS waiting out Timer J, 32 s) and so did everyone else.
-  await until(() => burst.ok() >= 4 * 16);
+  await until(() => burst.ok() >= 4 * 16, 'burst.ok() >= 4 * 16');
   const other = await SipPeer.open('UDP', stack.port);
   const rs = await other.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:b@localhost', to: 'sip:localhost' });
   expect(rs.status).toBe(200);
@@ -92,9 +80,9 @@ test('issue 16 item 4, RFC 3261 17.2.2: a retransmission of a request whose comp
   sock.on('message', (d) => got.push(d.toString('latin1')));
   const req = `OPTIONS sip:localhost SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${sock.address().port};branch=z9hG4bK${rid()}\r\nMax-Forwards: 70\r\nFrom: <sip:a@localhost>;tag=1\r\nTo: <sip:localhost>\r\nCall-ID: ${rid()}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
   sock.send(req, stack.port, '127.0.0.1');
-  await until(() => got.length === 1);
+  await until(() => got.length === 1, 'got.length === 1');
   sock.send(req, stack.port, '127.0.0.1');
-  await until(() => got.length === 2);
+  await until(() => got.length === 2, 'got.length === 2');
   expect(got[1]).toBe(got[0]);
   expect(calls).toBe(1);
   sock.close();
@@ -110,7 +98,7 @@ test('issue 16 item 4: a source over its share of live transactions gets 503 + R
   });
   const greedy = await SipPeer.open('UDP', stack.port);
   const sent = Array.from({ length: 20 }, () => greedy.request({ method: 'MESSAGE', uri: 'sip:x@localhost', from: 'sip:a@localhost', to: 'sip:x@localhost', body: 'hi' }, 15000));
-  await until(() => held.length + stack.stats.overloadPerSource >= 20);
+  await until(() => held.length + stack.stats.overloadPerSource >= 20, 'held.length + stack.stats.overloadPerSource >= 20');
   expect(held).toHaveLength(4);
   expect(stack.stats.overloadPerSource).toBe(16);
   // Another source (its own address) is still served.
@@ -130,7 +118,7 @@ test('issue 16 item 4: a source over its share of live transactions gets 503 + R
   expect(header(refused[0], 'retry-after')).toBe('7');
   // Its share is free again once answered.
   const again = greedy.request({ method: 'MESSAGE', uri: 'sip:x@localhost', from: 'sip:a@localhost', to: 'sip:x@localhost', body: 'hi' });
-  await until(() => held.length === 5);
+  await until(() => held.length === 5, 'held.length === 5');
   held[4].reply(200);
   expect((await again).status).toBe(200);
   otherSock.close();
@@ -146,7 +134,7 @@ test('issue 16 item 4, RFC 3261 17.2.2: after the 4,096-OPTIONS burst `imedge se
     // transactions held their slots for 32 s before the fix, whatever the pace).
     const burst = await optionsBurst(s.sipPort, 4096, 40);
     // Before the fix no more than 256 got 200; the rest of the burst and everyone else got 503.
-    await until(() => burst.ok() >= 2 * 256, 30000);
+    await until(() => burst.ok() >= 2 * 256, 30000, 'burst.ok() >= 2 * 256, 30000');
     const bob = await SipPeer.open('UDP', s.sipPort);
     const rs = await register(bob, 'bob');
     expect(rs.status).toBe(200);
