@@ -32,6 +32,8 @@ export interface MetricSources {
   groupCommit?: () => GroupCommitCounters;
   participating?: () => ParticipatingCounters;
   registrations: () => number;
+  /** Bindings removed (soonest-expiring first) to make room for a new one at registrar.maxContactsPerUser. */
+  contactsReplaced?: () => number;
   sample: () => { tempC: number | null; diskFreeBytes: number | null; memAvailableBytes: number | null; load1: number | null } | null;
   underPressure: () => boolean;
   checks: () => { name: string; ok: boolean }[];
@@ -167,6 +169,10 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
     mirror(registry, 'imedge_im_release_errors_total', 'IM session release steps that threw (the other steps still ran)', [], () => single(pf().releaseErrors));
   }
   gauge(registry, 'imedge_registrations', 'registered contact bindings', [], (g) => g.set(src.registrations()));
+  if (src.contactsReplaced) {
+    const cr = src.contactsReplaced;
+    mirror(registry, 'imedge_registrar_contacts_replaced_total', 'bindings removed to make room for a new contact at registrar.maxContactsPerUser (the one that expires soonest goes)', [], () => single(cr()));
+  }
   gauge(registry, 'imedge_cpu_temperature_celsius', 'SoC temperature (absent when the board has no sensor)', [], (g) => {
     const t = src.sample()?.tempC;
     if (t === null || t === undefined) g.reset();

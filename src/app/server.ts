@@ -397,6 +397,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       groupCommit: () => store.groupCommitStats,
       participating: () => participating.stats,
       registrations: () => store.registrations.count(),
+      contactsReplaced: () => registrar.contactsReplaced(),
       sample: () => device.health.latest(),
       underPressure: () => device.health.pressure().underPressure,
       checks: () => device.health.evaluate().checks,

@@ -153,7 +153,7 @@ export const configSchema = v.strictObject({
     minExpires: int(60, 1, 86_400, 'shortest registration accepted, in s (shorter gets 423)'),
     maxExpires: int(7200, 1, 604_800, 'longest registration granted, in s'),
     defaultExpires: int(3600, 1, 604_800, 'registration time when the client asks none, in s'),
-    maxContactsPerUser: int(10, 1, 100, 'contacts bound to one AoR'),
+    maxContactsPerUser: int(10, 1, 100, 'contacts bound to one AoR; a REGISTER for one more replaces the binding that expires soonest (counted: imedge_registrar_contacts_replaced_total); one REGISTER listing more than this gets 403'),
     natTest: oneOf(['off', 'contact-private', 'address', 'address-port', 'always'], 'contact-private', 'when requests go to the address a REGISTER came from instead of its Contact: contact-private = the Contact is a private address other than the source; address = any other address; address-port = another address or port; RFC 5626 outbound clients always get their flow'),
     sweepIntervalMs: int(5000, 10, 3_600_000, 'how often expired bindings are removed, in ms'),
   }),

@@ -42,6 +42,7 @@ const MAX_EXPIRES_DIGITS = /^\d{1,10}$/;
 
 export class Registrar {
   private readonly now: () => number;
+  private replacedCount = 0;
 
   constructor(private readonly opts: RegistrarOptions, private readonly deps: RegistrarDeps) {
     this.now = deps.now ?? Date.now;
@@ -143,8 +144,14 @@ export class Registrar {
       updates.push({ contact: c.uri, expires, q, instanceId, regId, reach });
     }
 
+    // One REGISTER asking for more new contacts than the limit cannot fit, whatever is replaced.
+    if (new Set(updates.filter((u) => u.expires > 0).map((u) => u.contact)).size > this.opts.maxContactsPerUser) {
+      this.deps.log.warn({ user, limit: this.opts.maxContactsPerUser }, 'registration refused: more contacts in one REGISTER than allowed per user');
+      req.reply(403, `Forbidden (at most ${this.opts.maxContactsPerUser} contacts per user)`);
+      return;
+    }
     const repo = this.deps.registrations;
-    let refused: string | undefined;
+    const replaced: string[] = [];
     this.deps.transaction(() => {
       for (const u of updates) {
         const existing = repo.get(user, u.contact);
@@ -160,9 +167,17 @@ export class Registrar {
             if (old.contact !== u.contact && old.instanceId === u.instanceId && old.regId === u.regId) repo.remove(user, old.contact);
           }
         }
-        if (!existing && repo.countFor(user, now) >= this.opts.maxContactsPerUser) {
-          refused = u.contact;
-          continue;
+        // RFC 3261 10.3 leaves the number of bindings per AOR to local policy, and bindings are
+        // soft state (10.2.1). Attack finding (F11): refusing the one over the limit (403) locked a
+        // phone that changed address out until its stale bindings expired. The new binding is
+        // taken and the one that expires soonest goes: among equal intervals the least recently
+        // refreshed, so the one most likely dead (a live phone refreshes before expiry, 10.2.4).
+        if (!(existing && existing.expiresAt > now) && repo.countFor(user, now) >= this.opts.maxContactsPerUser) {
+          const victim = repo.soonestExpiring(user, now);
+          if (victim) {
+            repo.remove(user, victim.contact);
+            replaced.push(victim.contact);
+          }
         }
         const binding: Binding = {
           user,
@@ -179,15 +194,19 @@ export class Registrar {
         repo.upsert(binding);
       }
     });
-    if (refused) {
-      this.deps.log.warn({ user, limit: this.opts.maxContactsPerUser }, 'registration refused: too many contacts');
-      req.reply(403, `Forbidden (at most ${this.opts.maxContactsPerUser} contacts per user)`);
-      return;
+    if (replaced.length) {
+      this.replacedCount += replaced.length;
+      this.deps.log.info({ user, limit: this.opts.maxContactsPerUser, replaced: replaced.length }, 'contacts per user at the limit: the soonest-expiring binding replaced');
     }
     if (updates.length) this.changed(user);
     // RFC 5626 6: the registrar tells the client that outbound is in use.
     const outbound = updates.some((u) => u.reach === 'outbound' && u.expires > 0);
     this.replyBindings(req, user, now, outbound ? { require: 'outbound' } : {});
+  }
+
+  /** Bindings removed to make room for a new one at registrar.maxContactsPerUser (metrics). */
+  contactsReplaced(): number {
+    return this.replacedCount;
   }
 
   private changed(user: string): void {

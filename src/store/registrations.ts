@@ -133,6 +133,7 @@ export class RegistrationRepository {
   private readonly selectAll: Statement<[], BindingRow>;
   private readonly countAll: Statement<[], { n: number }>;
   private readonly countLive: Statement<[string, number], { n: number }>;
+  private readonly selectSoonest: Statement<[string, number], BindingRow>;
   private readonly selectNextExpiry: Statement<[], { t: number | null }>;
   private readonly insert: Statement<[BindingRow]>;
   private readonly update: Statement<[BindingRow]>;
@@ -150,6 +151,7 @@ export class RegistrationRepository {
     this.selectAll = db.prepare(`SELECT ${COLUMNS} FROM registrations ORDER BY user, contact`);
     this.countAll = db.prepare('SELECT count(*) AS n FROM registrations');
     this.countLive = db.prepare('SELECT count(*) AS n FROM registrations WHERE user = ? AND expires_at > ?');
+    this.selectSoonest = db.prepare(`SELECT ${COLUMNS} FROM registrations WHERE user = ? AND expires_at > ? ORDER BY expires_at, contact LIMIT 1`);
     this.selectNextExpiry = db.prepare('SELECT min(expires_at) AS t FROM registrations');
     this.insert = db.prepare(
       `INSERT INTO registrations (${COLUMNS}) VALUES (@user, @contact, @expires_at, @call_id, @cseq, @q, @protocol, @address, @port, @instance_id, @reg_id, @reach)
@@ -203,6 +205,12 @@ export class RegistrationRepository {
   /** Bindings of the user still valid at `now` (for a per-AOR limit). */
   countFor(user: string, now: number): number {
     return this.countLive.get(user, now)!.n;
+  }
+
+  /** The live binding of the user that expires first (ties: the lowest contact), for replacement at a per-AOR limit. */
+  soonestExpiring(user: string, now: number): Binding | undefined {
+    const row = this.selectSoonest.get(user, now);
+    return row === undefined ? undefined : toBinding(row);
   }
 
   /** Every stored binding, expired or not. */

@@ -5,6 +5,7 @@ import { startServer, runCli, tempDir, type ServerHandle } from '../../helpers/s
 import { SipPeer, header, headers, rid } from '../../helpers/sip-peer';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { metric } from '../phones/tools';
 
 const DOMAIN = 'localhost';
 const aor = (u: string) => `sip:${u}@${DOMAIN}`;
@@ -66,6 +67,24 @@ describe.each(['UDP', 'TCP'] as const)('registrar and MESSAGE over %s (open regi
     const star = await a1.request({ method: 'REGISTER', uri: `sip:${DOMAIN}`, from: aor('multi'), to: aor('multi'), contact: '*', headers: { Expires: '0' } });
     expect(star.status).toBe(200);
     expect(header(star, 'contact')).toBeUndefined();
+  });
+
+  test('RFC 3261 10.3 (F11): the contact over registrar.maxContactsPerUser (10) replaces the binding that expires soonest, counted', async () => {
+    const p = await open();
+    const nat = (i: number) => `sip:hopper@127.0.0.1:${6100 + i}`;
+    const callId = rid();
+    // a phone that changed address 11 times; each binding asks a little longer, so the first expires soonest
+    let last: Awaited<ReturnType<typeof register>> | undefined;
+    for (let i = 0; i <= 10; i++) {
+      last = await p.request({ method: 'REGISTER', uri: `sip:${DOMAIN}`, from: aor('hopper'), to: aor('hopper'), callId, cseq: i + 1, contact: `<${nat(i)}>`, headers: { Expires: String(300 + i) } });
+      expect(last.status).toBe(200);
+    }
+    const contacts = headers(last!, 'contact').join(',');
+    expect(contacts).not.toContain(`<${nat(0)}>`);
+    expect(contacts).toContain(`<${nat(10)}>`);
+    expect(contacts).toContain(`<${nat(1)}>`);
+    expect(contacts.split(',')).toHaveLength(10);
+    expect(await metric(server, 'imedge_registrar_contacts_replaced_total')).toBeGreaterThanOrEqual(1);
   });
 
   test('RFC 3261 10.3 step 7: too brief an interval gets 423 with Min-Expires', async () => {
