@@ -149,7 +149,7 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
   if (src.sipRateLimited) {
     const rl = src.sipRateLimited;
     // no per-source label: the sources are the peers' to choose, the log names them (once per source per second)
-    mirror(registry, 'imedge_sip_rate_limited_total', 'SIP requests over their source address rate (sip.maxRequestsPerSecondPerSource): answered 503 + Retry-After (action=rejected) or, on UDP after the second\'s first 503, dropped (action=dropped)', ['action'], () => fixedLabels('action', ['rejected', 'dropped'] as const, { rejected: rl().rejected, dropped: rl().dropped }));
+    mirror(registry, 'imedge_sip_rate_limited_total', 'SIP requests over their source address rate (sip.maxRequestsPerSecondPerSource): answered 503 + Retry-After (action=rejected) or dropped unanswered (action=dropped: UDP requests after the second\'s first 503, and ACKs, responses and UDP keep-alives, which are never answered)', ['action'], () => fixedLabels('action', ['rejected', 'dropped'] as const, { rejected: rl().rejected, dropped: rl().dropped }));
     mirror(registry, 'imedge_sip_rate_sources_evicted_total', 'source addresses forgotten by the SIP rate limiter to stay within sip.maxRateTrackedSources', [], () => single(rl().evicted));
     mirror(registry, 'imedge_sip_rate_sources_started_empty_total', 'source addresses first seen while the SIP rate limiter tracked sip.maxRateTrackedSources already: started with an empty bucket (no burst), so rotating addresses cannot bypass the limit', [], () => single(rl().startedEmpty));
     gauge(registry, 'imedge_sip_rate_sources_tracked', 'source addresses the SIP rate limiter tracks now', [], (g) => g.set(rl().tracked));

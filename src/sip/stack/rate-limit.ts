@@ -7,7 +7,8 @@
 // one 503 per window (so a real client learns why and backs off, RFC 3261 21.5.4 / the
 // RFC 7339 idea of telling the sender rather than silently failing), and the rest of its
 // flood in that window is dropped: answering every spoofed datagram would make this box a
-// reflector for whoever the source address names. Responses and ACKs never pass here.
+// reflector for whoever the source address names. What can never be answered (ACKs, responses,
+// UDP keep-alives) spends a token too (admitSilent); over the rate it is dropped unanswered.
 
 export type RateVerdict = 'pass' | 'reject' | 'drop';
 
@@ -107,11 +108,14 @@ export class SourceRateLimiter {
   }
 
   /**
-   * Attack finding (F8): STUN Binding requests (and CRLF pings) on the UDP port were answered
-   * without limit: a reflector toward any forged source. A UDP keep-alive spends a token of its
-   * source's bucket like a request; over the rate it is dropped, never answered (counted as dropped).
+   * A message that is never answered spends a token of its source's bucket like a request; over
+   * the rate it is dropped, never answered (counted as dropped). Attack finding (F8): STUN
+   * Binding requests (and CRLF pings) on the UDP port were answered without limit, a reflector
+   * toward any forged source. Attack finding (F9): a flood of ACKs and stray responses was never
+   * limited and took a core; a 2xx's ACK at any normal rate still passes (the bucket is per
+   * source and generous), exempt addresses pass always.
    */
-  admitKeepalive(address: string): boolean {
+  admitSilent(address: string): boolean {
     if (!this.enabled) return true;
     const source = canonicalSource(address);
     if (this.exempt.has(source)) return true;

@@ -55,6 +55,18 @@ declare module 'sip' {
     logger?: { error?(e: unknown): void; send?(m: RawMessage, target: unknown): void; recv?(m: RawMessage, remote: unknown): void };
     onInvalid?(info: InvalidInfo): void;
     onOverload?(m: RawMessage, remote: RawFlow): void;
+    /**
+     * Patch (F4): requests for which answeredLocally() is true may take one of localReserve
+     * slots beyond maxServerTransactions; onLocalReserve is told when one does.
+     */
+    localReserve?: number;
+    answeredLocally?(m: RawMessage): boolean;
+    onLocalReserve?(m: RawMessage, remote: RawFlow): void;
+    /**
+     * Patch (F7): every message framed on a TCP/TLS connection, before the transaction layer;
+     * true = consumed (the library drops it). send() writes a message on that connection.
+     */
+    onStreamMessage?(m: RawMessage, remote: RawFlow, send: (m: RawMessage) => void): boolean;
   }
   export interface SipInstance {
     send(m: RawMessage, callback?: (rs: RawMessage) => void, targets?: RawFlow[]): void;

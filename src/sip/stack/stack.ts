@@ -294,7 +294,7 @@ export class SipStack {
         log.debug({ transport: t, kind }, 'keep-alive');
       },
       // F8: STUN and CRLF datagrams spend the same per-source UDP rate as requests
-      admitUdp: (address: string) => rate.admitKeepalive(address),
+      admitUdp: (address: string) => rate.admitSilent(address),
       maxHeadBytes: opts.maxBytesHeaders,
       ...(opts.tcpMessageTimeoutMs !== undefined ? { messageTimeoutMs: opts.tcpMessageTimeoutMs } : {}),
       onSlowClosed: (_t: 'TCP', reason: 'no-message' | 'partial-message') => {
@@ -373,6 +373,7 @@ export class SipStack {
           send: (m, target) => stack?.tlsVia(m, target),
         },
         onInvalid: (info) => stack?.onInvalid(info),
+        onStreamMessage: (m, remote, send) => stack?.onStreamMessage(m, remote, send) ?? false,
         onOverload: (m) => {
           if (stack) stack.stats.overload++;
           log.warn({ method: m.method, limit: opts.maxTransactions }, 'SIP transaction limit reached; answered 503');
@@ -479,30 +480,53 @@ export class SipStack {
   /**
    * Issue 11 item 5: the UDP half of the per-source request rate, the earliest point a
    * datagram can be judged: before the library parses it or creates a transaction, so a
-   * flood costs a map lookup per datagram and leaves no state. Responses and ACKs pass.
-   * True = consumed here.
+   * flood costs a map lookup per datagram and leaves no state. ACKs and responses spend a
+   * token too and are dropped unanswered over the rate (F9). True = consumed here.
    */
   onDatagram(data: Buffer, from: dgram.RemoteInfo): boolean {
-    if (this.closed || datagramKind(data) !== 'request') return false;
+    if (this.closed) return false;
+    const kind = datagramKind(data);
+    if (kind !== 'request') return !this.rate.admitSilent(from.address);
     const verdict = this.rate.take(from.address, 'UDP');
     if (verdict === 'pass') return false;
     if (verdict === 'reject') this.rejectDatagram(data, from);
     return true;
   }
 
-  /** The window's one 503 to a UDP source over its rate, built from the datagram, no transaction. */
-  private rejectDatagram(data: Buffer, from: dgram.RemoteInfo): void {
-    const m = sip.parse(data);
+  /**
+   * The stream half of the per-source rate, called by the library as each message is framed on
+   * a TCP/TLS connection, before its transaction layer. Attack finding (F7): judged later, a
+   * pipelined copy of a request (same branch) was absorbed as a retransmission and answered
+   * without ever counting; over a reliable transport a client never retransmits a request
+   * (RFC 3261 17.1.1.2 / 17.1.2.2: Timers A and E run only on unreliable transports), so every
+   * copy is a new request here. Over the rate a request gets a 503 + Retry-After built without
+   * a transaction (each time: the source is proven by the connection, so this reflects
+   * nothing); an ACK or response is dropped unanswered (F9). True = consumed.
+   */
+  onStreamMessage(m: sip.RawMessage, remote: sip.RawFlow, send: (rs: sip.RawMessage) => void): boolean {
+    if (this.closed) return false;
+    if (m.method === undefined || m.method === 'ACK') return !this.rate.admitSilent(remote.address);
+    if (this.rate.take(remote.address, 'TCP') === 'pass') return false;
+    this.answerOverRate(m, send);
+    return true;
+  }
+
+  /** The 503 + Retry-After to a request over its source's rate, built from the library's message, no transaction. */
+  private answerOverRate(m: sip.RawMessage | undefined, send: (rs: sip.RawMessage) => void): void {
     const via = m?.headers.via;
     if (!m || m.method === undefined || !Array.isArray(via) || via.length === 0 || !usableVia(via[0])) return;
     try {
-      const rs = sip.makeResponse(m, 503, RATE_REASON, { headers: { 'retry-after': this.rate.retryAfterS() } });
+      send(sip.makeResponse(m, 503, RATE_REASON, { headers: { 'retry-after': this.rate.retryAfterS() } }));
       bump(this.stats.responsesOut, '503');
-      // to the address and port it came from (RFC 3581), never to a host the Via names
-      this.udpSocket?.send(Buffer.from(sip.stringify(rs), 'binary'), from.port, from.address, () => undefined);
     } catch (err) {
-      this.log.debug({ err }, 'could not answer a rate-limited SIP datagram');
+      this.log.debug({ err }, 'could not answer a rate-limited SIP request');
     }
+  }
+
+  /** The window's one 503 to a UDP source over its rate, built from the datagram, no transaction. */
+  private rejectDatagram(data: Buffer, from: dgram.RemoteInfo): void {
+    // to the address and port it came from (RFC 3581), never to a host the Via names
+    this.answerOverRate(sip.parse(data), (rs) => this.udpSocket?.send(Buffer.from(sip.stringify(rs), 'binary'), from.port, from.address, () => undefined));
   }
 
   /** Live transactions, for metrics and tests. */
@@ -561,13 +585,7 @@ export class SipStack {
       }
       this.respond(rs);
     });
-    // Issue 11 item 5: the stream half of the per-source request rate (UDP is judged in
-    // onDatagram). The library has framed the message and opened its transaction; the 503
-    // ends it at once (RFC 3261 17.2.2: Timer J is zero on a reliable transport).
-    if (counted && transport === 'TCP' && this.rate.take(source, 'TCP') !== 'pass') {
-      req.reply(503, RATE_REASON, { headers: { 'retry-after': String(this.rate.retryAfterS()) } });
-      return;
-    }
+    // the per-source request rate was judged before the transaction layer: onDatagram (UDP), onStreamMessage (TCP/TLS)
     if (counted) {
       if (!this.admitSource(source, raw.method)) {
         req.reply(503, 'Service Unavailable (too many requests from this source)', { headers: { 'retry-after': String(this.retryAfterS) } });

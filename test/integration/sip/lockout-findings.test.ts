@@ -273,3 +273,88 @@ describe('F8: STUN Binding requests and CRLF pings on the UDP port', () => {
     expect(stack.rateLimited().dropped).toBe(22);
   });
 });
+
+/** Status codes in what a stream peer received, in order. */
+const statusesIn = (buf: string) => [...buf.matchAll(/^SIP\/2\.0 (\d{3}) /gm)].map((m) => Number(m[1]));
+
+describe('F7: pipelined copies of one request over TCP (sip.maxRequestsPerSecondPerSource)', () => {
+  it('RFC 3261 17.1.2.2: 200 copies of one MESSAGE (same branch) in one write each spend the source\'s rate; over it they get 503 + Retry-After, counted', async () => {
+    // the clock stands still: only the burst (3) can pass
+    const stack = await start({ rateLimit: { perSecond: 1, burst: 3, maxSources: 16, now: () => 0 } });
+    const c = await from('127.0.20.1', stack.port);
+    let got = '';
+    c.socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    const p = c.socket.localPort ?? 0;
+    const msg = Buffer.from(
+      `MESSAGE sip:bob@localhost SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.20.1:${p};branch=z9hG4bKpipe7;rport\r\nMax-Forwards: 70\r\n` +
+        `From: <sip:atk@localhost>;tag=f7\r\nTo: <sip:bob@localhost>\r\nCall-ID: f7-${rid()}\r\nCSeq: 1 MESSAGE\r\n` +
+        `Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi`,
+      'latin1',
+    );
+    c.socket.write(Buffer.concat(Array(200).fill(msg)));
+    await until(() => statusesIn(got).length === 200, 'an answer to every copy');
+    const statuses = statusesIn(got);
+    // before: the first created the transaction, the 199 others were absorbed as retransmissions and answered 200
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(3);
+    expect(statuses.filter((s) => s === 503)).toHaveLength(197);
+    expect(got).toMatch(/\r\nRetry-After: 1\r\n/i);
+    expect(stack.rateLimited().rejected).toBe(197);
+    expect(c.closed()).toBe(false);
+  });
+});
+
+describe('F9: floods of ACKs and stray responses (sip.maxRequestsPerSecondPerSource)', () => {
+  const ack = (ip: string, port: number, transport: 'UDP' | 'TCP') =>
+    Buffer.from(
+      `ACK sip:bob@localhost SIP/2.0\r\nVia: SIP/2.0/${transport} ${ip}:${port};branch=z9hG4bK${rid()};rport\r\nMax-Forwards: 70\r\n` +
+        `From: <sip:atk@localhost>;tag=${rid()}\r\nTo: <sip:bob@localhost>;tag=${rid()}\r\nCall-ID: ${rid()}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n`,
+      'latin1',
+    );
+  const stray = (port: number) =>
+    Buffer.from(
+      `SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK${rid()}\r\nFrom: <sip:a@localhost>;tag=${rid()}\r\n` +
+        `To: <sip:b@localhost>;tag=${rid()}\r\nCall-ID: ${rid()}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
+      'latin1',
+    );
+
+  it('ACKs and stray responses over the rate are dropped unanswered and counted, on UDP and TCP; OPTIONS from another source gets 200; an exempt address is never limited', async () => {
+    let acks = 0;
+    const stack = await SipStack.start(
+      {
+        bind: '127.0.0.1', port: 0, udp: true, tcp: true, maxBytesHeaders: 16384, maxContentLength: 65536, maxTransactions: 4096,
+        overloadRetryAfterS: 5, logger: silentLogger(), rateLimit: { perSecond: 1, burst: 3, maxSources: 16, exempt: ['127.0.21.9'], now: () => 0 },
+      },
+      (r) => (r.msg.method === 'ACK' ? void acks++ : r.reply(200)),
+    );
+    stacks.push(stack);
+    // UDP: 3 tokens, then 30 datagrams dropped; the OPTIONS after them (same socket, in order) is over the rate too
+    const u = await udpFrom('127.0.21.1');
+    for (let i = 0; i < 15; i++) u.sock.send(ack('127.0.21.1', u.port, 'UDP'), stack.port, '127.0.0.1');
+    for (let i = 0; i < 18; i++) u.sock.send(stray(stack.port), stack.port, '127.0.0.1');
+    u.sock.send(udpOptions('127.0.21.1', u.port), stack.port, '127.0.0.1');
+    await until(() => u.got.length === 1, 'the OPTIONS after the flood answered');
+    expect(u.got[0]).toMatch(/^SIP\/2\.0 503/);
+    expect(acks).toBe(3);
+    expect(stack.rateLimited()).toMatchObject({ dropped: 30, rejected: 1 });
+    // TCP: the same, judged as each message is framed
+    const t = await from('127.0.21.2', stack.port);
+    let got = '';
+    t.socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    const tp = t.socket.localPort ?? 0;
+    t.socket.write(Buffer.concat([...Array(10).fill(ack('127.0.21.2', tp, 'TCP')), ...Array(10).fill(stray(stack.port)), options('TCP', tp)]));
+    await until(() => statusesIn(got).length === 1, 'the OPTIONS after the TCP flood answered');
+    expect(statusesIn(got)).toEqual([503]);
+    expect(acks).toBe(6);
+    expect(stack.rateLimited()).toMatchObject({ dropped: 30 + 17, rejected: 2 });
+    // another source is served
+    const o = await udpFrom('127.0.21.3');
+    o.sock.send(udpOptions('127.0.21.3', o.port), stack.port, '127.0.0.1');
+    await until(() => o.got.length === 1, 'the other source answered');
+    expect(o.got[0]).toBe('SIP/2.0 200 OK');
+    // an exempt address floods freely: every ACK reaches the core, nothing more is counted
+    const x = await udpFrom('127.0.21.9');
+    for (let i = 0; i < 20; i++) x.sock.send(ack('127.0.21.9', x.port, 'UDP'), stack.port, '127.0.0.1');
+    await until(() => acks === 26, 'the exempt ACKs at the core');
+    expect(stack.rateLimited().dropped).toBe(47);
+  });
+});

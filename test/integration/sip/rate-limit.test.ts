@@ -79,11 +79,11 @@ test('issue 11 item 5: a UDP source over its rate gets one 503 + Retry-After per
   await stack.close();
 });
 
-test('issue 11 item 5: responses and ACKs are never limited; another source keeps its own bucket', async () => {
+test('F9: ACKs and responses spend their source\'s bucket: within it an ACK reaches the core, over it they are dropped unanswered and counted; another source keeps its own bucket', async () => {
   const c = clock();
   let handled = 0;
   let acks = 0;
-  const stack = await startStack({ perSecond: 1, burst: 2, maxSources: 16, now: c.now }, (r) => {
+  const stack = await startStack({ perSecond: 1, burst: 4, maxSources: 16, now: c.now }, (r) => {
     if (r.msg.method === 'ACK') acks++;
     else {
       handled++;
@@ -91,14 +91,24 @@ test('issue 11 item 5: responses and ACKs are never limited; another source keep
     }
   });
   const u = await udpSocket();
-  for (let i = 0; i < 3; i++) u.sock.send(options('UDP', '127.0.0.1', u.port), stack.port, '127.0.0.1');
+  for (let i = 0; i < 2; i++) u.sock.send(options('UDP', '127.0.0.1', u.port), stack.port, '127.0.0.1');
+  await until(() => u.got.length === 2, 'u.got.length === 2');
+  // within the rate: the ACK (of a 2xx, outside any transaction) reaches the core
+  u.sock.send(options('UDP', '127.0.0.1', u.port, 'ACK'), stack.port, '127.0.0.1');
+  u.sock.send(options('UDP', '127.0.0.1', u.port), stack.port, '127.0.0.1');
   await until(() => u.got.length === 3, 'u.got.length === 3');
-  // the source is out of tokens: ACKs still reach the core, stray responses still reach the library
+  expect(acks).toBe(1);
+  // the source is out of tokens: ACKs and stray responses are dropped before the library parses them
   for (let i = 0; i < 5; i++) u.sock.send(options('UDP', '127.0.0.1', u.port, 'ACK'), stack.port, '127.0.0.1');
   const stray = `SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:${stack.port};branch=z9hG4bK${rid()}\r\nFrom: <sip:a@localhost>;tag=1\r\nTo: <sip:b@localhost>;tag=2\r\nCall-ID: ${rid()}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
   for (let i = 0; i < 5; i++) u.sock.send(stray, stack.port, '127.0.0.1');
-  await until(() => acks === 5, 'acks === 5');
-  expect(stack.rateLimited()).toMatchObject({ rejected: 1, dropped: 0 });
+  // datagrams from one socket are handled in order: once this OPTIONS is answered all came in
+  u.sock.send(options('UDP', '127.0.0.1', u.port), stack.port, '127.0.0.1');
+  await until(() => u.got.length === 4, 'u.got.length === 4');
+  expect(statusOf(u.got[3]!)).toBe(503);
+  expect(acks).toBe(1);
+  expect(handled).toBe(3);
+  expect(stack.rateLimited()).toMatchObject({ rejected: 1, dropped: 10 });
   // 127.0.0.2 is another source: its own full bucket
   const other = await udpSocket('127.0.0.2');
   other.sock.send(options('UDP', '127.0.0.2', other.port), stack.port, '127.0.0.1');
