@@ -9,7 +9,7 @@ import { DigestAuthenticator } from '../core/auth/digest';
 import { AuthGate } from '../core/auth/gate';
 import { loadNonceSecret } from '../core/auth/nonce-secret';
 import { Registrar } from '../core/registrar';
-import { Router } from '../core/router';
+import { answeredLocally, Router } from '../core/router';
 import { AdminServer, type HealthReport } from '../admin/http';
 import { loadAdminToken } from '../admin/token';
 import { fitCaps, openFileLimit } from './fd-budget';
@@ -154,6 +154,8 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         t1Ms: cfg.sip.t1Ms,
         maxTransactions: cfg.sip.maxTransactions,
         ...(cfg.sip.maxTransactionsPerSource > 0 ? { maxTransactionsPerSource: cfg.sip.maxTransactionsPerSource } : {}),
+        ...(cfg.sip.maxTransactionsPerTarget > 0 ? { maxTransactionsPerTarget: cfg.sip.maxTransactionsPerTarget } : {}),
+        answeredLocally,
         overloadRetryAfterS: cfg.sessions.retryAfterS,
         rateLimit: {
           perSecond: cfg.sip.maxRequestsPerSecondPerSource,

@@ -233,6 +233,20 @@ export class Router {
   }
 }
 
+/**
+ * Attack finding (F4): the requests this server answers itself at once and never forwards,
+ * told from the request line alone (the stack asks before it opens a transaction): REGISTER
+ * (RFC 3261 10.3), CANCEL (9.2: answered hop by hop) and OPTIONS to the server, no user part
+ * (11.2). They may take the stack's reserve beyond sip.maxTransactions, so forwarded requests
+ * waiting on a dead contact cannot lock them out.
+ */
+export function answeredLocally(method: string, uri: string): boolean {
+  if (method === 'REGISTER' || method === 'CANCEL') return true;
+  if (method !== 'OPTIONS') return false;
+  const u = parseSipUri(uri);
+  return u !== undefined && !u.user;
+}
+
 /** The flows to try for a binding, in order (reach.ts: Contact, RFC 5626 flow, or NAT source). */
 export function targetsOf(b: Binding): Flow[] {
   return reachTargets(b, parseSipUri);

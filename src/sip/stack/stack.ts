@@ -16,7 +16,8 @@ import { fillRport } from './rport';
 import type { OutputBoundOptions } from './output-bound';
 import { registeredForS } from './register-pin';
 import { TcpConnectionGate, type TcpConnectionStats, type TcpSlot } from './tcp-gate';
-import { datagramKind, SourceRateLimiter, type RateLimitOptions, type RateLimitStats } from './rate-limit';
+import { canonicalSource, datagramKind, SourceRateLimiter, type RateLimitOptions, type RateLimitStats } from './rate-limit';
+import { KeyedShare } from './share';
 import type * as dgram from 'node:dgram';
 import { dialSipTls, listenSipTls, TlsFlows, type SipTlsOptions, type SipTlsStats } from './tls-transport';
 import { parseSipUri } from './uri';
@@ -66,6 +67,21 @@ export interface SipStackOptions {
    * others are still served. Default a quarter of maxTransactions.
    */
   maxTransactionsPerSource?: number;
+  /**
+   * Attack finding (F4): requests sent (forwarded or originated) toward one address and port that may
+   * wait for their final answer at once; one more is not sent but answered at once with a 503
+   * + Retry-After made here (a proxy relays it as 480, forking.ts branchAnswer), so a contact
+   * that never answers cannot hold the whole table for Timer F. Default an eighth of maxTransactions.
+   */
+  maxTransactionsPerTarget?: number;
+  /**
+   * Attack finding (F4): requests the core answers itself at once, never forwarded, told from
+   * the method and Request-URI alone (router.ts answeredLocally). They may take one of
+   * localReserve slots beyond maxTransactions when forwarded requests fill it. Absent: none.
+   */
+  answeredLocally?: (method: string, uri: string) => boolean;
+  /** The slots only answeredLocally requests may take beyond maxTransactions. Default an eighth of it, at least 8. */
+  localReserve?: number;
   overloadRetryAfterS: number;
   /**
    * Requests per second per source address (rate-limit.ts); absent or perSecond 0 = no limit.
@@ -101,6 +117,10 @@ export interface SipStats {
   overload: number;
   /** Requests refused with 503 because their source held its share of live transactions. */
   overloadPerSource: number;
+  /** Requests not sent (a 503 made here, which a proxy relays as 480) because their target held its share of pending ones (F4). */
+  overloadPerTarget: number;
+  /** Requests answered here that took a reserved slot beyond maxTransactions: the table was full (F4). */
+  localReserve: number;
   /** Completed transactions dropped (oldest first) to stay within their bound. */
   completedEvicted: number;
   /** INVITEs we cancelled that got no final response within 64*T1 of the CANCEL: ended with 408 (RFC 3261 9.1). */
@@ -246,8 +266,7 @@ export function tlsHopOf(rq: SipRequest): TlsHop | undefined {
   if (!u) return undefined;
   const transport = typeof u.params.transport === 'string' ? u.params.transport.toLowerCase() : '';
   if (u.scheme !== 'sips' && transport !== 'tls') return undefined;
-  const host = u.host.startsWith('[') && u.host.endsWith(']') ? u.host.slice(1, -1) : u.host;
-  return { host, port: u.port ?? 5061 };
+  return { host: bareHost(u.host), port: u.port ?? 5061 };
 }
 
 export class SipStack {
@@ -255,10 +274,10 @@ export class SipStack {
   private closed = false;
   private pendingIn = 0;
   private pendingOut = 0;
-  /** Source address -> requests from it not yet answered finally; entries at 0 are removed. */
-  private readonly liveBySource = new Map<string, number>();
-  /** Sources at their share now: logged once on reaching it, not per refused request. */
-  private readonly sourcesAtLimit = new Set<string>();
+  /** Source address -> requests from it not yet answered finally (issue 16 item 4). */
+  private readonly bySource: KeyedShare;
+  /** Target address -> requests sent toward it not yet answered finally (attack finding F4). */
+  private readonly byTarget: KeyedShare;
 
   private constructor(
     private readonly instance: sip.SipInstance,
@@ -266,7 +285,7 @@ export class SipStack {
     readonly transports: { udp: boolean; tcp: boolean; tls: boolean },
     readonly host: string,
     private readonly log: Logger,
-    private readonly perSource: number,
+    shares: { perSource: number; perTarget: number },
     private readonly retryAfterS: number,
     private readonly maxHeadBytes: number,
     private readonly tcpGate: TcpConnectionGate,
@@ -279,8 +298,13 @@ export class SipStack {
   ) {
     this.stats = {
       requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, overloadPerSource: 0,
+      overloadPerTarget: 0, localReserve: 0,
       completedEvicted: 0, cancelledInvitesAbandoned: 0, handlerErrors: 0, slowClosed: { 'no-message': 0, 'partial-message': 0 }, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
     };
+    this.bySource = new KeyedShare(shares.perSource, (source) =>
+      log.warn({ source, limit: shares.perSource }, 'SIP source at its share of live transactions; its new requests get 503'));
+    this.byTarget = new KeyedShare(shares.perTarget, (target) =>
+      log.warn({ target, limit: shares.perTarget }, 'SIP target at its share of pending requests (sip.maxTransactionsPerTarget); new requests toward it are answered 480 at once'));
   }
 
   static async start(opts: SipStackOptions, handler: RequestHandler): Promise<SipStack> {
@@ -378,19 +402,35 @@ export class SipStack {
           if (stack) stack.stats.overload++;
           log.warn({ method: m.method, limit: opts.maxTransactions }, 'SIP transaction limit reached; answered 503');
         },
+        // Attack finding (F4): a reserve beyond the cap rather than answering those requests
+        // without a transaction (RFC 3261 8.2.7 would allow a stateless UAS): REGISTER writes the
+        // store and may be challenged, so its retransmissions must meet the answer already given
+        // (17.2.2) instead of running again, and one path for every request keeps the per-source
+        // share and the rate in force. Only requests answered at once may use the reserve, so it
+        // is never held for long; the table is still bounded (maxTransactions + localReserve).
+        ...(opts.answeredLocally
+          ? {
+              localReserve: opts.localReserve ?? Math.max(8, Math.ceil(opts.maxTransactions / 8)),
+              answeredLocally: (m: sip.RawMessage) => typeof m.method === 'string' && typeof m.uri === 'string' && opts.answeredLocally!(m.method, m.uri),
+              onLocalReserve: () => {
+                if (stack) stack.stats.localReserve++;
+              },
+            }
+          : {}),
       },
       (m, remote) => stack?.onMessage(m, remote, handler),
     );
     bound.udp?.on('error', (err) => log.error({ err }, 'SIP UDP socket error'));
     bound.tcp?.on('error', (err) => log.error({ err }, 'SIP TCP server error'));
     const perSource = opts.maxTransactionsPerSource ?? Math.max(1, Math.ceil(opts.maxTransactions / 4));
+    const perTarget = opts.maxTransactionsPerTarget ?? Math.max(1, Math.ceil(opts.maxTransactions / 8));
     if (typeof instance.abandonClientTransaction !== 'function') {
       // the reviewed patch (patches/) is not applied: a cancelled INVITE the callee never ends stays in the library
       log.warn('sip library without the imedge patch for abandoned INVITE transactions; run npx patch-package');
     }
     const t1Ms = opts.t1Ms ?? DEFAULT_SIP_TIMERS.t1Ms;
     stack = new SipStack(
-      instance, bound.port, { udp: !!bound.udp, tcp: !!bound.tcp, tls: !!tlsServer }, host, log, perSource, opts.overloadRetryAfterS,
+      instance, bound.port, { udp: !!bound.udp, tcp: !!bound.tcp, tls: !!tlsServer }, host, log, { perSource, perTarget }, opts.overloadRetryAfterS,
       opts.maxBytesHeaders, gate, t1Ms, tlsPort, tlsFlows, tlsStats, rate,
     );
     stack.udpSocket = bound.udp;
@@ -619,24 +659,13 @@ export class SipStack {
    * burst from it cannot starve the others. CANCEL and BYE end work, so they are never refused.
    */
   private admitSource(source: string, method: string): boolean {
-    const n = this.liveBySource.get(source) ?? 0;
-    if (n >= this.perSource && method !== 'CANCEL' && method !== 'BYE') {
-      this.stats.overloadPerSource++;
-      if (!this.sourcesAtLimit.has(source)) {
-        this.sourcesAtLimit.add(source);
-        this.log.warn({ source, limit: this.perSource }, 'SIP source at its share of live transactions; its new requests get 503');
-      }
-      return false;
-    }
-    this.liveBySource.set(source, n + 1);
-    return true;
+    if (this.bySource.take(source, method === 'CANCEL' || method === 'BYE')) return true;
+    this.stats.overloadPerSource++;
+    return false;
   }
 
   private releaseSource(source: string): void {
-    const n = (this.liveBySource.get(source) ?? 1) - 1;
-    if (n <= 0) this.liveBySource.delete(source);
-    else this.liveBySource.set(source, n);
-    if (n < this.perSource) this.sourcesAtLimit.delete(source);
+    this.bySource.release(source);
   }
 
   private handlerFailed(req: IncomingRequest, err: unknown): void {
@@ -692,6 +721,12 @@ export class SipStack {
    */
   private clientTransaction(rq: SipRequest, opts: SendOptions): { response: Promise<SipResponse>; abandon(status: number): boolean } {
     if (this.closed) return { response: Promise.resolve(synthetic(rq, 503)), abandon: () => false };
+    const target = targetKey(rq, opts.targets);
+    if (!this.byTarget.take(target)) {
+      this.stats.overloadPerTarget++;
+      const refused = synthetic(rq, 503, 'Service Unavailable (too many requests pending toward this target)', { 'retry-after': String(this.retryAfterS) });
+      return { response: Promise.resolve(refused), abandon: () => false };
+    }
     bump(this.stats.requestsOut, methodLabel(rq.method));
     const raw = toRaw(rq);
     if (!Array.isArray(raw.headers.via)) raw.headers.via = [];
@@ -708,6 +743,7 @@ export class SipStack {
       if (done) return;
       done = true;
       this.pendingOut--;
+      this.byTarget.release(target);
       for (const sl of slots) this.tcpGate.unhold(sl);
       resolve(rs);
     };
@@ -884,8 +920,26 @@ function refusedDial(reason: string): net.Socket {
   return dead;
 }
 
-function synthetic(rq: SipRequest, status: number): SipResponse {
+function synthetic(rq: SipRequest, status: number, reason = reasonFor(status), extra: SipHeaders = {}): SipResponse {
   const h = rq.headers;
-  return { status, reason: reasonFor(status), headers: { to: h.to, from: h.from, 'call-id': h['call-id'], cseq: h.cseq, via: h.via }, body: Buffer.alloc(0) };
+  return { status, reason, headers: { to: h.to, from: h.from, 'call-id': h['call-id'], cseq: h.cseq, via: h.via, ...extra }, body: Buffer.alloc(0) };
+}
+
+/**
+ * Where a request goes, for the per-target share: the address and port of the first flow named
+ * (one registered contact), else of its first hop (top Route, else the Request-URI). Not the
+ * address alone: phones behind one NAT share it, and one dead phone must not block the others.
+ */
+function targetKey(rq: SipRequest, targets: readonly Flow[] | undefined): string {
+  const first = targets?.[0];
+  if (first) return `${canonicalSource(first.address)}:${first.port}`;
+  const hop = parseSipUri(rq.headers.route?.[0]?.uri ?? rq.uri);
+  if (!hop) return '';
+  return `${canonicalSource(bareHost(hop.host).toLowerCase())}:${hop.port ?? ''}`;
+}
+
+/** An IPv6 reference without its brackets ([::1] -> ::1). */
+function bareHost(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 

@@ -1,5 +1,6 @@
 // OPTIONS (issue 15 items 2 and 6) and where proxied requests go (item 1), through the router.
 import { makeCore, request, type Core } from './harness';
+import { answeredLocally } from '../../../src/core/router';
 
 const opts = (uri: string, headers = {}) => ({ method: 'OPTIONS', uri, from: 'sip:alice@localhost', to: uri, headers });
 
@@ -99,5 +100,18 @@ describe('Router: a contact that cannot be reached (attack finding F3)', () => {
     await core.router.handle(r.req);
     expect(core.sent).toHaveLength(1);
     expect(r.final().status).toBe(480);
+  });
+});
+
+describe('answeredLocally (attack finding F4: the stack\'s reserve beyond sip.maxTransactions)', () => {
+  test('RFC 3261 10.3 / 9.2 / 11.2: REGISTER, CANCEL and OPTIONS to the server are answered here; OPTIONS to a user and MESSAGE are forwarded', () => {
+    expect(answeredLocally('REGISTER', 'sip:localhost')).toBe(true);
+    expect(answeredLocally('CANCEL', 'sip:bob@localhost')).toBe(true);
+    expect(answeredLocally('OPTIONS', 'sip:localhost')).toBe(true);
+    expect(answeredLocally('OPTIONS', 'sip:127.0.0.1:5060')).toBe(true);
+    expect(answeredLocally('OPTIONS', 'sip:bob@localhost')).toBe(false);
+    expect(answeredLocally('OPTIONS', 'not a uri')).toBe(false);
+    expect(answeredLocally('MESSAGE', 'sip:localhost')).toBe(false);
+    expect(answeredLocally('INVITE', 'sip:bob@localhost')).toBe(false);
   });
 });
