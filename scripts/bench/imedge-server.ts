@@ -35,6 +35,8 @@ const BENCH_ENV: Record<string, string> = {
   IMEDGE_SIP__MAX_TCP_CONNECTIONS_PER_SOURCE: '8192',
   IMEDGE_MSRP__MAX_CONNECTIONS_PER_SOURCE: '8192',
   IMEDGE_SIP__MAX_TRANSACTIONS_PER_SOURCE: '4096',
+  // a bench callee may be one SIPp process (one address and port) answering for thousands of users
+  IMEDGE_SIP__MAX_TRANSACTIONS_PER_TARGET: '4096',
   // every bench client is one source (127.0.0.1) speaking for thousands of users
   IMEDGE_SIP__MAX_REQUESTS_PER_SECOND_PER_SOURCE: '0',
   // the load average belongs to whatever else runs on the machine: never refuse work for it

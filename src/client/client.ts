@@ -190,6 +190,8 @@ export class ImClient extends EventEmitter<ImClientEvents> {
           maxBytesHeaders: 16 * 1024,
           maxContentLength: 64 * 1024,
           maxTransactions: 256,
+          // a UA sends everything to its one server: a per-target share would only throttle it
+          maxTransactionsPerTarget: 256,
           overloadRetryAfterS: 5,
           logger,
         },
