@@ -91,6 +91,7 @@ export async function startImedge(env: Record<string, string> = {}, opts: StartO
       const t = setTimeout(() => reject(new Error(`server did not start in ${startTimeoutMs / 1000} s`)), startTimeoutMs);
       // every line is read (the pipe must drain); the listening one carries the ports
       readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
+        if (process.env.BENCH_SERVER_STDOUT !== undefined) fs.appendFileSync(process.env.BENCH_SERVER_STDOUT, `${line}\n`);
         try {
           const o = JSON.parse(line) as { msg?: string; sip?: { udp: number | null; tcp: number | null }; http?: number };
           if (o.msg === 'listening' && o.sip) {
