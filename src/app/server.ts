@@ -113,7 +113,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         users: store.users,
         registrations: store.registrations,
         auth,
-        transaction: (fn) => store.withTransaction(fn),
+        transaction: (fn) => store.grouped(fn),
         log: child(log, 'registrar'),
       },
     );

@@ -76,8 +76,7 @@ export class Router {
     switch (method) {
       case 'REGISTER':
         if (this.refused(req)) return;
-        this.deps.registrar.handle(req);
-        return;
+        return this.deps.registrar.handle(req);
       case 'OPTIONS':
         return this.options(req);
       case 'MESSAGE':
