@@ -2,8 +2,9 @@
 // (config schema, YAML board profile, module bodies): TurboFan compiling what is hot during
 // that one pass, and new space growing to hold its survivors, cost ~10 MB of RSS that an idle
 // server keeps (measured: fresh `imedge serve` 72.7 -> 63 MB). So start-up runs without
-// TurboFan and sized for memory; once the server listens the defaults come back, and the hot
-// paths (MSRP relay, SIP) are optimized under traffic as before. This module must be the first
+// TurboFan and sized for memory; at the first SIP request or MSRP frame (serve.ts) the defaults
+// come back, and the hot paths (MSRP relay, SIP) are optimized under traffic as before; an idle
+// server never loads the optimizing compiler's code (~3 MB of RSS). This module must be the first
 // import of the command, so that it runs before any other module loads.
 import { setFlagsFromString } from 'node:v8';
 
@@ -25,7 +26,7 @@ function operatorSet(name: string): boolean {
 const applied = DURING_STARTUP.filter(([name]) => !operatorSet(name));
 for (const [name, on] of applied) setFlagsFromString(on ? `--${name}` : `--no-${name}`);
 
-/** Back to V8's defaults for what start-up changed; call once the server is up. Idempotent. */
+/** Back to V8's defaults for what start-up changed; call at the first traffic. Idempotent. */
 export function endStartup(): void {
   for (const [name, on] of applied.splice(0)) setFlagsFromString(on ? `--no-${name}` : `--${name}`);
 }
