@@ -1,7 +1,11 @@
 // Composition root: builds every part from the configuration, starts them in order, and
 // stops them in the reverse order. Nothing below this file reads the config object itself.
 import type { Config } from '../config';
-import { authRequired, isLoopback, loadTlsMaterial } from '../config';
+// the config's small helpers by file: the index would load the schema (valibot), which the
+// running server does not need (src/config/load-apart.ts)
+import { authRequired } from '../config/rules';
+import { isLoopback } from '../config/net';
+import { loadTlsMaterial } from '../config/tls';
 import { child, type Logger } from '../log';
 import { isStoreFull, openStore, type Store } from '../store';
 import { SipStack, type IncomingRequest } from '../sip/stack';

@@ -3,12 +3,18 @@
 // and call into src/app; failures become an exit code and one clear line on stderr.
 import { endStartup } from './startup-flags'; // first: V8 start-up settings before any other module loads
 import { Command, CommanderError } from 'commander';
-import { loadConfig, type FlagValues } from '../config';
+import type { Config, FlagValues, LoadOptions } from '../config';
+import { loadConfigApart } from '../config/load-apart';
 import { createLogger } from '../log';
 import { describeFatal, EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit';
 import { serve } from './serve';
 import { packageVersion } from '../app/version';
 import { registerChatCommand } from './chat-command';
+
+// The configuration code (yaml, valibot, the schema) never enters the server's heap: `serve`
+// reads its configuration in a worker (config/load-apart.ts), the short-lived subcommands
+// here on first use.
+const loadConfig = (opts: LoadOptions): Config => (require('../config/load') as typeof import('../config/load')).loadConfig(opts);
 
 // Subcommands other than `serve` load their code when they run (a require on first use):
 // a server's heap holds only what serving needs (issue 14 item 4).
@@ -67,7 +73,7 @@ export function buildProgram(): Command {
     .option('--sips-port <n>', 'SIP over TLS port (default 5061, 0 = any free port)')
     .option('--msrps-port <n>', 'MSRP over TLS port (default 2856, 0 = any free port)')
     .action(async (o) => {
-      const cfg = loadConfig({ flags: flagsOf(o) });
+      const cfg = loadConfigApart({ flags: flagsOf(o) });
       await serve(cfg, createLogger({ level: cfg.log.level }), endStartup);
     });
 
