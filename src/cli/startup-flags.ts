@@ -1,5 +1,5 @@
 // V8 settings for start-up only (issue 14 item 4). Loading the server runs a lot of code once
-// (config schema, YAML board profile, module bodies): TurboFan compiling what is hot during
+// (module bodies, building the server): TurboFan compiling what is hot during
 // that one pass, and new space growing to hold its survivors, cost ~10 MB of RSS that an idle
 // server keeps (measured: fresh `imedge serve` 72.7 -> 63 MB). So start-up runs without
 // TurboFan and sized for memory; at the first SIP request or MSRP frame (serve.ts) the defaults
