@@ -2,6 +2,7 @@
 // the library reads and writes one JS char per byte, so every string crossing this file is
 // re-decoded as UTF-8 on the way in and re-encoded to bytes on the way out, and bodies
 // become Buffers. Content-Length is then the byte length, whatever the language.
+import './without-ws'; // before 'sip': see there
 import { stringifyUri, type RawMessage, type RawUri } from 'sip';
 import type { SipHeaders, SipRequest, SipResponse, SipMessage } from '../message/types';
 import { isRequest } from '../message/types';

@@ -1,5 +1,6 @@
 // The SIP front: the only module that touches the `sip` package. Everything above it sees
 // typed messages with Buffer bodies (see convert.ts) and answers through IncomingRequest.
+import './without-ws'; // before 'sip': see there
 import * as sip from 'sip';
 import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
