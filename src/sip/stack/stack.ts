@@ -398,6 +398,10 @@ export class SipStack {
           send: (m, target) => stack?.tlsVia(m, target),
         },
         onInvalid: (info) => stack?.onInvalid(info),
+        onTransportError: (err) => {
+          if (stack) stack.stats.handlerErrors++;
+          log.error({ err }, 'SIP datagram handling failed; the datagram was dropped');
+        },
         onStreamMessage: (m, remote, send) => stack?.onStreamMessage(m, remote, send) ?? false,
         onOverload: (m) => {
           if (stack) stack.stats.overload++;
