@@ -64,7 +64,16 @@ interface Admitted extends TcpSlot {
   readonly key: string | undefined;
   /** A TLS connection still in its handshake: evictable at the cap like one that never carried a message. */
   handshaking: boolean;
+  /** Dialed ones: when it was opened, and when a byte last came back over it. */
+  openedAt?: number;
+  lastDataAt?: number;
 }
+
+/**
+ * A connection we dialed that never got a byte back for this long (Timer F, 64*T1: no request
+ * over it can still be answered) may give up its slot at the cap.
+ */
+export const DIALED_SILENT_MS = 32_000;
 
 export const DEFAULT_TCP_QUIET_MS = 60_000;
 
@@ -84,6 +93,8 @@ export class TcpConnectionGate {
   private evictBurst = 0;
   /** Inbound connections by remote address and port (the library's flow), oldest first. */
   private readonly inbound = new Map<string, Admitted>();
+  /** Connections we dialed, oldest first (second limits re-attack F2: they were never evictable). */
+  private readonly dialed = new Set<Admitted>();
   private readonly quietMs: number;
   private readonly now: () => number;
 
@@ -124,6 +135,11 @@ export class TcpConnectionGate {
     const slot: Admitted = { socket, key, direction, lastMessageAt: undefined, busy: 0, released: false, handshaking };
     // a stale entry under the same key (its close not seen yet) is no longer that flow
     if (key !== undefined) this.inbound.set(key, slot);
+    if (direction === 'out') {
+      slot.openedAt = this.now();
+      this.dialed.add(slot);
+      socket.on('data', () => (slot.lastDataAt = this.now()));
+    }
     socket.once('close', () => this.release(slot));
     // a TLS connection in its handshake is bounded once it is handed over (handshakeDone)
     if (!handshaking) this.boundOutput(socket);
@@ -244,7 +260,7 @@ export class TcpConnectionGate {
    * Attack finding: idle sockets (no SIP message at all, or CRLF pings only) held every slot
    * and locked SIP over TCP out. At the cap, the oldest inbound connection that never carried
    * a message goes first, else the oldest one quiet for quietMs; never one with a transaction
-   * under way, never one we dialed. Attack finding (F2): silent TLS handshakes, never evicted,
+   * under way (dialed ones: see staleDialed). Attack finding (F2): silent TLS handshakes, never evicted,
    * filled the cap and locked SIP TCP and TLS out; a TLS one still in its handshake now goes
    * next (oldest first), before the quiet ones. Attack finding (F3): a connection over
    * which a live registration was made (pin()) is never taken as quiet.
@@ -277,7 +293,23 @@ export class TcpConnectionGate {
       else if (quiet === undefined && slot.lastMessageAt <= quietBefore) quiet = slot;
     }
     // a handshake has its own time bound, so a connection that is done and silent goes first
-    return handshake ?? quiet ?? (newcomer === undefined ? undefined : this.crowdedOldest(now, newcomer));
+    return handshake ?? this.staleDialed(now) ?? quiet ?? (newcomer === undefined ? undefined : this.crowdedOldest(now, newcomer));
+  }
+
+  /**
+   * Second limits re-attack (F2): one authenticated user registered contacts at listeners that
+   * accept and never answer; each MESSAGE to it dialed them, and the dialed connections (never
+   * evictable, kept by the library for 120 s) filled sip.maxTcpConnections, so every inbound
+   * TCP client was refused. At the cap the oldest dialed connection that got no byte back for
+   * DIALED_SILENT_MS, or none for quietMs, gives way (before quiet inbound ones).
+   */
+  private staleDialed(now: number): Admitted | undefined {
+    for (const slot of this.dialed) {
+      if (slot.released || slot.busy > 0) continue;
+      const stale = slot.lastDataAt === undefined ? (slot.openedAt ?? now) <= now - DIALED_SILENT_MS : slot.lastDataAt <= now - this.quietMs;
+      if (stale) return slot;
+    }
+    return undefined;
   }
 
   /**
@@ -317,6 +349,7 @@ export class TcpConnectionGate {
     if (slot.released) return;
     slot.released = true;
     if (slot.key !== undefined && this.inbound.get(slot.key) === slot) this.inbound.delete(slot.key);
+    this.dialed.delete(slot);
     this.liveCount--;
     if (!evicted && this.liveCount < this.limit) {
       if (this.burst > 0) {
