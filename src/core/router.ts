@@ -29,6 +29,8 @@ export interface AdmissionCheck {
 }
 
 const MAX_FORWARDS_DEFAULT = 70;
+/** RFC 5393 5.3.3.2: the Max-Breadth a request without one is treated as having. */
+const MAX_BREADTH_DEFAULT = 60;
 const UAS_METHODS = new Set(['REGISTER', 'INVITE', 'BYE', 'SUBSCRIBE']);
 
 export class Router {
@@ -184,14 +186,27 @@ export class Router {
       else req.reply(404, 'Not Found');
       return;
     }
+    // RFC 5393 5.3.3: parallel branches share the request's Max-Breadth (60 when absent); one
+    // branch needs 1. Second limits re-attack (F1): two servers each holding contacts that name
+    // the other forked a MESSAGE 2-3 ways at every hop, without end, until Max-Forwards' 70 hops;
+    // with the breadth shared, at most 60 copies are under way at once, each chain ends at 70.
+    const breadth = maxBreadth(req.msg);
+    if (breadth < 1) {
+      req.reply(440, 'Max-Breadth Exceeded');
+      return;
+    }
+    const branches = bindings.slice(0, breadth);
+    const perBranch = Math.floor(breadth / branches.length);
     const stack = this.deps.stack();
     let answered = false;
     const finals: SipResponse[] = [];
     // RFC 3323/3325 (OMA IM 7.1.1.12 step 3): one anonymous identity for every branch
     const anonymous = wantsAnonymity(headerText(req.msg, 'privacy')) ? { fromTag: newTag(), callId: `${randomBytes(10).toString('hex')}@imedge` } : undefined;
     await Promise.all(
-      bindings.map(async (b) => {
-        const rs = branchAnswer(await stack.request(this.forwardable(req.msg, b.contact, anonymous), { targets: targetsOf(b) }));
+      branches.map(async (b) => {
+        const fwd = this.forwardable(req.msg, b.contact, anonymous);
+        fwd.headers['max-breadth'] = String(perBranch);
+        const rs = branchAnswer(await stack.request(fwd, { targets: targetsOf(b) }));
         finals.push(rs);
         if (!answered && rs.status >= 200 && rs.status < 300) {
           answered = true;
@@ -244,6 +259,13 @@ export function answeredLocally(method: string, uri: string): boolean {
   if (method !== 'OPTIONS') return false;
   const u = parseSipUri(uri);
   return u !== undefined && !u.user;
+}
+
+/** RFC 5393 5.3.3.2: the request's Max-Breadth, 60 when absent or unreadable, never above 60 here. */
+export function maxBreadth(msg: SipRequest): number {
+  const raw = headerText(msg, 'max-breadth')?.trim();
+  if (raw === undefined || !/^\d{1,9}$/.test(raw)) return MAX_BREADTH_DEFAULT;
+  return Math.min(Number(raw), MAX_BREADTH_DEFAULT);
 }
 
 /** The flows to try for a binding, in order (reach.ts: Contact, RFC 5626 flow, or NAT source). */
