@@ -6,6 +6,7 @@ import { MsrpNet } from '../../src/msrp/net';
 import { MsrpEndpoint, type ReceivedMessage, type ReceivedReport } from '../../src/msrp/endpoint';
 import { parseSdp, findMsrpMedia } from '../../src/sdp';
 import { SipPeer, header, headers, rid, type WireMessage } from './sip-peer';
+import { scaled } from './node-exe';
 
 export function msrpOffer(uri: string, opts: { acceptTypes?: string[]; setup?: string; direction?: string; maxSize?: number } = {}): string {
   return [
@@ -95,7 +96,7 @@ export class RawUa {
   ): Promise<RawUa> {
     const o = 'ca' in opts ? { tls: opts } : opts;
     const tls = o.tls;
-    const ua = new RawUa(user, await SipPeer.open(transport, sipPort, tls ? { ca: tls.ca } : {}), o.transactionTimeoutMs ?? 5000, tls);
+    const ua = new RawUa(user, await SipPeer.open(transport, sipPort, tls ? { ca: tls.ca } : {}), scaled(o.transactionTimeoutMs ?? 5000), tls);
     const r = await ua.peer.request({
       method: 'REGISTER', uri: 'sip:localhost', from: `sip:${user}@localhost`, to: `sip:${user}@localhost`,
       contact: `<${ua.peer.contactUri}>`, headers: { Expires: '300' },

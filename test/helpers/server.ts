@@ -32,6 +32,32 @@ export function tempDir(prefix = 'imedge-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+// Under emulation (TEST_TIME_SCALE > 1) the server runs several times slower and qemu's
+// translated-code cache counts in its RSS (an emulated idle server: ~195 MiB against 74 native;
+// README "arm64"). Its health thresholds would then refuse new work (503) for the emulator's
+// sake, and its default protocol timers (an MSRP dial or bind, a slow group receiver, an
+// invitee's ring) would expire on slowness alone. Each pair below is left alone when the test
+// sets either key (a test about pressure or about that timer keeps its own values, and the
+// hard limit stays above the soft one, config/rules.ts); values stay within the schema's bounds.
+const EMULATED_RSS_FACTOR = 4;
+const SCHEMA_MAX_MS = 600_000;
+function emulationEnv(scale: number, testEnv: Record<string, string>): Record<string, string> {
+  if (scale <= 1) return {};
+  const out: Record<string, string> = {};
+  const ms = (v: number) => String(Math.min(Math.round(v * scale), SCHEMA_MAX_MS));
+  const groups: Record<string, string>[] = [
+    { IMEDGE_HEALTH__MAX_EVENT_LOOP_LAG_MS: ms(2000), IMEDGE_HEALTH__HARD_MAX_EVENT_LOOP_LAG_MS: ms(10_000) },
+    { IMEDGE_HEALTH__MAX_RSS_MIB: String(256 * EMULATED_RSS_FACTOR), IMEDGE_HEALTH__HARD_MAX_RSS_MIB: String(512 * EMULATED_RSS_FACTOR) },
+    { IMEDGE_MSRP__CONNECT_TIMEOUT_MS: ms(10_000) },
+    { IMEDGE_MSRP__BIND_TIMEOUT_MS: ms(15_000) },
+    { IMEDGE_MSRP__TRANSACTION_TIMEOUT_MS: ms(30_000) },
+    { IMEDGE_GROUPS__SLOW_RECEIVER_MS: ms(5000) },
+    { IMEDGE_GROUPS__INVITE_TIMEOUT_MS: ms(60_000) },
+  ];
+  for (const g of groups) if (!Object.keys(g).some((k) => k in testEnv)) Object.assign(out, g);
+  return out;
+}
+
 export async function startServer(opts: { dataDir?: string; args?: string[]; env?: Record<string, string>; openFiles?: number } = {}): Promise<ServerHandle> {
   const dataDir = opts.dataDir ?? tempDir();
   const node = nodeCommand();
@@ -46,7 +72,7 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
     cwd: ROOT,
     // the machine's load average belongs to whatever else runs (other test files, CI): a test
     // server refuses new work for it only in the tests that set the threshold themselves
-    env: { ...process.env, IMEDGE_LOG__LEVEL: 'debug', IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000', ...opts.env },
+    env: { ...process.env, IMEDGE_LOG__LEVEL: 'debug', IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000', ...emulationEnv(timeScale(), opts.env ?? {}), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, unknown>[] = [];
