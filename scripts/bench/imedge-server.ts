@@ -46,10 +46,30 @@ const BENCH_ENV: Record<string, string> = {
 /**
  * Node flags of the server processes the bench starts: BENCH_SERVER_NODE_ARGS when set (e.g.
  * "--cpu-prof --cpu-prof-dir=/tmp/p": --cpu-prof is not allowed in NODE_OPTIONS, and there it
- * would profile the bench too).
+ * would profile the bench too), else those of `npm start` (package.json), which the systemd
+ * unit repeats: the bench measures the server as it is run.
  */
 export function serverNodeArgs(): string[] {
-  return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const given = process.env.BENCH_SERVER_NODE_ARGS;
+  return given !== undefined ? given.split(' ').filter((a) => a !== '') : npmStartNodeArgs();
+}
+
+/** "node --a --b=1 dist/src/cli/main.js serve" -> ['--a', '--b=1']. */
+export function nodeArgsOf(command: string): string[] {
+  const words = command.trim().split(/\s+/);
+  if (words[0] !== 'node') return [];
+  const args: string[] = [];
+  for (const w of words.slice(1)) {
+    if (!w.startsWith('-')) break;
+    args.push(w);
+  }
+  return args;
+}
+
+function npmStartNodeArgs(): string[] {
+  // dist/scripts/bench -> the repository root
+  const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as { scripts?: { start?: string } };
+  return nodeArgsOf(pkg.scripts?.start ?? '');
 }
 
 export interface StartOptions {

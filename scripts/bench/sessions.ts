@@ -37,14 +37,27 @@ export async function registeredPairs(pairs: number, sipPort: number): Promise<{
   return { callers, callees };
 }
 
-/** Opens n 1-1 sessions at once (each INVITE answered), round robin over the pairs, and holds them. */
+/**
+ * Opens n 1-1 sessions (each INVITE answered) and holds them: the pairs work in parallel, each
+ * opening its share one after another (so at most one set-up per pair is in flight).
+ */
 export async function holdSessions(callers: readonly ImClient[], n: number): Promise<ImSession[]> {
-  const held: ImSession[] = [];
-  for (let k = 0; k < n; k++) {
-    const i = k % callers.length;
-    held.push(await callers[i].invite(`callee${i}`));
-  }
-  return held;
+  const perPair = callers.map((_, i) => Math.floor(n / callers.length) + (i < n % callers.length ? 1 : 0));
+  const held = await Promise.all(
+    callers.map(async (c, i) => {
+      const mine: ImSession[] = [];
+      for (let k = 0; k < perPair[i]; k++) mine.push(await c.invite(`callee${i}`));
+      return mine;
+    }),
+  );
+  return held.flat();
+}
+
+/** The server's V8 heap in use (its /metrics gauge), bytes. */
+async function heapUsed(httpPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const m = /^imedge_nodejs_heap_size_used_bytes\s+([0-9.e+]+)$/m.exec(text);
+  return m === null ? Number.NaN : Number(m[1]);
 }
 
 export interface SessionFigures {
@@ -59,6 +72,10 @@ export interface SessionFigures {
   idleRssMb: number;
   rssMbOpen: number;
   kbPerSession: number;
+  /** V8 heap bytes per held session (heap in use with them open minus before), KB. */
+  heapKbPerSession: number;
+  /** Seconds to set up the held sessions (the pairs in parallel). */
+  openSeconds: number;
   openSessions: number;
 }
 
@@ -126,9 +143,13 @@ export async function measureSessions(pairs: number, seconds: number, openSessio
     const idleRss = memStatus(pid)?.rssKb ?? 0;
 
     // RSS per open session: hold openSessions sessions at once.
+    const heap0 = await heapUsed(server.httpPort).catch(() => Number.NaN);
+    const open0 = Date.now();
     const held = await holdSessions(callers, openSessions);
+    const openSeconds = (Date.now() - open0) / 1000;
     await new Promise((r) => setTimeout(r, 500));
     const openRss = memStatus(pid)?.rssKb ?? 0;
+    const heap1 = await heapUsed(server.httpPort).catch(() => Number.NaN);
     for (const s of held) await s.leave().catch(() => undefined);
     const sorted = Float64Array.from(latencies).sort();
     return {
@@ -142,6 +163,8 @@ export async function measureSessions(pairs: number, seconds: number, openSessio
       idleRssMb: idleRss / 1024,
       rssMbOpen: openRss / 1024,
       kbPerSession: (openRss - idleRss) / openSessions,
+      heapKbPerSession: (heap1 - heap0) / 1024 / openSessions,
+      openSeconds,
       openSessions,
     };
   } finally {
@@ -159,6 +182,8 @@ export function sessionsTable(pairs: number, f: SessionFigures): string {
   ];
   const mem = [
     ['server RSS MB', f.rssMbOpen.toFixed(1), f.idleRssMb.toFixed(1), `${f.kbPerSession.toFixed(1)} KB`],
+    ['server V8 heap per session', '', '', `${f.heapKbPerSession.toFixed(1)} KB`],
+    [`seconds to set up ${f.openSessions} (${pairs} pairs in parallel)`, f.openSeconds.toFixed(1), '', ''],
   ];
   const cols = (titles: string[]) => titles.map((title, i) => ({ title, align: i === 0 ? ('left' as const) : ('right' as const) }));
   return (

@@ -1,11 +1,12 @@
 // The admin page's static files (the repository's ui/ folder: plain ES modules and CSS, no
-// build step). Read once at start into memory, gzip kept beside each, served with an ETag and
-// a strict Content-Security-Policy: no inline script or style, nothing from another origin.
+// build step). Read once at start into memory, served with an ETag and a strict
+// Content-Security-Policy: no inline script or style, nothing from another origin. Each file's
+// gzip is made at its first gzip answer and kept: a server whose page nobody opens never loads
+// zlib nor runs deflate (issue 14 item 4).
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type * as http from 'node:http';
 import * as path from 'node:path';
-import { gzipSync } from 'node:zlib';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -40,9 +41,12 @@ export const PAGE_HEADERS: Record<string, string> = {
 export interface Asset {
   readonly type: string;
   readonly body: Buffer;
-  readonly gzip: Buffer;
+  /** Made by sendAsset at the first answer that may be gzipped. */
+  gzip?: Buffer;
   readonly etag: string;
 }
+
+const gzipOf = (a: Asset): Buffer => (a.gzip ??= (require('node:zlib') as typeof import('node:zlib')).gzipSync(a.body, { level: 9 }));
 
 /**
  * The repository's ui/ folder. This file runs from src/admin (ts-jest) or dist/src/admin
@@ -70,7 +74,7 @@ export function loadAssets(dir: string): Map<string, Asset> {
     const body = readFileSync(file);
     if (body.length > MAX_FILE_BYTES) throw new Error(`${file}: larger than ${MAX_FILE_BYTES} bytes`);
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
-    out.set(name, { type, body, gzip: gzipSync(body, { level: 9 }), etag });
+    out.set(name, { type, body, etag });
   }
   return out;
 }
@@ -86,8 +90,9 @@ export function sendAsset(req: http.IncomingMessage, res: http.ServerResponse, a
     res.end();
     return;
   }
-  const gz = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && a.gzip.length < a.body.length;
-  const body = gz ? a.gzip : a.body;
+  const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) ? gzipOf(a) : undefined;
+  const gz = gzip !== undefined && gzip.length < a.body.length;
+  const body = gz ? gzip : a.body;
   res.writeHead(200, { ...headers, 'content-length': body.length, ...(gz ? { 'content-encoding': 'gzip' } : {}) });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

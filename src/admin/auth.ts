@@ -10,7 +10,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type * as http from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { isLoopback } from '../config';
+import { isLoopback } from '../config/net';
 import { bearerMatches } from './token';
 
 export const LOGIN_COOKIE = 'imedge_admin';

@@ -1,6 +1,6 @@
 // Prometheus /metrics (prom-client). Every figure is read from its owner at scrape time
 // through a small source function, so no hot path pays for metrics.
-import * as client from 'prom-client';
+import type * as client from 'prom-client';
 import type * as http from 'node:http';
 import type { SipStats, TcpConnectionStats, TransactionCounts } from '../sip/stack';
 
@@ -68,10 +68,19 @@ export interface TlsFigures {
 }
 export type TlsRefusal = 'handshake' | 'peer-certificate' | 'clear-text';
 
+/**
+ * prom-client loads at the first scrape (a require on first use): with @opentelemetry/api,
+ * bintrees and tdigest it is ~0.6 MB of heap, and its default collectors run an event-loop
+ * delay histogram and a GC observer; a server nobody scrapes pays for none of it (issue 14
+ * item 4).
+ */
+let promClient: typeof import('prom-client') | undefined;
+const prom = (): typeof import('prom-client') => (promClient ??= require('prom-client') as typeof import('prom-client'));
+
 /** A Counter that mirrors a monotonically growing number owned elsewhere. */
 function mirror(registry: client.Registry, name: string, help: string, labelNames: string[], read: () => Map<string, [Record<string, string>, number]>) {
   const last = new Map<string, number>();
-  return new client.Counter({
+  return new (prom().Counter)({
     name,
     help,
     labelNames,
@@ -100,13 +109,14 @@ const TLS_REFUSALS: readonly TlsRefusal[] = ['handshake', 'peer-certificate', 'c
 const TCP_DIRECTIONS = ['in', 'out'] as const;
 
 function gauge(registry: client.Registry, name: string, help: string, labelNames: string[], collect: (g: client.Gauge) => void) {
-  return new client.Gauge({ name, help, labelNames, registers: [registry], collect() { collect(this); } });
+  return new (prom().Gauge)({ name, help, labelNames, registers: [registry], collect() { collect(this); } });
 }
 
 export function buildMetrics(src: MetricSources): { registry: client.Registry; handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> } {
-  const registry = new client.Registry();
+  const { Registry, collectDefaultMetrics } = prom();
+  const registry = new Registry();
   // Process RSS, CPU, heap and event-loop lag (prom-client's perf_hooks histogram).
-  client.collectDefaultMetrics({ register: registry, prefix: 'imedge_', eventLoopMonitoringPrecision: 20 });
+  collectDefaultMetrics({ register: registry, prefix: 'imedge_', eventLoopMonitoringPrecision: 20 });
 
   mirror(registry, 'imedge_sip_requests_received_total', 'SIP requests received, by method', ['method'], () => byLabel('method', src.sip().requestsIn));
   mirror(registry, 'imedge_sip_responses_sent_total', 'SIP responses sent, by status code', ['code'], () => byLabel('code', src.sip().responsesOut));
@@ -118,6 +128,7 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
   mirror(registry, 'imedge_sip_handler_errors_total', 'SIP request handlers that failed (answered 500)', [], () => single(src.sip().handlerErrors));
   mirror(registry, 'imedge_sip_overload_per_source_total', 'SIP requests refused with 503 because their source held its share of live transactions', [], () => single(src.sip().overloadPerSource));
   mirror(registry, 'imedge_sip_overload_per_target_total', 'SIP requests not sent because their target address held sip.maxTransactionsPerTarget pending ones already: answered at once (a forwarded one with 480 + Retry-After)', [], () => single(src.sip().overloadPerTarget));
+  mirror(registry, 'imedge_sip_loops_refused_total', 'SIP requests not sent because they were addressed to one of this server\'s own listeners (a contact naming the server): answered 482 Loop Detected at once (RFC 3261 16.3 item 4)', [], () => single(src.sip().loopsRefused));
   mirror(registry, 'imedge_sip_local_reserve_total', 'SIP requests answered here (REGISTER, CANCEL, OPTIONS to the server) that took a reserved slot because forwarded requests held all of sip.maxTransactions', [], () => single(src.sip().localReserve));
   mirror(registry, 'imedge_sip_cancelled_invites_abandoned_total', 'INVITEs imedge cancelled that got no final response within 64*T1 of the CANCEL, ended with 408 (RFC 3261 9.1)', [], () => single(src.sip().cancelledInvitesAbandoned));
   mirror(registry, 'imedge_sip_tcp_slow_closed_total', 'SIP TCP/TLS connections closed as slow: a SIP message not complete within sip.tcpMessageTimeoutMs (slowloris: never a message, or one left half-sent), or a peer that left more than sip.maxTcpOutputBytes of answers unread (output)', ['reason'], () =>
@@ -272,5 +283,18 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
       res.writeHead(200, { 'content-type': registry.contentType, 'content-length': Buffer.byteLength(body) });
       res.end(body);
     },
+  };
+}
+
+/**
+ * The /metrics handler of a server: the registry (and prom-client with it) is built at the
+ * first scrape. Counters mirror totals owned elsewhere, so a late start loses nothing; the
+ * default collectors (GC durations, event-loop lag) count from the first scrape on.
+ */
+export function lazyMetricsHandler(src: MetricSources): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
+  let handler: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | undefined;
+  return (req, res) => {
+    handler ??= buildMetrics(src).handler;
+    return handler(req, res);
   };
 }

@@ -1,7 +1,7 @@
 // Builds the device side from the configuration: health monitor with the shared named
 // checks, the hardware watchdog, the systemd notifier. Start and stop order live here.
 import type { Config } from '../config';
-import { parseKickByte } from '../config';
+import { parseKickByte } from '../config/kick-byte';
 import { child, type Logger } from '../log';
 import { HealthMonitor, createLoopLagSource, createSystemInfoSource } from '../device/health';
 import { Watchdog, WatchdogOpenError } from '../device/watchdog';

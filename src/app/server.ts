@@ -1,7 +1,11 @@
 // Composition root: builds every part from the configuration, starts them in order, and
 // stops them in the reverse order. Nothing below this file reads the config object itself.
 import type { Config } from '../config';
-import { authRequired, isLoopback, loadTlsMaterial } from '../config';
+// the config's small helpers by file: the index would load the schema (valibot), which the
+// running server does not need (src/config/load-apart.ts)
+import { authRequired } from '../config/rules';
+import { isLoopback } from '../config/net';
+import { loadTlsMaterial } from '../config/tls';
 import { child, type Logger } from '../log';
 import { isStoreFull, openStore, type Store } from '../store';
 import { SipStack, type IncomingRequest } from '../sip/stack';
@@ -14,7 +18,7 @@ import { AdminServer, type HealthReport } from '../admin/http';
 import { loadAdminToken } from '../admin/token';
 import { fitCaps, openFileLimit } from './fd-budget';
 import { GroupService, groupHandler, groupListHandler } from '../admin/groups';
-import { ADMIN_PAGE_EVENTS, buildMetrics, type AdminPageEvent } from '../admin/metrics';
+import { ADMIN_PAGE_EVENTS, lazyMetricsHandler, type AdminPageEvent } from '../admin/metrics';
 import { AdminAuth } from '../admin/auth';
 import { defaultUiDir, loadAssets, type Asset } from '../admin/assets';
 import { StatusStream, type StatusSnapshot } from '../admin/status';
@@ -52,6 +56,8 @@ export interface RunningServer {
   readonly controlling: ControllingFunction;
   readonly groups: GroupService;
   health(): HealthReport;
+  /** SIP requests and MSRP frames received so far (serve() ends the V8 start-up settings at the first). */
+  traffic(): number;
   /** Graceful stop: refuse new work, let transactions finish (bounded), close everything. */
   stop(): Promise<void>;
 }
@@ -390,7 +396,8 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
     }, Date.now, cfg.groups.maxStoredGroups, (limit) => log.warn({ limit }, 'group limit reached (groups.maxStoredGroups): a new group was refused'));
     let adminStats = () => ({ live: 0, evicted: 0, refused: 0, perSourceRefused: 0, clientAborts: 0 });
     let adminPage: () => { statusStreams: number; events: Record<AdminPageEvent, number> } = () => ({ statusStreams: 0, events: Object.fromEntries(ADMIN_PAGE_EVENTS.map((e) => [e, 0])) as Record<AdminPageEvent, number> });
-    const metrics = buildMetrics({
+    // built at the first scrape (prom-client and its collectors are not loaded before)
+    const metricsHandler = lazyMetricsHandler({
       sip: () => sip.stats,
       sipTransactions: () => sip.transactionCounts(),
       sipInFlight: () => sip.inFlight(),
@@ -507,7 +514,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       health,
       listeners,
       routes: new Map([
-        ['/metrics', { methods: ['GET', 'HEAD'], handler: metrics.handler }],
+        ['/metrics', { methods: ['GET', 'HEAD'], handler: metricsHandler }],
         ['/groups', { methods: ['GET', 'HEAD', 'POST'], handler: groupListHandler(groups) }],
         ['/groups/*', { methods: ['GET', 'HEAD', 'PUT', 'DELETE'], handler: groupHandler(groups) }],
         ['/groups/*/form', { methods: ['GET', 'HEAD', 'PUT'], handler: groupFormHandler(groups, cfg.domain) }],
@@ -568,6 +575,11 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
       controlling,
       groups,
       health,
+      traffic: () => {
+        let n = msrp.net.counters.framesIn;
+        for (const k in sip.stats.requestsIn) n += sip.stats.requestsIn[k] ?? 0;
+        return n;
+      },
       stop: () => {
         stopping ??= (async () => {
           draining = true;

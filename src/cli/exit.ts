@@ -1,6 +1,6 @@
 // Exit codes of the imedge command: 0 done, 1 failed at run time, 2 bad configuration,
 // bad usage or a port that cannot be had (nothing a restart would fix).
-import { ConfigError } from '../config';
+import { ConfigError } from '../config/errors';
 import { PortInUseError } from '../sip/stack';
 import { PortBusyError } from '../admin/http';
 import { AdminTokenError } from '../admin/token';

@@ -2,13 +2,20 @@
 // The imedge command. Subcommands stay thin: they parse arguments, load the configuration
 // and call into src/app; failures become an exit code and one clear line on stderr.
 import { endStartup } from './startup-flags'; // first: V8 start-up settings before any other module loads
-import { Command, CommanderError } from 'commander';
-import { loadConfig, type FlagValues } from '../config';
+import type { Command } from 'commander';
+import type { Config, FlagValues, LoadOptions } from '../config';
+import { loadConfigApart } from '../config/load-apart';
 import { createLogger } from '../log';
 import { describeFatal, EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit';
 import { serve } from './serve';
 import { packageVersion } from '../app/version';
 import { registerChatCommand } from './chat-command';
+import { CONFIG_OPTIONS, SERVE_OPTIONS, serveOptions } from './serve-options';
+
+// The configuration code (yaml, valibot, the schema) never enters the server's heap: `serve`
+// reads its configuration in a child process (config/load-apart.ts), the short-lived subcommands
+// here on first use.
+const loadConfig = (opts: LoadOptions): Config => (require('../config/load') as typeof import('../config/load')).loadConfig(opts);
 
 // Subcommands other than `serve` load their code when they run (a require on first use):
 // a server's heap holds only what serving needs (issue 14 item 4).
@@ -17,18 +24,27 @@ const groupCmd = (): typeof import('./group') => require('./group') as typeof im
 const doctorCmd = (): typeof import('../app/doctor') => require('../app/doctor') as typeof import('../app/doctor');
 const detectCmd = (): typeof import('../device/board/detect') => require('../device/board/detect') as typeof import('../device/board/detect');
 
+// commander (~0.3 MB of heap with its code) builds the full command line; `imedge serve` with
+// well-formed options starts without it (serve-options.ts): a server's heap does not keep it
+// (issue 14 item 4).
+const commander = (): typeof import('commander') => require('commander') as typeof import('commander');
+
+async function runServe(o: Record<string, string | undefined>): Promise<void> {
+  const cfg = loadConfigApart({ flags: flagsOf(o) });
+  await serve(cfg, createLogger({ level: cfg.log.level }), endStartup);
+}
+
 function fail(err: unknown): never {
   const { code, message } = describeFatal(err);
   process.stderr.write(`imedge: ${message}\n`);
   process.exit(code);
 }
 
-const configFlags = (cmd: Command): Command =>
-  cmd
-    .option('--config <file>', 'configuration file (YAML or JSON)')
-    .option('--board <name>', 'board profile from board/')
-    .option('--domain <d>', 'SIP domain')
-    .option('--data-dir <dir>', 'directory of imedge.db');
+const withOptions = (cmd: Command, options: readonly (readonly [string, string])[]): Command => {
+  for (const [flags, help] of options) cmd.option(flags, help);
+  return cmd;
+};
+const configFlags = (cmd: Command): Command => withOptions(cmd, CONFIG_OPTIONS);
 
 function flagsOf(o: Record<string, string | undefined>): Partial<FlagValues> {
   const f: Partial<FlagValues> = {};
@@ -50,26 +66,13 @@ function flagsOf(o: Record<string, string | undefined>): Partial<FlagValues> {
 }
 
 export function buildProgram(): Command {
-  const program = new Command('imedge')
+  const program = new (commander().Command)('imedge')
     .description('OMA SIMPLE IM server (SIP + MSRP) for small boards')
     .version(packageVersion())
     .exitOverride()
     .showHelpAfterError();
 
-  configFlags(program.command('serve').description('run the server'))
-    .option('--bind <addr>', 'address every listener binds to')
-    .option('--sip-port <n>', 'SIP UDP+TCP port (0 = any free port)')
-    .option('--msrp-port <n>', 'MSRP TCP port (0 = any free port)')
-    .option('--http-port <n>', 'admin HTTP port (0 = any free port)')
-    .option('--watchdog-device <path>', 'turn the line-protocol watchdog on over this serial device')
-    .option('--tls-cert <file>', 'PEM certificate: with --tls-key, turns on SIP over TLS and MSRP over TLS')
-    .option('--tls-key <file>', 'PEM private key of --tls-cert')
-    .option('--sips-port <n>', 'SIP over TLS port (default 5061, 0 = any free port)')
-    .option('--msrps-port <n>', 'MSRP over TLS port (default 2856, 0 = any free port)')
-    .action(async (o) => {
-      const cfg = loadConfig({ flags: flagsOf(o) });
-      await serve(cfg, createLogger({ level: cfg.log.level }), endStartup);
-    });
+  withOptions(configFlags(program.command('serve').description('run the server')), SERVE_OPTIONS).action((o) => runServe(o));
 
   const user = program.command('user').description('manage users allowed to register (digest credentials)');
   configFlags(user.command('add <name>').description('add a user or change its password'))
@@ -116,11 +119,12 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const fast = serveOptions(argv.slice(2));
   try {
-    await program.parseAsync(argv);
+    if (fast !== undefined) await runServe(fast);
+    else await buildProgram().parseAsync(argv);
   } catch (err) {
-    if (err instanceof CommanderError) {
+    if (fast === undefined && err instanceof commander().CommanderError) {
       // Help and version print and exit 0; usage errors exit 2 (commander already printed them).
       process.exit(err.exitCode === 0 ? EXIT_OK : EXIT_CONFIG);
     }

@@ -7,20 +7,15 @@
 import * as v from 'valibot';
 import { bool, int, listOf, num, oneOf, section, str } from './leaves';
 import { isIpAddress } from './net';
+import { parseKickByte } from './kick-byte';
+
+export { parseKickByte };
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
 /** Board names become file names under board/: keep them to a safe alphabet. */
 export const BOARD_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-
-/** One byte: a single character up to U+00FF, or the escape \xNN. */
-export function parseKickByte(s: string): number | undefined {
-  const hex = /^\\x([0-9a-fA-F]{2})$/.exec(s);
-  if (hex?.[1] !== undefined) return parseInt(hex[1], 16);
-  if (s.length === 1 && s.charCodeAt(0) <= 0xff) return s.charCodeAt(0);
-  return undefined;
-}
 
 const noControl = (s: string): boolean => !/[\u0000-\u001f\u007f]/.test(s);
 

@@ -6,6 +6,7 @@ import { parseSipUri } from '../sip/stack';
 import type { NameAddr, SipRequest } from '../sip/message/types';
 import { headerText } from '../sip/message/types';
 import type { Binding, BindingReach, RegistrationRepository, UserRepository } from '../store';
+import { MAX_BINDING_TEXT } from '../store';
 import type { AuthGate } from './auth/gate';
 import { contactTarget, decideReach, type NatTest } from './reach';
 
@@ -115,6 +116,12 @@ export class Registrar {
       );
     }
 
+    // Attack finding (second limits attack, F7): a 5,000-character Call-ID reached the store,
+    // which refuses it, and the REGISTER got 500. What the store cannot keep is refused here.
+    if (callId.length > MAX_BINDING_TEXT) {
+      req.reply(400, `Bad Request (Call-ID longer than ${MAX_BINDING_TEXT} characters)`);
+      return;
+    }
     const list: NameAddr[] = Array.isArray(contacts) ? contacts : [];
     const updates: { contact: string; expires: number; q: number | null; instanceId?: string; regId?: number; reach?: BindingReach }[] = [];
     // RFC 5626 6: outbound applies only where this box is the first hop, i.e. one Via.
@@ -123,6 +130,10 @@ export class Registrar {
       const curi = parseSipUri(c.uri);
       if (!curi) {
         req.reply(400, 'Bad Request (Contact URI)');
+        return;
+      }
+      if (c.uri.length > MAX_BINDING_TEXT || String(c.params['+sip.instance'] ?? '').length > MAX_BINDING_TEXT) {
+        req.reply(400, `Bad Request (Contact longer than ${MAX_BINDING_TEXT} characters)`);
         return;
       }
       const pExp = c.params.expires;

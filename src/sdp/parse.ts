@@ -9,7 +9,10 @@
  * and sdp-transform is asked only for o= and c=, which it parses correctly once the line
  * has passed our check.
  */
-import { parse as transformParse } from 'sdp-transform';
+// sdp-transform loads at the first SDP (a require on first use): an idle server never needs it
+let sdpTransform: typeof import('sdp-transform') | undefined;
+const transformParse = (sdp: string): ReturnType<typeof import('sdp-transform').parse> =>
+  (sdpTransform ??= require('sdp-transform') as typeof import('sdp-transform')).parse(sdp);
 import { SdpError } from './errors';
 import { checkFieldLines, parseAttributeLine, parseMediaLine } from './fields';
 import { splitSections, type NumberedLine } from './lines';

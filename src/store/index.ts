@@ -5,6 +5,7 @@ export { type Migration, type MigrationResult, checkMigrations } from './migrati
 export { MIGRATIONS } from './migrations';
 export { UserRepository, addUser, deleteUser, type UserRecord } from './users';
 export {
+  MAX_BINDING_TEXT,
   RegistrationRepository,
   DEFAULT_EXPIRE_BATCH,
   type Binding,

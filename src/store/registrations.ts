@@ -41,7 +41,8 @@ export type BindingReach = 'outbound' | 'nat';
 export const DEFAULT_EXPIRE_BATCH = 1000;
 
 /** Longest contact URI / Call-ID / instance id stored; longer values are refused, not truncated. */
-const MAX_TEXT_LENGTH = 2048;
+export const MAX_BINDING_TEXT = 2048;
+const MAX_TEXT_LENGTH = MAX_BINDING_TEXT;
 // RFC 3261 §8.1.1.5: the CSeq sequence number MUST be less than 2^31.
 const MAX_CSEQ = 2 ** 31 - 1;
 

@@ -31,11 +31,17 @@ export type DigestVerdict =
 // the digest math both ends share lives with the SIP message code (the client may not reach into core)
 export { answerChallenge, unquote } from '../../sip/message/digest';
 
+/** Counts below the highest one of a nonce that may still come (once each). */
+const REPLAY_WINDOW = 32;
+
 export class DigestAuthenticator {
   private readonly secret: Buffer;
   private readonly now: () => number;
-  /** nonce -> highest nonce-count accepted (-1: used once without qop), in first-use order. */
-  private readonly counts = new Map<string, number>();
+  /**
+   * nonce -> highest nonce-count accepted (-1: used once without qop) and which of the
+   * REPLAY_WINDOW counts below it were accepted (bit i: top - 1 - i), in first-use order.
+   */
+  private readonly counts = new Map<string, { top: number; below: number }>();
   /** Issue time of the newest nonce forgotten for room: older unknown nonces are not trusted. */
   private forgottenUpTo = -1;
   private readonly maxTracked: number;
@@ -64,8 +70,21 @@ export class DigestAuthenticator {
       this.remember(nonce, nc);
       return true;
     }
-    if (nc <= seen) return false;
-    this.counts.set(nonce, nc);
+    // A client pipelining over several connections may be answered out of order (second limits
+    // attack: the framer now serves connections in turns): a count below the highest is taken
+    // once within a window, as IPsec's anti-replay window does (RFC 4303 3.4.3); a repeat never.
+    if (seen.top < 0) return false;
+    if (nc > seen.top) {
+      const shift = nc - seen.top;
+      seen.below = shift >= REPLAY_WINDOW ? 0 : ((seen.below << shift) | (1 << (shift - 1))) >>> 0;
+      seen.top = nc;
+      return true;
+    }
+    const back = seen.top - nc;
+    if (back === 0 || back > REPLAY_WINDOW) return false;
+    const bit = 1 << (back - 1);
+    if ((seen.below & bit) !== 0) return false;
+    seen.below = (seen.below | bit) >>> 0;
     return true;
   }
 
@@ -77,7 +96,7 @@ export class DigestAuthenticator {
       this.counts.delete(n);
       if (issuedAt(n) >= expiredBefore) this.forgottenUpTo = Math.max(this.forgottenUpTo, issuedAt(n));
     }
-    this.counts.set(nonce, nc);
+    this.counts.set(nonce, { top: nc, below: 0 });
   }
 
   get realm(): string {

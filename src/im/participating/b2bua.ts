@@ -121,6 +121,9 @@ export class ParticipatingFunction {
     if (leg !== 'caller' || !s.ackWait) return;
     s.ackWait.acked();
     s.ackWait = undefined;
+    // answered and acknowledged: the caller's INVITE (headers, SDP, flow) is no longer needed,
+    // and a held session should not keep it for its whole life (issue 8: memory per session)
+    s.invite = undefined;
     // RFC 3261 15: a BYE may go to the caller only after its ACK, so imedge dials a passive
     // caller now: a failure then ends a confirmed dialog the proper way.
     if (s.callerDialPending) {

@@ -28,7 +28,7 @@ export interface Leg {
 
 export class B2bSession {
   state: 'early' | 'confirmed' | 'terminated' = 'early';
-  /** The caller's INVITE until it is answered finally. */
+  /** The caller's INVITE until it is answered finally (a 2xx: until its ACK). */
   invite?: IncomingRequest;
   /** Cancels our INVITE toward the callee(s) while it is pending. */
   cancelCallee: (() => void)[] = [];

@@ -2,6 +2,7 @@
 // the library reads and writes one JS char per byte, so every string crossing this file is
 // re-decoded as UTF-8 on the way in and re-encoded to bytes on the way out, and bodies
 // become Buffers. Content-Length is then the byte length, whatever the language.
+import './without-ws'; // before 'sip': see there
 import { stringifyUri, type RawMessage, type RawUri } from 'sip';
 import type { SipHeaders, SipRequest, SipResponse, SipMessage } from '../message/types';
 import { isRequest } from '../message/types';
@@ -22,7 +23,12 @@ function mapStrings(v: unknown, f: (s: string) => string, depth = 0): unknown {
   if (depth > 6 || v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.map((x) => mapStrings(x, f, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = mapStrings(x, f, depth + 1);
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    // a parameter or header named __proto__ from the wire stays an own property (assigning
+    // it would replace the object's prototype)
+    if (k === '__proto__') Object.defineProperty(out, k, { value: mapStrings(x, f, depth + 1), enumerable: true, writable: true, configurable: true });
+    else out[k] = mapStrings(x, f, depth + 1);
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 // src/sip/message/validate, then the typed message of convert.ts. The stack runs the same
 // steps inside the library's transports; these entries exist so fuzz and torture tests can
 // drive that pipeline without sockets (the only other importer of `sip` stays this folder).
+import './without-ws'; // before 'sip': see there
 import * as sip from 'sip';
 import { validateSipMessage, type SipTransportKind, type ValidationFailure } from '../message/validate';
 import type { SipMessage } from '../message/types';

@@ -54,6 +54,8 @@ declare module 'sip' {
     rport?: boolean;
     logger?: { error?(e: unknown): void; send?(m: RawMessage, target: unknown): void; recv?(m: RawMessage, remote: unknown): void };
     onInvalid?(info: InvalidInfo): void;
+    /** Patch: a throw while one UDP datagram was handled (the datagram is dropped). */
+    onTransportError?(err: unknown): void;
     onOverload?(m: RawMessage, remote: RawFlow): void;
     /**
      * Patch (F4): requests for which answeredLocally() is true may take one of localReserve

@@ -1,5 +1,6 @@
 // The SIP front: the only module that touches the `sip` package. Everything above it sees
 // typed messages with Buffer bodies (see convert.ts) and answers through IncomingRequest.
+import './without-ws'; // before 'sip': see there
 import * as sip from 'sip';
 import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
@@ -18,6 +19,7 @@ import { registeredForS } from './register-pin';
 import { TcpConnectionGate, type TcpConnectionStats, type TcpSlot } from './tcp-gate';
 import { canonicalSource, datagramKind, SourceRateLimiter, type RateLimitOptions, type RateLimitStats } from './rate-limit';
 import { KeyedShare } from './share';
+import { SelfTargets } from './self-target';
 import type * as dgram from 'node:dgram';
 import { dialSipTls, listenSipTls, TlsFlows, type SipTlsOptions, type SipTlsStats } from './tls-transport';
 import { parseSipUri } from './uri';
@@ -119,6 +121,8 @@ export interface SipStats {
   overloadPerSource: number;
   /** Requests not sent (a 503 made here, which a proxy relays as 480) because their target held its share of pending ones (F4). */
   overloadPerTarget: number;
+  /** Requests not sent because they were addressed to one of our own listeners (482, F2). */
+  loopsRefused: number;
   /** Requests answered here that took a reserved slot beyond maxTransactions: the table was full (F4). */
   localReserve: number;
   /** Completed transactions dropped (oldest first) to stay within their bound. */
@@ -278,6 +282,8 @@ export class SipStack {
   private readonly bySource: KeyedShare;
   /** Target address -> requests sent toward it not yet answered finally (attack finding F4). */
   private readonly byTarget: KeyedShare;
+  /** This server's own listeners (built on first use: the ports are known once bound). */
+  private selfTargets: SelfTargets | undefined;
 
   private constructor(
     private readonly instance: sip.SipInstance,
@@ -298,7 +304,7 @@ export class SipStack {
   ) {
     this.stats = {
       requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, overloadPerSource: 0,
-      overloadPerTarget: 0, localReserve: 0,
+      overloadPerTarget: 0, loopsRefused: 0, localReserve: 0,
       completedEvicted: 0, cancelledInvitesAbandoned: 0, handlerErrors: 0, slowClosed: { 'no-message': 0, 'partial-message': 0 }, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
     };
     this.bySource = new KeyedShare(shares.perSource, (source) =>
@@ -397,6 +403,10 @@ export class SipStack {
           send: (m, target) => stack?.tlsVia(m, target),
         },
         onInvalid: (info) => stack?.onInvalid(info),
+        onTransportError: (err) => {
+          if (stack) stack.stats.handlerErrors++;
+          log.error({ err }, 'SIP datagram handling failed; the datagram was dropped');
+        },
         onStreamMessage: (m, remote, send) => stack?.onStreamMessage(m, remote, send) ?? false,
         onOverload: (m) => {
           if (stack) stack.stats.overload++;
@@ -569,6 +579,17 @@ export class SipStack {
     this.answerOverRate(sip.parse(data), (rs) => this.udpSocket?.send(Buffer.from(sip.stringify(rs), 'binary'), from.port, from.address, () => undefined));
   }
 
+  /**
+   * RFC 3261 16.3 item 4, RFC 5393 (attack finding F2): true when every flow named, or the next
+   * hop, is one of this server's own SIP listeners: sending it would loop back here.
+   */
+  private toSelf(rq: SipRequest, targets: readonly Flow[] | undefined): boolean {
+    const self = (this.selfTargets ??= new SelfTargets(this.host, [this.port, this.tlsPort]));
+    if (targets !== undefined && targets.length > 0) return targets.every((t) => self.isSelf(t.address, t.port));
+    const hop = parseSipUri(rq.headers.route?.[0]?.uri ?? rq.uri);
+    return hop !== undefined && self.isSelf(hop.host, hop.port);
+  }
+
   /** Live transactions, for metrics and tests. */
   transactionCounts(): TransactionCounts {
     return this.instance.transactionCounts();
@@ -721,6 +742,10 @@ export class SipStack {
    */
   private clientTransaction(rq: SipRequest, opts: SendOptions): { response: Promise<SipResponse>; abandon(status: number): boolean } {
     if (this.closed) return { response: Promise.resolve(synthetic(rq, 503)), abandon: () => false };
+    if (this.toSelf(rq, opts.targets)) {
+      this.stats.loopsRefused++;
+      return { response: Promise.resolve(synthetic(rq, 482, 'Loop Detected (addressed to this server)')), abandon: () => false };
+    }
     const target = targetKey(rq, opts.targets);
     if (!this.byTarget.take(target)) {
       this.stats.overloadPerTarget++;

@@ -114,7 +114,7 @@ export class TcpConnectionGate {
       this.refuse(direction);
       return false;
     }
-    if (this.liveCount >= this.limit && !this.evictQuiet()) {
+    if (this.liveCount >= this.limit && !this.evictQuiet(direction === 'in' ? socket.remoteAddress : undefined)) {
       this.refuse(direction);
       return false;
     }
@@ -249,8 +249,8 @@ export class TcpConnectionGate {
    * next (oldest first), before the quiet ones. Attack finding (F3): a connection over
    * which a live registration was made (pin()) is never taken as quiet.
    */
-  private evictQuiet(): boolean {
-    const victim = this.quietest();
+  private evictQuiet(newcomer?: string): boolean {
+    const victim = this.quietest(newcomer);
     if (victim === undefined) return false;
     this.evictedCount++;
     if (this.evictBurst++ === 0) {
@@ -263,7 +263,7 @@ export class TcpConnectionGate {
     return true;
   }
 
-  private quietest(): Admitted | undefined {
+  private quietest(newcomer: string | undefined): Admitted | undefined {
     const now = this.now();
     const quietBefore = now - this.quietMs;
     let quiet: Admitted | undefined;
@@ -277,7 +277,32 @@ export class TcpConnectionGate {
       else if (quiet === undefined && slot.lastMessageAt <= quietBefore) quiet = slot;
     }
     // a handshake has its own time bound, so a connection that is done and silent goes first
-    return handshake ?? quiet;
+    return handshake ?? quiet ?? (newcomer === undefined ? undefined : this.crowdedOldest(now, newcomer));
+  }
+
+  /**
+   * Second limits attack (F4): 4 addresses kept every slot with one OPTIONS per connection a
+   * minute (never quiet), and a phone that reconnected after a NAT rebinding could not reach
+   * the server to register again. Last resort at the cap, for an inbound newcomer: the oldest
+   * connection, neither pinned by a registration nor carrying a transaction, of the address
+   * that holds the most slots, when that is at least two more than the newcomer's address
+   * holds. A flooder's new connection takes nobody's; a phone from another address takes one
+   * of the flooder's; at the cap among equals a newcomer is still refused at once.
+   */
+  private crowdedOldest(now: number, newcomer: string): Admitted | undefined {
+    const held = new Map<string, { count: number; oldest: Admitted }>();
+    let top: { count: number; oldest: Admitted } | undefined;
+    for (const slot of this.inbound.values()) {
+      if (slot.busy > 0 || slot.released || slot.key === undefined) continue;
+      if (slot.pinnedUntil !== undefined && slot.pinnedUntil > now) continue;
+      const address = slot.key.slice(0, slot.key.lastIndexOf('|'));
+      const entry = held.get(address) ?? { count: 0, oldest: slot };
+      entry.count++;
+      held.set(address, entry);
+      if (top === undefined || entry.count > top.count) top = entry;
+    }
+    const own = held.get(newcomer)?.count ?? 0;
+    return top !== undefined && top.count >= own + 2 ? top.oldest : undefined;
   }
 
   private refuse(direction: TcpDirection): void {

@@ -1,4 +1,5 @@
 // Typed SIP URI helpers over the library's grammar (the only other door into `sip`).
+import './without-ws'; // before 'sip': see there
 import * as sip from 'sip';
 import type { SipUri } from '../message/types';
 

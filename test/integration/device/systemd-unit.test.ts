@@ -42,7 +42,7 @@ describe('systemd/imedge.service', () => {
       'SupplementaryGroups=dialout',
       'StateDirectory=imedge',
       'WorkingDirectory=/var/lib/imedge',
-      'ExecStart=/usr/bin/node /opt/imedge/dist/src/cli/main.js serve --config /etc/imedge/imedge.yaml --data-dir /var/lib/imedge',
+      'ExecStart=/usr/bin/node --max-semi-space-size=1 /opt/imedge/dist/src/cli/main.js serve --config /etc/imedge/imedge.yaml --data-dir /var/lib/imedge',
       'ProtectSystem=strict',
       'ProtectHome=yes',
       'NoNewPrivileges=yes',
@@ -185,7 +185,7 @@ describe('scripts/install.sh into a temporary DESTDIR', () => {
   it('rewrites ExecStart for another --prefix, and refuses an unbuilt tree', async () => {
     expect(install('--prefix', '/srv/imedge').status).toBe(0);
     const unit = await fsp.readFile(path.join(destdir, 'etc', 'systemd', 'system', 'imedge.service'), 'utf8');
-    expect(unit).toContain('ExecStart=/usr/bin/node /srv/imedge/dist/src/cli/main.js serve');
+    expect(unit).toContain('ExecStart=/usr/bin/node --max-semi-space-size=1 /srv/imedge/dist/src/cli/main.js serve');
     await fsp.access(path.join(destdir, 'srv', 'imedge', 'dist', 'src', 'cli', 'main.js'));
 
     await fsp.rm(path.join(source, 'dist'), { recursive: true });

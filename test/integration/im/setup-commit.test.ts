@@ -70,15 +70,16 @@ test('issue 8 item 5: the session row is group-committed before the caller gets 
         inBatch = false;
       }
     });
-  // the first write (the set-up's row) waits for the test; later ones (the removal) go through
+  // registered first (their REGISTERs ride in the group commit too)
+  const alice = await RawUa.open('alice', server.ports.sip);
+  const bob = await RawUa.open('bob', server.ports.sip);
+  // the first write from now on (the set-up's row) waits for the test; later ones (the removal) go through
   store.grouped = (fn) => {
     if (held.length > 0) return batched(fn);
     const p = new Promise<void>((r) => (release = r)).then(() => batched(fn));
     held.push(p);
     return p;
   };
-  const alice = await RawUa.open('alice', server.ports.sip);
-  const bob = await RawUa.open('bob', server.ports.sip);
   try {
     const commitsBefore = store.groupCommitStats.commits;
     let final: WireMessage | undefined;
@@ -109,9 +110,9 @@ test('RFC 3261 9.2: a CANCEL while the row waits for its commit: 487, and the ro
   const store = server.store;
   const realGrouped = store.grouped.bind(store);
   const held: (() => void)[] = [];
-  store.grouped = (fn) => (held.length > 0 ? realGrouped(fn) : new Promise<void>((r) => held.push(r)).then(() => realGrouped(fn)));
   const alice = await RawUa.open('alice2', server.ports.sip);
   const bob = await RawUa.open('bob2', server.ports.sip);
+  store.grouped = (fn) => (held.length > 0 ? realGrouped(fn) : new Promise<void>((r) => held.push(r)).then(() => realGrouped(fn)));
   try {
     const pending = alice.invite('bob2', { cancelAfterMs: 1500 });
     await until(() => held.length === 1, 'the set-up queued its row');

@@ -358,3 +358,36 @@ describe('F9: floods of ACKs and stray responses (sip.maxRequestsPerSecondPerSou
     expect(stack.rateLimited().dropped).toBe(47);
   });
 });
+
+describe('second limits attack F4: the TCP cap held by connections that send one OPTIONS a minute (never quiet)', () => {
+  it('a newcomer from another address takes the oldest idle connection of the address holding the most; a flooder\'s own new connection takes nobody\'s', async () => {
+    const stack = await start({ maxTcpConnections: 8, maxTcpConnectionsPerSource: 8, tcpQuietMs: 600_000 });
+    const answered = async (c: { socket: net.Socket; closed: () => boolean }): Promise<boolean> => {
+      let got = '';
+      c.socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      c.socket.write(options('TCP', c.socket.localPort ?? 0));
+      await until(() => got.startsWith('SIP/2.0 200') || c.closed(), 'OPTIONS answered or connection closed');
+      return got.startsWith('SIP/2.0 200');
+    };
+    // 2 addresses x 4 connections, each has carried a request: the cap is full and nobody is quiet
+    const held: { socket: net.Socket; closed: () => boolean }[] = [];
+    for (let a = 0; a < 2; a++) {
+      for (let i = 0; i < 4; i++) {
+        const c = await from(`127.0.41.${a + 1}`, stack.port);
+        expect(await answered(c)).toBe(true);
+        held.push(c);
+      }
+    }
+    expect(stack.tcpConnections().live).toBe(8);
+    // the flooder's own address: refused at once (it would only take its own)
+    const more = await from('127.0.41.1', stack.port);
+    await until(() => more.closed(), 'the flooder\'s ninth connection closed');
+    expect(stack.tcpConnections().evicted).toBe(0);
+    // a phone reconnecting from its own address is served: the oldest of 127.0.41.1's gave way
+    const phone = await from('127.0.41.9', stack.port);
+    expect(await answered(phone)).toBe(true);
+    expect(stack.tcpConnections().evicted).toBe(1);
+    await until(() => held[0].closed(), 'the oldest crowded connection closed');
+    expect(held.slice(1).every((c) => !c.closed())).toBe(true);
+  });
+});

@@ -96,3 +96,20 @@ test('malformed nonce-count (not 8 hex digits) is refused', () => {
   const ans = answerChallenge(a.challenges()[0], { user: 'alice', password: 'pw' }, 'REGISTER', 'sip:example.org');
   expect(a.verify([{ ...ans, nc: 'zz' }], 'REGISTER', lookup)).toEqual({ ok: false, reason: 'malformed' });
 });
+
+test('RFC 7616 3.4 (anti-replay window as RFC 4303 3.4.3): counts answered out of order are each taken once within 32 below the highest; a repeat or an older one never', () => {
+  const a = make({ t: 1000 });
+  const ch = a.challenges()[0];
+  const at = (nc: number) => answerChallenge(ch, { user: 'alice', password: 'pw' }, 'REGISTER', 'sip:example.org', nc);
+  expect(a.verify([at(1)], 'REGISTER', lookup).ok).toBe(true);
+  // a client pipelining on two connections: 17..20 arrive before 2..16
+  for (const nc of [17, 18, 19, 20]) expect(a.verify([at(nc)], 'REGISTER', lookup).ok).toBe(true);
+  for (let nc = 2; nc <= 16; nc++) expect(a.verify([at(nc)], 'REGISTER', lookup).ok).toBe(true);
+  // each of them only once
+  for (const nc of [1, 2, 9, 16, 17, 20]) expect(a.verify([at(nc)], 'REGISTER', lookup)).toMatchObject({ ok: false, reason: 'replayed' });
+  // far ahead: what fell out of the window is refused even if never seen
+  expect(a.verify([at(100)], 'REGISTER', lookup).ok).toBe(true);
+  expect(a.verify([at(60)], 'REGISTER', lookup)).toMatchObject({ ok: false, reason: 'replayed' });
+  expect(a.verify([at(80)], 'REGISTER', lookup).ok).toBe(true);
+  expect(a.verify([at(80)], 'REGISTER', lookup).ok).toBe(false);
+});

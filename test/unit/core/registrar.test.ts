@@ -60,3 +60,25 @@ describe('Registrar: how a binding is reached', () => {
     expect(core.registrar.lookup('erin')[0]!.regId).toBeUndefined();
   });
 });
+
+describe('Registrar: what the store cannot keep (second limits attack, F7)', () => {
+  let core: Core;
+  afterEach(() => core.close());
+
+  test('RFC 3261 10.3: a Call-ID longer than the store keeps gets 400 (it got 500), nothing stored', () => {
+    core = makeCore();
+    const r = request({ ...REG, contact: [{ uri: 'sip:erin@127.0.0.1:5077', params: {} }], headers: { 'call-id': `x${'a'.repeat(5000)}` } });
+    core.registrar.handle(r.req);
+    expect(r.final().status).toBe(400);
+    expect(r.final().reason).toMatch(/Call-ID/);
+    expect(core.registrar.lookup('erin')).toHaveLength(0);
+  });
+
+  test('RFC 3261 10.3: a Contact URI longer than the store keeps gets 400, nothing stored', () => {
+    core = makeCore();
+    const r = request({ ...REG, contact: [{ uri: `sip:erin@127.0.0.1:5077;x=${'a'.repeat(3000)}`, params: {} }] });
+    core.registrar.handle(r.req);
+    expect(r.final().status).toBe(400);
+    expect(core.registrar.lookup('erin')).toHaveLength(0);
+  });
+});
