@@ -7,6 +7,7 @@ import type { ReceivedMessage } from '../../src/msrp/endpoint';
 import { header, type WireMessage } from './sip-peer';
 import { RawMsrpPeer } from './msrp-peer';
 import { sdpPath, type RawUa } from './raw-ua';
+import { scaled } from './node-exe';
 
 export const FACTORY = 'sip:conference-factory@localhost';
 
@@ -54,8 +55,9 @@ export function delivered(m: ReceivedMessage): Delivered {
   return { from: from?.value ?? '', contentType: ct?.value ?? '', text: r.value.body.toString('utf8') };
 }
 
+/** Polls pred; `ms` bounds a hung test only and is scaled by TEST_TIME_SCALE (emulation). */
 export const until = async (pred: () => boolean, what: string, ms = 8000): Promise<void> => {
-  const end = Date.now() + ms;
+  const end = Date.now() + scaled(ms);
   while (!pred()) {
     if (Date.now() > end) throw new Error(`condition not met in time: ${what}`);
     await new Promise((r) => setTimeout(r, 20));

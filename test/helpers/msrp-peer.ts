@@ -6,6 +6,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import * as tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { frameCollector, getHeader, MsrpParser, type MsrpFrame } from '../../src/msrp/wire';
+import { scaled } from './node-exe';
 
 export interface PeerMessage {
   readonly body: Buffer;
@@ -145,7 +146,7 @@ export class RawMsrpPeer {
   }
 
   async until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-    const end = Date.now() + ms;
+    const end = Date.now() + scaled(ms); // a bound only: scaled under emulation
     while (!cond()) {
       if (Date.now() > end) throw new Error(`raw MSRP peer: timed out waiting for ${what}`);
       await new Promise((r) => setTimeout(r, 5));

@@ -33,3 +33,8 @@ export function timeScale(env: NodeJS.ProcessEnv = process.env): number {
   const v = Number(env.TEST_TIME_SCALE ?? '1');
   return Number.isFinite(v) && v >= 1 ? v : 1;
 }
+
+/** A waiting bound or a test's own timer (ms) scaled by TEST_TIME_SCALE; unchanged natively. */
+export function scaled(ms: number, env: NodeJS.ProcessEnv = process.env): number {
+  return Math.round(ms * timeScale(env));
+}

@@ -6,6 +6,7 @@ import { MsrpNet } from '../../src/msrp/net';
 import { MsrpEndpoint, type ReceivedMessage, type ReceivedReport } from '../../src/msrp/endpoint';
 import { parseSdp, findMsrpMedia } from '../../src/sdp';
 import { SipPeer, header, headers, rid, type WireMessage } from './sip-peer';
+import { scaled } from './node-exe';
 
 export function msrpOffer(uri: string, opts: { acceptTypes?: string[]; setup?: string; direction?: string; maxSize?: number } = {}): string {
   return [
@@ -95,7 +96,7 @@ export class RawUa {
   ): Promise<RawUa> {
     const o = 'ca' in opts ? { tls: opts } : opts;
     const tls = o.tls;
-    const ua = new RawUa(user, await SipPeer.open(transport, sipPort, tls ? { ca: tls.ca } : {}), o.transactionTimeoutMs ?? 5000, tls);
+    const ua = new RawUa(user, await SipPeer.open(transport, sipPort, tls ? { ca: tls.ca } : {}), scaled(o.transactionTimeoutMs ?? 5000), tls);
     const r = await ua.peer.request({
       method: 'REGISTER', uri: 'sip:localhost', from: `sip:${user}@localhost`, to: `sip:${user}@localhost`,
       contact: `<${ua.peer.contactUri}>`, headers: { Expires: '300' },
@@ -104,8 +105,20 @@ export class RawUa {
     return ua;
   }
 
+  /** Our 200 to each initial INVITE, by its transaction (Call-ID and top Via branch). */
+  private readonly answered = new Map<string, Buffer>();
+
   private onRequest(m: WireMessage, p: SipPeer): void {
     if (m.method === 'INVITE' && !/;tag=/.test(header(m, 'to') ?? '')) {
+      // RFC 3261 17.2.1: a retransmitted INVITE (the server's UDP Timer A fires when this
+      // process answers late, e.g. under emulation) gets the same 200 again, never a second
+      // dialog with a fresh MSRP URI whose binding SEND the server refuses (481)
+      const txKey = `${header(m, 'call-id')}|${/;branch=([^;,\s]+)/.exec(header(m, 'via') ?? '')?.[1] ?? ''}`;
+      const again = this.answered.get(txKey);
+      if (again !== undefined) {
+        p.sendRaw(again);
+        return;
+      }
       this.invites.push(m);
       // 0: ring and never answer (for CANCEL); the INVITE stays pending.
       if (this.answerStatus === 0) return p.answer(m, 180, 'Ringing', [`Contact: <${p.contactUri}>`]);
@@ -122,7 +135,9 @@ export class RawUa {
       };
       const lines = [`SIP/2.0 200 OK`, ...headers(m, 'via').map((v) => `Via: ${v}`), `From: ${header(m, 'from')}`, `To: ${header(m, 'to')};tag=${tag}`,
         `Call-ID: ${header(m, 'call-id')}`, `CSeq: ${header(m, 'cseq')}`, `Contact: <${p.contactUri}>`, 'Content-Type: application/sdp', `Content-Length: ${body.length}`, '', ''];
-      p.sendRaw(Buffer.concat([Buffer.from(lines.join('\r\n')), body]));
+      const ok = Buffer.concat([Buffer.from(lines.join('\r\n')), body]);
+      this.answered.set(txKey, ok);
+      p.sendRaw(ok);
       // A session the server refuses after our 200 (488) makes this bind fail: keep the error.
       if (this.noMsrp) return;
       this.incomingReady = this.connectMsrp(theirPath).catch((err: Error) => {

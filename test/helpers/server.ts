@@ -32,6 +32,31 @@ export function tempDir(prefix = 'imedge-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+// Under emulation (TEST_TIME_SCALE > 1) the server runs several times slower: its event-loop
+// lag thresholds would refuse new work (503, pressure) for the emulator's sake, and its default
+// protocol timers (an MSRP dial or bind, a slow group receiver, an invitee's ring) would expire
+// on slowness alone; they are scaled like the tests' bounds. (RSS needs nothing: under
+// qemu-user process.memoryUsage.rss() reads 0, /proc/self/stat carries no RSS.) Each group is
+// left alone when the test sets any of its keys (a test about pressure or about that timer keeps
+// its values; the hard lag limit stays above the soft one, config/rules.ts); the schema's
+// 600 s bound caps them.
+const SCHEMA_MAX_MS = 600_000;
+function emulationEnv(scale: number, testEnv: Record<string, string>): Record<string, string> {
+  if (scale <= 1) return {};
+  const out: Record<string, string> = {};
+  const ms = (v: number) => String(Math.min(Math.round(v * scale), SCHEMA_MAX_MS));
+  const groups: Record<string, string>[] = [
+    { IMEDGE_HEALTH__MAX_EVENT_LOOP_LAG_MS: ms(2000), IMEDGE_HEALTH__HARD_MAX_EVENT_LOOP_LAG_MS: ms(10_000) },
+    { IMEDGE_MSRP__CONNECT_TIMEOUT_MS: ms(10_000) },
+    { IMEDGE_MSRP__BIND_TIMEOUT_MS: ms(15_000) },
+    { IMEDGE_MSRP__TRANSACTION_TIMEOUT_MS: ms(30_000) },
+    { IMEDGE_GROUPS__SLOW_RECEIVER_MS: ms(5000) },
+    { IMEDGE_GROUPS__INVITE_TIMEOUT_MS: ms(60_000) },
+  ];
+  for (const g of groups) if (!Object.keys(g).some((k) => k in testEnv)) Object.assign(out, g);
+  return out;
+}
+
 export async function startServer(opts: { dataDir?: string; args?: string[]; env?: Record<string, string>; openFiles?: number } = {}): Promise<ServerHandle> {
   const dataDir = opts.dataDir ?? tempDir();
   const node = nodeCommand();
@@ -46,7 +71,7 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
     cwd: ROOT,
     // the machine's load average belongs to whatever else runs (other test files, CI): a test
     // server refuses new work for it only in the tests that set the threshold themselves
-    env: { ...process.env, IMEDGE_LOG__LEVEL: 'debug', IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000', ...opts.env },
+    env: { ...process.env, IMEDGE_LOG__LEVEL: 'debug', IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000', ...emulationEnv(timeScale(), opts.env ?? {}), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, unknown>[] = [];

@@ -5,6 +5,7 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
+import { scaled } from './node-exe';
 
 export interface WireMessage {
   startLine: string;
@@ -190,7 +191,7 @@ export class SipPeer {
         clearTimeout(retx);
         this.pending.delete(key);
         reject(new Error(`no final response for ${key}`));
-      }, timeoutMs);
+      }, scaled(timeoutMs)); // a bound only: scaled under emulation (TEST_TIME_SCALE)
     });
   }
 

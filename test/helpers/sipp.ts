@@ -3,6 +3,7 @@
 // when every call of the scenario succeeded.
 import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { timeScale } from './node-exe';
 
 export const SCENARIOS = path.resolve(__dirname, '../fixtures/sipp');
 
@@ -29,7 +30,8 @@ export function sipp(sipPort: number, scenario: string, opts: SippRun): Promise<
     '-p', String(opts.localPort),
     '-t', opts.transport ?? 'u1',
     '-m', String(opts.calls ?? 1),
-    '-timeout', `${opts.timeoutS ?? 10}s`,
+    // the scenario's bound; the server it talks to runs emulated under TEST_TIME_SCALE
+    '-timeout', `${Math.round((opts.timeoutS ?? 10) * timeScale())}s`,
     '-timeout_error',
     '-nostdin',
     ...Object.entries(opts.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]),

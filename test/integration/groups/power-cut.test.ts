@@ -3,6 +3,7 @@
 // same group chat with the IM Session Identity it stored (OMA IM 7.1.1.9, 7.2.1.5); whoever
 // does not rejoin within groups.rejoinWindowMs is removed (7.2.1.9) and the release policy goes on.
 import { startServer, tempDir } from '../../helpers/server';
+import { scaled } from '../../helpers/node-exe';
 import { RawUa } from '../../helpers/raw-ua';
 import { header } from '../../helpers/sip-peer';
 import { FACTORY, delivered, factoryBody, focusIdentity, putGroup, subscribe, until } from '../../helpers/group';
@@ -12,7 +13,8 @@ import Database from 'better-sqlite3';
 
 test('a group session survives a power cut: BYE after the restart, the participants rejoin by identity and chat again; the one who does not is removed after the rejoin window', async () => {
   const dataDir = tempDir();
-  const env = { IMEDGE_GROUPS__REJOIN_WINDOW_MS: '2500' };
+  // scaled under emulation: a and b must rejoin inside it, as they do natively
+  const env = { IMEDGE_GROUPS__REJOIN_WINDOW_MS: String(scaled(2500)) };
   const s1 = await startServer({ dataDir, env });
   const [a, b, c] = await Promise.all(['pc-a', 'pc-b', 'pc-c'].map((n) => RawUa.open(n, s1.sipPort)));
   try {
@@ -24,7 +26,7 @@ test('a group session survives a power cut: BYE after the restart, the participa
       await u.incomingReady;
     }
     // the invitees' rows are written in the next group commit: give it its window
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, scaled(100)));
     s1.proc.kill('SIGKILL');
     await new Promise((r) => s1.proc.once('exit', r));
     expect(a!.byes.length + b!.byes.length + c!.byes.length).toBe(0);
@@ -47,7 +49,7 @@ test('a group session survives a power cut: BYE after the restart, the participa
       await until(() => b!.messages.length === 1, 'b hears a after the restart');
       expect(delivered(b!.messages[0]!).text).toBe('we are back');
       // c never rejoins: removed when the window closes; a and b go on
-      const end = Date.now() + 8000;
+      const end = Date.now() + scaled(8000);
       let figures = await sessionFigures(s2.httpPort);
       while (figures['groups.disconnected'] !== 0 && Date.now() < end) {
         await new Promise((r) => setTimeout(r, 100));
@@ -86,7 +88,7 @@ test('issue 10: a pre-defined group session of 3, killed and restarted 10 times:
     expect((await subscribe(c!, identity, { expires: 3600 })).rs.status).toBe(200);
     await until(() => c!.notifies.length === 1, 'first NOTIFY');
     for (let round = 1; round <= 10; round++) {
-      await new Promise((r) => setTimeout(r, 50)); // the last writes' group commit window
+      await new Promise((r) => setTimeout(r, scaled(50))); // the last writes' group commit window
       s.proc.kill('SIGKILL');
       await new Promise((r) => s.proc.once('exit', r));
       s = await startServer({ dataDir, args: ['--sip-port', String(sipPort)] });
@@ -119,4 +121,4 @@ test('issue 10: a pre-defined group session of 3, killed and restarted 10 times:
   } finally {
     db.close();
   }
-}, 120_000);
+}, scaled(120_000));

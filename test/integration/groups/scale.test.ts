@@ -8,6 +8,7 @@
 // test process reading 38000 deliveries is the slow part, so MSRP answers get a client timeout
 // that a loaded box cannot hit.
 import { startServer, type ServerHandle } from '../../helpers/server';
+import { scaled } from '../../helpers/node-exe';
 import { RawUa } from '../../helpers/raw-ua';
 import { FACTORY, delivered, factoryBody, until } from '../../helpers/group';
 import { sessionFigures } from '../../helpers/figures';
@@ -86,11 +87,11 @@ test(`MSRP switch / RFC 3862: ${N} participants x ${PER_SENDER} messages: each d
   // 7.2.2.8 rule 1a: the initiator leaves, the focus BYEs the 19 others
   expect((await initiator.requestInDialog('BYE')).status).toBe(200);
   await until(() => invitees.every((u) => u.byes.length === 1), 'every invitee BYEd');
-}, 90_000);
+}, scaled(90_000));
 
 /** Waits until the live session has `n` participants whose MSRP legs are bound at the switch. */
 async function allBound(n: number): Promise<void> {
-  const end = Date.now() + 15_000;
+  const end = Date.now() + scaled(15_000);
   let bound = 0;
   while ((bound = (await switchFigures(s.httpPort)).boundParticipants ?? 0) !== n) {
     if (Date.now() > end) throw new Error(`${bound} of ${n} participants bound`);
@@ -146,4 +147,4 @@ test('MSRP switch / RFC 4975 7.1.1: messages of several chunks from 6 senders at
   }
   expect((await initiator.requestInDialog('BYE')).status).toBe(200);
   await until(() => invitees.every((u) => u.byes.length === 1), 'every invitee BYEd');
-}, 90_000);
+}, scaled(90_000));

@@ -4,6 +4,7 @@
 // focus must dial it and bind with an empty SEND (RFC 4975 5.4, RFC 6135). Real server
 // process, real sockets; the MSRP bytes at SIPp's a=path are read raw (test/helpers/msrp-peer).
 import { startServer, type ServerHandle } from '../../helpers/server';
+import { scaled } from '../../helpers/node-exe';
 import { RawUa } from '../../helpers/raw-ua';
 import { RawMsrpPeer, type PeerMessage } from '../../helpers/msrp-peer';
 import { SipPeer, header, rid } from '../../helpers/sip-peer';
@@ -89,7 +90,7 @@ test('RFC 5366 / OMA IM 7.1.1.6: SIPp sends the factory INVITE (multipart/mixed,
   // 7.2.2.8 rule 1a: the ad-hoc initiator left: the focus BYEs the others
   await until(() => bob.byes.length === 1 && carol.byes.length === 1, 'the others removed');
   expect(header(bob.byes[0]!, 'reason')).toMatch(/1a/);
-}, 60_000);
+}, scaled(60_000));
 
 describe.each([
   ['no a=setup line (an RFC 4975 endpoint)', 'a=sendrecv'],
@@ -130,7 +131,7 @@ describe.each([
     expect((await alice.requestInDialog('BYE')).status).toBe(200);
     const done = await uas;
     expect({ code: done.code, out: done.code === 0 ? '' : done.out }).toEqual({ code: 0, out: '' });
-  }, 60_000);
+  }, scaled(60_000));
 });
 
 test('OMA IM 7.2.1.9: the MSRP connection the focus dialled to SIPp\'s a=path closes: the focus BYEs SIPp; the others go on', async () => {
@@ -154,4 +155,4 @@ test('OMA IM 7.2.1.9: the MSRP connection the focus dialled to SIPp\'s a=path cl
   await until(() => bob.messages.length === 1, 'bob still hears alice');
   expect(alice.byes.length + bob.byes.length).toBe(0);
   expect((await alice.requestInDialog('BYE')).status).toBe(200);
-}, 60_000);
+}, scaled(60_000));

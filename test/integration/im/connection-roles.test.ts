@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sessionFigures } from '../../helpers/figures';
 import { startServer, tempDir, type ServerHandle } from '../../helpers/server';
+import { scaled } from '../../helpers/node-exe';
 import { RawUa, sdpMedia } from '../../helpers/raw-ua';
 import { header, headers, rid, SipPeer, type WireMessage } from '../../helpers/sip-peer';
 import { requireSipp, sipp, sippPort } from '../../helpers/sipp';
@@ -19,7 +20,7 @@ const CALM = { IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000' };
 const figures = (s: ServerHandle): Promise<Record<string, number>> => sessionFigures(s.httpPort);
 
 const until = async (pred: () => boolean | Promise<boolean>, what: string, ms = 10_000) => {
-  const end = Date.now() + ms;
+  const end = Date.now() + scaled(ms); // a bound only (TEST_TIME_SCALE under emulation)
   while (!(await pred())) {
     if (Date.now() > end) throw new Error(`condition not met in time: ${what}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -45,7 +46,7 @@ const closers: (() => unknown)[] = [];
 
 beforeAll(async () => {
   requireSipp();
-  s = await startServer({ env: { ...CALM, IMEDGE_MSRP__CONNECT_TIMEOUT_MS: '3000', IMEDGE_MSRP__TRANSACTION_TIMEOUT_MS: '5000' } });
+  s = await startServer({ env: { ...CALM, IMEDGE_MSRP__CONNECT_TIMEOUT_MS: String(scaled(3000)), IMEDGE_MSRP__TRANSACTION_TIMEOUT_MS: String(scaled(5000)) } });
 });
 
 afterEach(async () => {
@@ -70,7 +71,7 @@ async function calleeSipp(name: string, keys: { msrp_path: string; setup_attr: s
   const pathFile = path.join(tempDir('imedge-sipp-'), 'offered-path');
   const done = sipp(s.sipPort, 'invite-uas-200-msrp-expect-bye.xml', { service: name, localPort: port, timeoutS: 20, keys: { ...keys, path_file: pathFile } });
   // SIPp binds its port after start-up; the INVITE must not arrive before
-  await new Promise((r) => setTimeout(r, 300));
+  await new Promise((r) => setTimeout(r, scaled(300)));
   const offered = async (): Promise<{ path: string; setup: string }> => {
     await until(() => fs.existsSync(pathFile) && fs.readFileSync(pathFile, 'utf8').includes(' '), 'SIPp wrote the offered path');
     const [p, setup] = fs.readFileSync(pathFile, 'utf8').trim().split(' ');
@@ -242,14 +243,16 @@ describe('issue 8 item 1, toward the caller: imedge answers per RFC 6135', () =>
 
 describe('issue 8 item 1: the MSRP connection limit is met at once, never after a timeout', () => {
   test('RFC 3261 21.5.4: a callee that answers passive while every MSRP connection slot carries a session: the caller gets 503 + Retry-After at once, the callee ACK + BYE; a new INVITE meanwhile is refused 503 at admission; idle connections never hold the slots', async () => {
-    // Timeouts far beyond the test's own: an answer that came from a timer could not pass.
+    // Timeouts far beyond the test's own: an answer that came from a timer could not pass
+    // (scaled with the test's bounds under emulation, within the schema's 600 s).
+    const far = String(Math.min(scaled(120_000), 600_000));
     const srv = await startServer({
       env: {
         ...CALM,
         IMEDGE_MSRP__MAX_CONNECTIONS: '2',
-        IMEDGE_MSRP__CONNECT_TIMEOUT_MS: '120000',
-        IMEDGE_MSRP__TRANSACTION_TIMEOUT_MS: '120000',
-        IMEDGE_MSRP__BIND_TIMEOUT_MS: '120000',
+        IMEDGE_MSRP__CONNECT_TIMEOUT_MS: far,
+        IMEDGE_MSRP__TRANSACTION_TIMEOUT_MS: far,
+        IMEDGE_MSRP__BIND_TIMEOUT_MS: far,
         IMEDGE_SESSIONS__RETRY_AFTER_S: '7',
       },
     });

@@ -3,6 +3,7 @@ import { MsrpEndpoint, type ReceivedMessage, type ReceivedReport } from '../../.
 import { MsrpNet, type MsrpNetOptions } from '../../../src/msrp/net';
 import { MsrpRelay, type MsrpRelayOptions, type RelayPairInfo } from '../../../src/msrp/relay';
 import { frameCollector, MsrpParser, type MsrpFrame } from '../../../src/msrp/wire';
+import { scaled } from '../../helpers/node-exe';
 
 export interface Rig {
   relay: MsrpRelay;
@@ -103,9 +104,9 @@ export function bindSend(tid: string, to: string, from: string): string {
   return `MSRP ${tid} SEND\r\nTo-Path: ${to}\r\nFrom-Path: ${from}\r\nMessage-ID: b${tid}\r\n-------${tid}$\r\n`;
 }
 
-/** Polls until cond() holds (behaviour, not timing: the deadline only bounds a hung test). */
+/** Polls until cond() holds (behaviour, not timing: the deadline only bounds a hung test; scaled by TEST_TIME_SCALE). */
 export async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
+  const end = Date.now() + scaled(ms);
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { cpimHeaderValues, isCpimDateTime, parseCpimAddress } from '../../../src/msrp/wire';
 import { until } from './helpers';
+import { scaled } from '../../helpers/node-exe';
 import { CONFERENCE_URI, cpimOf, senderOf, switchRig, textOf, uriOf } from './switch-helpers';
 
 describe('MSRP switch fan-out over loopback sockets', () => {
@@ -12,7 +13,7 @@ describe('MSRP switch fan-out over loopback sockets', () => {
       const results = await Promise.all(sends);
       expect(results.every((r) => r.status === 200)).toBe(true);
       await until(() => rig.members.every((m) => m.received.length === 10), 'ten messages at each participant');
-      await new Promise((r) => setTimeout(r, 50)); // nothing more arrives (no echo, no duplicate)
+      await new Promise((r) => setTimeout(r, scaled(50))); // nothing more arrives (no echo, no duplicate)
       for (const m of rig.members) {
         expect(m.received).toHaveLength(10);
         const got = m.received.map((r) => `${senderOf(r)} ${textOf(r)}`).sort();
