@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // Issue 12: the admin page in a real Chromium (Debian's, driven by playwright-core) against the
 // real `imedge serve`: status live over Server-Sent Events, a SIPp registration appearing, a
 // group session of client-library participants with an anonymous one shown as anonymous, a
@@ -271,8 +272,8 @@ describe('a group session of client-library participants', () => {
     expect(await bobEnded).toBe('bye-received');
     await until(() => leftAtA.some((e) => e.entity === 'sip:pg-bob@localhost'), 'alice notified that bob left');
     await page.waitForFunction(() => document.querySelectorAll('#group-sessions .session tr[data-participant]').length === 2);
-    expect(sa.state).not.toBe('ended');
-    expect(sc.state).not.toBe('ended');
+    expect(sa.ended).toBe(false);
+    expect(sc.ended).toBe(false);
   });
 
   test('OMA IM 7.2.2.8 rule 1f: deleting the group from the page (after the confirmation) ends its session', async () => {

@@ -47,7 +47,7 @@ describe('one server', () => {
     const identity = focusIdentity(rs);
     const spelt = [a!.user, '%73p-a', 's%70-a'];
     const statuses: number[] = [];
-    for (const name of spelt) statuses.push((await subscribe({ user: name, peer: a!.peer }, identity, { expires: 600 })).rs.status);
+    for (const name of spelt) statuses.push((await subscribe({ user: name, peer: a!.peer }, identity, { expires: 600 })).rs.status ?? 0);
     expect(statuses).toEqual([200, 200, 403]);
   });
 

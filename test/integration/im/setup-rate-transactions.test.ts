@@ -15,7 +15,7 @@ const SETUPS = 3 * CAP;
 
 test('RFC 6026 7.1: an INVITE server transaction in Accepted (after its 2xx) holds no live slot; 3x the cap answered in a row', async () => {
   const stack = await SipStack.start(
-    { bind: '127.0.0.1', port: 0, udp: true, tcp: true, maxBytesHeaders: 16384, maxContentLength: 65536, maxTransactions: CAP, logger: silentLogger() },
+    { bind: '127.0.0.1', port: 0, udp: true, tcp: true, maxBytesHeaders: 16384, maxContentLength: 65536, maxTransactions: CAP, overloadRetryAfterS: 5, logger: silentLogger() },
     (r) => r.reply(200),
   );
   const peer = await SipPeer.open('TCP', stack.port);

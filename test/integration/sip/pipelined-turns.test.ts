@@ -19,7 +19,7 @@ test('F3: a UDP request that arrives while 400 pipelined TCP requests wait is ha
   const order: string[] = [];
   let probe: (() => void) | undefined;
   const stack = await SipStack.start(
-    { bind: '127.0.0.1', port: 0, udp: true, tcp: true, maxBytesHeaders: 16384, maxContentLength: 65536, maxTransactions: 4096, logger: silentLogger() },
+    { bind: '127.0.0.1', port: 0, udp: true, tcp: true, maxBytesHeaders: 16384, maxContentLength: 65536, maxTransactions: 4096, overloadRetryAfterS: 5, logger: silentLogger() },
     (r) => {
       order.push(r.flow.protocol);
       r.reply(200);

@@ -156,6 +156,6 @@ export function liveServer(): { readonly server: ServerHandle; optionsStatus(): 
       return server;
     },
     optionsStatus: async () =>
-      (await probe!.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:probe@localhost', to: 'sip:localhost' }, 3000)).status,
+      (await probe!.request({ method: 'OPTIONS', uri: 'sip:localhost', from: 'sip:probe@localhost', to: 'sip:localhost' }, 3000)).status ?? 0,
   };
 }

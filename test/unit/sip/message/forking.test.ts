@@ -1,3 +1,4 @@
+import type { SipResponse } from '../../../../src/sip/message/types';
 import { bestFinalResponse, branchAnswer, upstreamStatus } from '../../../../src/sip/message/forking';
 
 const r = (...statuses: number[]) => statuses.map((status, i) => ({ status, i }));
@@ -33,7 +34,7 @@ describe('RFC 3261 16.7 step 6: the best final response of a fork', () => {
 });
 
 describe('branchAnswer (attack finding F3)', () => {
-  const rs = (status: number, tag?: string) => ({ status, reason: 'x', headers: { to: { uri: 'sip:v@localhost', params: tag ? { tag } : {} } }, body: Buffer.alloc(0) });
+  const rs = (status: number, tag?: string): SipResponse => ({ status, reason: 'x', headers: { to: { uri: 'sip:v@localhost', params: tag ? { tag } : {} } }, body: Buffer.alloc(0) });
   it('RFC 3261 8.2.6.2 / 21.4.18: an untagged 503 was made here (contact unreachable): 480', () => {
     expect(branchAnswer(rs(503)).status).toBe(480);
   });
