@@ -6,6 +6,8 @@
 // answered 482 Loop Detected at once (counted), whatever asked for it (router, B2BUA, focus).
 import { networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
+import { canonicalSource } from './rate-limit';
+import { bareHost } from './uri';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 
@@ -31,8 +33,7 @@ export class SelfTargets {
   /** True when host:port (port absent: 5060, RFC 3261 19.1.2) is one of our own listeners. */
   isSelf(host: string, port: number | undefined): boolean {
     if (!this.ports.has(port ?? 5060)) return false;
-    const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1).toLowerCase() : host.toLowerCase();
-    if (h.startsWith('::ffff:')) return this.isSelf(h.slice(7), port);
+    const h = canonicalSource(bareHost(host).toLowerCase());
     // all of 127/8 is this machine; a server bound to one loopback address is reached on that one only
     if (this.anyLocal && isIP(h) === 4 && h.startsWith('127.')) return true;
     return this.addresses.has(h);

@@ -22,7 +22,7 @@ import { KeyedShare } from './share';
 import { SelfTargets } from './self-target';
 import type * as dgram from 'node:dgram';
 import { dialSipTls, listenSipTls, TlsFlows, type SipTlsOptions, type SipTlsStats } from './tls-transport';
-import { parseSipUri } from './uri';
+import { bareHost, parseSipUri } from './uri';
 import { DEFAULT_SIP_TIMERS } from './ack-wait';
 
 export interface SipStackOptions {
@@ -583,10 +583,9 @@ export class SipStack {
    * RFC 3261 16.3 item 4, RFC 5393 (attack finding F2): true when every flow named, or the next
    * hop, is one of this server's own SIP listeners: sending it would loop back here.
    */
-  private toSelf(rq: SipRequest, targets: readonly Flow[] | undefined): boolean {
+  private toSelf(targets: readonly Flow[] | undefined, hop: Hop | undefined): boolean {
     const self = (this.selfTargets ??= new SelfTargets(this.host, [this.port, this.tlsPort]));
     if (targets !== undefined && targets.length > 0) return targets.every((t) => self.isSelf(t.address, t.port));
-    const hop = parseSipUri(rq.headers.route?.[0]?.uri ?? rq.uri);
     return hop !== undefined && self.isSelf(hop.host, hop.port);
   }
 
@@ -742,11 +741,13 @@ export class SipStack {
    */
   private clientTransaction(rq: SipRequest, opts: SendOptions): { response: Promise<SipResponse>; abandon(status: number): boolean } {
     if (this.closed) return { response: Promise.resolve(synthetic(rq, 503)), abandon: () => false };
-    if (this.toSelf(rq, opts.targets)) {
+    // the first hop is parsed once, for the loop check and the per-target share
+    const hop = opts.targets !== undefined && opts.targets.length > 0 ? undefined : firstHop(rq);
+    if (this.toSelf(opts.targets, hop)) {
       this.stats.loopsRefused++;
       return { response: Promise.resolve(synthetic(rq, 482, 'Loop Detected (addressed to this server)')), abandon: () => false };
     }
-    const target = targetKey(rq, opts.targets);
+    const target = targetKey(opts.targets, hop);
     if (!this.byTarget.take(target)) {
       this.stats.overloadPerTarget++;
       const refused = synthetic(rq, 503, 'Service Unavailable (too many requests pending toward this target)', { 'retry-after': String(this.retryAfterS) });
@@ -955,16 +956,22 @@ function synthetic(rq: SipRequest, status: number, reason = reasonFor(status), e
  * (one registered contact), else of its first hop (top Route, else the Request-URI). Not the
  * address alone: phones behind one NAT share it, and one dead phone must not block the others.
  */
-function targetKey(rq: SipRequest, targets: readonly Flow[] | undefined): string {
+function targetKey(targets: readonly Flow[] | undefined, hop: Hop | undefined): string {
   const first = targets?.[0];
   if (first) return `${canonicalSource(first.address)}:${first.port}`;
-  const hop = parseSipUri(rq.headers.route?.[0]?.uri ?? rq.uri);
-  if (!hop) return '';
-  return `${canonicalSource(bareHost(hop.host).toLowerCase())}:${hop.port ?? ''}`;
+  return hop === undefined ? '' : `${hop.host}:${hop.port ?? ''}`;
 }
 
-/** An IPv6 reference without its brackets ([::1] -> ::1). */
-function bareHost(host: string): string {
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+interface Hop {
+  /** bare (no IPv6 brackets), lower case, IPv4-mapped addresses as IPv4 */
+  host: string;
+  port: number | undefined;
 }
+
+/** A request's first hop when no flow is named: its top Route, else its Request-URI. */
+function firstHop(rq: SipRequest): Hop | undefined {
+  const u = parseSipUri(rq.headers.route?.[0]?.uri ?? rq.uri);
+  return u === undefined ? undefined : { host: canonicalSource(bareHost(u.host).toLowerCase()), port: u.port };
+}
+
 

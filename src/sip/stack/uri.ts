@@ -42,6 +42,11 @@ export function parseSipUri(text: string): SipUri | undefined {
   };
 }
 
+/** An IPv6 reference without its brackets ([::1] -> ::1). */
+export function bareHost(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
 export function formatSipUri(u: SipUri): string {
   return sip.stringifyUri({ ...u, schema: u.scheme });
 }

@@ -5,27 +5,15 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { AdminServer, type AdminLimits } from '../../../src/admin/http';
-import { createLogger, silentLogger } from '../../../src/log';
+import type { AdminServer } from '../../../src/admin/http';
 import { parseXml, type XmlElement } from '../../../src/xml';
 import { until } from '../../helpers/group';
 import { runCli, startServer, tempDir, type ServerHandle } from '../../helpers/server';
+import { startTestAdmin } from '../../helpers/admin';
 
 const TOKEN = 'attack-test-token-0123456789';
 
-async function startAdmin(opts: { token?: string; limits?: Partial<AdminLimits>; lines?: string[] } = {}): Promise<AdminServer> {
-  const sink = opts.lines;
-  return AdminServer.start('127.0.0.1', 0, {
-    version: 'test',
-    startedAt: Date.now(),
-    health: () => ({ ok: true, checks: [] }),
-    listeners: () => ({}),
-    routes: new Map([['/metrics', { methods: ['GET', 'HEAD'], handler: (_q, s) => void s.end('m 1\n') }]]),
-    ...(opts.token !== undefined ? { token: opts.token } : {}),
-    limits: opts.limits ?? {},
-    log: sink === undefined ? silentLogger() : createLogger({ level: 'debug', destination: { write: (l: string) => void sink.push(l) } }),
-  });
-}
+const startAdmin = startTestAdmin;
 
 interface Reply {
   status: number;

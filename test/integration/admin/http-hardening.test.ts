@@ -1,20 +1,10 @@
 // Issue 16 items 6 and 8 over real sockets: slow request heads cannot lock out /healthz, and
 // every admin route checks its method (405 + Allow, RFC 9110 15.5.6).
 import * as net from 'node:net';
-import { AdminServer } from '../../../src/admin/http';
-import { silentLogger } from '../../../src/log';
+import type { AdminLimits, AdminServer } from '../../../src/admin/http';
+import { startTestAdmin } from '../../helpers/admin';
 
-async function startAdmin(limits = {}): Promise<AdminServer> {
-  return AdminServer.start('127.0.0.1', 0, {
-    version: 'test',
-    startedAt: Date.now(),
-    health: () => ({ ok: true, checks: [] }),
-    listeners: () => ({}),
-    routes: new Map([['/metrics', { methods: ['GET', 'HEAD'], handler: (_q, s) => void s.end('m 1\n') }]]),
-    limits,
-    log: silentLogger(),
-  });
-}
+const startAdmin = (limits: Partial<AdminLimits> = {}): Promise<AdminServer> => startTestAdmin({ limits });
 
 /** One raw request; resolves with the status line and headers (lower-cased names). */
 function raw(port: number, bytes: string | Buffer): Promise<{ status: number; headers: Record<string, string> }> {
