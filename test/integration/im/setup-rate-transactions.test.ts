@@ -8,7 +8,12 @@ import { ImClient, type ImSession } from '../../../src/client';
 import { SipStack } from '../../../src/sip/stack';
 import { silentLogger } from '../../../src/log';
 import { SipPeer, rid } from '../../helpers/sip-peer';
-import { startServer } from '../../helpers/server';
+import * as path from 'node:path';
+import { startServer, tempDir } from '../../helpers/server';
+import { scaled } from '../../helpers/node-exe';
+import { RawUa } from '../../helpers/raw-ua';
+import { RawMsrpPeer } from '../../helpers/msrp-peer';
+import { requireSipp, sipp, sippPort } from '../../helpers/sipp';
 
 const CAP = 16;
 const SETUPS = 3 * CAP;
@@ -59,3 +64,34 @@ test('issue 8: `imedge serve` with sip.maxTransactions 16 sets up and ends 48 se
     expect(await s.stop()).toBe(0);
   }
 });
+
+test('issue 8 with peers we did not write: SIPp as an RFC 4975 callee (no a=setup) takes 48 calls in a row through `imedge serve` with sip.maxTransactions 16', async () => {
+  requireSipp();
+  const s = await startServer({ env: { IMEDGE_SIP__MAX_TRANSACTIONS: String(CAP), IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000' } });
+  const peer = await RawMsrpPeer.listen();
+  const port = sippPort();
+  let alice: RawUa | undefined;
+  try {
+    const reg = await sipp(s.sipPort, 'register-expect-200.xml', { service: 'bob', localPort: port });
+    expect(reg.code).toBe(0);
+    const pathFile = path.join(tempDir('imedge-sipp-'), 'offered-path');
+    const callee = sipp(s.sipPort, 'invite-uas-200-msrp-expect-bye.xml', {
+      service: 'bob', localPort: port, calls: SETUPS, timeoutS: 60, keys: { msrp_path: peer.uri, setup_attr: 'sendrecv', path_file: pathFile },
+    });
+    // SIPp binds its port after start-up; the first INVITE must not arrive before
+    await new Promise((r) => setTimeout(r, scaled(300)));
+    alice = await RawUa.open('alice', s.sipPort);
+    for (let i = 0; i < SETUPS; i++) {
+      expect((await alice.invite('bob')).status).toBe(200);
+      expect((await alice.requestInDialog('BYE')).status).toBe(200);
+    }
+    const done = await callee;
+    expect({ code: done.code, out: done.code === 0 ? '' : done.out }).toEqual({ code: 0, out: '' });
+    // every session bound its leg toward the callee with an empty SEND (imedge dialled it)
+    expect(peer.bindSends).toHaveLength(SETUPS);
+  } finally {
+    await alice?.close().catch(() => undefined);
+    await peer.close();
+    expect(await s.stop()).toBe(0);
+  }
+}, 120_000);
