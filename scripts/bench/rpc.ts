@@ -176,6 +176,8 @@ export function serveRpc(handlers: RpcHandlers): void {
   if (process.send === undefined) throw new Error('this script runs as a forked child of the bench');
   const send = process.send.bind(process);
   process.on('disconnect', () => process.exit(0));
+  // an orderly exit on SIGTERM lets node --cpu-prof write its profile
+  process.on('SIGTERM', () => process.exit(0));
   process.on('message', (m: unknown) => {
     if (!isRequest(m)) return;
     const reply = (r: Omit<RpcReply, 'rpc'>): void => {
