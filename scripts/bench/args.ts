@@ -2,14 +2,18 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-/** 'kamailio': TCP workers = cores, as deployed; 'kamailio-1w': one TCP worker. */
-export type RelayName = 'pipe' | 'imedge' | 'kamailio' | 'kamailio-1w';
-export const RELAY_NAMES: readonly RelayName[] = ['pipe', 'imedge', 'kamailio', 'kamailio-1w'];
+/**
+ * 'kamailio': TCP workers = cores, as deployed; 'kamailio-1w': one TCP worker; 'imedge-prev':
+ * the relay of an earlier build (--prev-dist), so that a change is measured in the same run.
+ */
+export type RelayName = 'pipe' | 'imedge' | 'kamailio' | 'kamailio-1w' | 'imedge-prev';
+/** The relay rows --only selects; imedge-prev runs whenever --prev-dist names a build. */
+export const RELAY_NAMES: readonly Exclude<RelayName, 'imedge-prev'>[] = ['pipe', 'imedge', 'kamailio', 'kamailio-1w'];
 /**
  * What --only selects: relay rows, the group fan-out table, the 1-1 session table, the
  * conference-state table, the idle footprint table, the SD-card wear table per board profile.
  */
-export type PartName = RelayName | 'fanout' | 'sessions' | 'notify' | 'idle' | 'wear';
+export type PartName = Exclude<RelayName, 'imedge-prev'> | 'fanout' | 'sessions' | 'notify' | 'idle' | 'wear';
 export const PART_NAMES: readonly PartName[] = [...RELAY_NAMES, 'fanout', 'sessions', 'notify', 'idle', 'wear'];
 
 /** Receivers of one fan-out row at most (each is a connection of the receivers' process). */
@@ -34,6 +38,8 @@ export interface BenchOptions {
   readonly kamailioBin: string;
   /** TCP workers of the 'kamailio' rows (default: one per core, as deployed). */
   readonly kamailioWorkers: number;
+  /** dist/ of an earlier build whose relay runs as the 'imedge-prev' baseline; undefined = none. */
+  readonly prevDist: string | undefined;
   /** Receiver counts of the fan-out table (one sender each). */
   readonly receivers: readonly number[];
   /** Message size and window of the fan-out table and of its 1-1 relay baseline. */
@@ -71,6 +77,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --idle-sessions=N    sessions for the idle footprint table (default 1000, 0 = skip)
   --kamailio-bin=PATH  kamailio binary (default: kamailio on PATH or /usr/sbin/kamailio)
   --kamailio-workers=N TCP workers of the kamailio rows (default: one per core; kamailio-1w has 1)
+  --prev-dist=DIR      also run the relay of an earlier build (its compiled dist/ directory) as the
+                       baseline row imedge-prev: a change measured against its parent in one run
   --receivers=LIST     receivers per sender in the fan-out table (default 10,50)
   --fanout-size=BYTES  message size of the fan-out table and its 1-1 baseline (default 1k)
   --fanout-window=N    SENDs outstanding at the sender there (default 64)
@@ -128,6 +136,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       'idle-sessions': { type: 'string', default: '1000' },
       'kamailio-bin': { type: 'string', default: '' },
       'kamailio-workers': { type: 'string' },
+      'prev-dist': { type: 'string' },
       receivers: { type: 'string', default: '10,50' },
       'fanout-size': { type: 'string', default: '1k' },
       'fanout-window': { type: 'string', default: '64' },
@@ -187,6 +196,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     idleSessions: positiveInt('idle-sessions', values['idle-sessions']),
     kamailioBin: values['kamailio-bin'],
     kamailioWorkers,
+    prevDist: values['prev-dist'] === undefined || values['prev-dist'] === '' ? undefined : resolve(values['prev-dist']),
     receivers,
     fanoutSize: parseSize(values['fanout-size']),
     fanoutWindow: atLeastOne('fanout-window', values['fanout-window']),

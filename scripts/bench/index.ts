@@ -60,9 +60,10 @@ async function run(opts: BenchOptions, ctx: BenchContext): Promise<void> {
     kamailio: kamailioRelay(ctx.registry, opts.kamailioBin, 'kamailio', opts.kamailioWorkers),
     'kamailio-1w': kamailioRelay(ctx.registry, opts.kamailioBin, 'kamailio-1w', 1),
     imedge: imedgeRelay(ctx.registry),
+    'imedge-prev': imedgeRelay(ctx.registry, undefined, opts.prevDist === undefined ? undefined : { dist: opts.prevDist }),
   };
   // table order: the baselines first, the subject last, just above its ratio rows
-  const order: RelayName[] = ['pipe', 'kamailio', 'kamailio-1w', 'imedge'];
+  const order: RelayName[] = ['pipe', 'kamailio', 'kamailio-1w', 'imedge-prev', 'imedge'];
   const relays: RelayUnderTest[] = [];
   console.log(`MSRP relay benchmark - node ${process.version}, linux ${release()}, ${cpus().length} x ${cpus()[0]?.model ?? '?'}`);
   console.log(
@@ -70,7 +71,8 @@ async function run(opts: BenchOptions, ctx: BenchContext): Promise<void> {
       `sizes ${opts.sizes.map(fmtSize).join(', ')}, windows ${opts.windows.join(', ')}`,
   );
   for (const name of order) {
-    if (!opts.only.includes(name)) continue;
+    // the earlier build runs whenever one is named
+    if (name === 'imedge-prev' ? opts.prevDist === undefined : !opts.only.includes(name)) continue;
     const reason = await all[name].probe();
     if (reason !== undefined) console.log(unavailableLine(name, reason));
     else {

@@ -25,7 +25,7 @@ export interface IdleOutcome {
 
 /** The relay whose figures are divided by each baseline's. */
 export const SUBJECT = 'imedge';
-export const BASELINES = ['pipe', 'kamailio', 'kamailio-1w'] as const;
+export const BASELINES = ['pipe', 'kamailio', 'kamailio-1w', 'imedge-prev'] as const;
 
 const COLUMNS: readonly Column[] = [
   { title: 'size' },

@@ -4,11 +4,16 @@ import { forkWorker, type ChildRegistry, type Worker } from '../rpc';
 import { RELAY_TIMEOUT_MS, type ClientTarget, type RelayUnderTest, type RunningRelay } from './types';
 
 /** imedge's MSRP relay (src/msrp/relay) run by imedge-main.js in its own process. */
-export function imedgeRelay(registry: ChildRegistry, emulated?: { node: readonly string[]; timeoutScale: number }): RelayUnderTest {
+export function imedgeRelay(
+  registry: ChildRegistry,
+  emulated?: { node: readonly string[]; timeoutScale: number },
+  prev?: { dist: string },
+): RelayUnderTest {
   const timeoutMs = RELAY_TIMEOUT_MS * (emulated?.timeoutScale ?? 1);
   const launch = async (): Promise<{ w: Worker; port: number }> => {
     // the relay loads no native addon: the same compiled JS runs on any architecture's Node
-    const w = await forkWorker('imedge relay', join(__dirname, 'imedge-main.js'), registry, {
+    const main = prev === undefined ? join(__dirname, 'imedge-main.js') : join(prev.dist, 'scripts/bench/relays/imedge-main.js');
+    const w = await forkWorker(prev === undefined ? 'imedge relay' : 'imedge-prev relay', main, registry, {
       // the node flags `imedge serve` runs with (npm start, the systemd unit), or BENCH_SERVER_NODE_ARGS
       execArgv: serverNodeArgs(),
       timeoutMs,
@@ -22,10 +27,12 @@ export function imedgeRelay(registry: ChildRegistry, emulated?: { node: readonly
     }
   };
   return {
-    name: 'imedge',
+    name: prev === undefined ? 'imedge' : 'imedge-prev',
     note:
-      'imedge: src/msrp/relay in its own process; clients bind with an empty SEND to aLocal / bLocal; ' +
-      "the 200 at A is the relay's own (hop by hop) once the chunk is handed to B's leg.",
+      prev === undefined
+        ? 'imedge: src/msrp/relay in its own process; clients bind with an empty SEND to aLocal / bLocal; ' +
+          "the 200 at A is the relay's own (hop by hop) once the chunk is handed to B's leg."
+        : `imedge-prev: the relay of the build in ${prev.dist}, run as imedge is.`,
     async probe(): Promise<string | undefined> {
       // a start and stop with no traffic: says whether the module is there and fits the contract
       try {

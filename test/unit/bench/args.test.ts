@@ -17,6 +17,11 @@ describe('bench command line', () => {
     expect(o.idleSessions).toBe(1000);
   });
 
+  test('--prev-dist names an earlier build to run as a baseline row; none by default', () => {
+    expect(parseBenchArgs([]).prevDist).toBeUndefined();
+    expect(parseBenchArgs(['--prev-dist=/tmp/old-dist']).prevDist).toBe('/tmp/old-dist');
+  });
+
   test('--quick is one short run; explicit flags win', () => {
     expect(parseBenchArgs(['--quick']).runs).toBe(1);
     expect(parseBenchArgs(['--quick', '--runs=5']).runs).toBe(5);
