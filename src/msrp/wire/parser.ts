@@ -84,6 +84,8 @@ export class MsrpParser {
   /** True from a bad start line until a start line parses again: keeps one error per garbage run. */
   private resyncing = false;
   private feeding = false;
+  /** Line ends (LF offsets) of the head wholeHead reads; reused. A longer head takes the line path. */
+  private readonly lineEnds: number[] = new Array<number>(64).fill(0);
 
   constructor(
     private readonly handler: MsrpParserHandler,
@@ -149,6 +151,8 @@ export class MsrpParser {
       // Stray CR/LF between frames carries nothing; skip it rather than call it garbage.
       while (off < chunk.length && (chunk[off] === CR || chunk[off] === LF)) off++;
       if (off === chunk.length) return off;
+      const next = this.wholeHead(chunk, off);
+      if (next >= 0) return next;
     }
     if (this.state === 'start-line' && this.prefixMatched < MSRP_SP.length) {
       // Reject garbage as soon as it differs from "MSRP ", without waiting for a line end.
@@ -189,6 +193,73 @@ export class MsrpParser {
     this.headBytes += piece.length;
     this.onLine(line);
     return i + 1;
+  }
+
+  /**
+   * The common case read in one go: a whole, well-formed head of ASCII lines inside this
+   * chunk. One string for the head instead of a Buffer view and a string per line; the head
+   * handed on is the one the line-by-line path builds. Returns the offset after the head, or
+   * -1 (nothing consumed, no state changed) when the head is not that simple: split across
+   * chunks, non-ASCII, a grammar error, a start line among the headers, a bad end-line. The
+   * line-by-line path then reads it and reports what it finds.
+   */
+  private wholeHead(chunk: Buffer, off: number): number {
+    const limit = Math.min(chunk.length, off + this.limits.maxHeaderBytes);
+    const ends = this.lineEnds;
+    let n = 0;
+    let p = off;
+    let lineStart = off;
+    let ascii = 0;
+    // line ends (index of LF) up to the empty line or a line that opens with a dash (end-line)
+    for (;;) {
+      if (p >= limit) return -1;
+      const b = chunk[p];
+      ascii |= b;
+      if (b !== LF) {
+        p++;
+        continue;
+      }
+      if (p === lineStart || chunk[p - 1] !== CR) return -1;
+      if (n === ends.length) return -1;
+      ends[n++] = p;
+      p++;
+      if (n > 1 && (p - lineStart === 2 || chunk[lineStart] === DASH)) break;
+      lineStart = p;
+    }
+    if (ascii > 0x7f) return -1;
+    // the last line found ends the head: the empty line, or an end-line (no body)
+    const last = ends[n - 1];
+    const emptyLine = last - lineStart === 1;
+    const rawEnd = lineStart;
+    const text = chunk.toString('latin1', off, rawEnd);
+    const startLine = parseStartLine(text.slice(0, ends[0] - 1 - off));
+    if (startLine === undefined) return -1;
+    const headers: MsrpHeader[] = [];
+    for (let k = 1; k < n - 1; k++) {
+      const line = text.slice(ends[k - 1] + 1 - off, ends[k] - 1 - off);
+      // a start line among the headers (missing-end-line) is no header line either: its
+      // "name" holds a space, so it too is left to the line path
+      const parsed = parseHeaderLine(line);
+      if (typeof parsed === 'string') return -1;
+      headers.push(parsed);
+    }
+    let flag: MsrpFlag | undefined;
+    if (!emptyLine) {
+      // section 9: "-------" transact-id continuation-flag CRLF, the id of this start line
+      const tid = startLine.transactionId;
+      const flagAt = lineStart + 7 + tid.length;
+      flag = END_FLAGS[chunk[flagAt]];
+      const ok =
+        flag !== undefined &&
+        last === flagAt + 2 &&
+        chunk.toString('latin1', lineStart, lineStart + 7) === '-------' &&
+        chunk.toString('latin1', lineStart + 7, flagAt) === tid;
+      if (!ok) return -1;
+    }
+    const head = buildHead(startLine, headers, emptyLine, chunk.subarray(off, rawEnd), NO_ERRORS);
+    this.resyncing = false;
+    this.handOn(head, flag);
+    return last + 1;
   }
 
   private onLine(line: Buffer): void {
@@ -252,6 +323,12 @@ export class MsrpParser {
   private completeHead(hasBody: boolean, flag: MsrpFlag | undefined): void {
     const head = buildHead(this.start as MsrpStartLine, this.headers, hasBody, joinLines(this.lines), this.syntaxErrors);
     this.resetHead();
+    this.handOn(head, flag);
+  }
+
+  /** A complete head: to the body, or (no body) to the next start line; then to the handler. */
+  private handOn(head: MsrpFrameHead, flag: MsrpFlag | undefined): void {
+    const hasBody = head.hasBody;
     if (hasBody) {
       this.head = head;
       this.bodyBytes = 0;

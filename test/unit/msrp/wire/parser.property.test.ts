@@ -6,7 +6,7 @@ import { encodeRequest, encodeResponse } from '../../../../src/msrp/wire/seriali
 import type { MsrpFrame } from '../../../../src/msrp/wire/types';
 import { parsePath } from '../../../../src/msrp/wire/uri';
 import { streamArb, type GenFrame } from './arbitraries';
-import { bytewise, runParser, splitAt } from './helpers';
+import { bytewise, runParser, splitAt, type ParserEvent } from './helpers';
 
 function encode(f: GenFrame): Buffer {
   return f.kind === 'request' ? encodeRequest(f.spec, f.body, f.flag) : encodeResponse(f.spec);
@@ -43,7 +43,59 @@ function expectSame(parsed: MsrpFrame, gen: GenFrame): void {
   expect(parsed.body.equals(gen.body ?? Buffer.alloc(0))).toBe(true);
 }
 
+/** The events as plain data, consecutive body pieces merged (their cut points depend on the reads). */
+function normalised(events: readonly ParserEvent[]): unknown[] {
+  const out: unknown[] = [];
+  for (const e of events) {
+    if (e.type === 'body') {
+      const prev = out[out.length - 1] as { type: string; bytes: Buffer } | undefined;
+      if (prev !== undefined && prev.type === 'body') prev.bytes = Buffer.concat([prev.bytes, e.chunk]);
+      else out.push({ type: 'body', bytes: Buffer.from(e.chunk) });
+    } else if (e.type === 'head') out.push({ type: 'head', head: { ...e.head, raw: Buffer.from(e.head.raw) } });
+    else out.push(e);
+  }
+  return out;
+}
+
+/** Mutations a peer's bytes may carry: flipped, inserted and deleted bytes, stray CRLFs and dashes, UTF-8. */
+const mutationArb = fc.record({
+  at: fc.nat(),
+  op: fc.constantFrom('flip', 'insert', 'delete', 'crlf', 'dashes', 'utf8', 'start-line'),
+  byte: fc.integer({ min: 0, max: 255 }),
+});
+
+function mutate(stream: Buffer, muts: readonly { at: number; op: string; byte: number }[]): Buffer {
+  let buf = stream;
+  for (const m of muts) {
+    const at = m.at % (buf.length + 1);
+    const before = buf.subarray(0, at);
+    const after = buf.subarray(at);
+    const insert = (b: Buffer): Buffer => Buffer.concat([before, b, after]);
+    if (m.op === 'flip') buf = Buffer.concat([before, Buffer.from([m.byte]), after.subarray(1)]);
+    else if (m.op === 'insert') buf = insert(Buffer.from([m.byte]));
+    else if (m.op === 'delete') buf = Buffer.concat([before, after.subarray(1)]);
+    else if (m.op === 'crlf') buf = insert(Buffer.from('\r\n'));
+    else if (m.op === 'dashes') buf = insert(Buffer.from('\r\n-------'));
+    else if (m.op === 'utf8') buf = insert(Buffer.from('\u00e9\u2028', 'utf8'));
+    else buf = insert(Buffer.from('\r\nMSRP abcd1234 SEND\r\n'));
+  }
+  return buf;
+}
+
 describe('RFC 4975 section 7.1 framing, property based', () => {
+  test('section 7.1: a head read whole from one read and the same head read line by line give the same events, for valid and mutated streams', () => {
+    fc.assert(
+      fc.property(streamArb, fc.array(mutationArb, { maxLength: 4 }), fc.integer({ min: 64, max: 4096 }), (gens, muts, maxHeaderBytes) => {
+        const buf = mutate(Buffer.concat(gens.map(encode)), muts);
+        const whole = runParser([buf], { maxHeaderBytes }).events;
+        const drip = runParser(bytewise(buf), { maxHeaderBytes }).events;
+        expect(normalised(whole)).toEqual(normalised(drip));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+
   test('any split of a stream of frames parses to exactly those frames (serialize then parse is the identity)', () => {
     fc.assert(
       fc.property(streamArb, fc.array(fc.nat(), { maxLength: 20 }), (gens, cuts) => {
