@@ -266,35 +266,55 @@ export class Fanout {
     c.outTotal = out.total;
     const start = Buffer.from(`MSRP ${tid} SEND\r\n`, 'latin1');
     const common = `Message-ID: ${msg.id}\r\nByte-Range: ${formatByteRange(out)}\r\n`;
-    // the head's pieces, one array per kind of copy for the whole chunk: beginFrame copies the
-    // pieces into the ring at once (or, held back, the array itself), so only the middle one,
-    // the receiver's path lines, is swapped per receiver
+    // the head's pieces, one array per kind of copy for the whole chunk, the envelope (first
+    // chunk) last: beginFrame copies the pieces into the ring at once (or, held back, the array
+    // itself), so only the middle one, the receiver's path lines, is swapped per receiver
+    const env = prefix ?? EMPTY;
     let tracked: Buffer[] | undefined;
     let untracked: Buffer[] | undefined;
+    let streamed = 0;
+    let piecewise = false;
     for (const t of c.targets) {
       // a receiver that left while a CPIM envelope was being read gets nothing
       if (t.p.removed || t.conn.closed) continue;
       t.open = true;
-      if (t.piecewise) continue;
+      if (t.piecewise) {
+        piecewise = true;
+        continue;
+      }
       const pieces = t.tracked
-        ? (tracked ??= [start, EMPTY, Buffer.from(`${common}${CPIM_TYPE}`, 'latin1')])
-        : (untracked ??= [start, EMPTY, Buffer.from(`${common}Failure-Report: no\r\n${CPIM_TYPE}`, 'latin1')]);
+        ? (tracked ??= [start, EMPTY, Buffer.from(`${common}${CPIM_TYPE}`, 'latin1'), env])
+        : (untracked ??= [start, EMPTY, Buffer.from(`${common}Failure-Report: no\r\n${CPIM_TYPE}`, 'latin1'), env]);
       pieces[1] = t.p.pathLines() as Buffer;
       t.conn.out.beginFrame(pieces, t.feed);
+      streamed++;
     }
     c.mode = Mode.Forward;
-    if (prefix !== undefined) this.fanOut(c, prefix);
+    if (prefix === undefined) return;
+    this.ctx.counts.bytesOut += streamed * prefix.length;
+    // a piecewise copy gets the envelope as its first piece
+    if (piecewise) {
+      for (const t of c.targets) {
+        if (t.piecewise && t.open && !t.conn.closed) {
+          this.writePiece(c, t, prefix, '+');
+          this.ctx.counts.bytesOut += prefix.length;
+        }
+      }
+    }
+    c.outPos += prefix.length;
   }
 
   /** Body bytes into every target leg: copied into each ring (the only copy made). */
   private fanOut(c: Chunk, data: Buffer): void {
     if (data.length === 0) return;
+    let n = 0;
     for (const t of c.targets) {
       if (!t.open || t.conn.closed) continue;
       if (t.piecewise) this.writePiece(c, t, data, '+');
       else t.conn.out.body(data, t.feed);
-      this.ctx.counts.bytesOut += data.length;
+      n++;
     }
+    this.ctx.counts.bytesOut += n * data.length;
     c.outPos += data.length;
   }
 
