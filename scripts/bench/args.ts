@@ -47,7 +47,7 @@ export interface BenchOptions {
   readonly fanoutWindow: number;
   /** The fan-out's paced latency run: this share of each row's measured msg/s. */
   readonly fanoutPace: number;
-  /** Directory for CPU profiles of the fan-out switch processes (node --cpu-prof); undefined = none. */
+  /** Directory for CPU profiles of the fan-out switch and receivers processes (node --cpu-prof); undefined = none. */
   readonly fanoutCpuProf: string | undefined;
   /** Concurrent client pairs for the session set-up table (issue 1-1 sessions); 0 skips it. */
   readonly sessions: number;
@@ -83,7 +83,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --fanout-size=BYTES  message size of the fan-out table and its 1-1 baseline (default 1k)
   --fanout-window=N    SENDs outstanding at the sender there (default 64)
   --fanout-pace=SHARE  paced latency run at this share of each row's msg/s (default 0.1)
-  --fanout-cpu-prof=DIR  run the fan-out switch processes under node --cpu-prof, profiles to DIR
+  --fanout-cpu-prof=DIR  run the fan-out switch and receivers processes under node --cpu-prof, profiles to DIR
   --sessions=N         concurrent client pairs for the 1-1 session set-up table (default 8, 0 = skip)
   --open-sessions=N    sessions held open for RSS per session (default 200)
   --notify-watchers=N  watchers subscribed to the conference state (default 50)

@@ -258,5 +258,5 @@ export const FANOUT_NOTES: readonly string[] = [
   'KB/participant = (switch RSS with the N receivers connected and bound - with only the sender bound) / N, no traffic yet, after a full GC;',
   '  "only the sender" is read after 8 warm-up members were bound and removed, so one-off costs (compiled code, grown tables) are not counted;',
   '  JS heap KB = the V8 heap part of it; ring high = most bytes any leg ring held during the runs.',
-  'Receivers: one client process holding N connections, each binding its session with an empty SEND (RFC 4975 5.4), answering every SEND 200.',
+  'Receivers: one client process holding N connections, each binding its session with an empty SEND (RFC 4975 5.4), answering every SEND 200 (one write per socket read).',
 ];

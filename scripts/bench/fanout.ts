@@ -50,10 +50,19 @@ interface Clients {
   close(): Promise<void>;
 }
 
-async function forkClients(ctx: BenchContext): Promise<Clients> {
-  const fork = (name: string, file: string): Promise<Worker> =>
-    forkWorker(name, join(__dirname, 'client', file), ctx.registry, { timeoutMs: CLIENT_TIMEOUT_MS });
-  const forks = await Promise.allSettled([fork('fan-out sender', 'sender.js'), fork('fan-out receivers', 'fanout-receivers.js')]);
+/** node --cpu-prof arguments writing `name` into dir (none without a dir). */
+function cpuProfArgs(dir: string | undefined, name: string): string[] {
+  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
+}
+
+/** The row's client processes; with a profile dir, the receivers' process is profiled too (into `name`). */
+async function forkClients(ctx: BenchContext, prof?: { readonly dir: string | undefined; readonly name: string }): Promise<Clients> {
+  const fork = (name: string, file: string, execArgv: string[] = []): Promise<Worker> =>
+    forkWorker(name, join(__dirname, 'client', file), ctx.registry, { timeoutMs: CLIENT_TIMEOUT_MS, execArgv });
+  const forks = await Promise.allSettled([
+    fork('fan-out sender', 'sender.js'),
+    fork('fan-out receivers', 'fanout-receivers.js', cpuProfArgs(prof?.dir, prof?.name ?? '')),
+  ]);
   const [fs, fr] = forks;
   if (fs.status === 'rejected' || fr.status === 'rejected') {
     await Promise.all(forks.map((f) => (f.status === 'fulfilled' ? f.value.stop() : undefined)));
@@ -231,7 +240,7 @@ function rssKb(pid: number): number {
  * warm-up members came and went), then with every receiver bound too.
  */
 async function prepareSwitch(n: number, spec: FanoutSpec, ctx: BenchContext): Promise<Prepared> {
-  const prof = spec.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${spec.cpuProfDir}`, `--cpu-prof-name=switch-${n}-receivers.cpuprofile`];
+  const prof = cpuProfArgs(spec.cpuProfDir, `switch-${n}-receivers`);
   const host = await forkWorker('MSRP switch', join(__dirname, 'relays', 'switch-main.js'), ctx.registry, {
     timeoutMs: RELAY_TIMEOUT_MS,
     execArgv: ['--expose-gc', ...prof],
@@ -250,7 +259,7 @@ async function prepareSwitch(n: number, spec: FanoutSpec, ctx: BenchContext): Pr
   try {
     const started = await host.call<SwitchStartResult>('start', { maxParticipants: n + 1 }, RELAY_TIMEOUT_MS);
     sampler.start();
-    clients = await forkClients(ctx);
+    clients = await forkClients(ctx, { dir: spec.cpuProfDir, name: `receivers-process-${n}` });
     const target = (local: string): ClientTarget => ({
       host: '127.0.0.1',
       port: started.port,

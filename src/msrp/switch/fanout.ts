@@ -23,7 +23,7 @@ import {
 import type { MsrpConnection, MsrpNetCounters, TransactionIds } from '../net';
 import { mimeHeadersOf, rewriteHeaders, wrapPrefix, type ConferenceAddress } from './envelope';
 import type { MsrpSwitchCounters, ResolvedSwitchOptions } from './options';
-import { Mode, type Chunk, type ChunkFate, type OpenMessage, type Outcome, type Participant, type Target } from './participant';
+import { Mode, type Chunk, type ChunkFate, type OpenMessage, type Outcome, type Participant, type Receiver, type Target } from './participant';
 import type { Reporter } from './reports';
 
 /** What the data path needs from its switch. */
@@ -91,7 +91,7 @@ export class Fanout {
     c.msg = msg;
     c.track = msg.outcome.successWanted || fields.failureReport !== 'no';
     c.fate = { outcome: msg.outcome, byteRange: fields.byteRange, failureReport: fields.failureReport, bytes: 0 };
-    c.targets = this.targetsOf(p, msg, head.transactionId, c.track);
+    c.targets = this.targetsOf(msg, head.transactionId, c.track);
     if (range.start !== 1) {
       this.beginChunk(p, c, undefined);
       return;
@@ -179,10 +179,15 @@ export class Fanout {
 
   /** The message's state at its first chunk: receivers are the bound participants now. */
   private openMessage(p: Participant, head: MsrpRequestHead, fields: MsrpFields): OpenMessage {
-    const receivers: { p: Participant; conn: MsrpConnection }[] = [];
+    const receivers: Receiver[] = [];
+    const conns = new Set<MsrpConnection>();
+    let sharing = false;
     for (const q of this.ctx.participants()) {
       const conn = q.session.connection;
-      if (q !== p && conn !== undefined && !conn.closed) receivers.push({ p: q, conn });
+      if (q === p || conn === undefined || conn.closed) continue;
+      receivers.push({ p: q, conn, feed: p.feedTo(q) });
+      if (conns.has(conn)) sharing = true;
+      else conns.add(conn);
     }
     const outcome: Outcome = {
       sender: p,
@@ -197,28 +202,39 @@ export class Fanout {
       failed: false,
       reported: false,
     };
-    return { id: this.ctx.messageIds.next(), receivers, delta: 0, outcome };
+    return { id: this.ctx.messageIds.next(), receivers, sharing, delta: 0, outcome };
   }
 
   /** The receivers of this chunk still there, each with its producer and how its copy is framed. */
-  private targetsOf(sender: Participant, msg: OpenMessage, tid: string, track: boolean): Target[] {
-    const live: { p: Participant; conn: MsrpConnection }[] = [];
+  private targetsOf(msg: OpenMessage, tid: string, track: boolean): Target[] {
+    // connections carrying two live receivers of this chunk; only looked for when the message
+    // started with such a pair (RFC 4975 5.4, rare): one Set per message at most, not per chunk
+    const shared = msg.sharing ? this.sharedConns(msg) : undefined;
+    const targets: Target[] = [];
+    for (const r of msg.receivers) {
+      const q = r.p;
+      const conn = r.conn;
+      if (q.removed || conn.closed || q.session.connection !== conn || q.pathLines() === undefined) continue;
+      const piecewise = shared !== undefined && shared.has(conn);
+      const w = conn.transactions;
+      // a piecewise copy takes a fresh transaction id per frame, checked then
+      const tracked = track && (piecewise || (w.size < w.capacity && !w.has(tid)));
+      targets.push({ p: q, conn, feed: r.feed, tracked, piecewise, open: false });
+    }
+    return targets;
+  }
+
+  /** Connections that carry more than one of the message's receivers still there. */
+  private sharedConns(msg: OpenMessage): Set<MsrpConnection> | undefined {
     const seen = new Set<MsrpConnection>();
     let shared: Set<MsrpConnection> | undefined;
     for (const r of msg.receivers) {
       const q = r.p;
       if (q.removed || r.conn.closed || q.session.connection !== r.conn || q.pathLines() === undefined) continue;
-      live.push(r);
       if (seen.has(r.conn)) (shared ??= new Set()).add(r.conn);
       else seen.add(r.conn);
     }
-    return live.map(({ p: q, conn }) => {
-      const piecewise = shared?.has(conn) ?? false;
-      const w = conn.transactions;
-      // a piecewise copy takes a fresh transaction id per frame, checked then
-      const tracked = track && (piecewise || (w.size < w.capacity && !w.has(tid)));
-      return { p: q, conn, feed: sender.feedTo(q), tracked, piecewise, open: false };
-    });
+    return shared;
   }
 
   /**
@@ -250,31 +266,55 @@ export class Fanout {
     c.outTotal = out.total;
     const start = Buffer.from(`MSRP ${tid} SEND\r\n`, 'latin1');
     const common = `Message-ID: ${msg.id}\r\nByte-Range: ${formatByteRange(out)}\r\n`;
-    let tracked: Buffer | undefined;
-    let untracked: Buffer | undefined;
+    // the head's pieces, one array per kind of copy for the whole chunk, the envelope (first
+    // chunk) last: beginFrame copies the pieces into the ring at once (or, held back, the array
+    // itself), so only the middle one, the receiver's path lines, is swapped per receiver
+    const env = prefix ?? EMPTY;
+    let tracked: Buffer[] | undefined;
+    let untracked: Buffer[] | undefined;
+    let streamed = 0;
+    let piecewise = false;
     for (const t of c.targets) {
       // a receiver that left while a CPIM envelope was being read gets nothing
       if (t.p.removed || t.conn.closed) continue;
       t.open = true;
-      if (t.piecewise) continue;
-      const tail = t.tracked
-        ? (tracked ??= Buffer.from(`${common}${CPIM_TYPE}`, 'latin1'))
-        : (untracked ??= Buffer.from(`${common}Failure-Report: no\r\n${CPIM_TYPE}`, 'latin1'));
-      t.conn.out.beginFrame([start, t.p.pathLines() as Buffer, tail], t.feed);
+      if (t.piecewise) {
+        piecewise = true;
+        continue;
+      }
+      const pieces = t.tracked
+        ? (tracked ??= [start, EMPTY, Buffer.from(`${common}${CPIM_TYPE}`, 'latin1'), env])
+        : (untracked ??= [start, EMPTY, Buffer.from(`${common}Failure-Report: no\r\n${CPIM_TYPE}`, 'latin1'), env]);
+      pieces[1] = t.p.pathLines() as Buffer;
+      t.conn.out.beginFrame(pieces, t.feed);
+      streamed++;
     }
     c.mode = Mode.Forward;
-    if (prefix !== undefined) this.fanOut(c, prefix);
+    if (prefix === undefined) return;
+    this.ctx.counts.bytesOut += streamed * prefix.length;
+    // a piecewise copy gets the envelope as its first piece
+    if (piecewise) {
+      for (const t of c.targets) {
+        if (t.piecewise && t.open && !t.conn.closed) {
+          this.writePiece(c, t, prefix, '+');
+          this.ctx.counts.bytesOut += prefix.length;
+        }
+      }
+    }
+    c.outPos += prefix.length;
   }
 
   /** Body bytes into every target leg: copied into each ring (the only copy made). */
   private fanOut(c: Chunk, data: Buffer): void {
     if (data.length === 0) return;
+    let n = 0;
     for (const t of c.targets) {
       if (!t.open || t.conn.closed) continue;
       if (t.piecewise) this.writePiece(c, t, data, '+');
       else t.conn.out.body(data, t.feed);
-      this.ctx.counts.bytesOut += data.length;
+      n++;
     }
+    this.ctx.counts.bytesOut += n * data.length;
     c.outPos += data.length;
   }
 

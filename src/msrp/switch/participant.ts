@@ -58,10 +58,19 @@ export interface OpenMessage {
   /** Message-ID toward receivers: the switch's own, so two senders' ids never collide at a receiver. */
   readonly id: string;
   /** Receivers fixed at the first chunk: a participant who joins later never gets a message's tail. */
-  readonly receivers: readonly { readonly p: Participant; readonly conn: MsrpConnection }[];
+  readonly receivers: readonly Receiver[];
+  /** Two of the receivers were on one connection at the first chunk (RFC 4975 5.4). */
+  readonly sharing: boolean;
   /** Receiver byte offset minus sender byte offset (the CPIM envelope's length, less what it replaced). */
   delta: number;
   readonly outcome: Outcome;
+}
+
+/** A receiver of a message as it was at the message's first chunk, with the sender's producer into its leg. */
+export interface Receiver {
+  readonly p: Participant;
+  readonly conn: MsrpConnection;
+  readonly feed: Feed;
 }
 
 /** One receiver's copy of the chunk being streamed. */
