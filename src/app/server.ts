@@ -199,6 +199,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         maxChunkSize: cfg.msrp.maxChunkSize,
         maxMessageSize: cfg.msrp.maxMessageSize,
         ringBytes: cfg.msrp.ringBytes,
+        frameHoldMs: cfg.msrp.frameHoldMs,
         maxPairs: cfg.sessions.maxTotal,
       },
       { log: child(log, 'msrp'), ...(tls !== undefined ? { tlsClient: { ca: tls.ca, verifyPeer: tls.verifyPeer } } : {}) },

@@ -106,6 +106,17 @@ export class MsrpConnection implements MsrpParserHandler {
       },
       // the peer sends requests faster than it reads our answers: stop reading it
       onControlPressure: (high) => (high ? this.pauseReading() : this.resumeReading()),
+      onHoldExpired: (writer) => {
+        ctx.counters.framesCut++;
+        try {
+          writer.onHoldingOthers?.();
+        } catch (err) {
+          this.fail(err, 'frame hold expired');
+        }
+      },
+      onWritten: (n) => {
+        ctx.counters.bytesOut += n;
+      },
     });
     socket.setNoDelay(true);
     // timers carry the connection as their argument: no closure per connection

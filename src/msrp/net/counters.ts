@@ -24,6 +24,11 @@ export interface MsrpNetCounters {
   resumes: number;
   /** Locally generated frames dropped because a connection's control queue was full. */
   controlDropped: number;
+  /**
+   * Open frames asked to end because they kept frames of other sessions waiting on a shared
+   * leg for frameHoldMs (their senders got 413, the frames an end-line with '#').
+   */
+  framesCut: number;
   /** Responses that matched no waiting transaction (late or unknown). */
   unmatchedResponses: number;
   transactionTimeouts: number;
@@ -60,6 +65,7 @@ export function newNetCounters(): MsrpNetCounters {
     pauses: 0,
     resumes: 0,
     controlDropped: 0,
+    framesCut: 0,
     unmatchedResponses: 0,
     transactionTimeouts: 0,
     handlerErrors: 0,

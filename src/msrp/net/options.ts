@@ -43,6 +43,14 @@ export interface MsrpNetOptions {
   readonly lowWatermarkRatio: number;
   /** Locally generated frames (responses, REPORTs) waiting for a frame boundary, per connection. */
   readonly maxControlFrames: number;
+  /**
+   * Longest one frame may stay open on a leg while frames of other sessions wait behind it
+   * there (RFC 4975 5.4: a connection carries one frame at a time) and the leg itself is not
+   * congested: then its sender is told 413 and the frame is ended with '#' (RFC 4975 7.1), so a
+   * sender that trickles a chunk cannot hold the others' messages back. At most half of
+   * transactionTimeoutMs (taken down to it).
+   */
+  readonly frameHoldMs: number;
 }
 
 export const DEFAULT_MSRP_NET_OPTIONS: MsrpNetOptions = Object.freeze({
@@ -59,6 +67,7 @@ export const DEFAULT_MSRP_NET_OPTIONS: MsrpNetOptions = Object.freeze({
   highWatermarkRatio: 0.75,
   lowWatermarkRatio: 0.25,
   maxControlFrames: 1024,
+  frameHoldMs: 5000,
 });
 
 /** Merges and checks options; throws RangeError naming the bad key. */
@@ -76,7 +85,9 @@ export function resolveNetOptions(partial: Partial<MsrpNetOptions> = {}): MsrpNe
   }
   // a locally generated frame (REPORT, response) must always fit in an empty ring
   if (o.ringBytes < 4096) throw new RangeError('MSRP option ringBytes must be at least 4096');
-  return o;
+  // held frames must go out well before their senders' transactions time out
+  const hold = Math.max(1, Math.min(o.frameHoldMs, Math.floor(o.transactionTimeoutMs / 2)));
+  return hold === o.frameHoldMs ? o : { ...o, frameHoldMs: hold };
 }
 
 function dropUndefined<T extends object>(p: T): Partial<T> {

@@ -13,6 +13,14 @@ export interface OutboundEvents {
   onCongestion(congested: boolean): void;
   /** Locally generated frames pile up (true) or drained (false): pause whoever causes them. */
   onControlPressure(high: boolean): void;
+  /**
+   * The open frame of `writer` has kept other frames waiting for frameHoldMs while the leg was
+   * not congested: ask it to end the frame (OutboundProducer.onHoldingOthers), inside the
+   * owner's error boundary (this runs from a timer).
+   */
+  onHoldExpired?(writer: OutboundProducer): void;
+  /** Bytes the socket took (a write completed). */
+  onWritten?(bytes: number): void;
 }
 
 /**
@@ -27,6 +35,13 @@ export interface OutboundProducer {
    * beginFrame/endFrame; must not write to the leg.
    */
   onHeld(held: boolean): void;
+  /**
+   * This producer's open frame has kept frames of others waiting on the leg for frameHoldMs
+   * while the leg itself was free to write (RFC 4975 5.4 lets one connection carry one frame
+   * at a time): end it now, with '#', and tell its sender (413). A producer that does not
+   * keeps the leg; it is asked again every frameHoldMs.
+   */
+  onHoldingOthers?(): void;
 }
 
 /** The producer of callers that never share a leg (tests, single-session tools). */
@@ -49,6 +64,8 @@ interface HeldBy {
 
 export interface OutboundLimits {
   readonly ringBytes: number;
+  /** See MsrpNetOptions.frameHoldMs; absent: frames are never cut. */
+  readonly frameHoldMs?: number;
   readonly highWatermarkRatio: number;
   readonly lowWatermarkRatio: number;
   readonly maxControlFrames: number;
@@ -108,6 +125,12 @@ export class Outbound {
   private heldBy: Map<OutboundProducer, HeldBy> | undefined;
   private heldBytes = 0;
   private turnWaiters: (() => void)[] = [];
+  private readonly holdMs: number | undefined;
+  /** Armed while frames wait behind an open one; holdWriter is the writer it was armed for. */
+  private holdTimer: NodeJS.Timeout | undefined;
+  private holdWriter: OutboundProducer | undefined;
+  /** Times an open frame was asked to end because it held others back too long. */
+  holdsExpired = 0;
   /** Crossing counts of this leg (also summed by the owner into its counters). */
   pauses = 0;
   resumes = 0;
@@ -125,6 +148,7 @@ export class Outbound {
     this.controls = new BoundedQueue<Buffer>(limits.maxControlFrames);
     this.controlHighMark = Math.max(1, Math.floor(limits.maxControlFrames / 2));
     this.controlLowMark = Math.floor(limits.maxControlFrames / 4);
+    this.holdMs = limits.frameHoldMs;
   }
 
   get congested(): boolean {
@@ -160,6 +184,7 @@ export class Outbound {
   /** Resolves once isTurnOf(producer) (at once when it is), or the leg is destroyed: async producers wait here. */
   whenTurn(producer: OutboundProducer): Promise<void> {
     if (this.destroyed || this.isTurnOf(producer)) return Promise.resolve();
+    this.watchHold();
     return new Promise((resolve) => this.turnWaiters.push(resolve));
   }
 
@@ -257,6 +282,8 @@ export class Outbound {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
     this.ring.clear();
     this.pending = [];
     this.controls.clear();
@@ -293,6 +320,7 @@ export class Outbound {
     for (const p of pieces) bytes += p.length;
     const frame: HeldFrame = { producer, pieces, bytes, ended: false };
     this.held.push(frame);
+    this.watchHold();
     this.heldBytes += bytes;
     const heldBy = (this.heldBy ??= new Map());
     const by = heldBy.get(producer);
@@ -330,6 +358,27 @@ export class Outbound {
     if (this.writer === undefined && this.held.length === 0) this.releaseTurnWaiters();
     this.levels();
     this.scheduleFlush();
+  }
+
+  /** Starts the hold clock for the open frame, unless it runs already (one timer per leg, not per frame). */
+  private watchHold(): void {
+    if (this.holdMs === undefined || this.holdTimer !== undefined || this.writer === undefined) return;
+    this.holdWriter = this.writer;
+    this.holdTimer = setTimeout(checkHold, this.holdMs, this);
+    this.holdTimer.unref();
+  }
+
+  /** The hold clock ran out (called by checkHold). */
+  holdCheck(): void {
+    this.holdTimer = undefined;
+    const w = this.writer;
+    if (this.destroyed || w === undefined || (this.held.length === 0 && this.turnWaiters.length === 0)) return;
+    // a new writer gets its own full period; a congested leg waits for its reader, not the writer
+    if (w === this.holdWriter && !this.congestedNow) {
+      this.holdsExpired++;
+      this.events.onHoldExpired?.(w);
+    }
+    if (!this.destroyed && this.writer !== undefined && (this.held.length > 0 || this.turnWaiters.length > 0)) this.watchHold();
   }
 
   private releaseTurnWaiters(): void {
@@ -457,6 +506,7 @@ export class Outbound {
     this.inflight -= n;
     this.ring.consume(n);
     this.bytesOut += n;
+    this.events.onWritten?.(n);
     this.pump();
     this.levels();
     if (this.ring.length > this.inflight) this.scheduleFlush();
@@ -466,4 +516,9 @@ export class Outbound {
       w();
     }
   };
+}
+
+/** Timer callback with the leg as its argument: no closure per leg. */
+function checkHold(out: Outbound): void {
+  out.holdCheck();
 }

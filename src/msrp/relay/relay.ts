@@ -109,6 +109,8 @@ export interface MsrpRelayCounters {
   framesHeld: number;
   /** Outbound connections the relay opened and bound with a SEND answered 200 (RFC 6135 active side). */
   connectsOut: number;
+  /** Frames ended with '#' (sender told 413) because they held other sessions back too long. */
+  framesCut: number;
   /** Outbound connects that failed (limit, refused, timeout, error answer to the binding SEND). */
   connectsFailed: number;
 }
@@ -166,6 +168,7 @@ interface SideHooks {
   onEnd(side: Side, flag: MsrpFlag): void;
   onDisconnected(side: Side, conn: MsrpConnection): void;
   onHeld(side: Side): void;
+  onHoldingOthers(side: Side): void;
 }
 
 /**
@@ -262,6 +265,11 @@ class Side implements MsrpSessionHandler, OutboundProducer {
     this.hooks.onEnd(this, flag);
   }
 
+  /** Our frame kept other sessions' frames waiting on the peer's shared leg too long. */
+  onHoldingOthers(): void {
+    this.hooks.onHoldingOthers(this);
+  }
+
   /** Resolved once this side binds a connection (the session layer waits on it). */
   boundWaiters: ((bound: boolean) => void)[] | undefined;
 
@@ -322,6 +330,7 @@ export class MsrpRelay {
     framesHeld: 0,
     connectsOut: 0,
     connectsFailed: 0,
+    framesCut: 0,
   };
   private ringPeak = 0;
   private readonly tids = new TransactionIds();
@@ -330,6 +339,7 @@ export class MsrpRelay {
     onEnd: (side, flag) => this.onEnd(side, flag),
     onDisconnected: (side, conn) => this.onLegGone(side, conn),
     onHeld: () => void this.counts.framesHeld++,
+    onHoldingOthers: (side) => this.cutFrame(side),
   };
   /** Settable after construction: the session layer is built after the relay. */
   onLegDown: MsrpRelayDeps['onLegDown'];
@@ -638,6 +648,24 @@ export class MsrpRelay {
     }
     if (conn !== undefined) this.answer(conn, head, fields, 200);
     if (untracked !== undefined) this.sendFailureReport(untracked, 408, 'relay cannot track the next hop');
+  }
+
+  /**
+   * The side's frame has held other sessions' frames back on a shared leg for frameHoldMs
+   * (RFC 4975 5.4: one frame at a time per connection): its copy ends there with '#' (RFC 4975
+   * 7.1, the chunk is aborted), its sender gets 413 (section 10.5: stop sending this message)
+   * and the rest of its bytes are dropped, so the frames it held go out.
+   */
+  private cutFrame(side: Side): void {
+    if (side.mode !== FrameMode.Forward) return;
+    const head = side.head as MsrpRequestHead;
+    const target = side.target as MsrpConnection;
+    side.mode = FrameMode.Drop;
+    side.target = undefined;
+    this.counts.framesCut++;
+    if (!target.closed) target.out.endFrame(encodeEndLine(head.transactionId, '#', head.hasBody), side);
+    const conn = side.session.connection;
+    if (conn !== undefined && !conn.closed) conn.reject(head, 413, 'frame held other sessions back too long');
   }
 
   /** True when the next hop's waiter can take this transaction (not full, id not in use). */

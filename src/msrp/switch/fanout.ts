@@ -467,6 +467,18 @@ export class Fanout {
     }
   }
 
+  /**
+   * The sender's open chunk has kept other senders' copies waiting on a receiver leg for
+   * frameHoldMs (RFC 4975 5.4: one frame at a time per connection): it is refused 413 (RFC 4975
+   * 10.5: stop sending this message) and its copies end with '#', so the others go out.
+   */
+  cutHolding(p: Participant): void {
+    const c = p.cur;
+    if (c === undefined || c.mode !== Mode.Forward) return;
+    this.ctx.counts.framesCut++;
+    this.refuse(p, c, 413, 'chunk held other participants back too long');
+  }
+
   /** Refuses the chunk with an error response; its message is dropped (copies begun are cut). */
   private refuse(p: Participant, c: Chunk, status: number, reason: string): void {
     this.ctx.counts.refused++;

@@ -82,6 +82,8 @@ export interface MsrpSwitchCounters {
   okSent: number;
   /** Chunks refused with an error response (400, 413, 428, ...). */
   refused: number;
+  /** Chunks refused 413 and cut ('#') because they held other senders' copies back too long. */
+  framesCut: number;
   /** Failure REPORTs sent to senders (RFC 4975 7.1.2), one per receiver that missed a chunk. */
   failureReportsSent: number;
   /** Success REPORTs the switch generated (every receiver leg confirmed the whole message). */
@@ -111,6 +113,7 @@ export function newSwitchCounters(): MsrpSwitchCounters {
     bytesOut: 0,
     okSent: 0,
     refused: 0,
+    framesCut: 0,
     failureReportsSent: 0,
     successReportsSent: 0,
     reportsAbsorbed: 0,

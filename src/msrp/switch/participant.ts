@@ -17,6 +17,7 @@ export interface ParticipantHooks {
   onBound(p: Participant, conn: MsrpConnection): void;
   onDisconnected(p: Participant, conn: MsrpConnection): void;
   onHeld(): void;
+  onHoldingOthers(p: Participant): void;
 }
 
 /**
@@ -130,6 +131,11 @@ export class Feed implements OutboundProducer {
   onHeld(held: boolean): void {
     this.sender.setHeld(held);
   }
+
+  /** The sender's open chunk kept other senders' copies waiting on this leg too long. */
+  onHoldingOthers(): void {
+    this.sender.holdingOthers();
+  }
 }
 
 /**
@@ -223,6 +229,10 @@ export class Participant implements MsrpSessionHandler {
     const c = this.heldConn;
     this.heldConn = undefined;
     c?.resumeReading();
+  }
+
+  holdingOthers(): void {
+    this.hooks.onHoldingOthers(this);
   }
 
   /** Forgets held state (its connection is gone, or it left): releases the pause it caused. */

@@ -107,6 +107,7 @@ export class MsrpSwitch {
     onBound: (p, conn) => this.onBound(p, conn),
     onDisconnected: (p, conn) => this.onDisconnected(p, conn),
     onHeld: () => void this.counts.framesHeld++,
+    onHoldingOthers: (p) => this.fanout.cutHolding(p),
   };
 
   constructor(

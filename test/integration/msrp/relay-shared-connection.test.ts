@@ -77,4 +77,68 @@ describe('issue 16 item 2: one producer at a time on a shared outbound connectio
     for (const c of [p1.a, shared]) c.end();
     await freshSessionWorks(relay);
   });
+
+  describe('attack finding F2: a sender trickling one chunk cannot hold the other sessions of a shared leg', () => {
+    let held: MsrpRelay;
+    let hport: number;
+
+    beforeEach(async () => {
+      held = new MsrpRelay({ frameHoldMs: 300 });
+      hport = (await held.listen('127.0.0.1', 0)).port;
+    });
+    afterEach(() => held.close());
+
+    test('RFC 4975 5.4 / 7.1 / 10.5: after frameHoldMs the trickled chunk ends with "#" and its sender gets 413; the held SEND goes out', async () => {
+      const shared = await RawClient.open(hport);
+      const p1 = await rawPair(held, hport, { b: shared });
+      const p2 = await rawPair(held, hport, { b: shared });
+      const frame1 = sendText('trickle1x', p1.pair.aLocal, p1.aUri, 'partial ........................ never finished');
+      const open = frame1.indexOf('partial') + 'partial'.length;
+      p1.a.write(frame1.slice(0, open));
+      await until(() => held.counters.framesForwarded === 0 && held.counters.bytesIn >= open, 'session-1 chunk open');
+      p2.a.write(sendText('victim02x', p2.pair.aLocal, p2.aUri, 'session 2 is not held forever'));
+      await until(() => held.counters.framesHeld === 1, 'session-2 frame held');
+      // the trickle: a byte now and then, each of them progress, none of them the end
+      const trickle = setInterval(() => p1.a.write('.'), 50);
+      try {
+        await until(() => shared.requests('SEND').length === 2, 'both frames on the shared connection');
+      } finally {
+        clearInterval(trickle);
+      }
+      const [f1, f2] = shared.requests('SEND');
+      expect(headerOf(f1, 'To-Path')).toBe(p1.bUri);
+      expect(f1.flag).toBe('#');
+      expect(headerOf(f2, 'To-Path')).toBe(p2.bUri);
+      expect(f2.body.toString()).toBe('session 2 is not held forever');
+      expect(f2.flag).toBe('$');
+      await until(() => p1.a.responses('trickle1x').length === 1, '413 to the trickling sender');
+      expect(p1.a.responses('trickle1x')[0].head).toMatchObject({ status: 413 });
+      expect(held.counters.framesCut).toBe(1);
+      // attack finding F3: bytes written count (imedge_msrp{figure="bytesOut"} read 0)
+      expect(held.counters.bytesOut).toBeGreaterThan(held.counters.bodyBytesForwarded);
+      // the rest of the cut chunk is dropped, and its sender's next SEND flows again
+      p1.a.write(frame1.slice(open));
+      p1.a.write(sendText('again003x', p1.pair.aLocal, p1.aUri, 'a fresh message'));
+      await until(() => shared.requests('SEND').length === 3, 'session 1 sends again');
+      expect(shared.requests('SEND')[2].body.toString()).toBe('a fresh message');
+      expect(held.counters.handlerErrors).toBe(0);
+      for (const c of [p1.a, p2.a, shared]) c.end();
+      await freshSessionWorks(held);
+    });
+
+    test('RFC 4975 5.4: a slow chunk that holds nobody back is never cut', async () => {
+      const shared = await RawClient.open(hport);
+      const p1 = await rawPair(held, hport, { b: shared });
+      const frame1 = sendText('alone001x', p1.pair.aLocal, p1.aUri, 'slow but alone on its leg');
+      for (let i = 0; i < frame1.length; i += 8) {
+        p1.a.write(frame1.slice(i, i + 8));
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      await until(() => shared.requests('SEND').length === 1, 'the slow chunk arrives');
+      expect(shared.requests('SEND')[0].flag).toBe('$');
+      expect(shared.requests('SEND')[0].body.toString()).toBe('slow but alone on its leg');
+      expect(held.counters.framesCut).toBe(0);
+      for (const c of [p1.a, shared]) c.end();
+    });
+  });
 });

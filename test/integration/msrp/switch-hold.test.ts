@@ -1,0 +1,65 @@
+import { until } from './helpers';
+import { RawPeer, switchRig, type SwitchRig } from './switch-helpers';
+
+/**
+ * Attack finding F1 (group sessions): a participant that opens a chunk and trickles its body a
+ * byte at a time kept its copy open on every receiver leg, and RFC 4975 5.4 lets a connection
+ * carry one frame at a time, so every other sender's copies waited behind it for as long as the
+ * trickle went on. The switch now cuts such a chunk after msrp frameHoldMs.
+ */
+
+let seq = 0;
+
+async function raw(rig: SwitchRig, name: string) {
+  const own = `msrp://127.0.0.1:9/${name}${++seq}x${process.pid};tcp`;
+  const local = rig.sw.addParticipant({ id: name, remotePath: [own], identity: { uri: `sip:${name}@imedge.test` } });
+  const peer = await RawPeer.open(rig.net.address!.port, () => 200);
+  const bytes: Buffer[] = [];
+  peer.socket.on('data', (d: Buffer) => bytes.push(d));
+  await peer.bind(local, own);
+  return {
+    own,
+    /** Everything the switch wrote to it. */
+    wire: () => Buffer.concat(bytes).toString('latin1'),
+    local,
+    peer,
+    head: (tid: string, headers: string) => `MSRP ${tid} SEND\r\nTo-Path: ${local}\r\nFrom-Path: ${own}\r\n${headers}\r\n\r\n`,
+  };
+}
+
+describe('MSRP switch: one sender cannot hold the group back (attack finding F1)', () => {
+  test('RFC 4975 5.4 / 7.1 / 10.5: a trickled chunk is refused 413 after frameHoldMs, its copies end with "#", and the other sender\'s message reaches everyone', async () => {
+    const rig = await switchRig(0, { switchNet: { frameHoldMs: 300 } });
+    try {
+      const slow = await raw(rig, 'slow');
+      const fast = await raw(rig, 'fast');
+      const r = await raw(rig, 'reader');
+      slow.peer.write(`${slow.head('slow0001', 'Message-ID: msgS0001\r\nByte-Range: 1-*/*\r\nContent-Type: text/plain')}partial`);
+      await until(() => r.wire().endsWith('partial') && fast.wire().endsWith('partial'), 'slow chunk open at the receivers');
+      fast.peer.write(`${fast.head('fast0001', 'Message-ID: msgF0001\r\nByte-Range: 1-5/5\r\nContent-Type: text/plain')}hello\r\n-------fast0001$\r\n`);
+      await until(() => rig.sw.counters.framesHeld > 0, 'fast copies held behind the slow chunk');
+      const trickle = setInterval(() => slow.peer.write('.'), 50);
+      try {
+        await until(() => r.peer.sendsTo(r.own).length === 2, 'both copies at the reader');
+      } finally {
+        clearInterval(trickle);
+      }
+      const [cut, ok] = r.peer.sendsTo(r.own);
+      expect(cut.flag).toBe('#');
+      expect(ok.flag).toBe('$');
+      expect(ok.body.toString('latin1')).toMatch(/hello$/);
+      await until(() => slow.peer.responses('slow0001').length === 1, '413 to the slow sender');
+      expect(slow.peer.responses('slow0001')[0].head).toMatchObject({ status: 413 });
+      expect(rig.sw.counters.framesCut).toBe(1);
+      // the slow sender is not shut out: it ends the refused chunk (RFC 4975 7.1: '#') and its next message goes to the group
+      slow.peer.write('\r\n-------slow0001#\r\n');
+      slow.peer.write(`${slow.head('slow0002', 'Message-ID: msgS0002\r\nByte-Range: 1-4/4\r\nContent-Type: text/plain')}done\r\n-------slow0002$\r\n`);
+      await until(() => r.peer.sendsTo(r.own).length === 3, 'the slow sender speaks again');
+      expect(r.peer.sendsTo(r.own)[2].body.toString('latin1')).toMatch(/done$/);
+      expect(rig.net.counters.handlerErrors).toBe(0);
+      for (const p of [slow, fast, r]) p.peer.end();
+    } finally {
+      await rig.close();
+    }
+  });
+});
