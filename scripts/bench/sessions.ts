@@ -14,6 +14,9 @@ import { fmt, formatTable } from './table';
 const client = (user: string, sipPort: number) =>
   ImClient.start({ user, domain: 'localhost', server: { host: '127.0.0.1', port: sipPort, transport: 'TCP' }, maxSessions: 4096 });
 
+/** CPU seconds (user + system) of a process.cpuUsage() difference. */
+const usedSeconds = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1e6;
+
 /** Store commits so far (each one fsync with synchronous=FULL): the server's group-commit counter. */
 async function storeCommits(httpPort: number): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${httpPort}/metrics`);
@@ -74,6 +77,12 @@ export interface SessionFigures {
   kbPerSession: number;
   /** V8 heap bytes per held session (heap in use with them open minus before), KB. */
   heapKbPerSession: number;
+  /** Cores kept busy during the set-up run by the server and by the clients (this process). */
+  serverCores: number;
+  clientCores: number;
+  /** The same during the page-MESSAGE baseline run. */
+  serverCoresMsg: number;
+  clientCoresMsg: number;
   /** Seconds to set up the held sessions (the pairs in parallel). */
   openSeconds: number;
   openSessions: number;
@@ -99,8 +108,10 @@ export async function measureSessions(pairs: number, seconds: number, openSessio
     }
     // Baseline: the same server and pairs, one relayed page-mode MESSAGE per iteration.
     const optStart = cpuTicks(pid) ?? 0;
+    const optClient0 = process.cpuUsage();
+    const optT0 = Date.now();
     let options = 0;
-    const optEnd = Date.now() + seconds * 1000;
+    const optEnd = optT0 + seconds * 1000;
     await Promise.all(
       callers.map(async (c, i) => {
         while (Date.now() < optEnd) {
@@ -110,10 +121,13 @@ export async function measureSessions(pairs: number, seconds: number, openSessio
       }),
     );
     const optCpu = ((cpuTicks(pid) ?? 0) - optStart) / clk;
+    const optClient = usedSeconds(process.cpuUsage(optClient0));
+    const optElapsed = (Date.now() - optT0) / 1000;
 
     const latencies: number[] = [];
     const commits0 = await storeCommits(server.httpPort).catch(() => Number.NaN);
     const cpu0 = cpuTicks(pid) ?? 0;
+    const client0 = process.cpuUsage();
     const t0 = Date.now();
     const end = t0 + seconds * 1000;
     await Promise.all(
@@ -137,6 +151,7 @@ export async function measureSessions(pairs: number, seconds: number, openSessio
     );
     const elapsed = (Date.now() - t0) / 1000;
     const cpu = ((cpuTicks(pid) ?? 0) - cpu0) / clk;
+    const clientCpu = usedSeconds(process.cpuUsage(client0));
     // after the last BYE's deferred row removal has had its chance to ride in a batch or commit alone
     await new Promise((r) => setTimeout(r, 1100));
     const commits = (await storeCommits(server.httpPort).catch(() => Number.NaN)) - commits0;
@@ -164,6 +179,10 @@ export async function measureSessions(pairs: number, seconds: number, openSessio
       rssMbOpen: openRss / 1024,
       kbPerSession: (openRss - idleRss) / openSessions,
       heapKbPerSession: (heap1 - heap0) / 1024 / openSessions,
+      serverCores: cpu / elapsed,
+      clientCores: clientCpu / elapsed,
+      serverCoresMsg: optCpu / optElapsed,
+      clientCoresMsg: optClient / optElapsed,
       openSeconds,
       openSessions,
     };
@@ -177,6 +196,7 @@ export function sessionsTable(pairs: number, f: SessionFigures): string {
   const rows = [
     ['per second', fmt(f.setupsPerSec), fmt(f.optionsPerSec), `${(f.setupsPerSec / f.optionsPerSec).toFixed(2)}x`],
     ['server CPU us each', fmt(f.cpuUsPerSetup), fmt(f.cpuUsPerOptions), `${(f.cpuUsPerSetup / f.cpuUsPerOptions).toFixed(1)}x`],
+    ['cores busy: server / clients', `${f.serverCores.toFixed(2)} / ${f.clientCores.toFixed(2)}`, `${f.serverCoresMsg.toFixed(2)} / ${f.clientCoresMsg.toFixed(2)}`, ''],
     ['latency p50 / p99 ms', `${f.p50Ms.toFixed(1)} / ${f.p99Ms.toFixed(1)}`, '', ''],
     ['store commits (fsyncs) each', f.commitsPerSetup.toFixed(2), '0', 'target <= 1'],
   ];

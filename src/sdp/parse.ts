@@ -1,18 +1,12 @@
 /**
- * parseSdp: strict RFC 4566 checks on the raw lines, sdp-transform for the generic fields, and
- * our own reading of the MSRP attributes that sdp-transform's grammar does not know.
+ * parseSdp: strict RFC 4566 checks on the raw lines, then our own reading of the fields an IM
+ * server uses (o=, c=, m=) and of the MSRP attributes.
  *
- * Why split this way: sdp-transform never rejects anything (a bad line is skipped, a bad port
- * just leaves fields out), its writer re-orders attributes by grammar position, and its
- * grammar is one shared module object we would have to mutate to teach it RFC 4975. So the
- * raw lines are checked and kept here (that is what makes writeSdp a byte-exact round trip)
- * and sdp-transform is asked only for o= and c=, which it parses correctly once the line
- * has passed our check.
+ * The raw lines are checked and kept here (that is what makes writeSdp a byte-exact round
+ * trip). o= and c= are read by splitting lines that have already passed the grammar check of
+ * fields.ts (single spaces, known address types), which is all sdp-transform was asked for:
+ * it cost a second pass over the whole body per SDP, a share of every session set-up (issue 8).
  */
-// sdp-transform loads at the first SDP (a require on first use): an idle server never needs it
-let sdpTransform: typeof import('sdp-transform') | undefined;
-const transformParse = (sdp: string): ReturnType<typeof import('sdp-transform').parse> =>
-  (sdpTransform ??= require('sdp-transform') as typeof import('sdp-transform')).parse(sdp);
 import { SdpError } from './errors';
 import { checkFieldLines, parseAttributeLine, parseMediaLine } from './fields';
 import { splitSections, type NumberedLine } from './lines';
@@ -39,19 +33,16 @@ export function parseSdp(text: string | Buffer, options: Partial<ParseSdpOptions
   checkFieldLines(sections.session);
   sections.media.forEach(checkFieldLines);
 
-  const generic = transformParse(
-    [...sections.session, ...sections.media.flat()].map((l) => `${l.type}=${l.value}`).join('\r\n') + '\r\n',
-  );
   const sessionAttrs = sections.session.filter((l) => l.type === 'a').map(locate);
   const sessionMsrp = readMsrpAttributes(sessionAttrs);
-  const sessionConnection = connectionOf(generic.connection);
+  const sessionConnection = connectionOf(sections.session);
 
   const media = sections.media.map((lines, index): MediaDescription => {
     const mLine = parseMediaLine(lines[0]);
     const attrs = lines.filter((l) => l.type === 'a').map(locate);
     const msrp = readMsrpAttributes(attrs);
     // RFC 4566 section 5.7: c= at session level or in every media description
-    const connection = connectionOf(generic.media[index]?.connection) ?? sessionConnection;
+    const connection = connectionOf(lines) ?? sessionConnection;
     if (connection === undefined) {
       throw new SdpError('SDP_MISSING_LINE', `no c= line for m= section ${index + 1}`, lines[0].lineNo);
     }
@@ -76,17 +67,9 @@ export function parseSdp(text: string | Buffer, options: Partial<ParseSdpOptions
     };
   });
 
-  const origin = generic.origin;
   return {
-    origin: {
-      // String(): sdp-transform turns numeric-looking fields into numbers
-      username: String(origin.username),
-      sessionId: String(origin.sessionId),
-      sessionVersion: String(origin.sessionVersion),
-      addressType: addressType(origin.ipVer),
-      address: String(origin.address),
-    },
-    sessionName: sections.session[2].value, // as received: sdp-transform turns 's=1' into a number
+    origin: originOf(sections.session),
+    sessionName: sections.session[2].value, // as received
     connection: sessionConnection,
     attributes: sessionAttrs.map(({ name, value }) => ({ name, value })),
     media,
@@ -106,10 +89,27 @@ function locate(line: NumberedLine): LocatedAttribute {
   return { ...parseAttributeLine(line), lineNo: line.lineNo };
 }
 
-function connectionOf(c: { version: number; ip: string } | undefined): SdpConnection | undefined {
-  return c === undefined ? undefined : { addressType: addressType(c.version), address: String(c.ip) };
+/** The last line of a type in a section (one is expected; a repeated line overrides the earlier). */
+function lastOf(lines: readonly NumberedLine[], type: string): NumberedLine | undefined {
+  for (let i = lines.length - 1; i >= 0; i--) if (lines[i].type === type) return lines[i];
+  return undefined;
 }
 
-function addressType(ipVer: number): AddressType {
-  return ipVer === 6 ? 'IP6' : 'IP4';
+// RFC 4566 5.2: o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>,
+// its shape checked by checkFieldLines (single spaces, IP4 or IP6); splitSections requires it.
+function originOf(session: readonly NumberedLine[]): SessionDescription['origin'] {
+  const [username, sessionId, sessionVersion, , addrtype, address] = (lastOf(session, 'o') as NumberedLine).value.split(' ');
+  return { username, sessionId, sessionVersion, addressType: addressType(addrtype), address };
+}
+
+// RFC 4566 5.7: c=<nettype> <addrtype> <connection-address>, shape checked by checkFieldLines
+function connectionOf(lines: readonly NumberedLine[]): SdpConnection | undefined {
+  const c = lastOf(lines, 'c');
+  if (c === undefined) return undefined;
+  const [, addrtype, address] = c.value.split(' ');
+  return { addressType: addressType(addrtype), address };
+}
+
+function addressType(addrtype: string): AddressType {
+  return addrtype === 'IP6' ? 'IP6' : 'IP4';
 }

@@ -3,7 +3,7 @@
 // for 1-1, 9.1.1). Each client keeps its own dialog and MSRP leg with imedge. The concerns
 // live beside this file: admission (limits), fork (INVITE to every contact), legs (MSRP
 // connection direction, RFC 6135), persistence (group commit, restart recovery), media (SDP).
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../util/random-hex';
 import type { IncomingRequest, SipTimers } from '../../sip/stack';
 import { DEFAULT_SIP_TIMERS, newTag, parseSipUri } from '../../sip/stack';
 import type { Flow, NameAddr, SipRequest, SipResponse } from '../../sip/message/types';
@@ -257,7 +257,7 @@ export class ParticipatingFunction {
       const kind = isLargeMessageMode(offer.media) ? 'large-message' : '1-1';
       const caller: Leg = { user: callerName, flows: [req.flow], media: offer.media, ourUri: pair.aLocal, msrpRole: callerRole };
       const callee: Leg = { user: calleeUser, flows: [], ourUri: pair.bLocal };
-      s = new B2bSession(randomBytes(8).toString('hex'), kind, pair.id, caller, callee);
+      s = new B2bSession(randomHex(8), kind, pair.id, caller, callee);
       s.invite = req;
       s.anonymous = wantsAnonymity(headerText(msg, 'privacy'));
       caller.dialog = dialogAsUas(msg, req.localTag(), req.flow);
@@ -283,7 +283,7 @@ export class ParticipatingFunction {
   /** Our INVITE to every binding of the callee in parallel; the first 2xx wins (fork.ts). */
   private forkToCallee(s: B2bSession, calleeUser: string, calleeHost: string, offered: MediaDescription, bindings: Binding[]): Promise<void> {
     const msg = (s.invite as IncomingRequest).msg;
-    const callId = `${randomBytes(10).toString('hex')}@imedge`;
+    const callId = `${randomHex(10)}@imedge`;
     const fromTag = newTag();
     // RFC 3323 / RFC 3325 9.3, OMA IM 7.1.1.12 step 3: an anonymous caller reaches the callee
     // as "Anonymous" with our tag; Call-ID, Contact and Via are ours anyway, and no

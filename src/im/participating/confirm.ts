@@ -26,6 +26,7 @@ export async function confirmCaller(ctx: B2bContext, s: B2bSession, body: Buffer
   const invite = s.invite as IncomingRequest;
   invite.reply(200, 'OK', { headers: { contact: [ctx.contact(s, invite.flow)], allow: ALLOW_HEADER, ...sdpHeaders }, body });
   s.state = 'confirmed';
+  ctx.table.confirmed(s);
   // a caller that offered passive is dialled once its ACK came (b2bua.ts, RFC 3261 15)
   s.callerDialPending = s.caller.msrpRole === 'active';
   clearTimeout(s.setupTimer);

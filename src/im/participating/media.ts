@@ -67,7 +67,8 @@ export function msrpMediaOf(contentType: string | undefined, body: Buffer, tls =
 
 /** o= line: the caller passes a version that grows with every new description (RFC 3264 8). */
 function origin(address: string, sessionId: string, version: number) {
-  const numeric = BigInt('0x' + sessionId.slice(0, 12).replace(/[^0-9a-f]/gi, '0').padEnd(12, '0')).toString();
+  // 12 hex digits are 48 bits: exact in a double, no BigInt needed
+  const numeric = Number.parseInt(sessionId.slice(0, 12).replace(/[^0-9a-f]/gi, '0').padEnd(12, '0'), 16).toString();
   return { username: 'imedge', sessionId: numeric, version, address };
 }
 

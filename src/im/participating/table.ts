@@ -11,6 +11,13 @@ export class SessionTable {
   private readonly byPair = new Map<string, B2bSession>();
   /** Top Via branch of a pending caller INVITE -> its session, for CANCEL (RFC 3261 9.2). */
   private readonly byBranch = new Map<string, B2bSession>();
+  /**
+   * User -> its sessions (either side), and caller source address -> sessions not yet
+   * answered: the admission checks of every INVITE read these instead of scanning every live
+   * session (issue 8: a set-up's cost grew with the sessions held open).
+   */
+  private readonly byUser = new Map<string, Set<B2bSession>>();
+  private readonly pendingBySource = new Map<string, Set<B2bSession>>();
 
   get size(): number {
     return this.sessions.size;
@@ -36,7 +43,7 @@ export class SessionTable {
    */
   userSessions(user: string, from?: string): number {
     let n = 0;
-    for (const s of this.sessions.values()) {
+    for (const s of this.byUser.get(user) ?? []) {
       if (s.caller.user === user) n++;
       else if (s.callee.user === user && (s.state !== 'early' || s.caller.user === from)) n++;
     }
@@ -46,8 +53,13 @@ export class SessionTable {
   /** Sessions not yet answered whose caller's INVITE came from this address (sessions.maxPendingPerSource). */
   pendingFromSource(address: string): number {
     let n = 0;
-    for (const s of this.sessions.values()) if (s.state === 'early' && s.caller.flows[0]?.address === address) n++;
+    for (const s of this.pendingBySource.get(address) ?? []) if (s.state === 'early' && s.caller.flows[0]?.address === address) n++;
     return n;
+  }
+
+  /** The caller was answered: the session no longer counts as pending from its source. */
+  confirmed(s: B2bSession): void {
+    unindex(this.pendingBySource, sourceOf(s), s);
   }
 
   add(s: B2bSession, branch: string | undefined): void {
@@ -55,6 +67,9 @@ export class SessionTable {
     this.byPair.set(s.pairId, s);
     if (s.caller.dialog) this.indexDialog(s, s.caller.dialog);
     if (branch) this.byBranch.set(branch, s);
+    index(this.byUser, s.caller.user, s);
+    if (s.callee.user !== s.caller.user) index(this.byUser, s.callee.user, s);
+    if (s.state === 'early') index(this.pendingBySource, sourceOf(s), s);
   }
 
   indexDialog(s: B2bSession, d: DialogState): void {
@@ -77,6 +92,9 @@ export class SessionTable {
       if (set && set.size === 0 && leg.dialog) this.byCallId.delete(leg.dialog.callId);
     }
     for (const [b, x] of this.byBranch) if (x === s) this.byBranch.delete(b);
+    unindex(this.byUser, s.caller.user, s);
+    unindex(this.byUser, s.callee.user, s);
+    unindex(this.pendingBySource, sourceOf(s), s);
   }
 
   byPairId(pairId: string): B2bSession | undefined {
@@ -99,4 +117,20 @@ export class SessionTable {
     }
     return undefined;
   }
+}
+
+/** The caller's source address (a leg's user and flows are fixed when the session is created). */
+const sourceOf = (s: B2bSession): string => s.caller.flows[0]?.address ?? '';
+
+function index(map: Map<string, Set<B2bSession>>, key: string, s: B2bSession): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(s);
+}
+
+function unindex(map: Map<string, Set<B2bSession>>, key: string, s: B2bSession): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(s);
+  if (set.size === 0) map.delete(key);
 }

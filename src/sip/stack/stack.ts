@@ -2,7 +2,7 @@
 // typed messages with Buffer bodies (see convert.ts) and answers through IncomingRequest.
 import './without-ws'; // before 'sip': see there
 import * as sip from 'sip';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../util/random-hex';
 import { lookup } from 'node:dns/promises';
 import * as net from 'node:net';
 import type * as tls from 'node:tls';
@@ -191,7 +191,7 @@ function statusLabel(status: number): string {
 }
 
 export function newTag(): string {
-  return randomBytes(6).toString('hex');
+  return randomHex(6);
 }
 
 /** A request received by the stack; exactly one final answer goes back through reply(). */

@@ -65,6 +65,18 @@ describe('RFC 4975 section 4 / 10.1: the RFC examples parse into the typed view'
     expect(sd.origin.sessionVersion).toBe('12345678901234567890');
     expect(sd.media).toEqual([]);
   });
+
+  test('RFC 4566 sections 5.2 and 5.7: o= and c= fields come back as written (leading zeros, IPv6); a media c= overrides the session one', () => {
+    const sd = parseSdp(
+      sdp('v=0', 'o=0042 007 0 IN IP6 2001:db8::1', 's=-', 'c=IN IP6 2001:db8::2', 't=0 0', 'm=message 7654 TCP/MSRP *', 'c=IN IP4 192.0.2.9', 'a=path:msrp://192.0.2.9:7654/x;tcp', 'm=message 7655 TCP/MSRP *', 'a=path:msrp://[2001:db8::2]:7655/y;tcp'),
+    );
+    expect(sd.origin).toEqual({ username: '0042', sessionId: '007', sessionVersion: '0', addressType: 'IP6', address: '2001:db8::1' });
+    expect(sd.connection).toEqual({ addressType: 'IP6', address: '2001:db8::2' });
+    expect(sd.media.map((m) => m.connection)).toEqual([
+      { addressType: 'IP4', address: '192.0.2.9' },
+      { addressType: 'IP6', address: '2001:db8::2' },
+    ]);
+  });
 });
 
 describe('RFC 4975 section 8: MSRP attributes', () => {
