@@ -93,7 +93,7 @@ export const configSchema = v.strictObject({
     idleTimeoutMs: int(120_000, 100, 86_400_000, 'close a connection idle this long, in ms'),
     bindTimeoutMs: int(15_000, 100, 600_000, 'close a connection that binds no session this long after it opened, in ms'),
     transactionTimeoutMs: int(30_000, 100, 600_000, 'wait this long for a transaction response, in ms'),
-    frameHoldMs: int(5000, 10, 300_000, 'longest one MSRP frame may stream on a connection while frames of other sessions wait behind it (RFC 4975 5.4) and the connection is not congested; then its sender gets 413 and the frame is ended with # (taken down to half of msrp.transactionTimeoutMs), in ms'),
+    frameHoldMs: int(5000, 10, 300_000, 'longest one MSRP frame may stream on a connection while frames of other sessions wait behind it (RFC 4975 5.4), the connection is not congested and the frame brings less than msrp.ringBytes meanwhile; then its sender gets 413 and the frame is ended with # (taken down to half of msrp.transactionTimeoutMs), in ms'),
     connectTimeoutMs: int(10_000, 100, 600_000, 'an MSRP connection imedge opens (a peer that answered a=setup:passive or no a=setup) must connect and have its binding SEND answered within this long, in ms'),
   }),
   tls: section('TLS for SIP (sips:) and MSRP (msrps:): on when cert and key are both set', {

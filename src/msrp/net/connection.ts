@@ -41,6 +41,10 @@ const enum Mode {
   Discard,
 }
 
+/** Frames cut for holding others that close their connection (within the window below). */
+const HOLD_STRIKES = 3;
+const HOLD_STRIKE_WINDOW_MS = 60_000;
+
 /**
  * One MSRP TCP connection: one parser, the connection <-> session binding (RFC 4975 section
  * 5.4, RFC 6135), answers for requests that cannot be delivered, transaction matching, idle
@@ -76,6 +80,9 @@ export class MsrpConnection implements MsrpParserHandler {
   /** out.bytesOut when the idle timer last looked: frames written count as activity too. */
   private bytesOutSeen = 0;
   private everBound = false;
+  /** Frames of this connection cut for holding others (see holdCut), and when the last was. */
+  private holdStrikes = 0;
+  private lastHoldCut = 0;
   /** The last From-Path (as decoded by the cache) that matched this session: no re-compare. */
   private matchedFromPath: readonly MsrpUri[] | undefined;
   private matchedSession: MsrpSession | undefined;
@@ -184,6 +191,21 @@ export class MsrpConnection implements MsrpParserHandler {
     comment: string = reasonOf(status),
   ): Buffer {
     return this.responses.encode(head.transactionId, status, comment, firstUri(fromPathValue), firstUri(toPathValue));
+  }
+
+  /**
+   * A frame this connection sent was cut for holding other sessions back (frameHoldMs). A peer
+   * that does it HOLD_STRIKES times within HOLD_STRIKE_WINDOW_MS (starting a new trickled chunk
+   * after each 413) is closed once the 413 went out: otherwise it could hold every shared leg
+   * frameHoldMs at a time, for ever (attack finding F2).
+   */
+  holdCut(): void {
+    const now = Date.now();
+    if (now - this.lastHoldCut > HOLD_STRIKE_WINDOW_MS) this.holdStrikes = 0;
+    this.lastHoldCut = now;
+    if (++this.holdStrikes < HOLD_STRIKES || this.isClosed) return;
+    this.ctx.counters.closedForHolding++;
+    this.closeAfterFlush();
   }
 
   /** Closes once everything queued is written (after a final 400, say). */

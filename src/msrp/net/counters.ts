@@ -29,6 +29,8 @@ export interface MsrpNetCounters {
    * leg for frameHoldMs (their senders got 413, the frames an end-line with '#').
    */
   framesCut: number;
+  /** Connections closed because three of their frames were cut within a minute. */
+  closedForHolding: number;
   /** Responses that matched no waiting transaction (late or unknown). */
   unmatchedResponses: number;
   transactionTimeouts: number;
@@ -66,6 +68,7 @@ export function newNetCounters(): MsrpNetCounters {
     resumes: 0,
     controlDropped: 0,
     framesCut: 0,
+    closedForHolding: 0,
     unmatchedResponses: 0,
     transactionTimeouts: 0,
     handlerErrors: 0,

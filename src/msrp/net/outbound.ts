@@ -36,8 +36,8 @@ export interface OutboundProducer {
    */
   onHeld(held: boolean): void;
   /**
-   * This producer's open frame has kept frames of others waiting on the leg for frameHoldMs
-   * while the leg itself was free to write (RFC 4975 5.4 lets one connection carry one frame
+   * This producer's open frame has kept frames of others waiting on the leg for frameHoldMs,
+   * giving it less than one ring of bytes meanwhile, while the leg itself was free to write (RFC 4975 5.4 lets one connection carry one frame
    * at a time): end it now, with '#', and tell its sender (413). A producer that does not
    * keeps the leg; it is asked again every frameHoldMs.
    */
@@ -129,6 +129,10 @@ export class Outbound {
   /** Armed while frames wait behind an open one; holdWriter is the writer it was armed for. */
   private holdTimer: NodeJS.Timeout | undefined;
   private holdWriter: OutboundProducer | undefined;
+  /** Body bytes the writer gave this leg since the hold clock started. */
+  private holdProgress = 0;
+  /** A writer that gives less than this per frameHoldMs while others wait is asked to end: one ring. */
+  private readonly minHoldProgress: number;
   /** Times an open frame was asked to end because it held others back too long. */
   holdsExpired = 0;
   /** Crossing counts of this leg (also summed by the owner into its counters). */
@@ -149,6 +153,7 @@ export class Outbound {
     this.controlHighMark = Math.max(1, Math.floor(limits.maxControlFrames / 2));
     this.controlLowMark = Math.floor(limits.maxControlFrames / 4);
     this.holdMs = limits.frameHoldMs;
+    this.minHoldProgress = limits.ringBytes;
   }
 
   get congested(): boolean {
@@ -215,7 +220,8 @@ export class Outbound {
 
   body(chunk: Buffer, producer: OutboundProducer = SOLE): void {
     if (chunk.length === 0) return;
-    if (producer !== this.writer) {
+    if (producer === this.writer) this.holdProgress += chunk.length;
+    else {
       const h = this.heldBy?.get(producer)?.open;
       if (h !== undefined) {
         h.pieces.push(chunk);
@@ -364,6 +370,7 @@ export class Outbound {
   private watchHold(): void {
     if (this.holdMs === undefined || this.holdTimer !== undefined || this.writer === undefined) return;
     this.holdWriter = this.writer;
+    this.holdProgress = 0;
     this.holdTimer = setTimeout(checkHold, this.holdMs, this);
     this.holdTimer.unref();
   }
@@ -373,8 +380,10 @@ export class Outbound {
     this.holdTimer = undefined;
     const w = this.writer;
     if (this.destroyed || w === undefined || (this.held.length === 0 && this.turnWaiters.length === 0)) return;
-    // a new writer gets its own full period; a congested leg waits for its reader, not the writer
-    if (w === this.holdWriter && !this.congestedNow) {
+    // a new writer gets its own full period; a congested leg waits for its reader, not the
+    // writer; a writer that streamed a ring's worth meanwhile is slow, not stalling (a sender
+    // paced by another slow leg, or on a slow link: attack findings F1, F3)
+    if (w === this.holdWriter && !this.congestedNow && this.holdProgress < this.minHoldProgress) {
       this.holdsExpired++;
       this.events.onHoldExpired?.(w);
     }

@@ -189,6 +189,8 @@ class Side implements MsrpSessionHandler, OutboundProducer {
   /** The connection the current frame is being written to. */
   target: MsrpConnection | undefined;
   bytes = 0;
+  /** Message-ID of this side's last chunk cut with 413: its later chunks get 413 too (RFC 4975 10.5). */
+  cutMessageId: string | undefined;
   /** The peer path outTo was encoded from: the session replaces its array when the path changes. */
   private outFor: readonly string[] | undefined;
   private outTo: Buffer | undefined;
@@ -576,6 +578,12 @@ export class MsrpRelay {
       conn.reject(head, 481, 'peer not connected');
       return;
     }
+    if (side.cutMessageId !== undefined && fields.messageId === side.cutMessageId && head.method === 'SEND') {
+      // RFC 4975 10.5: after 413 the sender stops sending that message; its receiver saw it end with '#'
+      side.mode = FrameMode.Drop;
+      conn.reject(head, 413, 'message was cut');
+      return;
+    }
     if (head.method === 'SEND' && fields.failureReport !== 'no' && !this.canTrack(target, head.transactionId)) {
       // a failure at the next hop could not be reported (RFC 4975 7.1.2): say so now instead
       side.mode = FrameMode.Drop;
@@ -664,8 +672,12 @@ export class MsrpRelay {
     side.target = undefined;
     this.counts.framesCut++;
     if (!target.closed) target.out.endFrame(encodeEndLine(head.transactionId, '#', head.hasBody), side);
+    side.cutMessageId = side.fields?.messageId;
     const conn = side.session.connection;
-    if (conn !== undefined && !conn.closed) conn.reject(head, 413, 'frame held other sessions back too long');
+    if (conn !== undefined && !conn.closed) {
+      conn.reject(head, 413, 'frame held other sessions back too long');
+      conn.holdCut();
+    }
   }
 
   /** True when the next hop's waiter can take this transaction (not full, id not in use). */

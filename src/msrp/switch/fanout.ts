@@ -477,6 +477,7 @@ export class Fanout {
     if (c === undefined || c.mode !== Mode.Forward) return;
     this.ctx.counts.framesCut++;
     this.refuse(p, c, 413, 'chunk held other participants back too long');
+    p.session.connection?.holdCut();
   }
 
   /** Refuses the chunk with an error response; its message is dropped (copies begun are cut). */

@@ -107,7 +107,10 @@ export class MsrpSwitch {
     onBound: (p, conn) => this.onBound(p, conn),
     onDisconnected: (p, conn) => this.onDisconnected(p, conn),
     onHeld: () => void this.counts.framesHeld++,
-    onHoldingOthers: (p) => this.fanout.cutHolding(p),
+    onHoldingOthers: (p) => {
+      // a sender slowed by another receiver's congested leg is not at fault (attack finding F1)
+      if (!this.pausedByCongestion(p)) this.fanout.cutHolding(p);
+    },
   };
 
   constructor(
@@ -312,6 +315,14 @@ export class MsrpSwitch {
     }
     leg.owners.add(p);
     this.emit({ type: 'bound', id: p.id });
+  }
+
+  /** True while a congested receiver leg has paused the participant's connection. */
+  private pausedByCongestion(p: Participant): boolean {
+    const conn = p.session.connection;
+    if (conn === undefined) return false;
+    for (const leg of this.legs.values()) if (leg.congested && leg.paused.has(conn)) return true;
+    return false;
   }
 
   private onDisconnected(p: Participant, conn: MsrpConnection): void {

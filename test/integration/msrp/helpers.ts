@@ -58,15 +58,25 @@ export class RawClient {
   readonly frames: MsrpFrame[] = [];
   readonly socket: Socket;
   closed = false;
+  /** Every byte received, for waits on a frame that is still open. */
+  private readonly bytes: Buffer[] = [];
   private readonly parser = new MsrpParser(frameCollector({ onFrame: (f) => this.frames.push(f), onError: () => undefined }), {
     maxHeaderBytes: 64 * 1024,
   });
 
   private constructor(socket: Socket) {
     this.socket = socket;
-    socket.on('data', (d: Buffer) => this.parser.feed(d));
+    socket.on('data', (d: Buffer) => {
+      this.bytes.push(d);
+      this.parser.feed(d);
+    });
     socket.on('close', () => (this.closed = true));
     socket.on('error', () => undefined);
+  }
+
+  /** Everything received so far, as latin1 text. */
+  received(): string {
+    return Buffer.concat(this.bytes).toString('latin1');
   }
 
   static open(port: number): Promise<RawClient> {

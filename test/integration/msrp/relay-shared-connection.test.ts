@@ -140,5 +140,40 @@ describe('issue 16 item 2: one producer at a time on a shared outbound connectio
       expect(held.counters.framesCut).toBe(0);
       for (const c of [p1.a, shared]) c.end();
     });
+
+    test('attack findings F4 and F2: a later chunk of the cut message gets 413 too; a third cut within a minute closes the trickler\'s connection', async () => {
+      const shared = await RawClient.open(hport);
+      const p1 = await rawPair(held, hport, { b: shared });
+      const p2 = await rawPair(held, hport, { b: shared });
+      const trickle = async (tid: string, messageId: string, victimTid: string): Promise<void> => {
+        p1.a.write(`MSRP ${tid} SEND\r\nTo-Path: ${p1.pair.aLocal}\r\nFrom-Path: ${p1.aUri}\r\nMessage-ID: ${messageId}\r\nByte-Range: 1-*/*\r\nContent-Type: text/plain\r\n\r\npartial`);
+        await until(() => shared.received().includes(`${tid} SEND`) && shared.received().endsWith('partial'), `${tid} open on the shared leg`);
+        p2.a.write(sendText(victimTid, p2.pair.aLocal, p2.aUri, `waiting ${victimTid}`));
+        const timer = setInterval(() => p1.a.write('.'), 50);
+        try {
+          await until(() => p1.a.responses(tid).length === 1, `413 for ${tid}`);
+        } finally {
+          clearInterval(timer);
+        }
+        expect(p1.a.responses(tid)[0].head).toMatchObject({ status: 413 });
+        p1.a.write(`\r\n-------${tid}#\r\n`);
+      };
+      await trickle('cutone01x', 'msgcut01', 'victim01x');
+      // RFC 4975 10.5: the sender was told to stop this message; a later chunk of it is refused
+      p1.a.write(`MSRP contin01x SEND\r\nTo-Path: ${p1.pair.aLocal}\r\nFrom-Path: ${p1.aUri}\r\nMessage-ID: msgcut01\r\nByte-Range: 9-12/12\r\nContent-Type: text/plain\r\n\r\nabcd\r\n-------contin01x$\r\n`);
+      await until(() => p1.a.responses('contin01x').length === 1, 'answer to the later chunk');
+      expect(p1.a.responses('contin01x')[0].head).toMatchObject({ status: 413 });
+      expect(shared.requests('SEND').some((f) => f.head.transactionId === 'contin01x')).toBe(false);
+      await trickle('cuttwo02x', 'msgcut02', 'victim02x');
+      expect(p1.a.closed).toBe(false);
+      await trickle('cutthr03x', 'msgcut03', 'victim03x');
+      await until(() => p1.a.closed, "the trickler's connection closed after its third cut");
+      expect(held.net.counters.closedForHolding).toBe(1);
+      expect(held.counters.framesCut).toBe(3);
+      // every waiting message went out, each once
+      const victims = shared.requests('SEND').filter((f) => f.head.transactionId.startsWith('victim'));
+      expect(victims.map((f) => f.head.transactionId)).toEqual(['victim01x', 'victim02x', 'victim03x']);
+      for (const c of [p2.a, shared]) c.end();
+    });
   });
 });

@@ -144,4 +144,69 @@ describe('Outbound leg (DESIGN ring-buffer relay, STYLE habit 3)', () => {
       expect(out.heldFrames).toBe(0);
     });
   });
+
+  describe('the hold clock (msrp.frameHoldMs, RFC 4975 5.4: one frame at a time per connection)', () => {
+    /** A sink that completes every write at once: a leg that is never congested. */
+    const freeSink = (): OutboundSink => ({ write: (_c, cb) => (cb(), true), cork: () => undefined, uncork: () => undefined });
+    const producer = (): OutboundProducer & { asked: number } => {
+      const p = { asked: 0, onHeld: () => undefined, onHoldingOthers: () => void p.asked++ };
+      return p;
+    };
+    let expired: OutboundProducer[];
+    const build = (): Outbound => {
+      expired = [];
+      return new Outbound(freeSink(), { ...limits, frameHoldMs: 1000 }, {
+        onCongestion: () => undefined,
+        onControlPressure: () => undefined,
+        onHoldExpired: (w) => {
+          expired.push(w);
+          w.onHoldingOthers?.();
+        },
+      });
+    };
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    test('a writer that gives less than one ring of bytes per frameHoldMs while another frame waits is asked to end its frame, once per period', () => {
+      const out = build();
+      const slow = producer();
+      const other = producer();
+      out.beginFrame(Buffer.from('H1|'), slow);
+      out.beginFrame(Buffer.from('H2|'), other);
+      expect(out.heldFrames).toBe(1);
+      jest.advanceTimersByTime(500);
+      out.body(Buffer.from('.'), slow);
+      jest.advanceTimersByTime(600);
+      expect(expired).toEqual([slow]);
+      expect(out.holdsExpired).toBe(1);
+      jest.advanceTimersByTime(1000);
+      expect(slow.asked).toBe(2);
+      out.endFrame(Buffer.from('E1#|'), slow);
+      jest.advanceTimersByTime(5000);
+      expect(slow.asked).toBe(2);
+      expect(other.asked).toBe(0);
+    });
+
+    test('attack findings F1/F3: a writer that streams a ring per period (paced by another slow leg, or a slow link) is not asked', () => {
+      const out = build();
+      const steady = producer();
+      const other = producer();
+      out.beginFrame(Buffer.from('H1|'), steady);
+      out.beginFrame(Buffer.from('H2|'), other);
+      for (let i = 0; i < 10; i++) {
+        out.body(Buffer.alloc(limits.ringBytes, 0x61), steady);
+        jest.advanceTimersByTime(1000);
+      }
+      expect(steady.asked).toBe(0);
+    });
+
+    test('nobody waiting: a slow frame is never asked to end', () => {
+      const out = build();
+      const alone = producer();
+      out.beginFrame(Buffer.from('H1|'), alone);
+      jest.advanceTimersByTime(10_000);
+      expect(alone.asked).toBe(0);
+      expect(out.holdsExpired).toBe(0);
+    });
+  });
 });
