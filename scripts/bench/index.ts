@@ -14,7 +14,7 @@ import { imedgeRelay } from './relays/imedge';
 import { kamailioRelay } from './relays/kamailio';
 import { pipeRelay } from './relays/pipe';
 import type { RelayUnderTest } from './relays/types';
-import { idleTable, throughputTable, type ConfigOutcome, type IdleOutcome, type RowOutcome } from './report';
+import { idleTable, relayTargetLines, throughputTable, type ConfigOutcome, type IdleOutcome, type RowOutcome } from './report';
 import type { BenchContext } from './session';
 import { fmt, fmtSize } from './table';
 import { measureSessions, sessionsTable } from './sessions';
@@ -203,6 +203,7 @@ async function relayTables(opts: BenchOptions, ctx: BenchContext, relays: RelayU
   console.log('');
   console.log(main.table);
   for (const f of main.footnotes) console.log(f);
+  for (const t of relayTargetLines(configs)) console.log(t);
 
   if (opts.idleSessions > 0) {
     const idle: IdleOutcome[] = [];

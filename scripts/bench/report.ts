@@ -120,3 +120,36 @@ export function idleTable(outcomes: readonly IdleOutcome[]): { table: string; fo
   }
   return { table: formatTable(IDLE_COLUMNS, rows), footnotes };
 }
+
+/**
+ * Issue 14 item 2, one line per target whose row and baseline ran: imedge >= 1.0x Kamailio
+ * (TCP workers = cores) in msg/s at 1 KiB and MB/s at 256 KiB, window 64; relay CPU per message
+ * <= Kamailio's; >= 0.6x the Node pipe's MB/s at 256 KiB.
+ */
+export function relayTargetLines(configs: readonly ConfigOutcome[]): string[] {
+  const lines: string[] = [];
+  const fig = (c: ConfigOutcome, relay: string) => c.outcomes.find((o) => o.relay === relay)?.result?.figures;
+  const line = (what: string, r: number, ok: boolean): void => {
+    lines.push(`target (issue 14): ${what}: ${fmtRatio(r)} ${ok ? 'met' : 'MISSED'}`);
+  };
+  for (const c of configs) {
+    if (c.window !== 64 || (c.size !== 1024 && c.size !== 256 * 1024)) continue;
+    const me = fig(c, SUBJECT);
+    if (me === undefined) continue;
+    const at = `${fmtSize(c.size)} window 64`;
+    const k = fig(c, 'kamailio');
+    if (k !== undefined) {
+      const key = c.size === 1024 ? 'msgsPerSec' : 'mbPerSec';
+      const r = ratio(me[key], k[key]);
+      line(`${c.size === 1024 ? 'msg/s' : 'MB/s'} >= 1.0x kamailio at ${at}`, r, r >= 1);
+      const cpu = ratio(me.cpuUsPerMsg, k.cpuUsPerMsg);
+      line(`relay CPU per message <= kamailio's at ${at}`, cpu, cpu <= 1);
+    }
+    const pipe = fig(c, 'pipe');
+    if (pipe !== undefined && c.size === 256 * 1024) {
+      const r = ratio(me.mbPerSec, pipe.mbPerSec);
+      line(`MB/s >= 0.6x the Node pipe at ${at}`, r, r >= 0.6);
+    }
+  }
+  return lines;
+}

@@ -1,5 +1,5 @@
 import type { RowResult } from '../../../scripts/bench/measure';
-import { idleTable, throughputTable } from '../../../scripts/bench/report';
+import { idleTable, relayTargetLines, throughputTable } from '../../../scripts/bench/report';
 
 function row(msgsPerSec: number, peakRssMb: number): RowResult {
   return {
@@ -10,7 +10,42 @@ function row(msgsPerSec: number, peakRssMb: number): RowResult {
   };
 }
 
+function fig(msgsPerSec: number, mbPerSec: number, cpuUsPerMsg: number): RowResult {
+  return { figures: { msgsPerSec, mbPerSec, bP50Ms: 1, bP99Ms: 2, aP50Ms: 1, aP99Ms: 2, cpuUsPerMsg }, peakRssMb: 50, messages: 100, faults: 0 };
+}
+
 describe('bench report', () => {
+  test('issue 14 item 2: a target line per figure, met or MISSED, at 1 KiB and 256 KiB window 64 only', () => {
+    const lines = relayTargetLines([
+      {
+        size: 1024,
+        window: 64,
+        outcomes: [
+          { relay: 'pipe', result: fig(20000, 20, 25) },
+          { relay: 'kamailio', result: fig(10000, 10, 60) },
+          { relay: 'imedge', result: fig(12000, 12, 66) },
+        ],
+      },
+      {
+        size: 256 * 1024,
+        window: 64,
+        outcomes: [
+          { relay: 'pipe', result: fig(400, 100, 1900) },
+          { relay: 'kamailio', result: fig(300, 80, 2500) },
+          { relay: 'imedge', result: fig(310, 50, 2400) },
+        ],
+      },
+      { size: 100, window: 64, outcomes: [{ relay: 'imedge', result: fig(1, 1, 1) }] },
+    ]);
+    expect(lines).toEqual([
+      'target (issue 14): msg/s >= 1.0x kamailio at 1 KiB window 64: 1.20x met',
+      "target (issue 14): relay CPU per message <= kamailio's at 1 KiB window 64: 1.10x MISSED",
+      'target (issue 14): MB/s >= 1.0x kamailio at 256 KiB window 64: 0.63x MISSED',
+      "target (issue 14): relay CPU per message <= kamailio's at 256 KiB window 64: 0.96x met",
+      'target (issue 14): MB/s >= 0.6x the Node pipe at 256 KiB window 64: 0.50x MISSED',
+    ]);
+  });
+
   test('imedge/pipe and imedge/kamailio ratio rows follow each configuration', () => {
     const { table, footnotes } = throughputTable([
       {
