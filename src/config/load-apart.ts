@@ -35,23 +35,37 @@ process.stdout.write(JSON.stringify(reply));
 /** A configuration is a few KiB of JSON: more is not a reply. */
 const MAX_REPLY_BYTES = 4 * 1024 * 1024;
 
-export function loadConfigApart(opts: Omit<LoadOptions, 'env'> = {}): Config {
+/**
+ * The node that runs the reader: this one. A test may name another program (one the kernel
+ * cannot run, as qemu-user's arm64 node is without binfmt_misc) to take the fallback.
+ */
+export function loadConfigApart(opts: Omit<LoadOptions, 'env'> = {}, nodePath: string = process.execPath): Config {
   // the child inherits this process's environment and working directory, as loadConfig reads them
-  const r = spawnSync(process.execPath, ['-e', CHILD_SOURCE, require.resolve('./load')], {
+  const r = spawnSync(nodePath, ['-e', CHILD_SOURCE, require.resolve('./load')], {
     input: JSON.stringify(opts),
     encoding: 'utf8',
     maxBuffer: MAX_REPLY_BYTES,
-    stdio: ['pipe', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
-  // this node cannot be exec'd by itself (an arm64 node under qemu-user without binfmt_misc,
-  // scripts/arm64): read the configuration here, at the footprint's expense
-  if (r.error !== undefined) return (require('./load') as typeof import('./load')).loadConfig(opts);
-  let reply: LoadReply;
-  try {
-    reply = JSON.parse(r.stdout) as LoadReply;
-  } catch {
-    throw new Error(`configuration reader ended (exit ${r.status ?? r.signal}) without an answer`);
-  }
+  const reply = replyOf(r.stdout);
+  // No reply means the child never ran our program: this node cannot be exec'd by itself (an
+  // arm64 node under qemu-user without binfmt_misc, scripts/arm64: the kernel says ENOEXEC and
+  // glibc's execvp hands the ELF to /bin/sh, which exits 2), or it was killed. Read the
+  // configuration here then, at the footprint's expense: the same loadConfig, the same errors.
+  if (reply === undefined) return (require('./load') as typeof import('./load')).loadConfig(opts);
+  // what the reader printed besides its reply (a node warning) is passed on as it came
+  if (typeof r.stderr === 'string' && r.stderr !== '') process.stderr.write(r.stderr);
   if (reply.ok) return deepFreeze(reply.config);
   throw reply.configError ? new ConfigError(reply.key, reply.message, reply.source) : new Error(reply.message);
+}
+
+/** The child's reply, or undefined when its stdout is not one (it did not run CHILD_SOURCE). */
+function replyOf(stdout: string | null | undefined): LoadReply | undefined {
+  if (typeof stdout !== 'string' || stdout === '') return undefined;
+  try {
+    const v = JSON.parse(stdout) as unknown;
+    return typeof v === 'object' && v !== null && typeof (v as { ok?: unknown }).ok === 'boolean' ? (v as LoadReply) : undefined;
+  } catch {
+    return undefined;
+  }
 }

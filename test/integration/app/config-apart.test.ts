@@ -39,3 +39,29 @@ describe('configuration read apart (serve)', () => {
     }
   });
 });
+
+// issue 13: under qemu-user without binfmt_misc the arm64 node cannot exec itself; the kernel
+// says ENOEXEC and glibc's execvp hands the file to /bin/sh, which exits 2 with nothing on
+// stdout. serve must then read the configuration in-process, not stop with "no answer".
+describe('configuration read apart, when this node cannot run itself', () => {
+  it('a program the kernel cannot exec gives the same configuration, read in-process', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imedge-apart-'));
+    const fakeNode = path.join(dir, 'node');
+    // an ELF header for another machine: what /bin/sh is handed instead of the emulated node
+    fs.writeFileSync(fakeNode, Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(56, 0xb7)]));
+    fs.chmodSync(fakeNode, 0o755);
+    try {
+      const cfg = loadConfigApart({ flags: { board: 'rpi4' } }, fakeNode);
+      expect(isDeepStrictEqual(cfg, loadConfig({ flags: { board: 'rpi4' } }))).toBe(true);
+      let err: unknown;
+      try {
+        loadConfigApart({ flags: { board: 'no-such-board' } }, fakeNode);
+      } catch (e) {
+        err = e;
+      }
+      expect((err as Error).name).toBe('ConfigError');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
