@@ -84,7 +84,7 @@ export const configSchema = v.strictObject({
     port: int(2855, 0, 65535, 'MSRP TCP port (0 = pick a free one)'),
     tlsPort: int(2856, 0, 65535, 'MSRP over TLS port (msrps:, TCP/TLS/MSRP), listened on when tls.cert and tls.key are set (0 = pick a free one)'),
     maxChunkSize: int(2048, 64, MIB, 'largest chunk body sent, in bytes'),
-    maxMessageSize: int(16 * MIB, KIB, 1024 * MIB, 'largest complete message accepted, in bytes'),
+    maxMessageSize: int(16 * MIB, KIB, 1024 * MIB, 'largest message accepted, in bytes: the endpoints and the conference focus advertise it (a=max-size), and the relay and the group switch refuse a larger one with 413 (at the chunk whose Byte-Range shows it, or cut with # where its bytes pass it)'),
     maxHeaderBytes: int(8 * KIB, 256, 64 * KIB, 'largest header section of one MSRP request, in bytes'),
     ringBytes: int(64 * KIB, 4 * KIB, 16 * MIB, 'ring buffer per outbound leg, in bytes (memory = legs x ringBytes)'),
     maxConnections: int(1024, 1, 100_000, 'open MSRP TCP connections; at the cap a new one replaces the oldest inbound connection that carries no session (counted), else it is refused'),
@@ -93,7 +93,7 @@ export const configSchema = v.strictObject({
     idleTimeoutMs: int(120_000, 100, 86_400_000, 'close a connection idle this long, in ms'),
     bindTimeoutMs: int(15_000, 100, 600_000, 'close a connection that binds no session this long after it opened, in ms'),
     transactionTimeoutMs: int(30_000, 100, 600_000, 'wait this long for a transaction response, in ms'),
-    frameHoldMs: int(5000, 10, 300_000, 'longest one MSRP frame may stream on a connection while frames of other sessions wait behind it (RFC 4975 5.4), the connection is not congested and the frame brings less than msrp.ringBytes meanwhile; then its sender gets 413 and the frame is ended with # (taken down to half of msrp.transactionTimeoutMs), in ms'),
+    frameHoldMs: int(5000, 10, 300_000, 'longest one MSRP frame may stream on a connection while frames of other sessions wait behind it (RFC 4975 5.4), the connection is not congested and the frame brings less than msrp.ringBytes meanwhile; then its sender gets 413 and the frame is ended with # (taken down to half of msrp.transactionTimeoutMs; a frame that brings more is cut the same way once the frames behind it waited half of msrp.transactionTimeoutMs), in ms'),
     connectTimeoutMs: int(10_000, 100, 600_000, 'an MSRP connection imedge opens (a peer that answered a=setup:passive or no a=setup) must connect and have its binding SEND answered within this long, in ms'),
   }),
   tls: section('TLS for SIP (sips:) and MSRP (msrps:): on when cert and key are both set', {

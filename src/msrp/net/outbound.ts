@@ -36,10 +36,11 @@ export interface OutboundProducer {
    */
   onHeld(held: boolean): void;
   /**
-   * This producer's open frame has kept frames of others waiting on the leg for frameHoldMs,
-   * giving it less than one ring of bytes meanwhile, while the leg itself was free to write (RFC 4975 5.4 lets one connection carry one frame
-   * at a time): end it now, with '#', and tell its sender (413). A producer that does not
-   * keeps the leg; it is asked again every frameHoldMs.
+   * This producer's open frame has kept frames of others waiting on the leg, while the leg
+   * itself was free to write, for frameHoldMs giving it less than one ring of bytes meanwhile,
+   * or for half the transaction timeout whatever it gave (RFC 4975 5.4 lets one connection
+   * carry one frame at a time): end it now, with '#', and tell its sender (413). A producer
+   * that does not keeps the leg; it is asked again every frameHoldMs.
    */
   onHoldingOthers?(): void;
 }
@@ -66,6 +67,11 @@ export interface OutboundLimits {
   readonly ringBytes: number;
   /** See MsrpNetOptions.frameHoldMs; absent: frames are never cut. */
   readonly frameHoldMs?: number;
+  /**
+   * The held frames' senders time out after this (MsrpNetOptions.transactionTimeoutMs): an open
+   * frame that keeps them waiting half of it is cut whatever it brings (see holdCheck).
+   */
+  readonly transactionTimeoutMs?: number;
   readonly highWatermarkRatio: number;
   readonly lowWatermarkRatio: number;
   readonly maxControlFrames: number;
@@ -131,6 +137,13 @@ export class Outbound {
   private holdWriter: OutboundProducer | undefined;
   /** Body bytes the writer gave this leg since the hold clock started. */
   private holdProgress = 0;
+  /** Frames that became the writer so far: tells the frame the hold clock runs for from a new one. */
+  private frameSeq = 0;
+  private holdFrame = -1;
+  /** Hold periods the writer's frame has kept others waiting without a break. */
+  private holdPeriods = 0;
+  /** Periods after which a frame that keeps others waiting is cut whatever it brings (undefined: never). */
+  private readonly maxHoldPeriods: number | undefined;
   /** A writer that gives less than this per frameHoldMs while others wait is asked to end: one ring. */
   private readonly minHoldProgress: number;
   /** Times an open frame was asked to end because it held others back too long. */
@@ -154,6 +167,9 @@ export class Outbound {
     this.controlLowMark = Math.floor(limits.maxControlFrames / 4);
     this.holdMs = limits.frameHoldMs;
     this.minHoldProgress = limits.ringBytes;
+    const tt = limits.transactionTimeoutMs;
+    this.maxHoldPeriods =
+      this.holdMs === undefined || tt === undefined ? undefined : Math.max(1, Math.ceil(Math.floor(tt / 2) / this.holdMs));
   }
 
   get congested(): boolean {
@@ -208,6 +224,7 @@ export class Outbound {
       this.hold(producer, head);
       return;
     }
+    if (this.writer !== producer) this.frameSeq++;
     this.writer = producer;
     if (Buffer.isBuffer(head)) {
       this.put(head, false);
@@ -354,6 +371,7 @@ export class Outbound {
       if (!f.ended) {
         // its next pieces go straight to the ring
         this.writer = f.producer;
+        this.frameSeq++;
         by.open = undefined;
       }
       if (--by.count === 0) {
@@ -366,9 +384,17 @@ export class Outbound {
     this.scheduleFlush();
   }
 
-  /** Starts the hold clock for the open frame, unless it runs already (one timer per leg, not per frame). */
-  private watchHold(): void {
+  /**
+   * Starts the hold clock for the open frame, unless it runs already (one timer per leg, not
+   * per frame). `goesOn`: the clock ran out and others still wait, so the same frame's periods
+   * add up; otherwise (first waiter, or a new frame) they count from zero.
+   */
+  private watchHold(goesOn = false): void {
     if (this.holdMs === undefined || this.holdTimer !== undefined || this.writer === undefined) return;
+    if (!goesOn || this.holdFrame !== this.frameSeq) {
+      this.holdFrame = this.frameSeq;
+      this.holdPeriods = 0;
+    }
     this.holdWriter = this.writer;
     this.holdProgress = 0;
     this.holdTimer = setTimeout(checkHold, this.holdMs, this);
@@ -382,12 +408,19 @@ export class Outbound {
     if (this.destroyed || w === undefined || (this.held.length === 0 && this.turnWaiters.length === 0)) return;
     // a new writer gets its own full period; a congested leg waits for its reader, not the
     // writer; a writer that streamed a ring's worth meanwhile is slow, not stalling (a sender
-    // paced by another slow leg, or on a slow link: attack findings F1, F3)
-    if (w === this.holdWriter && !this.congestedNow && this.holdProgress < this.minHoldProgress) {
+    // paced by another slow leg, or on a slow link: attack findings F1, F3), until the frames
+    // it holds have waited half their senders' transaction timeout: past that they would fail
+    // (408), so no rate buys more (third attack F1: an endless chunk a little over a ring per
+    // period held a shared leg for good)
+    const sameFrame = w === this.holdWriter && this.holdFrame === this.frameSeq;
+    // only periods the leg could have been written count: a congested one waits for its reader
+    if (sameFrame && !this.congestedNow) this.holdPeriods++;
+    const tooLong = this.maxHoldPeriods !== undefined && this.holdPeriods >= this.maxHoldPeriods;
+    if (sameFrame && !this.congestedNow && (this.holdProgress < this.minHoldProgress || tooLong)) {
       this.holdsExpired++;
       this.events.onHoldExpired?.(w);
     }
-    if (!this.destroyed && this.writer !== undefined && (this.held.length > 0 || this.turnWaiters.length > 0)) this.watchHold();
+    if (!this.destroyed && this.writer !== undefined && (this.held.length > 0 || this.turnWaiters.length > 0)) this.watchHold(true);
   }
 
   private releaseTurnWaiters(): void {

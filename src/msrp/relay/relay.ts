@@ -7,6 +7,7 @@ import {
   encodeRequestHead,
   findPathValues,
   formatPath,
+  roomInMessage,
   splicePieces,
   toStatusReason,
   type ValueSpan,
@@ -111,6 +112,11 @@ export interface MsrpRelayCounters {
   connectsOut: number;
   /** Frames ended with '#' (sender told 413) because they held other sessions back too long. */
   framesCut: number;
+  /**
+   * SEND chunks refused 413 because their message passes msrp.maxMessageSize: at the head when
+   * its Byte-Range says so, else cut ('#') where the streamed bytes pass it.
+   */
+  oversizeRefused: number;
   /** Outbound connects that failed (limit, refused, timeout, error answer to the binding SEND). */
   connectsFailed: number;
 }
@@ -135,6 +141,8 @@ export interface MsrpRelayStats extends MsrpRelayCounters {
   readonly connectionsRejected: number;
   /** Connections without a session closed at maxConnections to make room (oldest first). */
   readonly connectionsEvicted: number;
+  /** Connections closed after their frames were cut for holding others three times in a minute. */
+  readonly closedForHolding: number;
   /** Inbound connections closed at once because their address held maxConnectionsPerSource. */
   readonly connectionsRejectedPerSource: number;
   readonly livePairs: number;
@@ -169,6 +177,8 @@ interface SideHooks {
   onDisconnected(side: Side, conn: MsrpConnection): void;
   onHeld(side: Side): void;
   onHoldingOthers(side: Side): void;
+  /** The chunk streamed past msrp.maxMessageSize (its Byte-Range start plus the bytes so far). */
+  onOversize(side: Side): void;
 }
 
 /**
@@ -189,6 +199,8 @@ class Side implements MsrpSessionHandler, OutboundProducer {
   /** The connection the current frame is being written to. */
   target: MsrpConnection | undefined;
   bytes = 0;
+  /** Body bytes the current chunk may carry before its message passes msrp.maxMessageSize. */
+  room = 0;
   /** Message-ID of this side's last chunk cut with 413: its later chunks get 413 too (RFC 4975 10.5). */
   cutMessageId: string | undefined;
   /** The peer path outTo was encoded from: the session replaces its array when the path changes. */
@@ -239,6 +251,10 @@ class Side implements MsrpSessionHandler, OutboundProducer {
 
   onRequestBody(_s: MsrpSession, chunk: Buffer): void {
     if (this.mode !== FrameMode.Forward) return;
+    if (this.bytes + chunk.length > this.room) {
+      this.hooks.onOversize(this);
+      return;
+    }
     this.bytes += chunk.length;
     (this.target as MsrpConnection).out.body(chunk, this);
   }
@@ -333,6 +349,7 @@ export class MsrpRelay {
     connectsOut: 0,
     connectsFailed: 0,
     framesCut: 0,
+    oversizeRefused: 0,
   };
   private ringPeak = 0;
   private readonly tids = new TransactionIds();
@@ -341,7 +358,8 @@ export class MsrpRelay {
     onEnd: (side, flag) => this.onEnd(side, flag),
     onDisconnected: (side, conn) => this.onLegGone(side, conn),
     onHeld: () => void this.counts.framesHeld++,
-    onHoldingOthers: (side) => this.cutFrame(side),
+    onHoldingOthers: (side) => this.cutFrame(side, 'frame held other sessions back too long', true),
+    onOversize: (side) => this.cutFrame(side, 'message larger than this relay takes', false),
   };
   /** Settable after construction: the session layer is built after the relay. */
   onLegDown: MsrpRelayDeps['onLegDown'];
@@ -539,6 +557,7 @@ export class MsrpRelay {
       connectionsLive: n.connectionsLive,
       connectionsRejected: n.connectionsRejected,
       connectionsEvicted: n.connectionsEvicted,
+      closedForHolding: n.closedForHolding,
       connectionsRejectedPerSource: n.connectionsRejectedPerSource,
       livePairs: this.pairs.size,
       liveLegs: legs,
@@ -582,6 +601,15 @@ export class MsrpRelay {
       // RFC 4975 10.5: after 413 the sender stops sending that message; its receiver saw it end with '#'
       side.mode = FrameMode.Drop;
       conn.reject(head, 413, 'message was cut');
+      return;
+    }
+    // msrp.maxMessageSize bounds a message through the relay too (RFC 4975 7.1 / 10.4: 413)
+    side.room = head.method === 'SEND' ? roomInMessage(fields.byteRange, this.net.options.maxMessageSize) : Number.MAX_SAFE_INTEGER;
+    if (side.room < 0) {
+      side.mode = FrameMode.Drop;
+      side.cutMessageId = fields.messageId;
+      this.counts.oversizeRefused++;
+      conn.reject(head, 413, 'message larger than this relay takes');
       return;
     }
     if (head.method === 'SEND' && fields.failureReport !== 'no' && !this.canTrack(target, head.transactionId)) {
@@ -659,24 +687,26 @@ export class MsrpRelay {
   }
 
   /**
-   * The side's frame has held other sessions' frames back on a shared leg for frameHoldMs
-   * (RFC 4975 5.4: one frame at a time per connection): its copy ends there with '#' (RFC 4975
-   * 7.1, the chunk is aborted), its sender gets 413 (section 10.5: stop sending this message)
-   * and the rest of its bytes are dropped, so the frames it held go out.
+   * The side's frame is cut where it is: it held other sessions' frames back on a shared leg
+   * too long (RFC 4975 5.4: one frame at a time per connection; `holding`, a strike against its
+   * connection), or its message passed msrp.maxMessageSize. Its copy ends there with '#' (RFC
+   * 4975 7.1, the chunk is aborted), its sender gets 413 (section 10.5: stop sending this
+   * message) and the rest of its bytes are dropped, so the frames it held go out.
    */
-  private cutFrame(side: Side): void {
+  private cutFrame(side: Side, reason: string, holding: boolean): void {
     if (side.mode !== FrameMode.Forward) return;
     const head = side.head as MsrpRequestHead;
     const target = side.target as MsrpConnection;
     side.mode = FrameMode.Drop;
     side.target = undefined;
-    this.counts.framesCut++;
+    if (holding) this.counts.framesCut++;
+    else this.counts.oversizeRefused++;
     if (!target.closed) target.out.endFrame(encodeEndLine(head.transactionId, '#', head.hasBody), side);
     side.cutMessageId = side.fields?.messageId;
     const conn = side.session.connection;
     if (conn !== undefined && !conn.closed) {
-      conn.reject(head, 413, 'frame held other sessions back too long');
-      conn.holdCut();
+      conn.reject(head, 413, reason);
+      if (holding) conn.holdCut();
     }
   }
 

@@ -13,6 +13,7 @@ import {
   formatCpimDateTime,
   isByteRange,
   parseCpimHeaders,
+  roomInMessage,
   toStatusReason,
   type ByteRange,
   type MsrpFields,
@@ -32,6 +33,8 @@ export interface FanoutContext {
   readonly conference: ConferenceAddress;
   readonly counts: MsrpSwitchCounters;
   readonly netCounters: MsrpNetCounters;
+  /** msrp.maxMessageSize: a sender's message larger than this is refused 413 (RFC 4975 7.1, 10.4). */
+  readonly maxMessageSize: number;
   /** Transaction ids of frames the switch makes itself (piecewise copies, reports). */
   readonly tids: TransactionIds;
   readonly messageIds: TransactionIds;
@@ -51,7 +54,7 @@ export class Fanout {
     if (p.removed) return;
     // the peer's own URI, for frames to it while its a=path is not known yet
     if (p.session.remotePath === undefined) p.learnedPath = head.headers[1].value;
-    const c: Chunk = { head, fields, mode: Mode.Drop, msg: undefined, fate: undefined, targets: [], track: false, acc: undefined, outPos: 1, outTotal: null };
+    const c: Chunk = { head, fields, mode: Mode.Drop, msg: undefined, fate: undefined, targets: [], track: false, acc: undefined, outPos: 1, outTotal: null, room: 0 };
     p.cur = c;
     if (head.method === 'REPORT') {
       // about a copy the switch sent: its sender hears from the switch itself (MsrpSwitch)
@@ -65,6 +68,12 @@ export class Fanout {
     }
     const range = fields.byteRange ?? WHOLE;
     const messageId = fields.messageId as string; // checkHead: every SEND has one
+    c.room = roomInMessage(range, this.ctx.maxMessageSize);
+    if (c.room < 0) {
+      this.ctx.counts.oversizeRefused++;
+      this.refuse(p, c, 413, 'message larger than this conference takes');
+      return;
+    }
     let msg: OpenMessage | undefined;
     if (range.start === 1) {
       // RFC 4975 7.3: a type outside what this session's SDP accepts is refused, never relayed
@@ -125,6 +134,12 @@ export class Fanout {
   onBody(p: Participant, data: Buffer): void {
     const c = p.cur;
     if (c === undefined) return;
+    if ((c.mode === Mode.Forward || c.mode === Mode.AwaitCpim) && (c.fate as ChunkFate).bytes + data.length > c.room) {
+      // streamed past msrp.maxMessageSize: the copies end with '#' where they are (RFC 4975 7.1)
+      this.ctx.counts.oversizeRefused++;
+      this.refuse(p, c, 413, 'message larger than this conference takes');
+      return;
+    }
     if (c.mode === Mode.Forward) {
       (c.fate as ChunkFate).bytes += data.length;
       this.fanOut(c, data);

@@ -84,6 +84,8 @@ export interface MsrpSwitchCounters {
   refused: number;
   /** Chunks refused 413 and cut ('#') because they held other senders' copies back too long. */
   framesCut: number;
+  /** Chunks refused 413 because their message passes msrp.maxMessageSize (copies begun end with '#'). */
+  oversizeRefused: number;
   /** Failure REPORTs sent to senders (RFC 4975 7.1.2), one per receiver that missed a chunk. */
   failureReportsSent: number;
   /** Success REPORTs the switch generated (every receiver leg confirmed the whole message). */
@@ -114,6 +116,7 @@ export function newSwitchCounters(): MsrpSwitchCounters {
     okSent: 0,
     refused: 0,
     framesCut: 0,
+    oversizeRefused: 0,
     failureReportsSent: 0,
     successReportsSent: 0,
     reportsAbsorbed: 0,

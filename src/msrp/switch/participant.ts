@@ -118,6 +118,8 @@ export interface Chunk {
   /** Receiver-side position of the next byte and the receivers' total (piecewise Byte-Ranges). */
   outPos: number;
   outTotal: number | null;
+  /** Body bytes this chunk may carry before its message passes msrp.maxMessageSize. */
+  room: number;
 }
 
 /**

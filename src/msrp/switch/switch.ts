@@ -127,6 +127,7 @@ export class MsrpSwitch {
       conference: this.conference,
       counts: this.counts,
       netCounters: net.counters,
+      maxMessageSize: net.options.maxMessageSize,
       tids: this.tids,
       messageIds: this.messageIds,
       reporter: new Reporter(this.counts, this.tids),

@@ -32,6 +32,18 @@ export interface ContentType {
   readonly params: readonly ContentTypeParam[];
 }
 
+/**
+ * Body bytes a chunk at `range` may still carry before its message passes `max` bytes, or -1
+ * when its Byte-Range already says the message is larger (a total or range-end above max, or
+ * a start beyond it). A relay that answers 413 for that (RFC 4975 7.1, 10.4) needs no
+ * reassembly: the message's bytes are counted where they are, in the chunk's range.
+ */
+export function roomInMessage(range: ByteRange | undefined, max: number): number {
+  if (range === undefined) return max;
+  if ((range.total !== null && range.total > max) || (range.end !== null && range.end > max) || range.start - 1 >= max) return -1;
+  return max - (range.start - 1);
+}
+
 const DIGITS = /^[0-9]{1,15}$/;
 /** The largest range-start / range-end / total this codec reads and writes (15 digits). */
 export const MAX_BYTE_COUNT = 999_999_999_999_999;

@@ -48,7 +48,7 @@ describe('RFC 4976 relay streaming through per-leg rings', () => {
 
   test('DESIGN back-pressure: a receiver that stops reading pauses the sender, and reading again resumes it', async () => {
     const ringBytes = 64 * 1024;
-    const rig = await relayRig({ ringBytes }, { maxChunkSize: 1024 * 1024, maxMessageSize: 64 * 1024 * 1024 });
+    const rig = await relayRig({ ringBytes, maxMessageSize: 64 * 1024 * 1024 }, { maxChunkSize: 1024 * 1024, maxMessageSize: 64 * 1024 * 1024 });
     try {
       const bConn = rig.b.connection!;
       bConn.socket.pause(); // B stops reading: kernel buffers fill, then the relay's ring

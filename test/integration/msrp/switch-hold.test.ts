@@ -62,4 +62,69 @@ describe('MSRP switch: one sender cannot hold the group back (attack finding F1)
       await rig.close();
     }
   });
+
+  test('third attack F1: a chunk that streams a ring per frameHoldMs is still cut once the copies it holds waited half their transaction timeout', async () => {
+    // ring 4 KiB, hold period 300 ms, transaction timeout 1.2 s: cut after 2 periods whatever the rate
+    const rig = await switchRig(0, { switchNet: { frameHoldMs: 300, transactionTimeoutMs: 1200, ringBytes: 4096 }, switchOpts: { slowReceiverMs: 1000 } });
+    try {
+      const steady = await raw(rig, 'steady');
+      const fast = await raw(rig, 'fast');
+      const r = await raw(rig, 'reader');
+      steady.peer.write(`${steady.head('stdy0001', 'Message-ID: msgT0001\r\nByte-Range: 1-*/*\r\nContent-Type: text/plain')}partial`);
+      await until(() => r.wire().endsWith('partial'), 'steady chunk open at the receivers');
+      fast.peer.write(`${fast.head('fast0001', 'Message-ID: msgF0001\r\nByte-Range: 1-5/5\r\nContent-Type: text/plain')}hello\r\n-------fast0001$\r\n`);
+      await until(() => rig.sw.counters.framesHeld > 0, 'fast copies held behind the steady chunk');
+      const heldAt = Date.now();
+      // 2 KiB every 50 ms: 12 KiB per period, three rings' worth
+      const flow = setInterval(() => steady.peer.write('x'.repeat(2048)), 50);
+      try {
+        await until(() => r.peer.sendsTo(r.own).length === 2, 'both copies at the reader');
+      } finally {
+        clearInterval(flow);
+      }
+      expect(Date.now() - heldAt).toBeGreaterThanOrEqual(500);
+      const [cut, ok] = r.peer.sendsTo(r.own);
+      expect(cut.flag).toBe('#');
+      expect(ok.flag).toBe('$');
+      await until(() => steady.peer.responses('stdy0001').length === 1, '413 to the steady sender');
+      expect(steady.peer.responses('stdy0001')[0].head).toMatchObject({ status: 413 });
+      expect(rig.sw.counters.framesCut).toBe(1);
+      for (const p of [steady, fast, r]) p.peer.end();
+    } finally {
+      await rig.close();
+    }
+  });
+
+  test('third attack F2: msrp.maxMessageSize bounds a group message: a Byte-Range above it is refused 413, an open-ended chunk is cut with "#" where it passes it', async () => {
+    const rig = await switchRig(0, { switchNet: { maxMessageSize: 2048 } });
+    try {
+      const s = await raw(rig, 'big');
+      const r = await raw(rig, 'reader');
+      // the declared total says it: refused at the head, nothing goes to the group
+      s.peer.write(`${s.head('big00001', 'Message-ID: msgB0001\r\nByte-Range: 1-10/5000\r\nContent-Type: text/plain')}0123456789\r\n-------big00001$\r\n`);
+      await until(() => s.peer.responses('big00001').length === 1, 'answer to the declared-too-large chunk');
+      expect(s.peer.responses('big00001')[0].head).toMatchObject({ status: 413 });
+      expect(r.peer.sendsTo(r.own)).toHaveLength(0);
+      // open-ended: the copy is cut where the bytes pass 2048
+      s.peer.write(`${s.head('big00002', 'Message-ID: msgB0002\r\nByte-Range: 1-*/*\r\nContent-Type: text/plain')}${'y'.repeat(1500)}`);
+      await until(() => r.wire().includes('y'.repeat(1500)), 'first part relayed');
+      s.peer.write('y'.repeat(1500));
+      await until(() => s.peer.responses('big00002').length === 1, '413 once the message passed the limit');
+      expect(s.peer.responses('big00002')[0].head).toMatchObject({ status: 413 });
+      await until(() => r.peer.sendsTo(r.own).length === 1, 'the cut copy at the reader');
+      expect(r.peer.sendsTo(r.own)[0].flag).toBe('#');
+      s.peer.write('\r\n-------big00002#\r\n');
+      // a message of exactly the limit goes through
+      const body = 'z'.repeat(2048);
+      s.peer.write(`${s.head('big00003', 'Message-ID: msgB0003\r\nByte-Range: 1-2048/2048\r\nContent-Type: text/plain')}${body}\r\n-------big00003$\r\n`);
+      await until(() => r.peer.sendsTo(r.own).length === 2, 'the message of the limit delivered');
+      expect(r.peer.sendsTo(r.own)[1].flag).toBe('$');
+      expect(r.peer.sendsTo(r.own)[1].body.toString('latin1').endsWith(body)).toBe(true);
+      expect(rig.sw.counters.oversizeRefused).toBe(2);
+      expect(rig.net.counters.handlerErrors).toBe(0);
+      for (const p of [s, r]) p.peer.end();
+    } finally {
+      await rig.close();
+    }
+  });
 });

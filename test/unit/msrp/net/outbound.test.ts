@@ -153,9 +153,10 @@ describe('Outbound leg (DESIGN ring-buffer relay, STYLE habit 3)', () => {
       return p;
     };
     let expired: OutboundProducer[];
-    const build = (): Outbound => {
+    const build = (transactionTimeoutMs?: number): Outbound => {
       expired = [];
-      return new Outbound(freeSink(), { ...limits, frameHoldMs: 1000 }, {
+      const withTimeout = transactionTimeoutMs === undefined ? {} : { transactionTimeoutMs };
+      return new Outbound(freeSink(), { ...limits, frameHoldMs: 1000, ...withTimeout }, {
         onCongestion: () => undefined,
         onControlPressure: () => undefined,
         onHoldExpired: (w) => {
@@ -198,6 +199,53 @@ describe('Outbound leg (DESIGN ring-buffer relay, STYLE habit 3)', () => {
         jest.advanceTimersByTime(1000);
       }
       expect(steady.asked).toBe(0);
+    });
+
+    test('third attack F1: a ring per period buys no more than half the waiting senders\' transaction timeout (RFC 4975 5.4)', () => {
+      // transaction timeout 6 s: the frames held behind must go out within 3 s, 3 periods
+      const out = build(6000);
+      const steady = producer();
+      const other = producer();
+      out.beginFrame(Buffer.from('H1|'), steady);
+      out.beginFrame(Buffer.from('H2|'), other);
+      for (let i = 0; i < 2; i++) {
+        out.body(Buffer.alloc(limits.ringBytes, 0x61), steady);
+        jest.advanceTimersByTime(1000);
+      }
+      expect(steady.asked).toBe(0);
+      out.body(Buffer.alloc(limits.ringBytes, 0x61), steady);
+      jest.advanceTimersByTime(1000);
+      expect(steady.asked).toBe(1);
+      expect(other.asked).toBe(0);
+    });
+
+    test('the periods count from the first frame held behind: an open frame nobody waited on starts from zero', () => {
+      const out = build(6000);
+      const steady = producer();
+      const other = producer();
+      out.beginFrame(Buffer.from('H1|'), steady);
+      for (let i = 0; i < 10; i++) {
+        out.body(Buffer.alloc(limits.ringBytes, 0x61), steady);
+        jest.advanceTimersByTime(1000);
+      }
+      out.beginFrame(Buffer.from('H2|'), other);
+      for (let i = 0; i < 2; i++) {
+        out.body(Buffer.alloc(limits.ringBytes, 0x61), steady);
+        jest.advanceTimersByTime(1000);
+      }
+      expect(steady.asked).toBe(0);
+      // the held frame went out whole (the writer ended), a new one of the same producer: a new clock
+      out.endFrame(Buffer.from('E1$|'), steady);
+      out.endFrame(Buffer.from('E2$|'), other);
+      out.beginFrame(Buffer.from('H3|'), steady);
+      out.beginFrame(Buffer.from('H4|'), other);
+      for (let i = 0; i < 2; i++) {
+        out.body(Buffer.alloc(limits.ringBytes, 0x61), steady);
+        jest.advanceTimersByTime(1000);
+      }
+      expect(steady.asked).toBe(0);
+      jest.advanceTimersByTime(1000);
+      expect(steady.asked).toBe(1);
     });
 
     test('nobody waiting: a slow frame is never asked to end', () => {

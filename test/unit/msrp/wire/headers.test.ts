@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {
   chunkReportRange,
+  roomInMessage,
   formatByteRange,
   isByteRange,
   MAX_BYTE_COUNT,
@@ -155,5 +156,27 @@ describe('RFC 4975 section 9: Content-Type', () => {
     const text = formatContentType({ type: 'text', subtype: 'plain', params: [{ name: 'x', value: 'a b"c' }] });
     expect(text).toBe('text/plain;x="a b\\"c"');
     expect(parseContentType(text)?.params[0].value).toBe('a b"c');
+  });
+});
+
+describe('roomInMessage (RFC 4975 7.1 / 10.4: a relay bounds a message by its chunks\' Byte-Ranges)', () => {
+  test('what a chunk may still carry, or -1 when its Byte-Range already says the message is too large', () => {
+    expect(roomInMessage(undefined, 100)).toBe(100);
+    expect(roomInMessage({ start: 1, end: null, total: null }, 100)).toBe(100);
+    expect(roomInMessage({ start: 41, end: null, total: null }, 100)).toBe(60);
+    expect(roomInMessage({ start: 1, end: 100, total: 100 }, 100)).toBe(100);
+    expect(roomInMessage({ start: 1, end: 10, total: 101 }, 100)).toBe(-1);
+    expect(roomInMessage({ start: 1, end: 101, total: null }, 100)).toBe(-1);
+    expect(roomInMessage({ start: 101, end: null, total: null }, 100)).toBe(-1);
+  });
+
+  test('never more than max bytes in all: start - 1 + room <= max for every range it lets through', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e9 }), fc.option(fc.integer({ min: 0, max: 1e9 })), fc.option(fc.integer({ min: 0, max: 1e9 })), fc.integer({ min: 1, max: 1e9 }), (start, end, total, max) => {
+        const room = roomInMessage({ start, end, total }, max);
+        if (room >= 0) expect(start - 1 + room).toBeLessThanOrEqual(max);
+        else expect((total !== null && total > max) || (end !== null && end > max) || start - 1 >= max).toBe(true);
+      }),
+    );
   });
 });
