@@ -23,8 +23,12 @@ import { imedgeRelay } from '../bench/relays/imedge';
 import { ChildRegistry } from '../bench/rpc';
 import { holdSessions, registeredPairs } from '../bench/sessions';
 import { formatTable } from '../bench/table';
+import { measureWear, wearTable, type WearPlan } from '../bench/wear';
 
 const OPEN_SESSIONS = 50;
+/** SD-card wear beside native (issue 13 item 3): the Pi Zero 2 W profile, a shorter plan than the bench's. */
+const WEAR_BOARD = 'rpi-zero2w';
+const WEAR_PLAN: WearPlan = { refreshes: 20, messages: 20, msrpMessages: 20, sessions: 5, idleS: 60 };
 const PAIRS = 5;
 /** bounds under emulation are this many times the native ones */
 const EMULATION_SCALE = 10;
@@ -147,6 +151,12 @@ async function main(): Promise<void> {
     console.log('Emulated speed is NOT a Pi\'s speed: qemu-user translates every arm64 instruction on a shared x86 core;');
     console.log('the time and CPU ratios say how much slower emulation is here, not how a Cortex-A53/A72/A76 runs.');
     console.log('Emulated RSS/PSS include qemu and its translated-code cache; the JS heap row is the guest\'s own figure.');
+    // bytes to the card do not depend on speed: the same profile, native and emulated
+    console.error(`  wear (${WEAR_BOARD}): x86 native, then arm64 emulated`);
+    const wearNative = await measureWear(WEAR_BOARD, WEAR_PLAN);
+    const wearEmu = await measureWear(WEAR_BOARD, WEAR_PLAN, { node: [qemu, armNode], cli: join(app, 'dist/src/cli/main.js'), startTimeoutMs: 15_000 * EMULATION_SCALE });
+    console.log('');
+    console.log(wearTable(WEAR_PLAN, [{ ...wearNative, board: `${WEAR_BOARD} x86-64` }, { ...wearEmu, board: `${WEAR_BOARD} arm64 (qemu)` }]));
   } finally {
     registry.killAll();
   }

@@ -15,7 +15,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImClient } from '../../src/client';
 import { listBoards, loadBoardProfile } from '../../src/config/board';
-import { startImedge } from './imedge-server';
+import { startImedge, type StartOptions } from './imedge-server';
 import { formatTable } from './table';
 
 export interface WearPlan {
@@ -89,9 +89,10 @@ async function measured(pid: number, n: number, fn: () => Promise<void>): Promis
 const client = (user: string, sipPort: number) =>
   ImClient.start({ user, domain: 'localhost', server: { host: '127.0.0.1', port: sipPort, transport: 'TCP' }, maxSessions: 64 });
 
-export async function measureWear(board: string, plan: WearPlan): Promise<WearRow> {
+/** `start`: how the server runs (scripts/arm64 measures the arm64 build under qemu-user with it). */
+export async function measureWear(board: string, plan: WearPlan, start: StartOptions = {}): Promise<WearRow> {
   // Watchdog off on every board (no MCU here); everything else is the profile's.
-  const server = await startImedge({ IMEDGE_BOARD: board, IMEDGE_WATCHDOG__ENABLED: 'false', IMEDGE_WATCHDOG__REQUIRED: 'false' });
+  const server = await startImedge({ IMEDGE_BOARD: board, IMEDGE_WATCHDOG__ENABLED: 'false', IMEDGE_WATCHDOG__REQUIRED: 'false' }, start);
   const a = await client('weara', server.sipPort);
   const b = await client('wearb', server.sipPort);
   try {
