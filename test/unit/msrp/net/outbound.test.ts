@@ -165,6 +165,13 @@ describe('Outbound leg (DESIGN ring-buffer relay, STYLE habit 3)', () => {
         },
       });
     };
+    /** A writer that brings one ring of body per 1 s hold period, for `periods` periods. */
+    const streamRings = (out: Outbound, p: OutboundProducer, periods: number): void => {
+      for (let i = 0; i < periods; i++) {
+        out.body(Buffer.alloc(limits.ringBytes, 0x61), p);
+        jest.advanceTimersByTime(1000);
+      }
+    };
     beforeEach(() => jest.useFakeTimers());
     afterEach(() => jest.useRealTimers());
 
@@ -194,10 +201,7 @@ describe('Outbound leg (DESIGN ring-buffer relay, STYLE habit 3)', () => {
       const other = producer();
       out.beginFrame(Buffer.from('H1|'), steady);
       out.beginFrame(Buffer.from('H2|'), other);
-      for (let i = 0; i < 10; i++) {
-        out.body(Buffer.alloc(limits.ringBytes, 0x61), steady);
-        jest.advanceTimersByTime(1000);
-      }
+      streamRings(out, steady, 10);
       expect(steady.asked).toBe(0);
     });
 
@@ -208,10 +212,7 @@ describe('Outbound leg (DESIGN ring-buffer relay, STYLE habit 3)', () => {
       const other = producer();
       out.beginFrame(Buffer.from('H1|'), steady);
       out.beginFrame(Buffer.from('H2|'), other);
-      for (let i = 0; i < 2; i++) {
-        out.body(Buffer.alloc(limits.ringBytes, 0x61), steady);
-        jest.advanceTimersByTime(1000);
-      }
+      streamRings(out, steady, 2);
       expect(steady.asked).toBe(0);
       out.body(Buffer.alloc(limits.ringBytes, 0x61), steady);
       jest.advanceTimersByTime(1000);
@@ -224,25 +225,16 @@ describe('Outbound leg (DESIGN ring-buffer relay, STYLE habit 3)', () => {
       const steady = producer();
       const other = producer();
       out.beginFrame(Buffer.from('H1|'), steady);
-      for (let i = 0; i < 10; i++) {
-        out.body(Buffer.alloc(limits.ringBytes, 0x61), steady);
-        jest.advanceTimersByTime(1000);
-      }
+      streamRings(out, steady, 10);
       out.beginFrame(Buffer.from('H2|'), other);
-      for (let i = 0; i < 2; i++) {
-        out.body(Buffer.alloc(limits.ringBytes, 0x61), steady);
-        jest.advanceTimersByTime(1000);
-      }
+      streamRings(out, steady, 2);
       expect(steady.asked).toBe(0);
       // the held frame went out whole (the writer ended), a new one of the same producer: a new clock
       out.endFrame(Buffer.from('E1$|'), steady);
       out.endFrame(Buffer.from('E2$|'), other);
       out.beginFrame(Buffer.from('H3|'), steady);
       out.beginFrame(Buffer.from('H4|'), other);
-      for (let i = 0; i < 2; i++) {
-        out.body(Buffer.alloc(limits.ringBytes, 0x61), steady);
-        jest.advanceTimersByTime(1000);
-      }
+      streamRings(out, steady, 2);
       expect(steady.asked).toBe(0);
       jest.advanceTimersByTime(1000);
       expect(steady.asked).toBe(1);
