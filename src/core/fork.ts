@@ -33,6 +33,30 @@ export interface ForkHandlers {
   onError(err: unknown): void;
 }
 
+/** What a branch's response callback may reach: the fork, until the branch's final response. */
+interface BranchLink {
+  fork: { readonly s: ForkOwner; readonly h: ForkHandlers; answered: boolean } | undefined;
+}
+
+/**
+ * The branch's response callback, made here so that its closure holds the link and nothing
+ * else of forkInvite's scope: the stack keeps it as long as the INVITE transaction lives, and
+ * after a 2xx that is RFC 6026's Accepted state (64*T1 = 32 s). Cut at the final response, an
+ * ended session is not held for those 32 s (issue 8: ~21 KB per set-up under a burst).
+ */
+function provisionalsTo(link: BranchLink): (rs: SipResponse) => void {
+  return (rs) => {
+    const f = link.fork;
+    // ringing and progress reach the caller while it waits (a To tag of our own)
+    if (f === undefined || rs.status <= 100 || rs.status >= 200 || f.answered || !f.s.waiting) return;
+    try {
+      f.h.onProvisional(rs);
+    } catch (err) {
+      f.h.onError(err);
+    }
+  };
+}
+
 export async function forkInvite(
   stack: SipStack,
   s: ForkOwner,
@@ -40,37 +64,27 @@ export async function forkInvite(
   branchFor: (b: Binding) => ForkBranch,
   h: ForkHandlers,
 ): Promise<void> {
-  let answered = false;
+  const fork = { s, h, answered: false };
   let pending = bindings.length;
   const failures: SipResponse[] = [];
   const forkOne = async (b: Binding): Promise<void> => {
     const branch = branchFor(b);
-    const call = stack.inviteCancelable(branch.request, {
-      targets: branch.targets,
-      onResponse: (rs) => {
-        // ringing and progress reach the caller while it waits (a To tag of our own)
-        if (rs.status > 100 && rs.status < 200 && !answered && s.waiting) {
-          try {
-            h.onProvisional(rs);
-          } catch (err) {
-            h.onError(err);
-          }
-        }
-      },
-    });
+    const link: BranchLink = { fork };
+    const call = stack.inviteCancelable(branch.request, { targets: branch.targets, onResponse: provisionalsTo(link) });
     s.cancels.push(call.cancel);
     const rs = await call.response;
+    link.fork = undefined;
     pending--;
     if (rs.status >= 200 && rs.status < 300) {
-      if (answered || !s.waiting) return h.onLateAnswer(branch, rs);
-      answered = true;
+      if (fork.answered || !s.waiting) return h.onLateAnswer(branch, rs);
+      fork.answered = true;
       for (const c of s.cancels) if (c !== call.cancel) c();
       s.cancels = [];
       return h.onAnswered(branch, rs);
     }
     // a branch our stack could not reach (untagged 503) counts as 480 (forking.ts branchAnswer)
     failures.push(branchAnswer(rs));
-    if (pending === 0 && !answered && s.waiting) {
+    if (pending === 0 && !fork.answered && s.waiting) {
       s.cancels = [];
       h.onAllFailed(bestFinalResponse(failures));
     }
