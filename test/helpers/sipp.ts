@@ -54,5 +54,18 @@ export function requireSipp(): void {
   if (r.error) throw new Error(`SIPp is not installed (${r.error.message}): apt-get install sip-tester (.ci/run does)`);
 }
 
-/** A local port for SIPp; SIPp binds it itself, so pick from a wide range to avoid clashes. */
-export const sippPort = (): number => 20000 + Math.floor(Math.random() * 20000);
+/**
+ * A local port for SIPp, which binds it itself. Picked below Linux's ephemeral range (32768 and
+ * up): a port from 32768-39999 could be the source port of any connection the tests hold open,
+ * and SIPp then stops with exit 254 (bind failed), as one CI-path run did. Never the same twice
+ * in one test process; the jest workers' picks rarely meet in 12,000 ports.
+ */
+const givenSippPorts = new Set<number>();
+export const sippPort = (): number => {
+  for (;;) {
+    const p = 20000 + Math.floor(Math.random() * 12000);
+    if (givenSippPorts.has(p)) continue;
+    givenSippPorts.add(p);
+    return p;
+  }
+};
