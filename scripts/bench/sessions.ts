@@ -98,6 +98,18 @@ export interface FreshHold {
 }
 
 /**
+ * Opens n sessions (holdSessions) and reads the server's RSS 0.5 s after the last one: what
+ * both hold measurements take, on the rate run's server and on a fresh one.
+ */
+async function timedHold(pid: number, callers: readonly ImClient[], n: number): Promise<{ held: ImSession[]; seconds: number; rssKb: number }> {
+  const t0 = Date.now();
+  const held = await holdSessions(callers, n);
+  const seconds = (Date.now() - t0) / 1000;
+  await new Promise((r) => setTimeout(r, 500));
+  return { held, seconds, rssKb: memStatus(pid)?.rssKb ?? 0 };
+}
+
+/**
  * openSessions held on a fresh server: the rate run before the hold in measureSessions leaves
  * dead objects V8 has not collected yet and INVITE transactions in RFC 6026's Accepted state
  * (32 s), so that server starts the hold well above its idle floor. Both figures are printed.
@@ -110,13 +122,9 @@ async function freshHold(pairs: number, openSessions: number): Promise<FreshHold
     clients.push(...callers, ...callees);
     await new Promise((r) => setTimeout(r, 1000));
     const idle = memStatus(server.pid)?.rssKb ?? 0;
-    const t0 = Date.now();
-    const held = await holdSessions(callers, openSessions);
-    const openSeconds = (Date.now() - t0) / 1000;
-    await new Promise((r) => setTimeout(r, 500));
-    const open = memStatus(server.pid)?.rssKb ?? 0;
-    for (const s of held) await s.leave().catch(() => undefined);
-    return { idleRssMb: idle / 1024, rssMbOpen: open / 1024, kbPerSession: (open - idle) / openSessions, openSeconds };
+    const hold = await timedHold(server.pid, callers, openSessions);
+    for (const s of hold.held) await s.leave().catch(() => undefined);
+    return { idleRssMb: idle / 1024, rssMbOpen: hold.rssKb / 1024, kbPerSession: (hold.rssKb - idle) / openSessions, openSeconds: hold.seconds };
   } finally {
     for (const c of clients) await c.close(200).catch(() => undefined);
     await server.stop();
@@ -124,6 +132,13 @@ async function freshHold(pairs: number, openSessions: number): Promise<FreshHold
 }
 
 export async function measureSessions(pairs: number, seconds: number, openSessions: number, clk: number): Promise<SessionFigures> {
+  // the rate run's clients and server are gone before the fresh hold: it has the machine to itself
+  const figures = await measureOnOneServer(pairs, seconds, openSessions, clk);
+  return { ...figures, fresh: await freshHold(pairs, openSessions) };
+}
+
+/** The rate run, its page-MESSAGE baseline and the hold after them, on one server. */
+async function measureOnOneServer(pairs: number, seconds: number, openSessions: number, clk: number): Promise<Omit<SessionFigures, 'fresh'>> {
   const server = await startImedge();
   const pid = server.pid;
   const callers: ImClient[] = [];
@@ -194,20 +209,10 @@ export async function measureSessions(pairs: number, seconds: number, openSessio
 
     // RSS per open session: hold openSessions sessions at once.
     const heap0 = await heapUsed(server.httpPort).catch(() => Number.NaN);
-    const open0 = Date.now();
-    const held = await holdSessions(callers, openSessions);
-    const openSeconds = (Date.now() - open0) / 1000;
-    await new Promise((r) => setTimeout(r, 500));
-    const openRss = memStatus(pid)?.rssKb ?? 0;
+    const hold = await timedHold(pid, callers, openSessions);
     const heap1 = await heapUsed(server.httpPort).catch(() => Number.NaN);
-    for (const s of held) await s.leave().catch(() => undefined);
+    for (const s of hold.held) await s.leave().catch(() => undefined);
     const sorted = Float64Array.from(latencies).sort();
-    // the clients and the server of the rate run go first: the fresh hold has the machine to itself
-    for (const c of [...callers, ...callees]) await c.close(200).catch(() => undefined);
-    callers.length = 0;
-    callees.length = 0;
-    await server.stop();
-    const fresh = await freshHold(pairs, openSessions);
     return {
       commitsPerSetup: commits / Math.max(1, latencies.length),
       setupsPerSec: latencies.length / elapsed,
@@ -217,16 +222,15 @@ export async function measureSessions(pairs: number, seconds: number, openSessio
       optionsPerSec: options / seconds,
       cpuUsPerOptions: (optCpu * 1e6) / Math.max(1, options),
       idleRssMb: idleRss / 1024,
-      rssMbOpen: openRss / 1024,
-      kbPerSession: (openRss - idleRss) / openSessions,
+      rssMbOpen: hold.rssKb / 1024,
+      kbPerSession: (hold.rssKb - idleRss) / openSessions,
       heapKbPerSession: (heap1 - heap0) / 1024 / openSessions,
       serverCores: cpu / elapsed,
       clientCores: clientCpu / elapsed,
       serverCoresMsg: optCpu / optElapsed,
       clientCoresMsg: optClient / optElapsed,
-      openSeconds,
+      openSeconds: hold.seconds,
       openSessions,
-      fresh,
     };
   } finally {
     for (const c of [...callers, ...callees]) await c.close(200).catch(() => undefined);

@@ -132,12 +132,11 @@ export class Outbound {
   private heldBytes = 0;
   private turnWaiters: (() => void)[] = [];
   private readonly holdMs: number | undefined;
-  /** Armed while frames wait behind an open one; holdWriter is the writer it was armed for. */
+  /** Armed while frames wait behind an open one; holdFrame is the frame it was armed for. */
   private holdTimer: NodeJS.Timeout | undefined;
-  private holdWriter: OutboundProducer | undefined;
   /** Body bytes the writer gave this leg since the hold clock started. */
   private holdProgress = 0;
-  /** Frames that became the writer so far: tells the frame the hold clock runs for from a new one. */
+  /** Frames that became the writer so far: the open frame's number, to tell it from a new one. */
   private frameSeq = 0;
   private holdFrame = -1;
   /** Hold periods the writer's frame has kept others waiting without a break. */
@@ -224,7 +223,7 @@ export class Outbound {
       this.hold(producer, head);
       return;
     }
-    if (this.writer !== producer) this.frameSeq++;
+    this.frameSeq++;
     this.writer = producer;
     if (Buffer.isBuffer(head)) {
       this.put(head, false);
@@ -395,7 +394,6 @@ export class Outbound {
       this.holdFrame = this.frameSeq;
       this.holdPeriods = 0;
     }
-    this.holdWriter = this.writer;
     this.holdProgress = 0;
     this.holdTimer = setTimeout(checkHold, this.holdMs, this);
     this.holdTimer.unref();
@@ -406,19 +404,19 @@ export class Outbound {
     this.holdTimer = undefined;
     const w = this.writer;
     if (this.destroyed || w === undefined || (this.held.length === 0 && this.turnWaiters.length === 0)) return;
-    // a new writer gets its own full period; a congested leg waits for its reader, not the
-    // writer; a writer that streamed a ring's worth meanwhile is slow, not stalling (a sender
+    // a new frame gets its own full period; a congested leg waits for its reader, not the
+    // writer (such a period does not count); a writer that streamed a ring's worth meanwhile is slow, not stalling (a sender
     // paced by another slow leg, or on a slow link: attack findings F1, F3), until the frames
     // it holds have waited half their senders' transaction timeout: past that they would fail
     // (408), so no rate buys more (third attack F1: an endless chunk a little over a ring per
     // period held a shared leg for good)
-    const sameFrame = w === this.holdWriter && this.holdFrame === this.frameSeq;
-    // only periods the leg could have been written count: a congested one waits for its reader
-    if (sameFrame && !this.congestedNow) this.holdPeriods++;
-    const tooLong = this.maxHoldPeriods !== undefined && this.holdPeriods >= this.maxHoldPeriods;
-    if (sameFrame && !this.congestedNow && (this.holdProgress < this.minHoldProgress || tooLong)) {
-      this.holdsExpired++;
-      this.events.onHoldExpired?.(w);
+    if (this.holdFrame === this.frameSeq && !this.congestedNow) {
+      this.holdPeriods++;
+      const tooLong = this.maxHoldPeriods !== undefined && this.holdPeriods >= this.maxHoldPeriods;
+      if (this.holdProgress < this.minHoldProgress || tooLong) {
+        this.holdsExpired++;
+        this.events.onHoldExpired?.(w);
+      }
     }
     if (!this.destroyed && this.writer !== undefined && (this.held.length > 0 || this.turnWaiters.length > 0)) this.watchHold(true);
   }

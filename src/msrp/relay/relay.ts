@@ -170,6 +170,9 @@ interface Forwarded {
   readonly failureReport: FailureReport | undefined;
 }
 
+/** The 413 comment for a message above msrp.maxMessageSize, at its head or where it passes it. */
+const OVERSIZE = 'message larger than this relay takes';
+
 /** What a Side calls back into its relay (one object per relay, shared by every side). */
 interface SideHooks {
   onHead(side: Side, head: MsrpRequestHead, fields: MsrpFields): void;
@@ -359,7 +362,7 @@ export class MsrpRelay {
     onDisconnected: (side, conn) => this.onLegGone(side, conn),
     onHeld: () => void this.counts.framesHeld++,
     onHoldingOthers: (side) => this.cutFrame(side, 'frame held other sessions back too long', true),
-    onOversize: (side) => this.cutFrame(side, 'message larger than this relay takes', false),
+    onOversize: (side) => this.cutFrame(side, OVERSIZE, false),
   };
   /** Settable after construction: the session layer is built after the relay. */
   onLegDown: MsrpRelayDeps['onLegDown'];
@@ -609,7 +612,7 @@ export class MsrpRelay {
       side.mode = FrameMode.Drop;
       side.cutMessageId = fields.messageId;
       this.counts.oversizeRefused++;
-      conn.reject(head, 413, 'message larger than this relay takes');
+      conn.reject(head, 413, OVERSIZE);
       return;
     }
     if (head.method === 'SEND' && fields.failureReport !== 'no' && !this.canTrack(target, head.transactionId)) {

@@ -70,8 +70,7 @@ export class Fanout {
     const messageId = fields.messageId as string; // checkHead: every SEND has one
     c.room = roomInMessage(range, this.ctx.maxMessageSize);
     if (c.room < 0) {
-      this.ctx.counts.oversizeRefused++;
-      this.refuse(p, c, 413, 'message larger than this conference takes');
+      this.refuseOversize(p, c);
       return;
     }
     let msg: OpenMessage | undefined;
@@ -136,8 +135,7 @@ export class Fanout {
     if (c === undefined) return;
     if ((c.mode === Mode.Forward || c.mode === Mode.AwaitCpim) && (c.fate as ChunkFate).bytes + data.length > c.room) {
       // streamed past msrp.maxMessageSize: the copies end with '#' where they are (RFC 4975 7.1)
-      this.ctx.counts.oversizeRefused++;
-      this.refuse(p, c, 413, 'message larger than this conference takes');
+      this.refuseOversize(p, c);
       return;
     }
     if (c.mode === Mode.Forward) {
@@ -493,6 +491,12 @@ export class Fanout {
     this.ctx.counts.framesCut++;
     this.refuse(p, c, 413, 'chunk held other participants back too long');
     p.session.connection?.holdCut();
+  }
+
+  /** msrp.maxMessageSize: the chunk is refused 413 (RFC 4975 7.1, 10.4) and its message dropped. */
+  private refuseOversize(p: Participant, c: Chunk): void {
+    this.ctx.counts.oversizeRefused++;
+    this.refuse(p, c, 413, 'message larger than this conference takes');
   }
 
   /** Refuses the chunk with an error response; its message is dropped (copies begun are cut). */
