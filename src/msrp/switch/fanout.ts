@@ -70,6 +70,8 @@ export class Fanout {
     const messageId = fields.messageId as string; // checkHead: every SEND has one
     c.room = roomInMessage(range, this.ctx.maxMessageSize);
     if (c.room < 0) {
+      // a later chunk's message is open already: refusing it drops that message too
+      c.msg = range.start === 1 ? undefined : p.open.get(messageId);
       this.refuseOversize(p, c);
       return;
     }

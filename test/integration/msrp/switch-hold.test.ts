@@ -127,4 +127,21 @@ describe('MSRP switch: one sender cannot hold the group back (attack finding F1)
       await rig.close();
     }
   });
+
+  test('msrp.maxMessageSize: a later chunk whose Byte-Range passes it drops its open message too (none left open at the sender)', async () => {
+    const rig = await switchRig(0, { switchNet: { maxMessageSize: 2048 } });
+    try {
+      const s = await raw(rig, 'later');
+      const r = await raw(rig, 'reader');
+      s.peer.write(`${s.head('lat00001', 'Message-ID: msgL0001\r\nByte-Range: 1-10/*\r\nContent-Type: text/plain')}0123456789\r\n-------lat00001+\r\n`);
+      await until(() => s.peer.responses('lat00001').length === 1 && rig.sw.counters.openMessages === 1, 'the first chunk taken, its message open');
+      s.peer.write(`${s.head('lat00002', 'Message-ID: msgL0001\r\nByte-Range: 3001-3010/*\r\nContent-Type: text/plain')}0123456789\r\n-------lat00002$\r\n`);
+      await until(() => s.peer.responses('lat00002').length === 1, 'answer to the chunk beyond the limit');
+      expect(s.peer.responses('lat00002')[0].head).toMatchObject({ status: 413 });
+      expect(rig.sw.counters.openMessages).toBe(0);
+      for (const p of [s, r]) p.peer.end();
+    } finally {
+      await rig.close();
+    }
+  });
 });
