@@ -455,13 +455,8 @@ export class ImClient extends EventEmitter<ImClientEvents> {
         ...spec.headers,
       },
     });
-    let session: ImSession | undefined;
-    const { req, rs } = await this.ua.send(invite, {
-      // RFC 3261 13.2.2.4: every retransmitted 2xx is ACKed again
-      onResponse: (r) => {
-        if (session !== undefined && r.status >= 200 && r.status < 300) session.ack(req);
-      },
-    });
+    // RFC 3261 13.2.2.4: a retransmitted 2xx is ACKed again by the stack (it keeps the ACK sent)
+    const { req, rs } = await this.ua.send(invite);
     if (rs.status >= 300) throw statusError('INVITE', rs);
     const dialog = dialogAsUac(req, rs, this.ua.serverFlow());
     const answer = readAnswer(rs.body, 'actpass');
@@ -469,7 +464,7 @@ export class ImClient extends EventEmitter<ImClientEvents> {
       ackAndBye(this.ua, dialog, req);
       throw new MediaError(`unusable SDP answer: ${answer.reason}`);
     }
-    session = new ImSession(this.deps, {
+    const session = new ImSession(this.deps, {
       role: 'uac',
       dialog,
       local,

@@ -2,7 +2,7 @@
 import { answererRole } from './connection-role';
 import { negotiateAcceptTypes } from './negotiate';
 import type { MsrpMediaOptions } from './write';
-import type { Direction, MediaDescription, MsrpProto, SessionDescription } from './types';
+import type { Direction, MediaDescription, MediaFields, MsrpProto, SessionDescription } from './types';
 
 const MSRP_PROTOS: readonly MsrpProto[] = ['TCP/MSRP', 'TCP/TLS/MSRP'];
 
@@ -11,7 +11,7 @@ export function isMsrpProto(proto: string): proto is MsrpProto {
 }
 
 /** Why this m= section cannot carry an MSRP session, or undefined when it can. */
-export function msrpMediaProblem(media: MediaDescription, protos: readonly MsrpProto[] = MSRP_PROTOS): string | undefined {
+export function msrpMediaProblem(media: MediaFields, protos: readonly MsrpProto[] = MSRP_PROTOS): string | undefined {
   if (media.type !== 'message') return `media type is "${media.type}", not "message"`;
   if (!(protos as readonly string[]).includes(media.proto)) return `transport ${media.proto} not accepted`;
   // RFC 3264 section 6: port 0 means the stream is rejected
@@ -32,7 +32,7 @@ export function findMsrpMedia(
 }
 
 /** OMA IM 9.1.1: an INVITE whose SDP has a=sendonly carries one large message, not a chat. */
-export function isLargeMessageMode(media: MediaDescription): boolean {
+export function isLargeMessageMode(media: MediaFields): boolean {
   return media.direction === 'sendonly';
 }
 
@@ -84,7 +84,7 @@ export type MsrpAnswer =
  * Direction (RFC 3264 section 6.1): sendonly -> recvonly, recvonly -> sendonly, else the same.
  */
 export function answerFor(
-  offer: MediaDescription,
+  offer: MediaFields,
   local: LocalMsrpEndpoint,
   policy: AnswerPolicy,
 ): MsrpAnswer {

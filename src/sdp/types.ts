@@ -73,6 +73,9 @@ export interface MediaDescription {
   readonly lines: readonly SdpLine[];
 }
 
+/** A media description's meaning without its lines: what a session keeps of it (issue 8). */
+export type MediaFields = Omit<MediaDescription, 'attributes' | 'lines'>;
+
 export interface SessionDescription {
   readonly origin: SdpOrigin;
   /** s= value as received. */

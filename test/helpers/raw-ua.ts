@@ -162,6 +162,13 @@ export class RawUa {
     p.answer(m, 200);
   }
 
+  /** Sends our latest 200 to an initial INVITE again, as a UAS does until its ACK comes (RFC 3261 13.3.1.4). */
+  resendAnswer(): void {
+    const last = [...this.answered.values()].pop();
+    if (last === undefined) throw new Error(`${this.user} has answered no INVITE`);
+    this.peer.sendRaw(last);
+  }
+
   /** Answers the oldest held re-INVITE with 200 and our SDP. */
   answerHeldReinvite(): void {
     const m = this.heldReinvites.shift();

@@ -12,7 +12,7 @@ import { anonymousFrom, wantsAnonymity } from '../../sip/message/privacy';
 import { upstreamStatus } from '../../sip/message/forking';
 import { dialogAsUac, dialogAsUas, inDialogRequest, mediaType, type DialogState } from '../../sip/message/dialog';
 import { isStoreFull, type Binding } from '../../store';
-import { answererRole, isLargeMessageMode, offererConnects, type MediaDescription } from '../../sdp';
+import { answererRole, isLargeMessageMode, offererConnects, type MediaFields } from '../../sdp';
 import { targetsOf } from '../../core/router';
 import { ALLOW_HEADER } from '../../core/capabilities';
 import { isTlsMedia, msrpMediaOf, relayAnswer, relayOffer, transportChange } from './media';
@@ -281,7 +281,7 @@ export class ParticipatingFunction {
   }
 
   /** Our INVITE to every binding of the callee in parallel; the first 2xx wins (fork.ts). */
-  private forkToCallee(s: B2bSession, calleeUser: string, calleeHost: string, offered: MediaDescription, bindings: Binding[]): Promise<void> {
+  private forkToCallee(s: B2bSession, calleeUser: string, calleeHost: string, offered: MediaFields, bindings: Binding[]): Promise<void> {
     const msg = (s.invite as IncomingRequest).msg;
     const callId = `${randomHex(10)}@imedge`;
     const fromTag = newTag();
@@ -358,7 +358,7 @@ export class ParticipatingFunction {
     // a=setup (RFC 4975 5.4: the offerer connects) -> we dial its path.
     const calleeRole = roleOf(offererConnects(answer.media.setup));
     if (calleeRole === undefined) return this.refuseAfterAnswer(s, 488, 'callee answered a=setup:holdconn');
-    const ours = relayAnswer(s.caller.media as MediaDescription, answer.media, s.caller.ourUri, opts.msrp, s.id, ++s.sdpVersion);
+    const ours = relayAnswer(s.caller.media as MediaFields, answer.media, s.caller.ourUri, opts.msrp, s.id, ++s.sdpVersion);
     // The intersection of what both sides accept; nothing in common is 488 (RFC 4975 8.6).
     if (!ours.ok) return this.refuseAfterAnswer(s, 488, ours.reason);
     s.callee.media = answer.media;

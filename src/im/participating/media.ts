@@ -4,7 +4,8 @@
 // it) and connects out to peers that answer or offer passive, or answer without a=setup.
 // Each leg has its own transport (RFC 4975 6, 8.1): a TCP/TLS/MSRP offer gets an msrps: URI on
 // the TLS port, a TCP/MSRP one an msrp: URI on the TCP port; a TLS caller may reach a TCP callee.
-import { answerFor, buildMsrpSdp, findMsrpMedia, parseSdp, SdpError, type MediaDescription, type MsrpProto, type SetupRole } from '../../sdp';
+import { answerFor, buildMsrpSdp, findMsrpMedia, parseSdp, SdpError, type MediaDescription, type MediaFields, type MsrpProto, type SetupRole } from '../../sdp';
+import { detached } from '../../util/detach';
 
 export interface MsrpListen {
   /** Address written in c= and in our MSRP URIs. */
@@ -40,7 +41,7 @@ export function transportChange(media: Pick<MediaDescription, 'proto'>, ourUri: 
   return media.proto === want ? undefined : `MSRP transport ${media.proto} where ${want} was set up`;
 }
 
-export type MediaResult = { ok: true; media: MediaDescription } | { ok: false; status: 400 | 415 | 488; reason: string };
+export type MediaResult = { ok: true; media: MediaFields } | { ok: false; status: 400 | 415 | 488; reason: string };
 
 /**
  * The MSRP stream of an INVITE or 2xx body; a SIP status when there is none usable. tls: MSRP
@@ -62,7 +63,29 @@ export function msrpMediaOf(contentType: string | undefined, body: Buffer, tls =
   if (!media) {
     return { ok: false, status: 488, reason: findMsrpMedia(sd) ? 'MSRP over TLS (TCP/TLS/MSRP) is not offered here' : 'no MSRP media stream' };
   }
-  return { ok: true, media };
+  return { ok: true, media: keptMedia(media) };
+}
+
+/**
+ * What a leg keeps of a media description for the session's life: its meaning, not its lines,
+ * with the long strings copied out of the SDP text they were cut from (util/detach).
+ */
+function keptMedia(m: MediaDescription): MediaFields {
+  return {
+    index: m.index,
+    type: m.type,
+    port: m.port,
+    proto: m.proto,
+    formats: m.formats,
+    connection: m.connection,
+    acceptTypes: m.acceptTypes.map(detached),
+    acceptWrappedTypes: m.acceptWrappedTypes.map(detached),
+    maxSize: m.maxSize,
+    path: m.path.map(detached),
+    setup: m.setup,
+    direction: m.direction,
+    fileSelector: m.fileSelector === undefined ? undefined : detached(m.fileSelector),
+  };
 }
 
 /** o= line: the caller passes a version that grows with every new description (RFC 3264 8). */
@@ -79,7 +102,7 @@ function origin(address: string, sessionId: string, version: number) {
  * current role on that leg, so the running connection is kept.
  */
 export function relayOffer(
-  from: MediaDescription,
+  from: MediaFields,
   ourUri: string,
   listen: MsrpListen,
   sessionId: string,
@@ -112,8 +135,8 @@ export type AnswerResult = { ok: true; body: Buffer } | { ok: false; status: 488
  * re-offer on a leg where imedge is active), active to passive, none to an offer without one.
  */
 export function relayAnswer(
-  offer: MediaDescription,
-  otherAnswer: MediaDescription,
+  offer: MediaFields,
+  otherAnswer: MediaFields,
   ourUri: string,
   listen: MsrpListen,
   sessionId: string,

@@ -2,7 +2,7 @@
 import type { DialogState } from '../../sip/message/dialog';
 import type { Flow } from '../../sip/message/types';
 import type { AckWait, IncomingRequest } from '../../sip/stack';
-import type { MediaDescription } from '../../sdp';
+import type { MediaFields } from '../../sdp';
 
 export type LegName = 'caller' | 'callee';
 export type SessionKind = '1-1' | 'large-message';
@@ -17,7 +17,7 @@ export interface Leg {
   /** Where in-dialog requests to this client go first. */
   flows: Flow[];
   /** Its current MSRP stream (offer or answer). */
-  media?: MediaDescription;
+  media?: MediaFields;
   /** Our MSRP URI this client connects to. */
   ourUri: string;
   /** Who opens this leg's MSRP connection, once known (the callee's: from its answer). */

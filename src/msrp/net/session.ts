@@ -1,5 +1,6 @@
 import { parseMsrpUri, parsePath, type MsrpFields, type MsrpFlag, type MsrpRequestHead, type MsrpUri } from '../wire';
 import type { MsrpConnection } from './connection';
+import { detached } from '../../util/detach';
 
 /**
  * RFC 6135 a=setup as seen from this side: 'passive' waits for the peer to connect and bind
@@ -53,20 +54,23 @@ export class MsrpSession {
     this.id = local.sessionId;
     this.localUri = spec.localUri;
     if (spec.remotePath !== undefined) {
-      const remote = parsePath(spec.remotePath.join(' '));
-      if (remote === undefined) throw new RangeError(`bad remote MSRP path: ${spec.remotePath.join(' ')}`);
+      // copied out of the SDP text they were cut from, which a held session would keep alive
+      const path = spec.remotePath.map(detached);
+      const remote = parsePath(path.join(' '));
+      if (remote === undefined) throw new RangeError(`bad remote MSRP path: ${path.join(' ')}`);
       this.remote = remote;
-      this.remotePath = [...spec.remotePath];
+      this.remotePath = path;
     }
     this.setup = spec.setup ?? 'passive';
     this.handler = spec.handler;
   }
 
   /** Learns the peer's a=path after the session opened (a B2BUA offers before it is answered). */
-  setRemotePath(path: readonly string[]): void {
+  setRemotePath(given: readonly string[]): void {
+    const path = given.map(detached);
     const remote = parsePath(path.join(' '));
     if (remote === undefined) throw new RangeError(`bad remote MSRP path: ${path.join(' ')}`);
     this.remote = remote;
-    this.remotePath = [...path];
+    this.remotePath = path;
   }
 }

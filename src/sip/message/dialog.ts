@@ -2,6 +2,7 @@
 // Pure: no sockets, no clock; the caller owns sending.
 import type { Flow, NameAddr, SipRequest, SipResponse } from './types';
 import { headerText } from './types';
+import { detached, detachedDeep } from '../../util/detach';
 
 export interface DialogState {
   callId: string;
@@ -30,7 +31,7 @@ const firstContact = (m: { headers: { contact?: NameAddr[] | '*' } }): string | 
 /** 12.1.1: the UAS side, from the request that created the dialog and our To tag. */
 export function dialogAsUas(req: SipRequest, localTag: string, flow?: Flow): DialogState {
   const h = req.headers;
-  return {
+  return standalone({
     callId: h['call-id'] ?? '',
     localTag,
     remoteTag: String(h.from?.params.tag ?? ''),
@@ -41,13 +42,13 @@ export function dialogAsUas(req: SipRequest, localTag: string, flow?: Flow): Dia
     remoteTarget: firstContact(req) ?? (h.from?.uri ?? ''),
     routeSet: [...(h['record-route'] ?? [])],
     flow,
-  };
+  });
 }
 
 /** 12.1.2: the UAC side, from our request and the 2xx (or 1xx with tag) that answered it. */
 export function dialogAsUac(req: SipRequest, rs: SipResponse, flow?: Flow): DialogState {
   const h = req.headers;
-  return {
+  return standalone({
     callId: h['call-id'] ?? '',
     localTag: String(h.from?.params.tag ?? ''),
     remoteTag: String(rs.headers.to?.params.tag ?? ''),
@@ -59,6 +60,23 @@ export function dialogAsUac(req: SipRequest, rs: SipResponse, flow?: Flow): Dial
     // 12.1.2: the route set is the Record-Route of the response, in reverse order.
     routeSet: [...(rs.headers['record-route'] ?? [])].reverse(),
     flow,
+  });
+}
+
+/**
+ * A dialog outlives the messages it was made from: its strings are copied out of their text
+ * (util/detach), or each held session would keep its INVITE and 2xx alive.
+ */
+function standalone(d: DialogState): DialogState {
+  return {
+    ...d,
+    callId: detached(d.callId),
+    localTag: detached(d.localTag),
+    remoteTag: detached(d.remoteTag),
+    local: detachedDeep(d.local),
+    remote: detachedDeep(d.remote),
+    remoteTarget: detached(d.remoteTarget),
+    routeSet: detachedDeep(d.routeSet),
   };
 }
 

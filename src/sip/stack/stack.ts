@@ -24,6 +24,7 @@ import type * as dgram from 'node:dgram';
 import { dialSipTls, listenSipTls, TlsFlows, type SipTlsOptions, type SipTlsStats } from './tls-transport';
 import { bareHost, parseSipUri } from './uri';
 import { DEFAULT_SIP_TIMERS } from './ack-wait';
+import { AckMemory } from './ack-repeat';
 
 export interface SipStackOptions {
   bind: string;
@@ -129,6 +130,8 @@ export interface SipStats {
   completedEvicted: number;
   /** INVITEs we cancelled that got no final response within 64*T1 of the CANCEL: ended with 408 (RFC 3261 9.1). */
   cancelledInvitesAbandoned: number;
+  /** ACKs sent again for a retransmitted 2xx (RFC 3261 13.2.2.4). */
+  acksRepeated: number;
   handlerErrors: number;
   /** Inbound TCP/TLS connections closed by tcpMessageTimeoutMs (slowloris). */
   slowClosed: { 'no-message': number; 'partial-message': number };
@@ -243,7 +246,10 @@ export class IncomingRequest {
 }
 
 export interface SendOptions {
-  /** Every response, provisional and final, including 2xx retransmissions of an INVITE. */
+  /**
+   * Every response, provisional and final, up to the final one. A retransmitted 2xx to an
+   * INVITE is ACKed again by the stack itself (sendAck remembers the ACK), not passed here.
+   */
   onResponse?: (rs: SipResponse) => void;
   /** Flows to try in order instead of resolving the Request-URI (503 from one tries the next). */
   targets?: Flow[];
@@ -284,6 +290,8 @@ export class SipStack {
   private readonly byTarget: KeyedShare;
   /** This server's own listeners (built on first use: the ports are known once bound). */
   private selfTargets: SelfTargets | undefined;
+  /** The ACKs sent for 2xx responses, for 64*T1: a retransmitted 2xx gets the same ACK again. */
+  private readonly acks: AckMemory<SipRequest>;
 
   private constructor(
     private readonly instance: sip.SipInstance,
@@ -301,11 +309,13 @@ export class SipStack {
     private readonly tlsFlows: TlsFlows,
     tlsStats: SipTlsStats,
     private readonly rate: SourceRateLimiter,
+    maxAcks: number,
   ) {
+    this.acks = new AckMemory(64 * t1Ms, maxAcks);
     this.stats = {
       requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, overloadPerSource: 0,
       overloadPerTarget: 0, loopsRefused: 0, localReserve: 0,
-      completedEvicted: 0, cancelledInvitesAbandoned: 0, handlerErrors: 0, slowClosed: { 'no-message': 0, 'partial-message': 0 }, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
+      completedEvicted: 0, cancelledInvitesAbandoned: 0, acksRepeated: 0, handlerErrors: 0, slowClosed: { 'no-message': 0, 'partial-message': 0 }, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
     };
     this.bySource = new KeyedShare(shares.perSource, (source) =>
       log.warn({ source, limit: shares.perSource }, 'SIP source at its share of live transactions; its new requests get 503'));
@@ -441,7 +451,7 @@ export class SipStack {
     const t1Ms = opts.t1Ms ?? DEFAULT_SIP_TIMERS.t1Ms;
     stack = new SipStack(
       instance, bound.port, { udp: !!bound.udp, tcp: !!bound.tcp, tls: !!tlsServer }, host, log, { perSource, perTarget }, opts.overloadRetryAfterS,
-      opts.maxBytesHeaders, gate, t1Ms, tlsPort, tlsFlows, tlsStats, rate,
+      opts.maxBytesHeaders, gate, t1Ms, tlsPort, tlsFlows, tlsStats, rate, opts.maxCompletedTransactions ?? opts.maxTransactions,
     );
     stack.udpSocket = bound.udp;
     return stack;
@@ -614,7 +624,9 @@ export class SipStack {
         this.stats.dropped++;
         return;
       }
-      // Responses without a client transaction (stray 2xx retransmissions) end here.
+      // Responses without a client transaction (stray 2xx retransmissions) end here, ACKed
+      // again if they answer an INVITE we ACKed within 64*T1.
+      this.repeatAck(raw);
       return;
     }
     bump(this.stats.requestsIn, methodLabel(raw.method));
@@ -781,11 +793,17 @@ export class SipStack {
       if (this.closed) return finish(synthetic(rq, 503));
       opts.onRaw?.(raw, targets);
       sent = true;
-      this.instance.send(raw, (rawRs) => {
-        const rs = fromRaw(rawRs) as SipResponse;
-        opts.onResponse?.(rs);
-        if (!done && rs.status >= 200) finish(rs);
-      }, targets);
+      const relay: ResponseRelay = {
+        to: (rawRs) => {
+          const rs = fromRaw(rawRs) as SipResponse;
+          // after the final answer the library keeps the relay for the transaction's life (32 s
+          // after a 2xx, RFC 6026 Accepted): it then holds none of this request's state
+          if (rs.status >= 200) relay.to = this.repeatAck;
+          opts.onResponse?.(rs);
+          if (!done && rs.status >= 200) finish(rs);
+        },
+      };
+      this.instance.send(raw, relayThrough(relay), targets);
     };
     // the common case (flows given, or a plain hop) sends at once; a TLS hop may need a lookup
     if ((opts.targets !== undefined && opts.targets.length > 0) || tlsHopOf(rq) === undefined) send(this.libTargets(opts.targets));
@@ -901,19 +919,37 @@ export class SipStack {
     };
   }
 
-  /** ACK for a 2xx (RFC 3261 13.2.2.4) travels outside any transaction. */
+  /**
+   * ACK for a 2xx (RFC 3261 13.2.2.4) travels outside any transaction. It is remembered for
+   * 64*T1: a retransmission of that 2xx is ACKed again from here (repeatAck).
+   */
   sendAck(ack: SipRequest, targets?: Flow[]): void {
     if (this.closed) return;
     const raw = toRaw(ack);
-    raw.headers.via = [];
+    // its branch is given here, not by the library, so a repeat can carry the same top Via
+    // (the library fills in its sent-by when it sends)
+    raw.headers.via = [{ params: { branch: sip.generateBranch() } }];
     bump(this.stats.requestsOut, 'ACK');
     const send = (t: sip.RawFlow[] | undefined): void => {
       if (this.closed || (t !== undefined && t.length === 0)) return;
       this.instance.send(raw, undefined, t);
+      this.acks.remember(raw, ack, t);
     };
     if ((targets !== undefined && targets.length > 0) || tlsHopOf(ack) === undefined) send(this.libTargets(targets));
     else this.targetsFor(ack, targets).then(send, (err: unknown) => this.log.error({ err }, 'ACK target resolution failed'));
   }
+
+  /** A 2xx after the first (a retransmission): the ACK sent for it goes again, if remembered. */
+  private readonly repeatAck = (rs: sip.RawMessage): void => {
+    if (this.closed || rs.status === undefined || rs.status < 200 || rs.status >= 300) return;
+    const sent = this.acks.forResponse(rs);
+    if (sent === undefined) return;
+    const raw = toRaw(sent.ack);
+    raw.headers.via = [sent.via];
+    this.stats.acksRepeated++;
+    bump(this.stats.requestsOut, 'ACK');
+    this.instance.send(raw, undefined, sent.targets);
+  };
 
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
@@ -927,6 +963,16 @@ export class SipStack {
  * The status for what the library reports: a body beyond maxContentLength is 413, a head
  * beyond maxBytesHeaders (on either transport) 513 (RFC 3261 21.5.7), anything else 400.
  */
+/** Where the library sends a client transaction's responses; `to` changes once the final one passed. */
+interface ResponseRelay {
+  to: (rs: sip.RawMessage) => void;
+}
+
+/** Made outside SipStack's methods so the closure the library keeps captures the relay alone. */
+function relayThrough(relay: ResponseRelay): (rs: sip.RawMessage) => void {
+  return (rs) => relay.to(rs);
+}
+
 function statusForInvalid(kind: string | undefined): 400 | 413 | 513 {
   if (kind === 'too-large') return 413;
   if (kind === 'head-too-large') return 513;

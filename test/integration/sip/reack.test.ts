@@ -1,0 +1,149 @@
+// RFC 3261 13.2.2.4: the UAC core ACKs every 2xx to its INVITE, retransmissions included. The
+// stack remembers each ACK it sent (sendAck) for 64*T1 and sends it again, same branch and
+// CSeq, when the 2xx comes again; the INVITE transaction keeps nothing of its TU after the
+// final response (issue 8). Over real UDP, the callee a raw socket that resends its 200 as a
+// UAS does until its ACK arrives (13.3.1.4).
+import * as dgram from 'node:dgram';
+import { Writable } from 'node:stream';
+import { SipStack } from '../../../src/sip/stack';
+import { dialogAsUac, inDialogRequest } from '../../../src/sip/message/dialog';
+import type { SipRequest } from '../../../src/sip/message/types';
+import { createLogger } from '../../../src/log';
+import { header, headers, parseWire, rid, type WireMessage } from '../../helpers/sip-peer';
+import { RawUa } from '../../helpers/raw-ua';
+import { startServer } from '../../helpers/server';
+
+const quiet = () => createLogger({ level: 'error', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+
+const until = async (pred: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+/** A UDP callee: answers the INVITE 200 and records every request; answer() sends that 200 again. */
+async function udpCallee() {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  const port = sock.address().port;
+  const got: WireMessage[] = [];
+  let ok: { text: string; to: dgram.RemoteInfo } | undefined;
+  sock.on('message', (buf, from) => {
+    const m = parseWire(buf);
+    if (m === undefined) return;
+    got.push(m);
+    if (m.method !== 'INVITE') return;
+    const lines = ['SIP/2.0 200 OK', ...headers(m, 'via').map((v) => `Via: ${v}`), `From: ${header(m, 'from')}`, `To: ${header(m, 'to')};tag=callee${rid()}`,
+      `Call-ID: ${header(m, 'call-id')}`, `CSeq: ${header(m, 'cseq')}`, `Contact: <sip:bob@127.0.0.1:${port}>`, 'Content-Length: 0', '', ''];
+    ok = { text: lines.join('\r\n'), to: from };
+    sock.send(ok.text, from.port, from.address);
+  });
+  return {
+    port,
+    got,
+    acks: () => got.filter((m) => m.method === 'ACK'),
+    resend: () => {
+      if (ok === undefined) throw new Error('no 200 sent yet');
+      sock.send(ok.text, ok.to.port, ok.to.address);
+    },
+    close: () => sock.close(),
+  };
+}
+
+function invite(port: number): SipRequest {
+  return {
+    method: 'INVITE',
+    uri: `sip:bob@127.0.0.1:${port}`,
+    version: '2.0',
+    headers: {
+      via: [],
+      'max-forwards': 70,
+      from: { uri: 'sip:alice@localhost', params: { tag: `a${rid()}` } },
+      to: { uri: 'sip:bob@localhost', params: {} },
+      'call-id': `${rid()}@test`,
+      cseq: { seq: 7, method: 'INVITE' },
+      contact: [{ uri: 'sip:alice@127.0.0.1', params: {} }],
+    },
+    body: Buffer.alloc(0),
+  } as unknown as SipRequest;
+}
+
+const udpStack = () =>
+  SipStack.start(
+    { bind: '127.0.0.1', port: 0, udp: true, tcp: false, maxBytesHeaders: 16384, maxContentLength: 65536, maxTransactions: 64, overloadRetryAfterS: 5, logger: quiet() },
+    (r) => r.reply(200),
+  );
+
+const topBranch = (m: WireMessage) => /;branch=([^;\s]+)/.exec(header(m, 'via') ?? '')?.[1];
+
+describe('RFC 3261 13.2.2.4: a retransmitted 2xx is ACKed again', () => {
+  test('the stack sends the same ACK (branch, CSeq) for each copy of the 2xx, and counts it', async () => {
+    const stack = await udpStack();
+    const bob = await udpCallee();
+    try {
+      const targets = [{ protocol: 'UDP' as const, address: '127.0.0.1', port: bob.port }];
+      const rq = invite(bob.port);
+      const rs = await stack.request(rq, { targets });
+      expect(rs.status).toBe(200);
+      stack.sendAck(inDialogRequest(dialogAsUac(rq, rs), 'ACK', { seq: 7 }), targets);
+      await until(() => bob.acks().length === 1);
+      bob.resend();
+      await until(() => bob.acks().length === 2);
+      bob.resend();
+      await until(() => bob.acks().length === 3);
+      const [first, ...again] = bob.acks();
+      for (const a of again) {
+        expect(topBranch(a)).toBe(topBranch(first));
+        expect(header(a, 'cseq')).toBe('7 ACK');
+        expect(header(a, 'to')).toBe(header(first, 'to'));
+      }
+      expect(stack.stats.acksRepeated).toBe(2);
+    } finally {
+      bob.close();
+      await stack.close();
+    }
+  });
+
+  test('a 2xx the stack never ACKed (another Call-ID) gets no ACK from the memory', async () => {
+    const stack = await udpStack();
+    const bob = await udpCallee();
+    try {
+      const targets = [{ protocol: 'UDP' as const, address: '127.0.0.1', port: bob.port }];
+      expect((await stack.request(invite(bob.port), { targets })).status).toBe(200);
+      // the TU never ACKed: a copy of the 2xx finds nothing to repeat
+      bob.resend();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(bob.acks()).toHaveLength(0);
+      expect(stack.stats.acksRepeated).toBe(0);
+    } finally {
+      bob.close();
+      await stack.close();
+    }
+  });
+});
+
+describe('RFC 3261 13.2.2.4 through the B2BUA: the callee leg over UDP', () => {
+  test('a callee whose first ACK was lost resends its 200: imedge ACKs it again and the session stays up', async () => {
+    const s = await startServer({ env: { IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000' } });
+    try {
+      const alice = await RawUa.open('alice', s.sipPort);
+      const bob = await RawUa.open('bob', s.sipPort);
+      expect((await alice.invite('bob')).status).toBe(200);
+      await bob.incomingReady;
+      await until(() => bob.acks.length === 1);
+      bob.resendAnswer();
+      await until(() => bob.acks.length === 2);
+      expect(header(bob.acks[1], 'cseq')).toBe(header(bob.acks[0], 'cseq'));
+      expect(topBranch(bob.acks[1])).toBe(topBranch(bob.acks[0]));
+      expect(bob.byes).toHaveLength(0);
+      const metrics = await (await fetch(`http://127.0.0.1:${s.httpPort}/metrics`)).text();
+      expect(/^imedge_sip_acks_repeated_total (\d+)/m.exec(metrics)?.[1]).toBe('1');
+      await alice.close();
+      await bob.close();
+    } finally {
+      expect(await s.stop()).toBe(0);
+    }
+  });
+});
