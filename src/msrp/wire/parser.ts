@@ -43,6 +43,12 @@ const EMPTY = Buffer.alloc(0);
 /** Shared by every head without syntax errors; never written (addSyntaxError replaces it first). */
 const NO_ERRORS: string[] = [];
 const DASH = 0x2d;
+/**
+ * wholeHead's scratch for the offsets of a head's line ends, one for every parser: it is filled
+ * and read within one synchronous call that calls nothing back, so parsers never share it at
+ * once (one per parser cost each idle MSRP connection 0.5 KB).
+ */
+const LINE_ENDS = new Array<number>(64).fill(0);
 const END_FLAGS: Record<number, MsrpFlag | undefined> = { 0x24: '$', 0x2b: '+', 0x23: '#' };
 
 /**
@@ -85,7 +91,6 @@ export class MsrpParser {
   private resyncing = false;
   private feeding = false;
   /** Line ends (LF offsets) of the head wholeHead reads; reused. A longer head takes the line path. */
-  private readonly lineEnds: number[] = new Array<number>(64).fill(0);
 
   constructor(
     private readonly handler: MsrpParserHandler,
@@ -205,7 +210,7 @@ export class MsrpParser {
    */
   private wholeHead(chunk: Buffer, off: number): number {
     const limit = Math.min(chunk.length, off + this.limits.maxHeaderBytes);
-    const ends = this.lineEnds;
+    const ends = LINE_ENDS;
     let n = 0;
     let p = off;
     let lineStart = off;

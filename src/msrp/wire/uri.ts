@@ -21,6 +21,7 @@ export interface MsrpUri {
 }
 
 const SCHEME = /^(msrps?):\/\//i;
+const NO_PARAMS: readonly MsrpUriParam[] = Object.freeze([]);
 const USERINFO = /^[A-Za-z0-9\-._~%!$&'()*+,;=:]*$/;
 const REG_NAME = /^[A-Za-z0-9\-._~%!$&'()*+,=]+$/;
 const IPV6_LITERAL = /^\[[0-9A-Fa-f:.]+\]$/;
@@ -34,7 +35,8 @@ const TRANSPORT = /^[A-Za-z0-9]+$/;
 export function parseMsrpUri(text: string): MsrpUri | undefined {
   const m = SCHEME.exec(text);
   if (m === null) return undefined;
-  const scheme = m[1].toLowerCase() as 'msrp' | 'msrps';
+  // the literals, not a fresh lower-cased copy per URI: a held session keeps six parsed URIs
+  const scheme = m[1].length === 4 ? 'msrp' : 'msrps';
   const rest = text.slice(m[0].length);
   let authEnd = 0;
   while (authEnd < rest.length && rest[authEnd] !== '/' && rest[authEnd] !== ';') authEnd++;
@@ -56,8 +58,9 @@ export function parseMsrpUri(text: string): MsrpUri | undefined {
   // section 6: the transport parameter is mandatory
   if (rest[pos] !== ';') return undefined;
   const parts = rest.slice(pos + 1).split(';');
-  const transport = parts[0];
+  const transport = parts[0] === 'tcp' ? 'tcp' : parts[0];
   if (!TRANSPORT.test(transport)) return undefined;
+  if (parts.length === 1) return { scheme, user, host: hostPort.host, port: hostPort.port, sessionId, transport, params: NO_PARAMS };
   const params: MsrpUriParam[] = [];
   for (const p of parts.slice(1)) {
     const eq = p.indexOf('=');
@@ -167,11 +170,12 @@ function normalizeIpv6(addr: string): string | undefined {
 export function parsePath(value: string): MsrpUri[] | undefined {
   const items = value.split(/[ \t]+/).filter((s) => s !== '');
   if (items.length === 0) return undefined;
-  const uris: MsrpUri[] = [];
-  for (const item of items) {
-    const uri = parseMsrpUri(item);
+  // sized once: a pushed-to array keeps room for 17 (a held session keeps several paths)
+  const uris = new Array<MsrpUri>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const uri = parseMsrpUri(items[i]);
     if (uri === undefined) return undefined;
-    uris.push(uri);
+    uris[i] = uri;
   }
   return uris;
 }
