@@ -40,6 +40,8 @@ export class AckMemory<M> {
     private readonly lifetimeMs: number,
     private readonly max: number,
     private readonly now: () => number = Date.now,
+    /** Called for each ACK dropped early (the bound reached): a counted event. */
+    private readonly onEvicted: () => void = () => undefined,
   ) {}
 
   /** `raw` is the library message of the ACK just sent (its top Via now carries the branch). */
@@ -55,6 +57,7 @@ export class AckMemory<M> {
       if (this.sent.size <= this.max) break;
       this.sent.delete(k);
       this.evicted++;
+      this.onEvicted();
     }
   }
 

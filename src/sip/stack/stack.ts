@@ -132,6 +132,8 @@ export interface SipStats {
   cancelledInvitesAbandoned: number;
   /** ACKs sent again for a retransmitted 2xx (RFC 3261 13.2.2.4). */
   acksRepeated: number;
+  /** ACKs forgotten before 64*T1 because as many as the bound were kept: a copy of their 2xx goes unACKed. */
+  acksForgotten: number;
   handlerErrors: number;
   /** Inbound TCP/TLS connections closed by tcpMessageTimeoutMs (slowloris). */
   slowClosed: { 'no-message': number; 'partial-message': number };
@@ -311,11 +313,11 @@ export class SipStack {
     private readonly rate: SourceRateLimiter,
     maxAcks: number,
   ) {
-    this.acks = new AckMemory(64 * t1Ms, maxAcks);
+    this.acks = new AckMemory(64 * t1Ms, maxAcks, Date.now, () => this.stats.acksForgotten++);
     this.stats = {
       requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, overloadPerSource: 0,
       overloadPerTarget: 0, loopsRefused: 0, localReserve: 0,
-      completedEvicted: 0, cancelledInvitesAbandoned: 0, acksRepeated: 0, handlerErrors: 0, slowClosed: { 'no-message': 0, 'partial-message': 0 }, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
+      completedEvicted: 0, cancelledInvitesAbandoned: 0, acksRepeated: 0, acksForgotten: 0, handlerErrors: 0, slowClosed: { 'no-message': 0, 'partial-message': 0 }, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
     };
     this.bySource = new KeyedShare(shares.perSource, (source) =>
       log.warn({ source, limit: shares.perSource }, 'SIP source at its share of live transactions; its new requests get 503'));

@@ -27,10 +27,12 @@ describe('AckMemory: the ACK sent for a 2xx, for 64*T1 (RFC 3261 13.2.2.4, RFC 6
   });
 
   test('bounded: beyond max the oldest is dropped and counted', () => {
-    const m = new AckMemory<string>(32_000, 2);
+    let reported = 0;
+    const m = new AckMemory<string>(32_000, 2, Date.now, () => reported++);
     for (const c of ['a', 'b', 'c']) m.remember(msg(c, 1, 't'), c, undefined);
     expect(m.size).toBe(2);
     expect(m.evicted).toBe(1);
+    expect(reported).toBe(1);
     expect(m.forResponse(msg('a', 1, 't', 200))).toBeUndefined();
     expect(m.forResponse(msg('c', 1, 't', 200))?.ack).toBe('c');
   });
