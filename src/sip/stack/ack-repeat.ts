@@ -1,20 +1,27 @@
-// RFC 3261 13.2.2.4: the UAC core ACKs every 2xx to its INVITE, retransmissions included. The
-// ACK travels outside any transaction (SipStack.sendAck); this remembers each one sent for
-// 64*T1, as long as RFC 6026's Timer M lets a retransmitted 2xx reach the UAC, so the stack
-// answers a retransmission with the same ACK whoever built the first. The INVITE transaction
-// itself then keeps nothing of its TU after the final response (issue 8: held sessions'
+// RFC 3261 13.2.2.4: the UAC core generates an ACK for every 2xx to its INVITE, retransmissions
+// included. The ACK travels outside any transaction (SipStack.sendAck); this remembers what
+// each one was built from for 64*T1, as long as RFC 6026's Timer M lets a retransmitted 2xx
+// reach the UAC, so the stack ACKs a copy of the 2xx whoever built the first ACK. The INVITE
+// transaction then keeps nothing of its TU after the final response (issue 8: held sessions'
 // transactions cost ~12 KB each for 32 s).
 import type * as sip from 'sip';
 
-/** An ACK as sent: rebuilt from the same message with the same top Via (same branch). */
+/**
+ * Copies of one 2xx ACKed at most this often. A UAS resends its 2xx at T1, doubling to T2,
+ * for 64*T1 (13.3.1.4): 10 copies with the default timers. A peer that answers every ACK
+ * with its 2xx again would otherwise keep the two ends in a loop at network speed.
+ */
+export const MAX_REPEATS_PER_ACK = 16;
+
+/** An ACK as sent: the request it was built from and where it went. */
 export interface SentAck<M> {
   readonly ack: M;
-  readonly via: unknown;
   readonly targets: sip.RawFlow[] | undefined;
 }
 
 interface Entry<M> extends SentAck<M> {
   readonly until: number;
+  repeats: number;
 }
 
 /** Call-ID, CSeq number and To tag: one 2xx and the ACK that answers it. Undefined if any is missing. */
@@ -30,6 +37,8 @@ export function ackKeyOf(m: sip.RawMessage): string | undefined {
   return `${callId}\n${seq}\n${tag}`;
 }
 
+export type RepeatVerdict<M> = { readonly kind: 'repeat'; readonly sent: SentAck<M> } | { readonly kind: 'unknown' } | { readonly kind: 'withheld' };
+
 export class AckMemory<M> {
   // insertion order is expiry order (one lifetime for all): the oldest are pruned from the head
   private readonly sent = new Map<string, Entry<M>>();
@@ -44,15 +53,14 @@ export class AckMemory<M> {
     private readonly onEvicted: () => void = () => undefined,
   ) {}
 
-  /** `raw` is the library message of the ACK just sent (its top Via now carries the branch). */
+  /** `raw` is the library message of the ACK just sent (its key: Call-ID, CSeq, To tag). */
   remember(raw: sip.RawMessage, ack: M, targets: sip.RawFlow[] | undefined): void {
     const key = ackKeyOf(raw);
-    const via = (raw.headers.via as unknown[] | undefined)?.[0];
-    if (key === undefined || via === undefined || this.max <= 0) return;
+    if (key === undefined || this.max <= 0) return;
     const t = this.now();
     this.prune(t);
     this.sent.delete(key);
-    this.sent.set(key, { ack, via, targets, until: t + this.lifetimeMs });
+    this.sent.set(key, { ack, targets, until: t + this.lifetimeMs, repeats: 0 });
     for (const k of this.sent.keys()) {
       if (this.sent.size <= this.max) break;
       this.sent.delete(k);
@@ -61,17 +69,18 @@ export class AckMemory<M> {
     }
   }
 
-  /** The ACK sent for this 2xx, if it is still remembered. */
-  forResponse(rs: sip.RawMessage): SentAck<M> | undefined {
+  /** What to do with a copy of a 2xx: ACK it again (counted), nothing known, or past the cap. */
+  forResponse(rs: sip.RawMessage): RepeatVerdict<M> {
     const key = ackKeyOf(rs);
-    if (key === undefined) return undefined;
-    const e = this.sent.get(key);
-    if (e === undefined) return undefined;
+    const e = key === undefined ? undefined : this.sent.get(key);
+    if (key === undefined || e === undefined) return { kind: 'unknown' };
     if (e.until <= this.now()) {
       this.sent.delete(key);
-      return undefined;
+      return { kind: 'unknown' };
     }
-    return e;
+    if (e.repeats >= MAX_REPEATS_PER_ACK) return { kind: 'withheld' };
+    e.repeats++;
+    return { kind: 'repeat', sent: e };
   }
 
   get size(): number {

@@ -134,6 +134,8 @@ export interface SipStats {
   acksRepeated: number;
   /** ACKs forgotten before 64*T1 because as many as the bound were kept: a copy of their 2xx goes unACKed. */
   acksForgotten: number;
+  /** Copies of a 2xx past MAX_REPEATS_PER_ACK for one ACK: not ACKed (a peer looping 2xx for ACK). */
+  acksWithheld: number;
   handlerErrors: number;
   /** Inbound TCP/TLS connections closed by tcpMessageTimeoutMs (slowloris). */
   slowClosed: { 'no-message': number; 'partial-message': number };
@@ -317,7 +319,7 @@ export class SipStack {
     this.stats = {
       requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, overloadPerSource: 0,
       overloadPerTarget: 0, loopsRefused: 0, localReserve: 0,
-      completedEvicted: 0, cancelledInvitesAbandoned: 0, acksRepeated: 0, acksForgotten: 0, handlerErrors: 0, slowClosed: { 'no-message': 0, 'partial-message': 0 }, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
+      completedEvicted: 0, cancelledInvitesAbandoned: 0, acksRepeated: 0, acksForgotten: 0, acksWithheld: 0, handlerErrors: 0, slowClosed: { 'no-message': 0, 'partial-message': 0 }, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
     };
     this.bySource = new KeyedShare(shares.perSource, (source) =>
       log.warn({ source, limit: shares.perSource }, 'SIP source at its share of live transactions; its new requests get 503'));
@@ -928,9 +930,7 @@ export class SipStack {
   sendAck(ack: SipRequest, targets?: Flow[]): void {
     if (this.closed) return;
     const raw = toRaw(ack);
-    // its branch is given here, not by the library, so a repeat can carry the same top Via
-    // (the library fills in its sent-by when it sends)
-    raw.headers.via = [{ params: { branch: sip.generateBranch() } }];
+    raw.headers.via = [];
     bump(this.stats.requestsOut, 'ACK');
     const send = (t: sip.RawFlow[] | undefined): void => {
       if (this.closed || (t !== undefined && t.length === 0)) return;
@@ -941,16 +941,21 @@ export class SipStack {
     else this.targetsFor(ack, targets).then(send, (err: unknown) => this.log.error({ err }, 'ACK target resolution failed'));
   }
 
-  /** A 2xx after the first (a retransmission): the ACK sent for it goes again, if remembered. */
+  /**
+   * A 2xx after the first (a retransmission): the ACK for it is generated again, if remembered.
+   * Same request, a new branch: RFC 3261 8.1.1.7 exempts only CANCEL and the ACK for a non-2xx
+   * from a unique branch (a peer that checks for retransmitted requests sees a new ACK).
+   */
   private readonly repeatAck = (rs: sip.RawMessage): void => {
     if (this.closed || rs.status === undefined || rs.status < 200 || rs.status >= 300) return;
-    const sent = this.acks.forResponse(rs);
-    if (sent === undefined) return;
-    const raw = toRaw(sent.ack);
-    raw.headers.via = [sent.via];
+    const verdict = this.acks.forResponse(rs);
+    if (verdict.kind === 'withheld') this.stats.acksWithheld++;
+    if (verdict.kind !== 'repeat') return;
+    const raw = toRaw(verdict.sent.ack);
+    raw.headers.via = [];
     this.stats.acksRepeated++;
     bump(this.stats.requestsOut, 'ACK');
-    this.instance.send(raw, undefined, sent.targets);
+    this.instance.send(raw, undefined, verdict.sent.targets);
   };
 
   close(): Promise<void> {

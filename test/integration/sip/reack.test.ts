@@ -1,17 +1,20 @@
 // RFC 3261 13.2.2.4: the UAC core ACKs every 2xx to its INVITE, retransmissions included. The
-// stack remembers each ACK it sent (sendAck) for 64*T1 and sends it again, same branch and
-// CSeq, when the 2xx comes again; the INVITE transaction keeps nothing of its TU after the
+// stack remembers each ACK it sent (sendAck) for 64*T1 and generates it again (same CSeq and
+// tags, a new branch: 8.1.1.7) when the 2xx comes again, at most MAX_REPEATS_PER_ACK times; the INVITE transaction keeps nothing of its TU after the
 // final response (issue 8). Over real UDP, the callee a raw socket that resends its 200 as a
 // UAS does until its ACK arrives (13.3.1.4).
 import * as dgram from 'node:dgram';
 import { Writable } from 'node:stream';
 import { SipStack } from '../../../src/sip/stack';
+import { MAX_REPEATS_PER_ACK } from '../../../src/sip/stack/ack-repeat';
 import { dialogAsUac, inDialogRequest } from '../../../src/sip/message/dialog';
 import type { SipRequest } from '../../../src/sip/message/types';
 import { createLogger } from '../../../src/log';
 import { header, headers, parseWire, rid, type WireMessage } from '../../helpers/sip-peer';
 import { RawUa } from '../../helpers/raw-ua';
 import { startServer } from '../../helpers/server';
+import { requireSipp, sipp, sippPort } from '../../helpers/sipp';
+import { RawMsrpPeer } from '../../helpers/msrp-peer';
 
 const quiet = () => createLogger({ level: 'error', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 
@@ -34,13 +37,16 @@ async function udpCallee() {
     const m = parseWire(buf);
     if (m === undefined) return;
     got.push(m);
+    if (m.method === 'ACK' && api.loop && ok !== undefined) sock.send(ok.text, ok.to.port, ok.to.address);
     if (m.method !== 'INVITE') return;
     const lines = ['SIP/2.0 200 OK', ...headers(m, 'via').map((v) => `Via: ${v}`), `From: ${header(m, 'from')}`, `To: ${header(m, 'to')};tag=callee${rid()}`,
       `Call-ID: ${header(m, 'call-id')}`, `CSeq: ${header(m, 'cseq')}`, `Contact: <sip:bob@127.0.0.1:${port}>`, 'Content-Length: 0', '', ''];
     ok = { text: lines.join('\r\n'), to: from };
     sock.send(ok.text, from.port, from.address);
   });
-  return {
+  const api = {
+    /** Answer every ACK with the 200 again (a looping peer). */
+    loop: false,
     port,
     got,
     acks: () => got.filter((m) => m.method === 'ACK'),
@@ -50,6 +56,7 @@ async function udpCallee() {
     },
     close: () => sock.close(),
   };
+  return api;
 }
 
 function invite(port: number): SipRequest {
@@ -79,7 +86,7 @@ const udpStack = () =>
 const topBranch = (m: WireMessage) => /;branch=([^;\s]+)/.exec(header(m, 'via') ?? '')?.[1];
 
 describe('RFC 3261 13.2.2.4: a retransmitted 2xx is ACKed again', () => {
-  test('the stack sends the same ACK (branch, CSeq) for each copy of the 2xx, and counts it', async () => {
+  test('the stack ACKs each copy of the 2xx again (same CSeq and tags, a new branch, RFC 3261 8.1.1.7), and counts it', async () => {
     const stack = await udpStack();
     const bob = await udpCallee();
     try {
@@ -95,11 +102,33 @@ describe('RFC 3261 13.2.2.4: a retransmitted 2xx is ACKed again', () => {
       await until(() => bob.acks().length === 3);
       const [first, ...again] = bob.acks();
       for (const a of again) {
-        expect(topBranch(a)).toBe(topBranch(first));
         expect(header(a, 'cseq')).toBe('7 ACK');
         expect(header(a, 'to')).toBe(header(first, 'to'));
+        expect(header(a, 'from')).toBe(header(first, 'from'));
+        expect(header(a, 'call-id')).toBe(header(first, 'call-id'));
       }
+      expect(new Set(bob.acks().map(topBranch)).size).toBe(3);
       expect(stack.stats.acksRepeated).toBe(2);
+    } finally {
+      bob.close();
+      await stack.close();
+    }
+  });
+
+  test('a peer that answers every ACK with its 2xx again gets MAX_REPEATS_PER_ACK ACKs, then none (the loop ends, counted)', async () => {
+    const stack = await udpStack();
+    const bob = await udpCallee();
+    bob.loop = true;
+    try {
+      const targets = [{ protocol: 'UDP' as const, address: '127.0.0.1', port: bob.port }];
+      const rq = invite(bob.port);
+      const rs = await stack.request(rq, { targets });
+      stack.sendAck(inDialogRequest(dialogAsUac(rq, rs), 'ACK', { seq: 7 }), targets);
+      await until(() => stack.stats.acksWithheld === 1);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(bob.acks()).toHaveLength(1 + MAX_REPEATS_PER_ACK);
+      expect(stack.stats.acksRepeated).toBe(MAX_REPEATS_PER_ACK);
+      expect(stack.stats.acksWithheld).toBe(1);
     } finally {
       bob.close();
       await stack.close();
@@ -136,13 +165,46 @@ describe('RFC 3261 13.2.2.4 through the B2BUA: the callee leg over UDP', () => {
       bob.resendAnswer();
       await until(() => bob.acks.length === 2);
       expect(header(bob.acks[1], 'cseq')).toBe(header(bob.acks[0], 'cseq'));
-      expect(topBranch(bob.acks[1])).toBe(topBranch(bob.acks[0]));
+      expect(header(bob.acks[1], 'to')).toBe(header(bob.acks[0], 'to'));
       expect(bob.byes).toHaveLength(0);
       const metrics = await (await fetch(`http://127.0.0.1:${s.httpPort}/metrics`)).text();
       expect(/^imedge_sip_acks_repeated_total (\d+)/m.exec(metrics)?.[1]).toBe('1');
       await alice.close();
       await bob.close();
     } finally {
+      expect(await s.stop()).toBe(0);
+    }
+  });
+});
+
+describe('RFC 3261 13.2.2.4 with a peer we did not write: SIPp as the UDP callee', () => {
+  test('SIPp resends its 200 after the first ACK: imedge ACKs it again, and the session still ends with a BYE SIPp answers', async () => {
+    requireSipp();
+    const s = await startServer({ env: { IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000' } });
+    const peer = await RawMsrpPeer.listen();
+    try {
+      const port = sippPort();
+      const reg = await sipp(s.sipPort, 'register-expect-200.xml', { service: 'bob', localPort: port });
+      expect(reg.code).toBe(0);
+      const callee = sipp(s.sipPort, 'invite-uas-200-resend-expect-ack-twice.xml', {
+        service: 'bob', localPort: port, timeoutS: 20, keys: { msrp_path: peer.uri, setup_attr: 'setup:passive' },
+      });
+      // SIPp binds its port after start-up; the INVITE must not arrive before
+      await new Promise((r) => setTimeout(r, 300));
+      const alice = await RawUa.open('alice', s.sipPort);
+      expect((await alice.invite('bob')).status).toBe(200);
+      await until(() => alice.dialog !== undefined);
+      const metrics = async () => (await (await fetch(`http://127.0.0.1:${s.httpPort}/metrics`)).text());
+      let text = '';
+      const end = Date.now() + 8000;
+      while (!/^imedge_sip_acks_repeated_total 1$/m.test((text = await metrics())) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect(/^imedge_sip_acks_repeated_total (\d+)/m.exec(text)?.[1]).toBe('1');
+      expect((await alice.requestInDialog('BYE')).status).toBe(200);
+      const done = await callee;
+      expect({ code: done.code, out: done.code === 0 ? '' : done.out }).toEqual({ code: 0, out: '' });
+      await alice.close();
+    } finally {
+      await peer.close();
       expect(await s.stop()).toBe(0);
     }
   });

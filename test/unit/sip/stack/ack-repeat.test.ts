@@ -1,4 +1,4 @@
-import { AckMemory, ackKeyOf } from '../../../../src/sip/stack/ack-repeat';
+import { AckMemory, ackKeyOf, MAX_REPEATS_PER_ACK } from '../../../../src/sip/stack/ack-repeat';
 import type * as sip from 'sip';
 
 const msg = (callId: string, seq: number, tag: string | undefined, status?: number): sip.RawMessage =>
@@ -8,10 +8,19 @@ describe('AckMemory: the ACK sent for a 2xx, for 64*T1 (RFC 3261 13.2.2.4, RFC 6
   test('a 2xx with the same Call-ID, CSeq number and To tag finds the ACK; another tag or CSeq does not', () => {
     const m = new AckMemory<string>(32_000, 10);
     m.remember(msg('c1', 5, 't1'), 'the ack', undefined);
-    expect(m.forResponse(msg('c1', 5, 't1', 200))?.ack).toBe('the ack');
-    expect(m.forResponse(msg('c1', 5, 't2', 200))).toBeUndefined();
-    expect(m.forResponse(msg('c1', 6, 't1', 200))).toBeUndefined();
-    expect(m.forResponse(msg('c2', 5, 't1', 200))).toBeUndefined();
+    expect(m.forResponse(msg('c1', 5, 't1', 200))).toEqual({ kind: 'repeat', sent: expect.objectContaining({ ack: 'the ack' }) });
+    expect(m.forResponse(msg('c1', 5, 't2', 200)).kind).toBe('unknown');
+    expect(m.forResponse(msg('c1', 6, 't1', 200)).kind).toBe('unknown');
+    expect(m.forResponse(msg('c2', 5, 't1', 200)).kind).toBe('unknown');
+  });
+
+  test('at most MAX_REPEATS_PER_ACK copies of one 2xx are ACKed again; the rest are withheld', () => {
+    const m = new AckMemory<string>(32_000, 10);
+    m.remember(msg('c1', 5, 't1'), 'the ack', undefined);
+    for (let i = 0; i < MAX_REPEATS_PER_ACK; i++) expect(m.forResponse(msg('c1', 5, 't1', 200)).kind).toBe('repeat');
+    expect(m.forResponse(msg('c1', 5, 't1', 200)).kind).toBe('withheld');
+    // a legitimate UAS resends about 10 times in 64*T1 (T1 doubling to T2): all of them are ACKed
+    expect(MAX_REPEATS_PER_ACK).toBeGreaterThanOrEqual(11);
   });
 
   test('forgotten after its lifetime, and pruned when a new one is remembered', () => {
@@ -19,11 +28,11 @@ describe('AckMemory: the ACK sent for a 2xx, for 64*T1 (RFC 3261 13.2.2.4, RFC 6
     const m = new AckMemory<string>(32_000, 10, () => now);
     m.remember(msg('c1', 1, 't'), 'a', undefined);
     now = 31_999;
-    expect(m.forResponse(msg('c1', 1, 't', 200))).toBeDefined();
+    expect(m.forResponse(msg('c1', 1, 't', 200)).kind).toBe('repeat');
     now = 32_000;
     m.remember(msg('c2', 1, 't'), 'b', undefined);
     expect(m.size).toBe(1);
-    expect(m.forResponse(msg('c1', 1, 't', 200))).toBeUndefined();
+    expect(m.forResponse(msg('c1', 1, 't', 200)).kind).toBe('unknown');
   });
 
   test('bounded: beyond max the oldest is dropped and counted', () => {
@@ -33,8 +42,8 @@ describe('AckMemory: the ACK sent for a 2xx, for 64*T1 (RFC 3261 13.2.2.4, RFC 6
     expect(m.size).toBe(2);
     expect(m.evicted).toBe(1);
     expect(reported).toBe(1);
-    expect(m.forResponse(msg('a', 1, 't', 200))).toBeUndefined();
-    expect(m.forResponse(msg('c', 1, 't', 200))?.ack).toBe('c');
+    expect(m.forResponse(msg('a', 1, 't', 200)).kind).toBe('unknown');
+    expect(m.forResponse(msg('c', 1, 't', 200))).toEqual({ kind: 'repeat', sent: expect.objectContaining({ ack: 'c' }) });
   });
 
   test('a message without a To tag, Call-ID or numeric CSeq has no key and is never remembered', () => {
