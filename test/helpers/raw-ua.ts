@@ -217,6 +217,8 @@ export class RawUa {
       anonymous?: boolean;
       /** Response timeout, ms. */
       timeoutMs?: number;
+      /** ACK the 200 only after this long (the server resends its 2xx meanwhile over UDP). */
+      ackDelayMs?: number;
     } = {},
   ): Promise<WireMessage> {
     const callId = rid();
@@ -255,6 +257,7 @@ export class RawUa {
         callId, localTag: fromTag, remoteTag: /tag=([^;>\s]+)/.exec(toHdr)![1], localUri: `sip:${this.user}@localhost`,
         remoteUri: ruri, remoteTarget: /<([^>]+)>/.exec(header(rs, 'contact')!)![1], cseq: 1,
       };
+      if (opts.ackDelayMs !== undefined) await new Promise((r) => setTimeout(r, opts.ackDelayMs));
       this.sendInDialog('ACK', 1);
       if (!opts.noConnect) await this.connectMsrp(sdpPath(rs.body));
     }

@@ -67,6 +67,8 @@ export class SipPeer {
   private tcpBuf = Buffer.alloc(0);
   private pending = new Map<string, { resolve: (m: WireMessage) => void; all: WireMessage[]; provisional: boolean }>();
   readonly received: WireMessage[] = [];
+  /** Every response that arrived, retransmissions included, in order. */
+  readonly responses: WireMessage[] = [];
   onRequest: Handler = (m, peer) => peer.answer(m, 200);
   port = 0;
 
@@ -122,6 +124,7 @@ export class SipPeer {
     const m = parseWire(d);
     if (!m) return;
     if (m.status !== undefined) {
+      this.responses.push(m);
       const key = `${header(m, 'call-id')}|${header(m, 'cseq')}`;
       const p = this.pending.get(key);
       if (!p) return;

@@ -44,6 +44,8 @@ export class AckMemory<M> {
   private readonly sent = new Map<string, Entry<M>>();
   /** ACKs dropped before their 64*T1 because `max` were held. */
   evicted = 0;
+  /** Set while something is kept: forgets the oldest at its expiry, so an idle server keeps nothing. */
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly lifetimeMs: number,
@@ -67,6 +69,14 @@ export class AckMemory<M> {
       this.evicted++;
       this.onEvicted();
     }
+    this.armTimer(t);
+  }
+
+  /** No more timer (the stack closes). */
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.sent.clear();
   }
 
   /** What to do with a copy of a 2xx: ACK it again (counted), nothing known, or past the cap. */
@@ -92,5 +102,20 @@ export class AckMemory<M> {
       if (e.until > t) break;
       this.sent.delete(k);
     }
+  }
+
+  // Attack finding F1 (issue 8): pruned only when the next ACK was remembered, an idle server
+  // kept up to `max` ACKs (each up to two header caps: its key and its To tag) indefinitely.
+  private armTimer(t: number): void {
+    if (this.timer !== undefined) return;
+    const head = this.sent.values().next();
+    if (head.done === true) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const now = this.now();
+      this.prune(now);
+      this.armTimer(now);
+    }, Math.max(0, head.value.until - t));
+    this.timer.unref();
   }
 }

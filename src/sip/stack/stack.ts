@@ -636,7 +636,8 @@ export class SipStack {
     bump(this.stats.requestsIn, methodLabel(raw.method));
     const msg = fromRaw(raw) as SipRequest;
     fillRport(msg, flow);
-    const counted = raw.method !== 'ACK';
+    // counted until its first final response: a 2xx sent again (resendFinal) is no new answer
+    let counted = raw.method !== 'ACK';
     const source = flow.address;
     let held = false;
     if (counted) this.pendingIn++;
@@ -649,6 +650,7 @@ export class SipStack {
     }
     const req = new IncomingRequest(msg, flow, (rs) => {
       if (counted && rs.status >= 200) {
+        counted = false;
         this.pendingIn--;
         if (held) this.releaseSource(source);
         held = false;
@@ -961,6 +963,7 @@ export class SipStack {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
+    this.acks.dispose();
     this.instance.destroy();
     return Promise.resolve();
   }

@@ -209,3 +209,27 @@ describe('RFC 3261 13.2.2.4 with a peer we did not write: SIPp as the UDP callee
     }
   });
 });
+
+describe('RFC 3261 13.3.1.4 as UAS: a 2xx resent until the ACK is one answer (attack finding F2, issue 8)', () => {
+  test('a caller that ACKs late gets the 2xx again, and the incoming in-flight count goes back to 0, not below', async () => {
+    const s = await startServer({ env: { IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000' } });
+    try {
+      const alice = await RawUa.open('alice', s.sipPort);
+      const bob = await RawUa.open('bob', s.sipPort);
+      expect((await alice.invite('bob', { ackDelayMs: 1700 })).status).toBe(200);
+      await bob.incomingReady;
+      const inFlight = async () => {
+        const text = await (await fetch(`http://127.0.0.1:${s.httpPort}/metrics`)).text();
+        return Number(/^imedge_sip_in_flight\{direction="incoming"\} (-?\d+)/m.exec(text)?.[1]);
+      };
+      await new Promise((r) => setTimeout(r, 300));
+      // the 2xx went at least twice before the ACK (T1 = 500 ms, doubling)
+      expect(alice.peer.responses.filter((m) => m.status === 200 && header(m, 'cseq') === '1 INVITE').length).toBeGreaterThanOrEqual(2);
+      expect(await inFlight()).toBe(0);
+      await alice.close();
+      await bob.close();
+    } finally {
+      expect(await s.stop()).toBe(0);
+    }
+  });
+});

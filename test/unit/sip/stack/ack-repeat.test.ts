@@ -54,3 +54,18 @@ describe('AckMemory: the ACK sent for a 2xx, for 64*T1 (RFC 3261 13.2.2.4, RFC 6
     expect(ackKeyOf({ headers: { 'call-id': 'c', cseq: { seq: 'x' }, to: { params: { tag: 't' } } } } as unknown as sip.RawMessage)).toBeUndefined();
   });
 });
+
+describe('AckMemory forgets on its own (attack finding F1: an idle server kept every ACK until the next one)', () => {
+  test('with no new ACK, each is dropped at its expiry by the timer', async () => {
+    const m = new AckMemory<string>(50, 10);
+    m.remember(msg('a', 1, 't'), 'a', undefined);
+    await new Promise((r) => setTimeout(r, 20));
+    m.remember(msg('b', 1, 't'), 'b', undefined);
+    expect(m.size).toBe(2);
+    await new Promise((r) => setTimeout(r, 45));
+    expect(m.size).toBe(1);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(m.size).toBe(0);
+    m.dispose();
+  });
+});
