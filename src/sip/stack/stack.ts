@@ -24,7 +24,9 @@ import type * as dgram from 'node:dgram';
 import { dialSipTls, listenSipTls, TlsFlows, type SipTlsOptions, type SipTlsStats } from './tls-transport';
 import { bareHost, parseSipUri } from './uri';
 import { DEFAULT_SIP_TIMERS } from './ack-wait';
-import { AckMemory } from './ack-repeat';
+import { AckMemory, type RepeatVerdict } from './ack-repeat';
+import { dialogAsUac, inDialogRequest } from '../message/dialog';
+import { detached } from '../../util/detach';
 
 export interface SipStackOptions {
   bind: string;
@@ -134,8 +136,10 @@ export interface SipStats {
   acksRepeated: number;
   /** ACKs forgotten before 64*T1 because as many as the bound were kept: a copy of their 2xx goes unACKed. */
   acksForgotten: number;
-  /** Copies of a 2xx past MAX_REPEATS_PER_ACK for one ACK: not ACKed (a peer looping 2xx for ACK). */
+  /** Copies of a 2xx past MAX_REPEATS_PER_ACK for one ACK, or second dialogs past MAX_UNWANTED_DIALOGS: not ACKed. */
   acksWithheld: number;
+  /** Second dialogs of an answered INVITE (another To tag, a fork downstream): ACKed and ended with BYE (13.2.2.4). */
+  unwantedDialogsEnded: number;
   handlerErrors: number;
   /** Inbound TCP/TLS connections closed by tcpMessageTimeoutMs (slowloris). */
   slowClosed: { 'no-message': number; 'partial-message': number };
@@ -319,7 +323,7 @@ export class SipStack {
     this.stats = {
       requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, overloadPerSource: 0,
       overloadPerTarget: 0, loopsRefused: 0, localReserve: 0,
-      completedEvicted: 0, cancelledInvitesAbandoned: 0, acksRepeated: 0, acksForgotten: 0, acksWithheld: 0, handlerErrors: 0, slowClosed: { 'no-message': 0, 'partial-message': 0 }, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
+      completedEvicted: 0, cancelledInvitesAbandoned: 0, acksRepeated: 0, acksForgotten: 0, acksWithheld: 0, unwantedDialogsEnded: 0, handlerErrors: 0, slowClosed: { 'no-message': 0, 'partial-message': 0 }, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
     };
     this.bySource = new KeyedShare(shares.perSource, (source) =>
       log.warn({ source, limit: shares.perSource }, 'SIP source at its share of live transactions; its new requests get 503'));
@@ -804,7 +808,12 @@ export class SipStack {
           const rs = fromRaw(rawRs) as SipResponse;
           // after the final answer the library keeps the relay for the transaction's life (32 s
           // after a 2xx, RFC 6026 Accepted): it then holds none of this request's state
-          if (rs.status >= 200) relay.to = this.repeatAck;
+          if (rs.status >= 200) {
+            relay.to =
+              rq.method === 'INVITE' && rs.status < 300
+                ? laterAnswers(this.lateAnswer, { firstTag: detached(String(rs.headers.to?.params.tag ?? '')), targets: opts.targets, unwanted: 0 })
+                : this.repeatAck;
+          }
           opts.onResponse?.(rs);
           if (!done && rs.status >= 200) finish(rs);
         },
@@ -950,7 +959,38 @@ export class SipStack {
    */
   private readonly repeatAck = (rs: sip.RawMessage): void => {
     if (this.closed || rs.status === undefined || rs.status < 200 || rs.status >= 300) return;
-    const verdict = this.acks.forResponse(rs);
+    this.actOn(this.acks.forResponse(rs));
+  };
+
+  /**
+   * A 2xx on an INVITE transaction after its first: a copy of an answer already ACKed (ACKed
+   * again), or, with another To tag, a second dialog from a fork beyond the callee's hop. RFC
+   * 3261 13.2.2.4: that one too is ACKed, and ended with a BYE, since the TU keeps the first
+   * dialog (the B2BUA, the focus and the client all do). At most MAX_UNWANTED_DIALOGS per INVITE.
+   */
+  private readonly lateAnswer = (raw: sip.RawMessage, first: LaterAnswers): void => {
+    if (this.closed || raw.status === undefined || raw.status < 200 || raw.status >= 300) return;
+    const verdict = this.acks.forResponse(raw);
+    const tag = (raw.headers.to as { params?: Record<string, unknown> } | undefined)?.params?.tag;
+    if (verdict.kind !== 'unknown' || typeof tag !== 'string' || tag === first.firstTag) return this.actOn(verdict);
+    if (first.unwanted >= MAX_UNWANTED_DIALOGS) {
+      this.stats.acksWithheld++;
+      return;
+    }
+    first.unwanted++;
+    const rs = fromRaw(raw) as SipResponse;
+    // the dialog the 2xx makes (12.1.2), from the 2xx alone: its From, Call-ID and CSeq are the INVITE's
+    const invite: SipRequest = { method: 'INVITE', uri: '', headers: { 'call-id': rs.headers['call-id'], from: rs.headers.from, cseq: rs.headers.cseq }, body: Buffer.alloc(0) };
+    const d = dialogAsUac(invite, rs);
+    if (d.remoteTarget === '') return;
+    this.stats.unwantedDialogsEnded++;
+    this.sendAck(inDialogRequest(d, 'ACK', { seq: rs.headers.cseq?.seq }), first.targets);
+    this.request(inDialogRequest(d, 'BYE'), first.targets === undefined ? {} : { targets: first.targets }).catch((err: unknown) => {
+      this.log.warn({ err }, 'BYE to a second dialog of an answered INVITE failed');
+    });
+  };
+
+  private actOn(verdict: RepeatVerdict<SipRequest>): void {
     if (verdict.kind === 'withheld') this.stats.acksWithheld++;
     if (verdict.kind !== 'repeat') return;
     const raw = toRaw(verdict.sent.ack);
@@ -958,7 +998,7 @@ export class SipStack {
     this.stats.acksRepeated++;
     bump(this.stats.requestsOut, 'ACK');
     this.instance.send(raw, undefined, verdict.sent.targets);
-  };
+  }
 
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
@@ -981,6 +1021,23 @@ interface ResponseRelay {
 /** Made outside SipStack's methods so the closure the library keeps captures the relay alone. */
 function relayThrough(relay: ResponseRelay): (rs: sip.RawMessage) => void {
   return (rs) => relay.to(rs);
+}
+
+/** What an answered INVITE keeps for the 2xx that may follow its first (32 s, RFC 6026 Timer M). */
+interface LaterAnswers {
+  /** The To tag of the first 2xx: the dialog the TU took. */
+  readonly firstTag: string;
+  /** Where the INVITE went: a second dialog's ACK and BYE go the same way. */
+  readonly targets: Flow[] | undefined;
+  unwanted: number;
+}
+
+/** Second dialogs ended per INVITE; more 2xx with new tags are left unanswered (a peer minting tags). */
+const MAX_UNWANTED_DIALOGS = 4;
+
+/** As relayThrough: the closure captures the handler and what it needs, not the request's scope. */
+function laterAnswers(handle: (rs: sip.RawMessage, first: LaterAnswers) => void, first: LaterAnswers): (rs: sip.RawMessage) => void {
+  return (rs) => handle(rs, first);
 }
 
 function statusForInvalid(kind: string | undefined): 400 | 413 | 513 {

@@ -109,6 +109,7 @@ describe('/metrics carries the stack, store and IM counters', () => {
     expect(value(f, 'imedge_sip_acks_repeated_total')).toBe(0);
     expect(value(f, 'imedge_sip_acks_forgotten_total')).toBe(0);
     expect(value(f, 'imedge_sip_acks_withheld_total')).toBe(0);
+    expect(value(f, 'imedge_sip_unwanted_dialogs_ended_total')).toBe(0);
     expect(labelValues(f, 'imedge_sip_in_flight', 'direction')).toEqual(['incoming', 'outgoing']);
     expect(value(f, 'imedge_sip_in_flight', { direction: 'outgoing' })).toBe(0);
     expect(labelValues(f, 'imedge_sip_transactions', 'kind')).toEqual(['client', 'server', 'server_completed', 'server_live']);

@@ -38,6 +38,11 @@ async function udpCallee() {
     if (m === undefined) return;
     got.push(m);
     if (m.method === 'ACK' && api.loop && ok !== undefined) sock.send(ok.text, ok.to.port, ok.to.address);
+    if (m.method === 'BYE') {
+      const lines = ['SIP/2.0 200 OK', ...headers(m, 'via').map((v) => `Via: ${v}`), `From: ${header(m, 'from')}`, `To: ${header(m, 'to')}`, `Call-ID: ${header(m, 'call-id')}`, `CSeq: ${header(m, 'cseq')}`, 'Content-Length: 0', '', ''];
+      sock.send(lines.join('\r\n'), from.port, from.address);
+      return;
+    }
     if (m.method !== 'INVITE') return;
     const lines = ['SIP/2.0 200 OK', ...headers(m, 'via').map((v) => `Via: ${v}`), `From: ${header(m, 'from')}`, `To: ${header(m, 'to')};tag=callee${rid()}`,
       `Call-ID: ${header(m, 'call-id')}`, `CSeq: ${header(m, 'cseq')}`, `Contact: <sip:bob@127.0.0.1:${port}>`, 'Content-Length: 0', '', ''];
@@ -53,6 +58,11 @@ async function udpCallee() {
     resend: () => {
       if (ok === undefined) throw new Error('no 200 sent yet');
       sock.send(ok.text, ok.to.port, ok.to.address);
+    },
+    /** The same 200 with another To tag: a second dialog, as from a fork beyond this hop. */
+    resendAsFork: (tag: string) => {
+      if (ok === undefined) throw new Error('no 200 sent yet');
+      sock.send(ok.text.replace(/^(To: [^\r]*;tag=)[^;\r]+/m, `$1${tag}`), ok.to.port, ok.to.address);
     },
     close: () => sock.close(),
   };
@@ -83,6 +93,16 @@ const udpStack = () =>
     (r) => r.reply(200),
   );
 
+/** The stack's INVITE to the raw callee answered 200 and ACKed once (CSeq 7). */
+async function answeredAndAcked(stack: SipStack, bob: Awaited<ReturnType<typeof udpCallee>>): Promise<void> {
+  const targets = [{ protocol: 'UDP' as const, address: '127.0.0.1', port: bob.port }];
+  const rq = invite(bob.port);
+  const rs = await stack.request(rq, { targets });
+  expect(rs.status).toBe(200);
+  stack.sendAck(inDialogRequest(dialogAsUac(rq, rs), 'ACK', { seq: 7 }), targets);
+  await until(() => bob.acks().length === 1);
+}
+
 const topBranch = (m: WireMessage) => /;branch=([^;\s]+)/.exec(header(m, 'via') ?? '')?.[1];
 
 describe('RFC 3261 13.2.2.4: a retransmitted 2xx is ACKed again', () => {
@@ -90,12 +110,7 @@ describe('RFC 3261 13.2.2.4: a retransmitted 2xx is ACKed again', () => {
     const stack = await udpStack();
     const bob = await udpCallee();
     try {
-      const targets = [{ protocol: 'UDP' as const, address: '127.0.0.1', port: bob.port }];
-      const rq = invite(bob.port);
-      const rs = await stack.request(rq, { targets });
-      expect(rs.status).toBe(200);
-      stack.sendAck(inDialogRequest(dialogAsUac(rq, rs), 'ACK', { seq: 7 }), targets);
-      await until(() => bob.acks().length === 1);
+      await answeredAndAcked(stack, bob);
       bob.resend();
       await until(() => bob.acks().length === 2);
       bob.resend();
@@ -129,6 +144,36 @@ describe('RFC 3261 13.2.2.4: a retransmitted 2xx is ACKed again', () => {
       expect(bob.acks()).toHaveLength(1 + MAX_REPEATS_PER_ACK);
       expect(stack.stats.acksRepeated).toBe(MAX_REPEATS_PER_ACK);
       expect(stack.stats.acksWithheld).toBe(1);
+    } finally {
+      bob.close();
+      await stack.close();
+    }
+  });
+
+  test('a 2xx with another To tag after the first (a second dialog, attack finding F3) is ACKed and ended with BYE; at most 4 per INVITE', async () => {
+    const stack = await udpStack();
+    const bob = await udpCallee();
+    try {
+      await answeredAndAcked(stack, bob);
+      bob.resendAsFork('fork1');
+      await until(() => bob.got.some((m) => m.method === 'BYE'));
+      const forkTo = (m: WireMessage) => /;tag=fork1\b/.test(header(m, 'to') ?? '');
+      await until(() => bob.acks().some(forkTo));
+      const bye = bob.got.find((m) => m.method === 'BYE')!;
+      expect(forkTo(bye)).toBe(true);
+      expect(header(bye, 'call-id')).toBe(header(bob.acks()[0], 'call-id'));
+      expect(header(bye, 'cseq')).toBe('8 BYE');
+      expect(bye.startLine).toBe(`BYE sip:bob@127.0.0.1:${bob.port} SIP/2.0`);
+      // a copy of that second 2xx is ACKed again, not ended twice
+      bob.resendAsFork('fork1');
+      await until(() => bob.acks().filter(forkTo).length === 2);
+      // the first dialog is untouched: no BYE with its tag
+      expect(bob.got.filter((m) => m.method === 'BYE')).toHaveLength(1);
+      for (const t of ['fork2', 'fork3', 'fork4', 'fork5', 'fork6']) bob.resendAsFork(t);
+      await until(() => stack.stats.acksWithheld === 2);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(stack.stats.unwantedDialogsEnded).toBe(4);
+      expect(bob.got.filter((m) => m.method === 'BYE')).toHaveLength(4);
     } finally {
       bob.close();
       await stack.close();
