@@ -8,17 +8,26 @@ export function detached(s: string): string {
   return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
 }
 
-/** `detached` over every string of a plain value: objects and arrays are copied, others kept. */
-export function detachedDeep<T>(v: T, depth = 0): T {
-  if (typeof v === 'string') return detached(v) as T;
-  if (v === null || typeof v !== 'object' || depth > 8) return v;
-  if (Array.isArray(v)) return v.map((x: unknown) => detachedDeep(x, depth + 1)) as T;
-  if (Buffer.isBuffer(v)) return v;
+/**
+ * `f` over every string value of a plain value (keys are property names V8 interns); objects and arrays are copied down to
+ * `maxDepth`, Buffers and other values kept. Shared by the SIP byte/UTF-8 boundary (convert.ts)
+ * and detachedDeep.
+ */
+export function mapStringsDeep(v: unknown, f: (s: string) => string, maxDepth: number, depth = 0): unknown {
+  if (typeof v === 'string') return f(v);
+  if (v === null || typeof v !== 'object' || depth > maxDepth || Buffer.isBuffer(v)) return v;
+  if (Array.isArray(v)) return v.map((x: unknown) => mapStringsDeep(x, f, maxDepth, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-    // a key named __proto__ (a parameter from the wire) stays an own property
-    if (k === '__proto__') Object.defineProperty(out, k, { value: detachedDeep(x, depth + 1), enumerable: true, writable: true, configurable: true });
-    else out[detached(k)] = detachedDeep(x, depth + 1);
+    // a key named __proto__ (a parameter or header from the wire) stays an own property
+    // (assigning it would replace the object's prototype)
+    if (k === '__proto__') Object.defineProperty(out, k, { value: mapStringsDeep(x, f, maxDepth, depth + 1), enumerable: true, writable: true, configurable: true });
+    else out[k] = mapStringsDeep(x, f, maxDepth, depth + 1);
   }
-  return out as T;
+  return out;
+}
+
+/** `detached` over every string of a plain value: objects and arrays are copied, others kept. */
+export function detachedDeep<T>(v: T): T {
+  return mapStringsDeep(v, detached, 8) as T;
 }

@@ -6,6 +6,7 @@ import './without-ws'; // before 'sip': see there
 import { stringifyUri, type RawMessage, type RawUri } from 'sip';
 import type { SipHeaders, SipRequest, SipResponse, SipMessage } from '../message/types';
 import { isRequest } from '../message/types';
+import { mapStringsDeep } from '../../util/detach';
 
 const fromBinary = (s: string): string => {
   // Fast path: pure ASCII needs no re-decoding.
@@ -18,19 +19,7 @@ const toBinary = (s: string): string => {
   return s;
 };
 
-function mapStrings(v: unknown, f: (s: string) => string, depth = 0): unknown {
-  if (typeof v === 'string') return f(v);
-  if (depth > 6 || v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map((x) => mapStrings(x, f, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-    // a parameter or header named __proto__ from the wire stays an own property (assigning
-    // it would replace the object's prototype)
-    if (k === '__proto__') Object.defineProperty(out, k, { value: mapStrings(x, f, depth + 1), enumerable: true, writable: true, configurable: true });
-    else out[k] = mapStrings(x, f, depth + 1);
-  }
-  return out;
-}
+const mapStrings = (v: unknown, f: (s: string) => string): unknown => mapStringsDeep(v, f, 6);
 
 function uriText(u: string | RawUri | undefined): string {
   return typeof u === 'string' ? u : u === undefined ? '' : stringifyUri(u);

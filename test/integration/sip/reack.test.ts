@@ -93,6 +93,18 @@ const udpStack = () =>
     (r) => r.reply(200),
   );
 
+/** A UDP stack and a raw callee for one test, both closed after it. */
+async function onStackAndCallee(fn: (stack: SipStack, bob: Awaited<ReturnType<typeof udpCallee>>) => Promise<void>): Promise<void> {
+  const stack = await udpStack();
+  const bob = await udpCallee();
+  try {
+    await fn(stack, bob);
+  } finally {
+    bob.close();
+    await stack.close();
+  }
+}
+
 /** The stack's INVITE to the raw callee answered 200 and ACKed once (CSeq 7). */
 async function answeredAndAcked(stack: SipStack, bob: Awaited<ReturnType<typeof udpCallee>>): Promise<void> {
   const targets = [{ protocol: 'UDP' as const, address: '127.0.0.1', port: bob.port }];
@@ -107,9 +119,7 @@ const topBranch = (m: WireMessage) => /;branch=([^;\s]+)/.exec(header(m, 'via') 
 
 describe('RFC 3261 13.2.2.4: a retransmitted 2xx is ACKed again', () => {
   test('the stack ACKs each copy of the 2xx again (same CSeq and tags, a new branch, RFC 3261 8.1.1.7), and counts it', async () => {
-    const stack = await udpStack();
-    const bob = await udpCallee();
-    try {
+    await onStackAndCallee(async (stack, bob) => {
       await answeredAndAcked(stack, bob);
       bob.resend();
       await until(() => bob.acks().length === 2);
@@ -124,17 +134,12 @@ describe('RFC 3261 13.2.2.4: a retransmitted 2xx is ACKed again', () => {
       }
       expect(new Set(bob.acks().map(topBranch)).size).toBe(3);
       expect(stack.stats.acksRepeated).toBe(2);
-    } finally {
-      bob.close();
-      await stack.close();
-    }
+    });
   });
 
   test('a peer that answers every ACK with its 2xx again gets MAX_REPEATS_PER_ACK ACKs, then none (the loop ends, counted)', async () => {
-    const stack = await udpStack();
-    const bob = await udpCallee();
-    bob.loop = true;
-    try {
+    await onStackAndCallee(async (stack, bob) => {
+      bob.loop = true;
       const targets = [{ protocol: 'UDP' as const, address: '127.0.0.1', port: bob.port }];
       const rq = invite(bob.port);
       const rs = await stack.request(rq, { targets });
@@ -144,16 +149,11 @@ describe('RFC 3261 13.2.2.4: a retransmitted 2xx is ACKed again', () => {
       expect(bob.acks()).toHaveLength(1 + MAX_REPEATS_PER_ACK);
       expect(stack.stats.acksRepeated).toBe(MAX_REPEATS_PER_ACK);
       expect(stack.stats.acksWithheld).toBe(1);
-    } finally {
-      bob.close();
-      await stack.close();
-    }
+    });
   });
 
   test('a 2xx with another To tag after the first (a second dialog, attack finding F3) is ACKed and ended with BYE; at most 4 per INVITE', async () => {
-    const stack = await udpStack();
-    const bob = await udpCallee();
-    try {
+    await onStackAndCallee(async (stack, bob) => {
       await answeredAndAcked(stack, bob);
       bob.resendAsFork('fork1');
       await until(() => bob.got.some((m) => m.method === 'BYE'));
@@ -174,16 +174,11 @@ describe('RFC 3261 13.2.2.4: a retransmitted 2xx is ACKed again', () => {
       await new Promise((r) => setTimeout(r, 200));
       expect(stack.stats.unwantedDialogsEnded).toBe(4);
       expect(bob.got.filter((m) => m.method === 'BYE')).toHaveLength(4);
-    } finally {
-      bob.close();
-      await stack.close();
-    }
+    });
   });
 
   test('a 2xx the stack never ACKed (another Call-ID) gets no ACK from the memory', async () => {
-    const stack = await udpStack();
-    const bob = await udpCallee();
-    try {
+    await onStackAndCallee(async (stack, bob) => {
       const targets = [{ protocol: 'UDP' as const, address: '127.0.0.1', port: bob.port }];
       expect((await stack.request(invite(bob.port), { targets })).status).toBe(200);
       // the TU never ACKed: a copy of the 2xx finds nothing to repeat
@@ -191,10 +186,7 @@ describe('RFC 3261 13.2.2.4: a retransmitted 2xx is ACKed again', () => {
       await new Promise((r) => setTimeout(r, 300));
       expect(bob.acks()).toHaveLength(0);
       expect(stack.stats.acksRepeated).toBe(0);
-    } finally {
-      bob.close();
-      await stack.close();
-    }
+    });
   });
 });
 
