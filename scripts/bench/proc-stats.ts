@@ -3,11 +3,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /** utime + stime in clock ticks, or undefined when the process is gone. */
 export function cpuTicks(pid: number): number | undefined {
+  const t = cpuTicksSplit(pid);
+  return t === undefined ? undefined : t.user + t.system;
+}
+
+/** utime and stime apart, in clock ticks: kernel time is where socket syscalls show. */
+export function cpuTicksSplit(pid: number): { user: number; system: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     // the command name may hold spaces and parentheses: fields are counted after the last ')'
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);
+    return { user: Number(f[11]), system: Number(f[12]) };
   } catch {
     return undefined;
   }

@@ -7,7 +7,7 @@
  */
 import { ImClient, type ImSession } from '../../src/client';
 import { startImedge } from './imedge-server';
-import { cpuTicks, memStatus } from './proc-stats';
+import { cpuTicks, cpuTicksSplit, memStatus } from './proc-stats';
 import { percentile } from './stats';
 import { fmt, formatTable } from './table';
 
@@ -70,6 +70,9 @@ export interface SessionFigures {
   p50Ms: number;
   p99Ms: number;
   cpuUsPerSetup: number;
+  /** Share of that CPU spent in the kernel (socket syscalls, fsync), 0..1. */
+  systemShareSetup: number;
+  systemShareOptions: number;
   optionsPerSec: number;
   cpuUsPerOptions: number;
   idleRssMb: number;
@@ -157,6 +160,7 @@ async function measureOnOneServer(pairs: number, seconds: number, openSessions: 
       b.on('session', (sess: ImSession) => sess.on('message', () => arrived[i]?.()));
     }
     // Baseline: the same server and pairs, one relayed page-mode MESSAGE per iteration.
+    const optSplit0 = cpuTicksSplit(pid);
     const optStart = cpuTicks(pid) ?? 0;
     const optClient0 = process.cpuUsage();
     const optT0 = Date.now();
@@ -171,11 +175,13 @@ async function measureOnOneServer(pairs: number, seconds: number, openSessions: 
       }),
     );
     const optCpu = ((cpuTicks(pid) ?? 0) - optStart) / clk;
+    const optSys = systemShare(optSplit0, cpuTicksSplit(pid));
     const optClient = usedSeconds(process.cpuUsage(optClient0));
     const optElapsed = (Date.now() - optT0) / 1000;
 
     const latencies: number[] = [];
     const commits0 = await storeCommits(server.httpPort).catch(() => Number.NaN);
+    const split0 = cpuTicksSplit(pid);
     const cpu0 = cpuTicks(pid) ?? 0;
     const client0 = process.cpuUsage();
     const t0 = Date.now();
@@ -201,6 +207,7 @@ async function measureOnOneServer(pairs: number, seconds: number, openSessions: 
     );
     const elapsed = (Date.now() - t0) / 1000;
     const cpu = ((cpuTicks(pid) ?? 0) - cpu0) / clk;
+    const sys = systemShare(split0, cpuTicksSplit(pid));
     const clientCpu = usedSeconds(process.cpuUsage(client0));
     // after the last BYE's deferred row removal has had its chance to ride in a batch or commit alone
     await new Promise((r) => setTimeout(r, 1100));
@@ -219,6 +226,8 @@ async function measureOnOneServer(pairs: number, seconds: number, openSessions: 
       p50Ms: percentile(sorted, 50),
       p99Ms: percentile(sorted, 99),
       cpuUsPerSetup: (cpu * 1e6) / Math.max(1, latencies.length),
+      systemShareSetup: sys,
+      systemShareOptions: optSys,
       optionsPerSec: options / seconds,
       cpuUsPerOptions: (optCpu * 1e6) / Math.max(1, options),
       idleRssMb: idleRss / 1024,
@@ -238,10 +247,19 @@ async function measureOnOneServer(pairs: number, seconds: number, openSessions: 
   }
 }
 
+function systemShare(a: { user: number; system: number } | undefined, b: { user: number; system: number } | undefined): number {
+  if (a === undefined || b === undefined) return Number.NaN;
+  const total = b.user + b.system - a.user - a.system;
+  return total > 0 ? (b.system - a.system) / total : Number.NaN;
+}
+
+const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(0)}%` : 'n/a');
+
 export function sessionsTable(pairs: number, f: SessionFigures): string {
   const rows = [
     ['per second', fmt(f.setupsPerSec), fmt(f.optionsPerSec), `${(f.setupsPerSec / f.optionsPerSec).toFixed(2)}x`],
     ['server CPU us each', fmt(f.cpuUsPerSetup), fmt(f.cpuUsPerOptions), `${(f.cpuUsPerSetup / f.cpuUsPerOptions).toFixed(1)}x`],
+    ['  of which in the kernel', pct(f.systemShareSetup), pct(f.systemShareOptions), ''],
     ['cores busy: server / clients', `${f.serverCores.toFixed(2)} / ${f.clientCores.toFixed(2)}`, `${f.serverCoresMsg.toFixed(2)} / ${f.clientCoresMsg.toFixed(2)}`, ''],
     ['latency p50 / p99 ms', `${f.p50Ms.toFixed(1)} / ${f.p99Ms.toFixed(1)}`, '', ''],
     ['store commits (fsyncs) each', f.commitsPerSetup.toFixed(2), '0', 'target <= 1'],

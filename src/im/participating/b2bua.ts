@@ -265,7 +265,6 @@ export class ParticipatingFunction {
       this.table.add(s, branch ? String(branch) : undefined);
       const session = s;
       s.setupTimer = setTimeout(() => this.setupTimedOut(session), opts.setupTimeoutMs);
-      req.reply(100, 'Trying');
       // debug: at info a set-up writes 'session established' and 'session released' (with the
       // reason), two lines instead of four (logging was ~3% of a set-up's server CPU)
       deps.log.debug(

@@ -165,6 +165,9 @@ export type RequestHandler = (req: IncomingRequest) => void | Promise<void>;
 
 export const DEFAULT_MAX_TCP_CONNECTIONS = 1024;
 
+/** RFC 3261 17.2.1: the longest an INVITE waits for its first response before the stack sends 100. */
+export const TRYING_WITHIN_MS = 200;
+
 const RATE_REASON = 'Service Unavailable (request rate of this source)';
 
 const SIP_REASONS: Record<number, string> = {
@@ -620,6 +623,18 @@ export class SipStack {
     return flow;
   }
 
+  // RFC 3261 17.2.1: 100 (Trying) only when the TU has not answered within 200 ms
+  private tryingUnlessAnswered(req: IncomingRequest): NodeJS.Timeout {
+    // Most INVITEs are answered (200, 4xx, or a relayed 18x) well inside 200 ms; a 100 sent at
+    // once would be one message of the ten a 1-1 set-up costs. At 200 ms it still comes before
+    // a UDP caller's first retransmission (T1 = 500 ms), which is what it is there to stop.
+    const t = setTimeout(() => {
+      if (!this.closed) req.reply(100, 'Trying');
+    }, TRYING_WITHIN_MS);
+    t.unref();
+    return t;
+  }
+
   private onMessage(libRaw: sip.RawMessage, remote: sip.RawFlow, handler: RequestHandler): void {
     const raw = faithful(libRaw);
     const flow = this.toFlow(remote);
@@ -652,7 +667,12 @@ export class SipStack {
       if (counted) this.tcpGate.hold(slot);
       else slot = undefined;
     }
+    let trying: NodeJS.Timeout | undefined;
     const req = new IncomingRequest(msg, flow, (rs) => {
+      if (trying !== undefined) {
+        clearTimeout(trying);
+        trying = undefined;
+      }
       if (counted && rs.status >= 200) {
         counted = false;
         this.pendingIn--;
@@ -684,6 +704,7 @@ export class SipStack {
       req.reply(status, reason);
       return;
     }
+    if (raw.method === 'INVITE') trying = this.tryingUnlessAnswered(req);
     let result: void | Promise<void>;
     try {
       result = handler(req);
