@@ -4,6 +4,7 @@
  * Other modules take a Logger from this module and never import pino.
  */
 import pino from 'pino';
+import { redactSecrets } from './redact';
 
 export type Logger = pino.Logger;
 export type LogLevel = pino.Level;
@@ -18,19 +19,13 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
 }
 
-/**
- * Secrets never reach the log, whatever object a caller hands over: credentials in SIP headers,
- * passwords and tokens (pino redact, evaluated only on lines that are written).
- */
-export const REDACTED_PATHS: readonly string[] = [
-  'authorization', 'password', 'token', 'ha1',
-  '*.authorization', '*.password', '*.token', '*.ha1', '*.secret',
-  '*.*.authorization', '*.*.password', '*.*.token',
-  '["proxy-authorization"]', '*["proxy-authorization"]', '*.*["proxy-authorization"]',
-];
-
 export function createLogger(opts: LoggerOptions): Logger {
-  const options: pino.LoggerOptions = { level: opts.level, redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' } };
+  // Secrets are dropped from each logged object and from a child's bindings (redact.ts),
+  // whatever object a caller hands over.
+  const options: pino.LoggerOptions = {
+    level: opts.level,
+    formatters: { log: redactSecrets, bindings: redactSecrets },
+  };
   if (opts.base !== undefined) options.base = opts.base;
   // Synchronous writes to fd 1: a line logged just before a crash or a
   // watchdog reset is not lost in a buffer.
@@ -40,7 +35,8 @@ export function createLogger(opts: LoggerOptions): Logger {
 
 /** A logger for one component; every line carries `component`. */
 export function child(logger: Logger, component: string, bindings: Record<string, unknown> = {}): Logger {
-  return logger.child({ ...bindings, component });
+  // pino applies formatters.bindings to the root's bindings only, so a child's are redacted here
+  return logger.child(redactSecrets({ ...bindings, component }));
 }
 
 /** A logger that writes nothing, for code paths and tests that need one. */
