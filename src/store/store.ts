@@ -3,7 +3,7 @@
  * board profile asks for, migrates, proves the file takes a commit, and hands
  * back the repositories. Nothing here is module-level: every Store owns its handle.
  */
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError, type StoreErrorCode } from './errors';
@@ -13,7 +13,7 @@ import { RegistrationRepository } from './registrations';
 import { UserRepository } from './users';
 import { SessionRepository } from './sessions';
 import { GroupSessionRepository } from './group-sessions';
-import { GroupCommit, type GroupCommitStats, type WriteOptions } from './group-commit';
+import { GroupCommit, type DiskSync, type GroupCommitStats, type WriteOptions } from './group-commit';
 import { GroupRepository } from './groups';
 
 export type SynchronousMode = 'NORMAL' | 'FULL' | 'EXTRA';
@@ -141,14 +141,18 @@ class SqliteStore implements Store {
   private readonly probeRead: Database.Statement<[], { counter: number }>;
   private readonly probeTx: Database.Transaction<() => boolean>;
   private readonly batches: GroupCommit;
+  /** The WAL, open for fdatasync off the event loop (group commits with synchronous=FULL). */
+  private walFd: number | undefined;
+  private walSyncs = 0;
 
   constructor(
     private readonly db: Database.Database,
     readonly path: string,
     readonly migration: MigrationResult,
     batchWindowMs: number,
+    synchronous: SynchronousMode,
   ) {
-    this.batches = new GroupCommit((fn) => this.withTransaction(fn), { windowMs: batchWindowMs, maxBatch: 256 });
+    this.batches = new GroupCommit((fn) => this.withTransaction(fn), { windowMs: batchWindowMs, maxBatch: 256 }, this.walSyncOff(synchronous));
     this.users = new UserRepository(db);
     this.registrations = new RegistrationRepository(db);
     this.sessions = new SessionRepository(db);
@@ -163,6 +167,51 @@ class SqliteStore implements Store {
       this.probeWrite.run();
       return this.probeRead.get()?.counter === (before + 1) % 1000000000;
     });
+  }
+
+  /**
+   * synchronous=FULL in WAL mode is one sync of the WAL per COMMIT, on the event loop: every
+   * SIP and MSRP peer waits while the card writes. A group commit instead commits with
+   * NORMAL (the WAL written, not synced) and then fdatasyncs the WAL in Node's thread pool,
+   * the same sync FULL would make; its writes are acknowledged only after it. Other
+   * transactions keep FULL. EXTRA (and NORMAL) are left as they are.
+   */
+  private walSyncOff(synchronous: SynchronousMode): DiskSync | undefined {
+    if (synchronous !== 'FULL') return undefined;
+    const normal = this.db.prepare('PRAGMA synchronous = NORMAL');
+    const full = this.db.prepare('PRAGMA synchronous = FULL');
+    return {
+      transaction: (fn) => {
+        normal.run();
+        try {
+          this.withTransaction(fn);
+        } finally {
+          full.run();
+        }
+      },
+      sync: (done) => {
+        let fd: number;
+        try {
+          // opened on first use: the WAL exists once the first write is in it
+          fd = this.walFd ??= openSync(`${this.path}-wal`, 'r');
+        } catch (err) {
+          process.nextTick(done, err as Error);
+          return;
+        }
+        this.walSyncs++;
+        fdatasync(fd, (err) => {
+          this.walSyncs--;
+          if (!this.db.open) this.closeWal();
+          done(err);
+        });
+      },
+    };
+  }
+
+  private closeWal(): void {
+    if (this.walFd === undefined || this.walSyncs > 0) return;
+    closeSync(this.walFd);
+    this.walFd = undefined;
   }
 
   get isOpen(): boolean {
@@ -223,6 +272,8 @@ class SqliteStore implements Store {
       // the data is safe in the WAL either way
     } finally {
       this.db.close();
+      // a sync still in flight closes it when it is done
+      this.closeWal();
     }
   }
 }
@@ -257,7 +308,7 @@ export function openStore(opts: StoreOptions): Store {
     setPragmas(db, opts, path);
     makePrivate(path);
     const migration = applyMigrations(db, opts.migrations ?? MIGRATIONS, path);
-    const store = new SqliteStore(db, path, migration, opts.batchWindowMs ?? 2);
+    const store = new SqliteStore(db, path, migration, opts.batchWindowMs ?? 2, opts.synchronous);
     store.requireWritable();
     return store;
   } catch (err) {
