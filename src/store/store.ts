@@ -141,6 +141,8 @@ class SqliteStore implements Store {
   private readonly probeRead: Database.Statement<[], { counter: number }>;
   private readonly probeTx: Database.Transaction<() => boolean>;
   private readonly batches: GroupCommit;
+  /** One transaction function for every withTransaction call (better-sqlite3 builds four wrappers per db.transaction()). */
+  private readonly immediate: (fn: () => unknown) => unknown;
   /** The WAL, open for fdatasync off the event loop (group commits with synchronous=FULL). */
   private walFd: number | undefined;
   private walSyncs = 0;
@@ -152,6 +154,7 @@ class SqliteStore implements Store {
     batchWindowMs: number,
     synchronous: SynchronousMode,
   ) {
+    this.immediate = db.transaction((fn: () => unknown): unknown => fn()).immediate;
     this.batches = new GroupCommit((fn) => this.withTransaction(fn), { windowMs: batchWindowMs, maxBatch: 256 }, this.walSyncOff(synchronous));
     this.users = new UserRepository(db);
     this.registrations = new RegistrationRepository(db);
@@ -233,7 +236,7 @@ class SqliteStore implements Store {
   withTransaction<T>(fn: () => T): T {
     // IMMEDIATE takes the write lock up front: a deferred read-then-write can fail with
     // SQLITE_BUSY without waiting when another connection committed in between.
-    return this.db.transaction(fn).immediate();
+    return this.immediate(fn) as T;
   }
 
   grouped(fn: () => void, opts?: WriteOptions): Promise<void> {
