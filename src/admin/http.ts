@@ -6,7 +6,7 @@ import { AdminConnections, type AdminConnectionStats } from './connections';
 import { AdminAuth, type Access } from './auth';
 import { sendAsset, type Asset } from './assets';
 import { ClientAbortError, dataHeaders, json, readBody } from './respond';
-import { ThrottledErrorLog } from './error-log';
+import { ThrottledLog } from '../log/throttled';
 
 export interface HealthReport {
   ok: boolean;
@@ -93,7 +93,7 @@ export class AdminServer {
     private readonly connections: AdminConnections,
     readonly port: number,
     private readonly clientAborts: { count: number },
-    private readonly errorLog: ThrottledErrorLog,
+    private readonly errorLog: ThrottledLog,
   ) {}
 
   static start(bind: string, port: number, deps: AdminDeps): Promise<AdminServer> {
@@ -103,7 +103,8 @@ export class AdminServer {
     const auth = deps.auth ?? new AdminAuth({ ...(deps.token !== undefined ? { token: deps.token } : {}), loginTtlMs: 8 * 3600_000, maxLogins: 16 });
     AdminServer.pageRoutes(routes, auth, deps.assets, limits.loginBodyTimeoutMs);
     const connections = new AdminConnections(limits.maxConnections, limits.maxConnectionsPerAddress);
-    const errorLog = new ThrottledErrorLog(deps.log);
+    // attack finding F4: at most one admin error line per second
+    const errorLog = new ThrottledLog(deps.log, 'error');
     const clientAborts = { count: 0 };
     const server = http.createServer(
       {
@@ -155,7 +156,7 @@ export class AdminServer {
               deps.log.debug({ url }, 'admin client closed before its request body was complete');
               return void res.destroy();
             }
-            errorLog.error({ err, url }, 'admin route failed');
+            errorLog.write({ err, url }, 'admin route failed');
             if (!res.headersSent) json(res, 500, { error: 'internal error' });
             else res.destroy();
           });
@@ -172,7 +173,7 @@ export class AdminServer {
       server.once('error', (err: NodeJS.ErrnoException) => reject(new PortBusyError(port, bind, err.code ?? err.message)));
       server.listen({ host: bind, port, exclusive: true }, () => {
         server.removeAllListeners('error');
-        server.on('error', (err) => errorLog.error({ err }, 'admin HTTP error'));
+        server.on('error', (err) => errorLog.write({ err }, 'admin HTTP error'));
         resolve(new AdminServer(server, connections, (server.address() as AddressInfo).port, clientAborts, errorLog));
       });
     });

@@ -1,6 +1,6 @@
 // HTTP Digest for SIP (RFC 3261 22, RFC 8760: SHA-256 and MD5, qop=auth). Nonces are
-// stateless (time + HMAC), so a restart or a flood of REGISTERs costs no memory; an expired
-// but genuine nonce is answered with stale=true (RFC 7616 3.3).
+// stateless (time + random + HMAC), so a restart or a flood of REGISTERs costs no memory; an
+// expired but genuine nonce is answered with stale=true (RFC 7616 3.3).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AuthValue } from '../../sip/message/types';
 import { digestHash as hash, quoteParam as quote, unquote, type DigestAlgorithm } from '../../sip/message/digest';
@@ -31,6 +31,12 @@ export type DigestVerdict =
 // the digest math both ends share lives with the SIP message code (the client may not reach into core)
 export { answerChallenge, unquote } from '../../sip/message/digest';
 
+/** A nonce: issue time and random bytes, then the HMAC's first bytes over them. */
+const NONCE_HEAD = 16;
+const NONCE_MAC = 16;
+/** Nonces of earlier versions: the issue time alone. */
+const LEGACY_NONCE_HEAD = 8;
+
 /** Counts below the highest one of a nonce that may still come (once each). */
 const REPLAY_WINDOW = 32;
 
@@ -38,7 +44,7 @@ export class DigestAuthenticator {
   private readonly secret: Buffer;
   private readonly now: () => number;
   /**
-   * nonce -> highest nonce-count accepted (-1: used once without qop) and which of the
+   * user + "\n" + nonce -> highest nonce-count accepted (-1: used once without qop) and which of the
    * REPLAY_WINDOW counts below it were accepted (bit i: top - 1 - i), in first-use order.
    */
   private readonly counts = new Map<string, { top: number; below: number }>();
@@ -63,11 +69,11 @@ export class DigestAuthenticator {
    * nonce answers one request. False when this use repeats an earlier one (or cannot be told
    * apart from one, because the nonce was forgotten for room).
    */
-  private admitCount(nonce: string, nc: number): boolean {
-    const seen = this.counts.get(nonce);
+  private admitCount(key: string, nc: number): boolean {
+    const seen = this.counts.get(key);
     if (seen === undefined) {
-      if (issuedAt(nonce) <= this.forgottenUpTo) return false;
-      this.remember(nonce, nc);
+      if (issuedAt(key) <= this.forgottenUpTo) return false;
+      this.remember(key, nc);
       return true;
     }
     // A client pipelining over several connections may be answered out of order (second limits
@@ -88,7 +94,7 @@ export class DigestAuthenticator {
     return true;
   }
 
-  private remember(nonce: string, nc: number): void {
+  private remember(key: string, nc: number): void {
     const expiredBefore = this.now() - this.opts.nonceTtlS * 1000;
     for (const [n] of this.counts) {
       // first-use order is close to issue order: drop the expired ones at the front
@@ -96,28 +102,38 @@ export class DigestAuthenticator {
       this.counts.delete(n);
       if (issuedAt(n) >= expiredBefore) this.forgottenUpTo = Math.max(this.forgottenUpTo, issuedAt(n));
     }
-    this.counts.set(nonce, { top: nc, below: 0 });
+    this.counts.set(key, { top: nc, below: 0 });
   }
 
   get realm(): string {
     return this.opts.realm;
   }
 
+  /**
+   * RFC 7616 3.3: a nonce is unique per challenge. Issue time (8 bytes), 8 random bytes, and an
+   * HMAC of both (16). Attack finding: with the time alone, users challenged in the same
+   * millisecond shared a nonce, and one user's nonce-count refused the other's (401 stale).
+   */
   newNonce(): string {
-    const ts = Buffer.alloc(8);
-    ts.writeBigUInt64BE(BigInt(this.now()));
-    const mac = createHmac('sha256', this.secret).update(ts).digest().subarray(0, 16);
-    return Buffer.concat([ts, mac]).toString('base64url');
+    const head = randomBytes(NONCE_HEAD);
+    head.writeBigUInt64BE(BigInt(this.now()), 0);
+    const mac = createHmac('sha256', this.secret).update(head).digest().subarray(0, NONCE_MAC);
+    return Buffer.concat([head, mac]).toString('base64url');
   }
 
   /** 'fresh', 'stale' (genuine but expired) or 'bad'. */
   checkNonce(nonce: string): 'fresh' | 'stale' | 'bad' {
     const raw = Buffer.from(nonce, 'base64url');
-    if (raw.length !== 24) return 'bad';
-    const ts = raw.subarray(0, 8);
-    const mac = createHmac('sha256', this.secret).update(ts).digest().subarray(0, 16);
-    if (!timingSafeEqual(mac, raw.subarray(8))) return 'bad';
-    const age = this.now() - Number(ts.readBigUInt64BE());
+    // the time-only nonces of earlier versions (signed by the same stored secret) are still
+    // taken until they expire: an upgrade does not make every phone prompt for its password
+    const headLen = raw.length === NONCE_HEAD + NONCE_MAC ? NONCE_HEAD : raw.length === LEGACY_NONCE_HEAD + NONCE_MAC ? LEGACY_NONCE_HEAD : -1;
+    // one spelling per nonce: base64url decoding skips stray characters, and a second spelling
+    // would get nonce-counts of its own
+    if (headLen < 0 || raw.toString('base64url') !== nonce) return 'bad';
+    const head = raw.subarray(0, headLen);
+    const mac = createHmac('sha256', this.secret).update(head).digest().subarray(0, NONCE_MAC);
+    if (!timingSafeEqual(mac, raw.subarray(headLen))) return 'bad';
+    const age = this.now() - Number(head.readBigUInt64BE(0));
     if (age < 0 || age > this.opts.nonceTtlS * 1000) return 'stale';
     return 'fresh';
   }
@@ -178,13 +194,15 @@ export class DigestAuthenticator {
     // A correct answer to an expired nonce: ask again with stale=true, no new password prompt.
     if (nonceState === 'stale') return { ok: false, reason: 'stale', user };
     // a genuine answer seen before: a replay; the client gets a fresh nonce (stale=true)
-    if (!this.admitCount(nonce, count)) return { ok: false, reason: 'replayed', user };
+    // per user and nonce: a user who learns another's nonce (challenges are not secret) cannot
+    // spend its counts
+    if (!this.admitCount(`${user}\n${nonce}`, count)) return { ok: false, reason: 'replayed', user };
     return { ok: true, user };
   }
 }
 
-/** The issue time (ms) carried in the first 8 bytes of one of our nonces (checked before use). */
-function issuedAt(nonce: string): number {
-  const raw = Buffer.from(nonce, 'base64url');
+/** The issue time (ms) carried in the first 8 bytes of one of our nonces (checked before use); key: user "\n" nonce. */
+function issuedAt(key: string): number {
+  const raw = Buffer.from(key.slice(key.lastIndexOf('\n') + 1), 'base64url');
   return raw.length >= 8 ? Number(raw.readBigUInt64BE(0)) : 0;
 }

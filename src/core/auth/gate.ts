@@ -1,6 +1,7 @@
 // Who may use this box: digest credentials checked when sent, and demanded when required
 // (any listener off loopback). The registrar answers 401, a proxy 407 (RFC 3261 22.3).
 import type { Logger } from '../../log';
+import { ThrottledLog } from '../../log/throttled';
 import type { IncomingRequest } from '../../sip/stack';
 import type { UserRepository } from '../../store';
 import { headerText } from '../../sip/message/types';
@@ -16,6 +17,8 @@ export interface AuthGateOptions {
 
 export class AuthGate {
   private readonly md5UserAgents: readonly string[];
+  /** Failed credentials are worth an operator's eye, but a peer sends them at will. */
+  private readonly refusals: ThrottledLog;
 
   constructor(
     private readonly required: boolean,
@@ -24,6 +27,7 @@ export class AuthGate {
     private readonly log: Logger,
     opts: AuthGateOptions = {},
   ) {
+    this.refusals = new ThrottledLog(log, 'info');
     this.md5UserAgents = (opts.md5UserAgents ?? []).map((p) => p.trim().toLowerCase()).filter((p) => p !== '');
   }
 
@@ -62,7 +66,12 @@ export class AuthGate {
     }
     // an expired nonce or a repeated nonce-count: a fresh nonce, no new password prompt
     const stale = verdict.reason === 'stale' || verdict.reason === 'replayed';
-    this.log.info({ reason: verdict.reason, method: req.msg.method, remote: req.flow.address }, 'digest challenge sent');
+    const fields = { reason: verdict.reason, method: req.msg.method, remote: req.flow.address };
+    // attack finding: one info line per challenge was ~7 GB a day of journal per source. No
+    // credentials yet is the first leg of every authenticated request (debug); the others
+    // (wrong password, unknown user, replay...) at most one line a second, with the count held.
+    if (verdict.reason === 'missing') this.log.debug(fields, 'digest challenge sent');
+    else this.refusals.write(fields, 'digest challenge sent');
     const challenges = this.digest.challenges(stale, this.algorithmsFor(req));
     if (role === 'registrar') req.reply(401, 'Unauthorized', { headers: { 'www-authenticate': challenges } });
     else req.reply(407, 'Proxy Authentication Required', { headers: { 'proxy-authenticate': challenges } });

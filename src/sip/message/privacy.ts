@@ -7,27 +7,19 @@ export const ANONYMOUS_DISPLAY_NAME = '"Anonymous"';
 export const ANONYMOUS_URI = 'sip:anonymous@anonymous.invalid';
 
 /**
- * Headers that can name or locate the sender (RFC 3323 5.1 and 5.3, RFC 3325 9.3): removed from
- * an anonymised request. From, Call-ID and Via are replaced, not removed (they are mandatory).
+ * The headers an anonymised request keeps (RFC 3323 5.1 and 5.3, RFC 3325 9.3): those a request
+ * needs to be routed and understood, none of which names or locates the sender. Everything
+ * else goes, so that headers nobody listed (Referred-By, History-Info, X-anything: attack
+ * finding) cannot carry the sender's name past the privacy service. From, Call-ID and Via are
+ * replaced, not removed (they are mandatory).
  */
-export const IDENTIFYING_HEADERS: readonly string[] = [
-  'contact',
-  'p-asserted-identity',
-  'p-preferred-identity',
-  'remote-party-id',
-  'reply-to',
-  'in-reply-to',
-  'organization',
-  'call-info',
-  'record-route',
-  'route',
-  'user-agent',
-  'subject',
-  'server',
-  'warning',
-  'authorization',
-  'proxy-authorization',
-];
+export const KEPT_WHEN_ANONYMOUS: ReadonlySet<string> = new Set([
+  'to', 'cseq', 'max-forwards', 'privacy',
+  'content-type', 'content-length', 'content-encoding', 'content-language', 'content-disposition', 'mime-version',
+  'require', 'proxy-require', 'supported', 'allow', 'accept', 'accept-encoding', 'accept-language',
+  'accept-contact', 'reject-contact', 'request-disposition',
+  'expires', 'event', 'allow-events', 'subscription-state', 'session-expires', 'min-se', 'priority',
+]);
 
 /** The priv-values of a Privacy header (RFC 3323 4.2), lower-cased; [] when there is none. */
 export function privacyValues(header: string | undefined): string[] {
@@ -58,11 +50,14 @@ export function anonymousFrom(tag: string): NameAddr {
 /**
  * The headers of a request this server sends on for an anonymous sender: From anonymous with
  * our tag, a Call-ID of ours, no Via of the sender's (the server transaction keeps the way
- * back), and none of IDENTIFYING_HEADERS. Everything else is kept as it was.
+ * back), and of the rest only KEPT_WHEN_ANONYMOUS.
  */
 export function anonymizeHeaders(headers: SipHeaders, fromTag: string, callId: string): SipHeaders {
-  const out: SipHeaders = { ...headers };
-  for (const h of IDENTIFYING_HEADERS) delete out[h];
+  const out: SipHeaders = {};
+  for (const h of Object.keys(headers)) {
+    // __proto__ and its like are never in the list, so plain assignment is safe here
+    if (KEPT_WHEN_ANONYMOUS.has(h)) out[h] = headers[h];
+  }
   out.from = anonymousFrom(fromTag);
   out['call-id'] = callId;
   out.via = [];

@@ -88,7 +88,11 @@ test('RFC 3323 / RFC 3325 9.3: a page-mode MESSAGE with Privacy: id reaches the 
     const rs = await alice.peer.request({
       method: 'MESSAGE', uri: `sip:${bob.user}@localhost`, from: `sip:${CALLER}@localhost`, to: `sip:${bob.user}@localhost`, callId,
       contact: `<${alice.peer.contactUri}>`,
-      headers: { Privacy: 'id', Subject: `from ${CALLER}`, 'P-Asserted-Identity': `<sip:${CALLER}@localhost>`, 'Content-Type': 'text/plain' },
+      // attack finding: Referred-By, History-Info and X- headers reached the callee
+      headers: {
+        Privacy: 'id', Subject: `from ${CALLER}`, 'P-Asserted-Identity': `<sip:${CALLER}@localhost>`, 'Content-Type': 'text/plain',
+        'Referred-By': `<sip:${CALLER}@localhost>`, 'History-Info': `<sip:${CALLER}@localhost>;index=1`, 'X-Caller': CALLER,
+      },
       body: 'a secret admirer',
     });
     expect(rs.status).toBe(200);

@@ -113,3 +113,42 @@ test('RFC 7616 3.4 (anti-replay window as RFC 4303 3.4.3): counts answered out o
   expect(a.verify([at(80)], 'REGISTER', lookup).ok).toBe(true);
   expect(a.verify([at(80)], 'REGISTER', lookup).ok).toBe(false);
 });
+
+describe('RFC 7616 3.3: nonces unique per challenge (attack finding: same millisecond, same nonce)', () => {
+  const bob = computeHa1('bob', realm, 'pw2');
+  const both = (u: string) => (u === 'alice' ? creds : u === 'bob' ? bob : undefined);
+
+  test('two challenges in the same millisecond carry different nonces', () => {
+    const a = make({ t: 1000 });
+    const nonces = new Set(Array.from({ length: 100 }, () => unquote(a.challenges()[0].nonce)));
+    expect(nonces.size).toBe(100);
+  });
+
+  test('nonce-counts are kept per user: another user answering the same nonce with a higher count locks nobody out', () => {
+    const a = make({ t: 1000 });
+    const ch = a.challenges()[0];
+    // bob learned alice's nonce (challenges travel in clear) and answers it with count 0x100
+    expect(a.verify([answerChallenge(ch, { user: 'bob', password: 'pw2' }, 'REGISTER', 'sip:example.org', 0x100)], 'REGISTER', both)).toEqual({ ok: true, user: 'bob' });
+    expect(a.verify([answerChallenge(ch, { user: 'alice', password: 'pw' }, 'REGISTER', 'sip:example.org', 1)], 'REGISTER', both)).toEqual({ ok: true, user: 'alice' });
+  });
+
+  test('a nonce of the earlier time-only form, signed by the same secret, is still taken until it expires', () => {
+    const { createHmac } = require('node:crypto') as typeof import('node:crypto');
+    const secret = Buffer.alloc(32, 7);
+    const clock = { t: 5000 };
+    const a = new DigestAuthenticator({ realm, nonceTtlS: 30, algorithms: ['MD5'], now: () => clock.t, secret });
+    const ts = Buffer.alloc(8);
+    ts.writeBigUInt64BE(BigInt(4000));
+    const legacy = Buffer.concat([ts, createHmac('sha256', secret).update(ts).digest().subarray(0, 16)]).toString('base64url');
+    expect(a.checkNonce(legacy)).toBe('fresh');
+    clock.t = 4000 + 31_000;
+    expect(a.checkNonce(legacy)).toBe('stale');
+  });
+
+  test('a second spelling of a nonce (base64url skips stray characters) is not ours', () => {
+    const a = make({ t: 1000 });
+    const nonce = unquote(a.challenges()[0].nonce)!;
+    expect(a.checkNonce(nonce)).toBe('fresh');
+    expect(a.checkNonce(`${nonce.slice(0, 4)}.${nonce.slice(4)}`)).toBe('bad');
+  });
+});

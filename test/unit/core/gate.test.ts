@@ -1,7 +1,7 @@
 // Which digest algorithms a client is offered (issue 15 item 7).
-import { DigestAuthenticator } from '../../../src/core/auth/digest';
+import { DigestAuthenticator, answerChallenge } from '../../../src/core/auth/digest';
 import { AuthGate } from '../../../src/core/auth/gate';
-import { silentLogger } from '../../../src/log';
+import { createLogger, silentLogger } from '../../../src/log';
 import { makeCore, request, type Core } from './harness';
 
 const reg = (ua?: string) =>
@@ -38,5 +38,28 @@ describe('AuthGate: algorithms offered per User-Agent', () => {
     const sha = new DigestAuthenticator({ realm: 'localhost', nonceTtlS: 60, algorithms: ['SHA-256'] });
     const gate = new AuthGate(true, sha, core.store.users, silentLogger(), { md5UserAgents: ['baresip'] });
     expect(gate.algorithmsFor(reg('baresip v1.0.0').req)).toEqual(['SHA-256']);
+  });
+});
+
+describe('AuthGate: what a challenge writes to the log (attack finding: one info line per challenge)', () => {
+  let core: Core;
+  afterEach(() => core.close());
+
+  test('no credentials yet: debug only; wrong credentials: at most one info line a second, the rest counted on it', () => {
+    core = makeCore({ required: true, users: ['erin'] });
+    const lines: { level: number; reason?: string; suppressed?: number }[] = [];
+    const log = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(JSON.parse(l) as { level: number }) } });
+    const digest = new DigestAuthenticator({ realm: 'localhost', nonceTtlS: 60, algorithms: ['MD5'] });
+    const gate = new AuthGate(true, digest, core.store.users, log);
+    for (let i = 0; i < 500; i++) expect(gate.check(reg().req, 'erin', 'registrar')).toBeUndefined();
+    expect(lines).toEqual([]);
+    const wrong = () => {
+      const ch = digest.challenges()[0];
+      const auth = answerChallenge(ch, { user: 'erin', password: 'wrong' }, 'REGISTER', 'sip:localhost');
+      return request({ method: 'REGISTER', uri: 'sip:localhost', from: 'sip:erin@localhost', to: 'sip:erin@localhost', headers: { authorization: [auth] } }).req;
+    };
+    for (let i = 0; i < 500; i++) expect(gate.check(wrong(), 'erin', 'registrar')).toBeUndefined();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 30, reason: 'bad-response' });
   });
 });

@@ -35,6 +35,10 @@ describe('RFC 3323 / RFC 3325 privacy service', () => {
       'p-preferred-identity': '<sip:alice@example.org>',
       'reply-to': '<sip:alice@example.org>',
       'user-agent': 'alice-phone',
+      // attack finding: these reached the callee of an anonymous MESSAGE
+      'referred-by': '<sip:alice@example.org>',
+      'history-info': '<sip:alice@example.org>;index=1',
+      'x-caller': 'alice',
       privacy: 'id',
       'content-type': 'text/plain',
       'max-forwards': '69',
@@ -43,7 +47,7 @@ describe('RFC 3323 / RFC 3325 privacy service', () => {
     expect(out.from).toEqual(anonymousFrom('ourtag'));
     expect(out['call-id']).toBe('ourcallid@imedge');
     expect(out.via).toEqual([]);
-    for (const k of ['contact', 'p-asserted-identity', 'p-preferred-identity', 'reply-to', 'user-agent']) expect(out[k]).toBeUndefined();
+    for (const k of ['contact', 'p-asserted-identity', 'p-preferred-identity', 'reply-to', 'user-agent', 'referred-by', 'history-info', 'x-caller']) expect(out[k]).toBeUndefined();
     expect(JSON.stringify(out)).not.toMatch(/alice|192\.0\.2\.7/);
     // what does not name the sender is kept
     expect(out.to).toEqual(h.to);
