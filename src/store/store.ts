@@ -152,10 +152,12 @@ class SqliteStore implements Store {
     readonly path: string,
     readonly migration: MigrationResult,
     batchWindowMs: number,
-    synchronous: SynchronousMode,
+    /** The WAL opened at start (synchronous=FULL), for syncs off the event loop; none: FULL at COMMIT. */
+    walFd: number | undefined,
   ) {
+    this.walFd = walFd;
     this.immediate = db.transaction((fn: () => unknown): unknown => fn()).immediate;
-    this.batches = new GroupCommit((fn) => this.withTransaction(fn), { windowMs: batchWindowMs, maxBatch: 256 }, this.walSyncOff(synchronous));
+    this.batches = new GroupCommit((fn) => this.withTransaction(fn), { windowMs: batchWindowMs, maxBatch: 256 }, this.walSyncOff());
     this.users = new UserRepository(db);
     this.registrations = new RegistrationRepository(db);
     this.sessions = new SessionRepository(db);
@@ -177,10 +179,11 @@ class SqliteStore implements Store {
    * SIP and MSRP peer waits while the card writes. A group commit instead commits with
    * NORMAL (the WAL written, not synced) and then fdatasyncs the WAL in Node's thread pool,
    * the same sync FULL would make; its writes are acknowledged only after it. Other
-   * transactions keep FULL. EXTRA (and NORMAL) are left as they are.
+   * transactions keep FULL. EXTRA (and NORMAL) are left as they are. The WAL is opened at start,
+   * while SQLite holds it: the file synced is the file SQLite writes.
    */
-  private walSyncOff(synchronous: SynchronousMode): DiskSync | undefined {
-    if (synchronous !== 'FULL') return undefined;
+  private walSyncOff(): DiskSync | undefined {
+    if (this.walFd === undefined) return undefined;
     const normal = this.db.prepare('PRAGMA synchronous = NORMAL');
     const full = this.db.prepare('PRAGMA synchronous = FULL');
     return {
@@ -193,12 +196,9 @@ class SqliteStore implements Store {
         }
       },
       sync: (done) => {
-        let fd: number;
-        try {
-          // opened on first use: the WAL exists once the first write is in it
-          fd = this.walFd ??= openSync(`${this.path}-wal`, 'r');
-        } catch (err) {
-          process.nextTick(done, err as Error);
+        const fd = this.walFd;
+        if (fd === undefined) {
+          process.nextTick(done, new Error('store closed'));
           return;
         }
         this.walSyncs++;
@@ -290,6 +290,15 @@ function makePrivate(path: string): void {
   for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }
 
+/** The WAL for fdatasync, or undefined (then group commits sync at COMMIT, as FULL does). */
+function openWal(path: string): number | undefined {
+  try {
+    return openSync(`${path}-wal`, 'r');
+  } catch {
+    return undefined;
+  }
+}
+
 /** Opens (creating if needed) and migrates the database. Throws StoreError naming the path on any failure. */
 export function openStore(opts: StoreOptions): Store {
   const dataDir = resolve(opts.dataDir);
@@ -306,16 +315,20 @@ export function openStore(opts: StoreOptions): Store {
   }
 
   let db: Database.Database | undefined;
+  let walFd: number | undefined;
   try {
     db = new Database(path, { timeout: opts.busyTimeoutMs });
     setPragmas(db, opts, path);
     makePrivate(path);
     const migration = applyMigrations(db, opts.migrations ?? MIGRATIONS, path);
-    const store = new SqliteStore(db, path, migration, opts.batchWindowMs ?? 2, opts.synchronous);
+    // the WAL exists once migration has read the schema in WAL mode
+    walFd = opts.synchronous === 'FULL' ? openWal(path) : undefined;
+    const store = new SqliteStore(db, path, migration, opts.batchWindowMs ?? 2, walFd);
     store.requireWritable();
     return store;
   } catch (err) {
     if (db?.open === true) db.close();
+    if (walFd !== undefined) closeSync(walFd);
     throw classify(err, path);
   }
 }
