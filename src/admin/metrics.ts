@@ -125,6 +125,7 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
   mirror(registry, 'imedge_sip_malformed_answered_total', 'malformed SIP requests answered with 4xx/5xx', [], () => single(src.sip().rejected));
   mirror(registry, 'imedge_sip_malformed_dropped_total', 'malformed SIP messages dropped (no way to answer)', [], () => single(src.sip().dropped));
   mirror(registry, 'imedge_sip_overload_total', 'SIP requests refused with 503 at the transaction limit', [], () => single(src.sip().overload));
+  mirror(registry, 'imedge_sip_orphan_requests_total', 'SIP requests framed from a TCP/TLS connection closed since (a peer that stopped reading): dropped, no transaction opened', [], () => single(src.sip().orphaned));
   mirror(registry, 'imedge_sip_handler_errors_total', 'SIP request handlers that failed (answered 500)', [], () => single(src.sip().handlerErrors));
   mirror(registry, 'imedge_sip_overload_per_source_total', 'SIP requests refused with 503 because their source held its share of live transactions', [], () => single(src.sip().overloadPerSource));
   mirror(registry, 'imedge_sip_overload_per_target_total', 'SIP requests not sent because their target address held sip.maxTransactionsPerTarget pending ones already: answered at once (a forwarded one with 480 + Retry-After)', [], () => single(src.sip().overloadPerTarget));

@@ -56,6 +56,12 @@ export class DigestAuthenticator {
     this.secret = opts.secret ?? randomBytes(32);
     this.now = opts.now ?? Date.now;
     this.maxTracked = opts.maxTrackedNonces ?? 8192;
+    // Second attack round: the counts are not kept across a restart, but the nonces of the
+    // stored secret are; an Authorization used before it could be used once more after it,
+    // with the attacker's own Contact (digest covers method and URI only). Nonces issued
+    // before this start are treated as forgotten: a genuine answer gets stale=true and a fresh
+    // nonce, which a phone answers by itself, never a password prompt.
+    this.forgottenUpTo = this.now() - 1;
   }
 
   /** Nonces whose count is remembered now (bounded by maxTrackedNonces). */

@@ -1,7 +1,7 @@
 // The key that signs digest nonces lives in the data directory, so a nonce handed out before
-// a restart (or a crash) is still recognised after it: a client's next refresh is accepted,
-// or answered stale=true once the nonce is old (RFC 7616 3.3), never a plain 401 that makes
-// a phone ask its user for the password again. Created once, mode 0600, like admin-token.
+// a restart (or a crash) is still recognised after it as genuine: a client's next refresh is
+// answered stale=true (RFC 7616 3.3; its nonce-counts did not survive, so it is not accepted
+// as is), never a plain 401 that makes a phone ask its user for the password again. Created once, mode 0600, like admin-token.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -57,6 +57,8 @@ declare module 'sip' {
     /** Patch: a throw while one UDP datagram was handled (the datagram is dropped). */
     onTransportError?(err: unknown): void;
     onOverload?(m: RawMessage, remote: RawFlow): void;
+    /** Patch: a request framed from a connection closed since; dropped without a transaction. */
+    onOrphanRequest?(m: RawMessage, remote: RawFlow): void;
     /**
      * Patch (F4): requests for which answeredLocally() is true may take one of localReserve
      * slots beyond maxServerTransactions; onLocalReserve is told when one does.

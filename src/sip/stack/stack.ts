@@ -7,6 +7,7 @@ import { lookup } from 'node:dns/promises';
 import * as net from 'node:net';
 import type * as tls from 'node:tls';
 import type { Logger } from '../../log';
+import { ThrottledLog } from '../../log/throttled';
 import type { Flow, NameAddr, SipHeaders, SipRequest, SipResponse } from '../message/types';
 import { validateSipMessage } from '../message/validate';
 import { answerableCSeq, faithful } from './faithful';
@@ -120,6 +121,8 @@ export interface SipStats {
   /** Malformed messages that could not be answered (no Via, responses). */
   dropped: number;
   overload: number;
+  /** Requests framed from a connection closed since (a peer that stopped reading): dropped, no transaction opened. */
+  orphaned: number;
   /** Requests refused with 503 because their source held its share of live transactions. */
   overloadPerSource: number;
   /** Requests not sent (a 503 made here, which a proxy relays as 480) because their target held its share of pending ones (F4). */
@@ -324,7 +327,7 @@ export class SipStack {
   ) {
     this.acks = new AckMemory(64 * t1Ms, maxAcks, Date.now, () => this.stats.acksForgotten++);
     this.stats = {
-      requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, overloadPerSource: 0,
+      requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, orphaned: 0, overloadPerSource: 0,
       overloadPerTarget: 0, loopsRefused: 0, localReserve: 0,
       completedEvicted: 0, cancelledInvitesAbandoned: 0, acksRepeated: 0, acksForgotten: 0, acksWithheld: 0, unwantedDialogsEnded: 0, handlerErrors: 0, slowClosed: { 'no-message': 0, 'partial-message': 0 }, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
     };
@@ -336,6 +339,8 @@ export class SipStack {
 
   static async start(opts: SipStackOptions, handler: RequestHandler): Promise<SipStack> {
     const log = opts.logger;
+    const libraryErrors = new ThrottledLog(log, 'error');
+    const overloadLog = new ThrottledLog(log, 'warn');
     // Filled in once the instance exists; the library calls back only after sockets deliver data.
     let stack: SipStack | undefined;
     const gate = new TcpConnectionGate(opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS, log, { quietMs: opts.tcpQuietMs, ...(opts.maxTlsHandshakesPerSource !== undefined ? { maxHandshakesPerSource: opts.maxTlsHandshakesPerSource } : {}), ...(opts.tcpOutput !== undefined ? { output: opts.tcpOutput } : {}), ...(opts.maxTcpConnectionsPerSource !== undefined ? { maxPerSource: opts.maxTcpConnectionsPerSource } : {}) });
@@ -418,7 +423,8 @@ export class SipStack {
         overloadRetryAfter: opts.overloadRetryAfterS,
         logger: {
           // ECOSYSTEM fault 6: the library's own errors reach our logger.
-          error: (e) => log.error({ err: e }, 'sip library error'),
+          // throttled: a peer can cause one at will (second attack round)
+          error: (e) => libraryErrors.write({ err: e }, 'sip library error'),
           // Called after the library wrote its Via (always TCP and the TCP port on a stream): a
           // request leaving on a TLS flow says SIP/2.0/TLS and the TLS port (RFC 3261 18.1.1).
           send: (m, target) => stack?.tlsVia(m, target),
@@ -431,7 +437,11 @@ export class SipStack {
         onStreamMessage: (m, remote, send) => stack?.onStreamMessage(m, remote, send) ?? false,
         onOverload: (m) => {
           if (stack) stack.stats.overload++;
-          log.warn({ method: m.method, limit: opts.maxTransactions }, 'SIP transaction limit reached; answered 503');
+          // second attack round: one line per refused request was 23,706 lines in a second
+          overloadLog.write({ method: m.method, limit: opts.maxTransactions }, 'SIP transaction limit reached; answered 503');
+        },
+        onOrphanRequest: () => {
+          if (stack) stack.stats.orphaned++;
         },
         // Attack finding (F4): a reserve beyond the cap rather than answering those requests
         // without a transaction (RFC 3261 8.2.7 would allow a stateless UAS): REGISTER writes the

@@ -1,5 +1,8 @@
-// Issue 15 item 4: a phone's refresh after imedge restarted (even after SIGKILL) is accepted
-// with the nonce it already holds, instead of a plain 401 that makes it ask for a password.
+// Issue 15 item 4: a phone's refresh after imedge restarted (even after SIGKILL) never gets a
+// plain 401 that makes it ask for a password: its nonce is recognised as genuine. Second attack
+// round: the nonce-counts seen before the restart are gone, so the refresh is not accepted as
+// is (a sniffed Authorization would be, once, with the attacker's Contact): it gets stale=true
+// and a fresh nonce, which the phone answers by itself.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { answerChallenge } from '../../../src/sip/message/digest';
@@ -10,7 +13,7 @@ import { CALM } from '../phones/tools';
 
 const authText = (a: AuthValue) => 'Digest ' + Object.entries(a).filter(([k]) => k !== 'scheme').map(([k, v]) => `${k}=${v}`).join(', ');
 
-test('RFC 7616 3.3: the nonce key lives in <dataDir>/nonce-secret (0600), so a nonce survives a SIGKILL and restart', async () => {
+test('RFC 7616 3.3: the nonce key lives in <dataDir>/nonce-secret (0600): after a SIGKILL and restart a refresh gets stale=true, never a password prompt, and a replay is refused', async () => {
   const dataDir = tempDir();
   const pw = path.join(dataDir, 'pw');
   fs.writeFileSync(pw, 's3cret\n');
@@ -33,9 +36,16 @@ test('RFC 7616 3.3: the nonce key lives in <dataDir>/nonce-secret (0600), so a n
     server = await startServer({ dataDir, env });
     phone.serverPort = server.sipPort;
 
-    // the refresh a phone sends: same nonce, next nonce count
-    const refresh = await phone.request({ ...spec, cseq: 3, headers: { Authorization: authText(answerChallenge(ch, { user: 'erin', password: 's3cret' }, 'REGISTER', 'sip:localhost', 2)) } });
-    expect(refresh.status).toBe(200);
+    // a replay of the Authorization used before the restart (what a sniffer holds)
+    const replay = await phone.request({ ...spec, cseq: 3, headers: { Authorization: authText(answerChallenge(ch, { user: 'erin', password: 's3cret' }, 'REGISTER', 'sip:localhost', 1)) } });
+    expect(replay.status).toBe(401);
+    // the refresh a phone sends: same nonce, next nonce count -> stale=true, no password prompt
+    const refresh = await phone.request({ ...spec, cseq: 4, headers: { Authorization: authText(answerChallenge(ch, { user: 'erin', password: 's3cret' }, 'REGISTER', 'sip:localhost', 2)) } });
+    expect(refresh.status).toBe(401);
+    expect(header(refresh, 'www-authenticate')).toMatch(/stale=true/i);
+    const fresh = Object.fromEntries([...header(refresh, 'www-authenticate')!.replace(/^Digest\s+/, '').matchAll(/(\w+)=("[^"]*"|[^,]+)/g)].map((m) => [m[1], m[2]]));
+    const again = await phone.request({ ...spec, cseq: 5, headers: { Authorization: authText(answerChallenge({ scheme: 'Digest', ...fresh } as AuthValue, { user: 'erin', password: 's3cret' }, 'REGISTER', 'sip:localhost', 1)) } });
+    expect(again.status).toBe(200);
   } finally {
     phone.close();
     await server.stop();

@@ -103,6 +103,18 @@ describe('F1: a SIP TCP/TLS peer that never reads its answers (sip.maxTcpOutputB
     await secondClientServed(stack);
   });
 
+  it('second attack round: requests still framed after the server closed a non-reading connection open no transaction (one each stayed live for good, until every request got 503)', async () => {
+    const stack = await start();
+    const s = await nonReader(() => net.connect(stack.port, '127.0.0.1'), 'connect');
+    // distinct requests (new branch each): every one would open its own transaction
+    const burst = Buffer.concat(Array.from({ length: 2000 }, () => options('TCP', s.localPort ?? 0)));
+    flood(s, burst, burst, MB20);
+    await closed(s);
+    await until(() => stack.transactionCounts().serverLive === 0, 'no live server transaction left');
+    expect(stack.stats.orphaned).toBeGreaterThan(0);
+    await secondClientServed(stack);
+  });
+
   it('t28: TLS, one OPTIONS then CRLF keep-alives, never read: closed and counted; others are served', async () => {
     const stack = await start();
     const s = await nonReader(() => tls.connect({ port: stack.tlsPort ?? 0, host: '127.0.0.1', rejectUnauthorized: false }), 'secureConnect');
