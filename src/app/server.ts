@@ -163,6 +163,7 @@ export async function startServer(cfg: Config, log: Logger): Promise<RunningServ
         ...(cfg.sip.maxTransactionsPerTarget > 0 ? { maxTransactionsPerTarget: cfg.sip.maxTransactionsPerTarget } : {}),
         answeredLocally,
         overloadRetryAfterS: cfg.sessions.retryAfterS,
+        ...(cfg.sip.udpReceiveBufferBytes > 0 ? { udpReceiveBufferBytes: cfg.sip.udpReceiveBufferBytes } : {}),
         rateLimit: {
           perSecond: cfg.sip.maxRequestsPerSecondPerSource,
           burst: cfg.sip.requestBurstPerSource,
