@@ -44,10 +44,11 @@ export class DigestAuthenticator {
   private readonly secret: Buffer;
   private readonly now: () => number;
   /**
-   * user + "\n" + nonce -> highest nonce-count accepted (-1: used once without qop) and which of the
-   * REPLAY_WINDOW counts below it were accepted (bit i: top - 1 - i), in first-use order.
+   * user + "\n" + nonce -> the nonce's issue time, the highest nonce-count accepted (-1: used
+   * once without qop) and which of the REPLAY_WINDOW counts below it were accepted (bit i:
+   * top - 1 - i), in first-use order.
    */
-  private readonly counts = new Map<string, { top: number; below: number }>();
+  private readonly counts = new Map<string, { issued: number; top: number; below: number }>();
   /** Issue time of the newest nonce forgotten for room: older unknown nonces are not trusted. */
   private forgottenUpTo = -1;
   private readonly maxTracked: number;
@@ -75,11 +76,11 @@ export class DigestAuthenticator {
    * nonce answers one request. False when this use repeats an earlier one (or cannot be told
    * apart from one, because the nonce was forgotten for room).
    */
-  private admitCount(key: string, nc: number): boolean {
+  private admitCount(key: string, issued: number, nc: number): boolean {
     const seen = this.counts.get(key);
     if (seen === undefined) {
-      if (issuedAt(key) <= this.forgottenUpTo) return false;
-      this.remember(key, nc);
+      if (issued <= this.forgottenUpTo) return false;
+      this.remember(key, issued, nc);
       return true;
     }
     // A client pipelining over several connections may be answered out of order (second limits
@@ -100,15 +101,15 @@ export class DigestAuthenticator {
     return true;
   }
 
-  private remember(key: string, nc: number): void {
+  private remember(key: string, issued: number, nc: number): void {
     const expiredBefore = this.now() - this.opts.nonceTtlS * 1000;
-    for (const [n] of this.counts) {
+    for (const [k, entry] of this.counts) {
       // first-use order is close to issue order: drop the expired ones at the front
-      if (this.counts.size < this.maxTracked && issuedAt(n) >= expiredBefore) break;
-      this.counts.delete(n);
-      if (issuedAt(n) >= expiredBefore) this.forgottenUpTo = Math.max(this.forgottenUpTo, issuedAt(n));
+      if (this.counts.size < this.maxTracked && entry.issued >= expiredBefore) break;
+      this.counts.delete(k);
+      if (entry.issued >= expiredBefore) this.forgottenUpTo = Math.max(this.forgottenUpTo, entry.issued);
     }
-    this.counts.set(key, { top: nc, below: 0 });
+    this.counts.set(key, { issued, top: nc, below: 0 });
   }
 
   get realm(): string {
@@ -202,13 +203,13 @@ export class DigestAuthenticator {
     // a genuine answer seen before: a replay; the client gets a fresh nonce (stale=true)
     // per user and nonce: a user who learns another's nonce (challenges are not secret) cannot
     // spend its counts
-    if (!this.admitCount(`${user}\n${nonce}`, count)) return { ok: false, reason: 'replayed', user };
+    if (!this.admitCount(`${user}\n${nonce}`, issuedAt(nonce), count)) return { ok: false, reason: 'replayed', user };
     return { ok: true, user };
   }
 }
 
-/** The issue time (ms) carried in the first 8 bytes of one of our nonces (checked before use); key: user "\n" nonce. */
-function issuedAt(key: string): number {
-  const raw = Buffer.from(key.slice(key.lastIndexOf('\n') + 1), 'base64url');
+/** The issue time (ms) carried in the first 8 bytes of one of our nonces (checked before use). */
+function issuedAt(nonce: string): number {
+  const raw = Buffer.from(nonce, 'base64url');
   return raw.length >= 8 ? Number(raw.readBigUInt64BE(0)) : 0;
 }

@@ -8,6 +8,7 @@ import { SipStack, type IncomingRequest } from '../../../src/sip/stack';
 import { TRYING_WITHIN_MS } from '../../../src/sip/stack/stack';
 import { createLogger } from '../../../src/log';
 import { header, parseWire, rid, type WireMessage } from '../../helpers/sip-peer';
+import { requireSipp, sipp, sippPort } from '../../helpers/sipp';
 
 const quiet = () => createLogger({ level: 'error', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -135,5 +136,31 @@ describe('RFC 3261 17.2.1: 100 (Trying) only when the INVITE is not answered wit
     } finally {
       caller.close();
     }
+  });
+});
+
+describe('RFC 3261 17.2.1 with SIPp as the UDP caller (a peer we did not write)', () => {
+  beforeAll(() => requireSipp());
+
+  async function sippAgainst(answer: (r: IncomingRequest) => void, scenario: string): Promise<{ code: number | null; out: string }> {
+    const stack = await SipStack.start(
+      { bind: '127.0.0.1', port: 0, udp: true, tcp: false, maxBytesHeaders: 16384, maxContentLength: 65536, maxTransactions: 64, overloadRetryAfterS: 5, logger: quiet() },
+      answer,
+    );
+    try {
+      return await sipp(stack.port, scenario, { service: 'bob', localPort: sippPort(), timeoutS: 5 });
+    } finally {
+      await stack.close();
+    }
+  }
+
+  test('answered after 600 ms: SIPp requires the 100 before the 200 and completes the call', async () => {
+    const r = await sippAgainst((req) => void setTimeout(() => req.reply(200), 600), 'invite-expect-100-then-200.xml');
+    expect({ code: r.code, out: r.code === 0 ? '' : r.out }).toEqual({ code: 0, out: '' });
+  });
+
+  test('answered at once: SIPp gets the 486 and no 100 it would abort on', async () => {
+    const r = await sippAgainst((req) => req.reply(486), 'invite-expect-486-no-100.xml');
+    expect({ code: r.code, out: r.code === 0 ? '' : r.out }).toEqual({ code: 0, out: '' });
   });
 });
