@@ -143,8 +143,6 @@ class SqliteStore implements Store {
   private readonly batches: GroupCommit;
   /** One transaction function for every withTransaction call (better-sqlite3 builds four wrappers per db.transaction()). */
   private readonly immediate: (fn: () => unknown) => unknown;
-  /** The WAL, open for fdatasync off the event loop (group commits with synchronous=FULL). */
-  private walFd: number | undefined;
   private walSyncs = 0;
 
   constructor(
@@ -152,10 +150,9 @@ class SqliteStore implements Store {
     readonly path: string,
     readonly migration: MigrationResult,
     batchWindowMs: number,
-    /** The WAL opened at start (synchronous=FULL), for syncs off the event loop; none: FULL at COMMIT. */
-    walFd: number | undefined,
+    /** The WAL opened at start (synchronous=FULL), for fdatasync off the event loop; none: FULL at COMMIT. */
+    private walFd: number | undefined,
   ) {
-    this.walFd = walFd;
     this.immediate = db.transaction((fn: () => unknown): unknown => fn()).immediate;
     this.batches = new GroupCommit((fn) => this.withTransaction(fn), { windowMs: batchWindowMs, maxBatch: 256 }, this.walSyncOff());
     this.users = new UserRepository(db);

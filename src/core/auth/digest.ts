@@ -49,8 +49,8 @@ export class DigestAuthenticator {
    * top - 1 - i), in first-use order.
    */
   private readonly counts = new Map<string, { issued: number; top: number; below: number }>();
-  /** Issue time of the newest nonce forgotten for room: older unknown nonces are not trusted. */
-  private forgottenUpTo = -1;
+  /** Issue time of the newest nonce forgotten for room, or of this start: older unknown nonces are not trusted. */
+  private forgottenUpTo: number;
   private readonly maxTracked: number;
 
   constructor(private readonly opts: DigestOptions) {
