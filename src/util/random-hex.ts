@@ -10,12 +10,21 @@ let offset = POOL_BYTES;
 
 /** `bytes` random bytes (at most 256) as 2*bytes lowercase hex digits. */
 export function randomHex(bytes: number): string {
-  if (!Number.isInteger(bytes) || bytes < 1 || bytes > 256) throw new RangeError(`randomHex: ${bytes} bytes`);
+  return take(bytes, 'hex');
+}
+
+/** `bytes` random bytes (at most 256) in base64url, no padding (4 characters per 3 bytes). */
+export function randomBase64url(bytes: number): string {
+  return take(bytes, 'base64url');
+}
+
+function take(bytes: number, encoding: 'hex' | 'base64url'): string {
+  if (!Number.isInteger(bytes) || bytes < 1 || bytes > 256) throw new RangeError(`random ${encoding}: ${bytes} bytes`);
   if (offset + bytes > POOL_BYTES) {
     randomFillSync(pool);
     offset = 0;
   }
-  const s = pool.toString('hex', offset, offset + bytes);
+  const s = pool.toString(encoding, offset, offset + bytes);
   offset += bytes;
   return s;
 }

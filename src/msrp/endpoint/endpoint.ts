@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../util/random-hex';
 import {
   containsEndLine,
   encodeEndLine,
@@ -92,7 +92,7 @@ interface Current {
 }
 
 function newTid(): string {
-  return randomBytes(8).toString('hex');
+  return randomHex(8);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBase64url } from '../../util/random-hex';
 import { createConnection, createServer, isIP, type Server, type Socket } from 'node:net';
 import * as tls from 'node:tls';
 import type { Logger } from '../../log';
@@ -284,7 +284,7 @@ export class MsrpNet {
 
   /** A fresh random session-id (RFC 4975 section 14.1: unguessable, 80+ bits). */
   newSessionId(): string {
-    return randomBytes(12).toString('base64url');
+    return randomBase64url(12);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBase64url } from '../../util/random-hex';
 import type { Logger } from '../../log';
 import {
   chunkReportRange,
@@ -382,7 +382,7 @@ export class MsrpRelay {
 
   createPair(spec: RelayPairSpec): RelayPairInfo {
     if (this.pairs.size >= this.maxPairs) throw new RangeError(`MSRP relay pair limit (${this.maxPairs}) reached`);
-    const id = randomBytes(9).toString('base64url');
+    const id = randomBase64url(9);
     const a = new Side('a', id, this.hooks);
     const b = new Side('b', id, this.hooks);
     a.peer = b;
