@@ -29,6 +29,20 @@ function udpSend(port: number, data: Buffer, waitMs: number): Promise<string | u
   });
 }
 
+/** Everything the server sends on one connection until it closes it (closed) or waitMs passes. */
+function tcpUntilClosed(port: number, data: Buffer, waitMs: number): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let text = '';
+    const finish = (closed: boolean) => (clearTimeout(t), s.destroy(), resolve({ text, closed }));
+    const t = setTimeout(() => finish(false), waitMs);
+    s.on('data', (d) => void (text += d.toString('latin1')));
+    s.on('error', () => undefined);
+    s.on('close', () => finish(true));
+    s.on('connect', () => s.write(data));
+  });
+}
+
 function tcpSend(port: number, data: Buffer, waitMs: number): Promise<{ text: string; closed: boolean }> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
@@ -93,6 +107,25 @@ describe('malformed SIP over the wire (RFC 3261 18.3, RFC 4475)', () => {
 
   test('a TCP peer that floods headers is disconnected', async () => {
     const r = await tcpSend(server.sipPort, Buffer.from('OPTIONS sip:localhost SIP/2.0\r\nX: ' + 'f'.repeat(100_000)), 3000);
+    expect(r.closed).toBe(true);
+    await stillServing();
+  });
+
+  // Attack finding: two Content-Length values framed the stream by the first one, kept the
+  // connection, and a request hidden in the "body" of the other value was answered (smuggled).
+  test.each([
+    ['0 then N', (n: number) => ['Content-Length: 0', `Content-Length: ${n}`]],
+    ['N then 0', (n: number) => [`Content-Length: ${n}`, 'Content-Length: 0']],
+    ['equal, long and compact', (n: number) => [`Content-Length: ${n}`, `l: ${n}`]],
+  ])('RFC 3261 18.3: a TCP message with two Content-Lengths (%s) is answered 400 and its connection closed, nothing behind it is read', async (_name, lengths) => {
+    const opts = (branch: string, cl: string[]) =>
+      [`OPTIONS sip:localhost SIP/2.0`, `Via: SIP/2.0/TCP 127.0.0.1:5070;branch=${branch};rport`, 'Max-Forwards: 70',
+        `From: <sip:alice@localhost>;tag=${branch}`, 'To: <sip:localhost>', `Call-ID: ${branch}@smuggle`, 'CSeq: 1 OPTIONS', ...cl, '', ''].join('\r\n');
+    const tag = `z9hG4bKsm${Math.random().toString(36).slice(2, 10)}`;
+    const inner = opts(`${tag}inner`, ['Content-Length: 0']);
+    const r = await tcpUntilClosed(server.sipPort, Buffer.from(opts(`${tag}outer`, lengths(inner.length)) + inner, 'latin1'), 3000);
+    expect(r.text).toMatch(/^SIP\/2\.0 400 /);
+    expect(r.text).not.toContain(`${tag}inner`);
     expect(r.closed).toBe(true);
     await stillServing();
   });
