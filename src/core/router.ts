@@ -74,6 +74,12 @@ export class Router {
         req.reply(420, 'Bad Extension', { headers: { unsupported: missing.join(', ') } });
         return;
       }
+      // RFC 3261 8.2.3: as the UAS, a body in a Content-Encoding we cannot decode is 415 (attack finding: an INVITE's gzip body was read as SDP)
+      const encoding = unknownEncoding(req);
+      if (encoding) {
+        req.reply(415, 'Unsupported Media Type', { headers: encoding });
+        return;
+      }
     }
     switch (method) {
       case 'REGISTER':
@@ -150,6 +156,12 @@ export class Router {
 
   /** A request for a user: authenticated as its From user, then to that user's contacts or upstream. */
   private async proxied(req: IncomingRequest): Promise<void> {
+    // RFC 3261 16.3 step 5: a proxy refuses an extension named in Proxy-Require that it lacks (attack finding: was forwarded)
+    const missing = unsupportedRequire(headerText(req.msg, 'proxy-require'));
+    if (missing.length > 0) {
+      req.reply(420, 'Bad Extension', { headers: { unsupported: missing.join(', ') } });
+      return;
+    }
     const authUser = this.deps.auth.check(req, this.deps.registrar.claimedUser(req.msg), 'proxy');
     if (authUser === undefined) return;
     const ruri = parseSipUri(req.msg.uri);
@@ -280,12 +292,20 @@ export function targetsOf(b: Binding): Flow[] {
  */
 function unreadableBody(req: IncomingRequest): Record<string, string> | undefined {
   if (req.msg.body.length === 0) return undefined;
+  const encoding = unknownEncoding(req);
+  if (encoding) return encoding;
+  const type = headerText(req.msg, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+  const accepted = ACCEPT_HEADER.split(',').map((t) => t.trim());
+  if (type === undefined || !accepted.includes(type)) return { accept: ACCEPT_HEADER };
+  return undefined;
+}
+
+/** RFC 3261 8.2.3: the Accept-Encoding refusal for a body in any encoding but identity, else undefined. */
+function unknownEncoding(req: IncomingRequest): Record<string, string> | undefined {
+  if (req.msg.body.length === 0) return undefined;
   const encoding = headerText(req.msg, 'content-encoding') ?? headerText(req.msg, 'contact-encoding');
   if (encoding !== undefined && encoding.split(',').some((e) => e.trim().toLowerCase() !== 'identity' && e.trim() !== '')) {
     return { 'accept-encoding': 'identity' };
   }
-  const type = headerText(req.msg, 'content-type')?.split(';')[0]?.trim().toLowerCase();
-  const accepted = ACCEPT_HEADER.split(',').map((t) => t.trim());
-  if (type === undefined || !accepted.includes(type)) return { accept: ACCEPT_HEADER };
   return undefined;
 }
