@@ -209,6 +209,22 @@ function statusLabel(status: number): string {
   return Number.isInteger(status) && status >= 100 && status <= 699 ? `${Math.floor(status / 100)}xx` : 'other';
 }
 
+/**
+ * The library's bare answer to a malformed request, made what any answer here is (attack
+ * finding: it had neither): a To tag (RFC 3261 8.2.6.2) and the top Via's empty rport filled
+ * with the source port (RFC 3581 4). Copies: the request's headers are not changed.
+ */
+function answerToInvalid(rs: sip.RawMessage, sourcePort: number): sip.RawMessage {
+  const to = rs.headers.to as sip.RawNameAddr | undefined;
+  if (to && to.params && to.params.tag === undefined) rs.headers.to = { ...to, params: { ...to.params, tag: newTag() } };
+  const via = rs.headers.via as sip.RawVia[] | undefined;
+  const top = via?.[0];
+  if (via && top && top.params && Object.prototype.hasOwnProperty.call(top.params, 'rport') && (top.params.rport === null || top.params.rport === undefined || top.params.rport === '')) {
+    rs.headers.via = [{ ...top, params: { ...top.params, rport: String(sourcePort) } }, ...via.slice(1)];
+  }
+  return rs;
+}
+
 export function newTag(): string {
   return randomHex(6);
 }
@@ -765,7 +781,7 @@ export class SipStack {
     const status = statusForInvalid(info.kind);
     const reason = status === 400 ? `Bad Request (${info.reason})` : reasonFor(status);
     try {
-      info.send(sip.makeResponse(m, status, reason));
+      info.send(answerToInvalid(sip.makeResponse(m, status, reason), info.remote.port));
       this.stats.rejected++;
       bump(this.stats.responsesOut, statusLabel(status));
     } catch (err) {

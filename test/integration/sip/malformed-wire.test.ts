@@ -84,7 +84,14 @@ describe('malformed SIP over the wire (RFC 3261 18.3, RFC 4475)', () => {
     const data = fs.readFileSync(path.join(DIR, row.file));
     const answerable = row.answered === 'yes' || row.answered.startsWith('UDP only');
     const got = await udpSend(server.sipPort, data, answerable ? 2000 : 200);
-    if (answerable) expect(got).toMatch(new RegExp(`^SIP/2\\.0 ${row.status} `));
+    if (answerable) {
+      expect(got).toMatch(new RegExp(`^SIP/2\\.0 ${row.status} `));
+      // attack finding: answers made for malformed requests lacked both (RFC 3261 8.2.6.2, RFC 3581 4)
+      const sent = data.toString('latin1');
+      // (a To the parser could not read, e.g. cut by the head cap, is not echoed at all)
+      if (!/\r\nTo:[^\r]*;tag=/i.test(sent) && got && /\r\nTo:/i.test(got)) expect(got).toMatch(/\r\nTo:[^\r]*;tag=[^;\s]+/i);
+      if (/\r\nVia:[^\r\n,]*;rport(?=[;\r,])/i.test(sent) && got) expect(got).toMatch(/\r\nVia:[^\r\n,]*;rport=\d+/i);
+    }
     // A response is never answered; a request whose Via is unusable may still be answered to its source.
     else if (row.answered.includes('response')) expect(got).toBeUndefined();
     else if (got !== undefined) expect(got).toMatch(/^SIP\/2\.0 [45]\d\d /);
