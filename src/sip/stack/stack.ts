@@ -20,6 +20,7 @@ import { registeredForS } from './register-pin';
 import { TcpConnectionGate, type TcpConnectionStats, type TcpSlot } from './tcp-gate';
 import { canonicalSource, datagramKind, SourceRateLimiter, type RateLimitOptions, type RateLimitStats } from './rate-limit';
 import { KeyedShare } from './share';
+import { mergeKey, MergedRequests } from './merged';
 import { SelfTargets } from './self-target';
 import type * as dgram from 'node:dgram';
 import { dialSipTls, listenSipTls, TlsFlows, type SipTlsOptions, type SipTlsStats } from './tls-transport';
@@ -131,6 +132,8 @@ export interface SipStats {
   overloadPerTarget: number;
   /** Requests not sent because they were addressed to one of our own listeners (482, F2). */
   loopsRefused: number;
+  /** INVITEs refused 482 as merged copies of one still pending here (RFC 3261 8.2.2.2). */
+  mergedRefused: number;
   /** Requests answered here that took a reserved slot beyond maxTransactions: the table was full (F4). */
   localReserve: number;
   /** Completed transactions dropped (oldest first) to stay within their bound. */
@@ -318,6 +321,8 @@ export class SipStack {
   private pendingOut = 0;
   /** Source address -> requests from it not yet answered finally (issue 16 item 4). */
   private readonly bySource: KeyedShare;
+  /** INVITEs pending an answer, by RFC 3261 8.2.2.2 identity: a merged copy is refused 482. */
+  private readonly merged: MergedRequests;
   /** Target address -> requests sent toward it not yet answered finally (attack finding F4). */
   private readonly byTarget: KeyedShare;
   /** This server's own listeners (built on first use: the ports are known once bound). */
@@ -346,9 +351,11 @@ export class SipStack {
     this.acks = new AckMemory(64 * t1Ms, maxAcks, Date.now, () => this.stats.acksForgotten++);
     this.stats = {
       requestsIn: {}, responsesOut: {}, requestsOut: {}, invalid: 0, rejected: 0, dropped: 0, overload: 0, orphaned: 0, overloadPerSource: 0,
-      overloadPerTarget: 0, loopsRefused: 0, localReserve: 0,
+      overloadPerTarget: 0, loopsRefused: 0, mergedRefused: 0, localReserve: 0,
       completedEvicted: 0, cancelledInvitesAbandoned: 0, acksRepeated: 0, acksForgotten: 0, acksWithheld: 0, unwantedDialogsEnded: 0, handlerErrors: 0, slowClosed: { 'no-message': 0, 'partial-message': 0 }, keepalives: { UDP: 0, TCP: 0 }, tls: tlsStats,
     };
+    // live INVITE server transactions are fewer than the transaction table's bound (maxAcks is it)
+    this.merged = new MergedRequests(Math.max(1, maxAcks));
     this.bySource = new KeyedShare(shares.perSource, (source) =>
       log.warn({ source, limit: shares.perSource }, 'SIP source at its share of live transactions; its new requests get 503'));
     this.byTarget = new KeyedShare(shares.perTarget, (target) =>
@@ -697,6 +704,8 @@ export class SipStack {
       else slot = undefined;
     }
     let trying: NodeJS.Timeout | undefined;
+    const branch = String(msg.headers.via?.[0]?.params.branch ?? '');
+    const merge = verdict.ok && !headerError ? mergeKey(raw.method, msg.headers.to?.params.tag, msg.headers.from?.params.tag, msg.headers['call-id'], msg.headers.cseq?.seq) : undefined;
     const req = new IncomingRequest(msg, flow, (rs) => {
       if (trying !== undefined) {
         clearTimeout(trying);
@@ -704,6 +713,7 @@ export class SipStack {
       }
       if (counted && rs.status >= 200) {
         counted = false;
+        if (merge !== undefined) this.merged.answered(merge, branch);
         this.pendingIn--;
         if (held) this.releaseSource(source);
         held = false;
@@ -731,6 +741,11 @@ export class SipStack {
       const reason = verdict.ok ? `Malformed header: ${headerError}` : verdict.reason;
       this.log.debug({ method: raw.method, status, reason, remote: flow }, 'malformed SIP request rejected');
       req.reply(status, reason);
+      return;
+    }
+    if (merge !== undefined && !this.merged.admit(merge, branch)) {
+      this.stats.mergedRefused++;
+      req.reply(482, 'Loop Detected (merged request)'); // RFC 3261 8.2.2.2
       return;
     }
     if (raw.method === 'INVITE') trying = this.tryingUnlessAnswered(req);
