@@ -228,7 +228,7 @@ export class MsrpConnection implements MsrpParserHandler {
     this.bindTimer = undefined;
     this.parser.close();
     try {
-      this.endDelivery('#');
+      this.endDelivery('#', true);
     } catch (err) {
       this.fail(err, 'close: end of delivery');
     }
@@ -408,12 +408,12 @@ export class MsrpConnection implements MsrpParserHandler {
   }
 
   onFrameEnd(flag: MsrpFlag): void {
-    this.endDelivery(flag);
+    this.endDelivery(flag, false);
   }
 
   onError(error: MsrpWireError): void {
     this.ctx.counters.parseErrors++;
-    this.endDelivery('#');
+    this.endDelivery('#', true);
     const start = error.start;
     if (error.answerStatus === 400 && start !== undefined && start.kind === 'request') {
       // a fake head carrying what was read: enough to address the 400 (section 7.2)
@@ -423,12 +423,17 @@ export class MsrpConnection implements MsrpParserHandler {
     if (error.recovery === 'close') this.closeAfterFlush();
   }
 
-  private endDelivery(flag: MsrpFlag): void {
+  /**
+   * `broken`: no end-line was read (parse error or connection lost), so there is no complete
+   * request to answer; a '#' read from the wire is the sender aborting a chunk (RFC 4975 7.1),
+   * a complete transaction that still gets its response (section 7.2).
+   */
+  private endDelivery(flag: MsrpFlag, broken: boolean): void {
     const t = this.target;
     const deliver = this.mode === Mode.Deliver;
     this.mode = Mode.Idle;
     this.target = undefined;
-    if (deliver && t !== undefined) t.handler.onRequestEnd(t, flag);
+    if (deliver && t !== undefined) t.handler.onRequestEnd(t, flag, broken);
   }
 
   /** Section 7.3 check of the sender: the last From-Path URI is the peer's own URI. */

@@ -14,8 +14,12 @@ export interface MsrpSessionHandler {
   onRequestHead(session: MsrpSession, head: MsrpRequestHead, fields: MsrpFields): void;
   /** Body bytes of that request: a view of the socket read, valid only during the call. */
   onRequestBody(session: MsrpSession, chunk: Buffer): void;
-  /** End-line flag; '#' also when the frame broke off (parse error or connection lost). */
-  onRequestEnd(session: MsrpSession, flag: MsrpFlag): void;
+  /**
+   * End-line flag; '#' also when the frame broke off (parse error or connection lost): then
+   * `broken` is true and the request is not to be answered. A '#' read from an end-line
+   * (`broken` false) is the sender aborting the chunk (RFC 4975 7.1): still a transaction.
+   */
+  onRequestEnd(session: MsrpSession, flag: MsrpFlag, broken: boolean): void;
   onBound?(session: MsrpSession, connection: MsrpConnection): void;
   onDisconnected?(session: MsrpSession, connection: MsrpConnection): void;
 }

@@ -176,7 +176,8 @@ const OVERSIZE = 'message larger than this relay takes';
 /** What a Side calls back into its relay (one object per relay, shared by every side). */
 interface SideHooks {
   onHead(side: Side, head: MsrpRequestHead, fields: MsrpFields): void;
-  onEnd(side: Side, flag: MsrpFlag): void;
+  /** `broken`: the frame broke off without an end-line (MsrpSessionHandler.onRequestEnd). */
+  onEnd(side: Side, flag: MsrpFlag, broken: boolean): void;
   onDisconnected(side: Side, conn: MsrpConnection): void;
   onHeld(side: Side): void;
   onHoldingOthers(side: Side): void;
@@ -282,8 +283,8 @@ class Side implements MsrpSessionHandler, OutboundProducer {
     }
   }
 
-  onRequestEnd(_s: MsrpSession, flag: MsrpFlag): void {
-    this.hooks.onEnd(this, flag);
+  onRequestEnd(_s: MsrpSession, flag: MsrpFlag, broken: boolean): void {
+    this.hooks.onEnd(this, flag, broken);
   }
 
   /** Our frame kept other sessions' frames waiting on the peer's shared leg too long. */
@@ -358,7 +359,7 @@ export class MsrpRelay {
   private readonly tids = new TransactionIds();
   private readonly hooks: SideHooks = {
     onHead: (side, head, fields) => this.onHead(side, head, fields),
-    onEnd: (side, flag) => this.onEnd(side, flag),
+    onEnd: (side, flag, broken) => this.onEnd(side, flag, broken),
     onDisconnected: (side, conn) => this.onLegGone(side, conn),
     onHeld: () => void this.counts.framesHeld++,
     onHoldingOthers: (side) => this.cutFrame(side, 'frame held other sessions back too long', true),
@@ -639,7 +640,7 @@ export class MsrpRelay {
     if (head.hasBody) target.out.body(CRLF, side);
   }
 
-  private onEnd(side: Side, flag: MsrpFlag): void {
+  private onEnd(side: Side, flag: MsrpFlag, broken: boolean): void {
     const mode = side.mode;
     const head = side.head as MsrpRequestHead;
     const fields = side.fields as MsrpFields;
@@ -648,6 +649,7 @@ export class MsrpRelay {
     side.head = undefined;
     side.fields = undefined;
     if (mode === FrameMode.Bind) {
+      if (broken) return; // no end-line read: nothing complete to answer
       this.counts.bindSends++;
       if (conn !== undefined) this.answer(conn, head, fields, 200);
       return;
@@ -657,7 +659,7 @@ export class MsrpRelay {
     side.target = undefined;
     if (target.closed) {
       // the receiver went away while the chunk streamed: it is lost (RFC 4976 7.3)
-      if (conn !== undefined && head.method === 'SEND') conn.reject(head, 481, 'peer connection lost');
+      if (conn !== undefined && head.method === 'SEND' && !broken) conn.reject(head, 481, 'peer connection lost');
       return;
     }
     target.out.endFrame(encodeEndLine(head.transactionId, flag, head.hasBody), side);
@@ -668,7 +670,9 @@ export class MsrpRelay {
       this.counts.reportsForwarded++;
       return; // section 7.1.2: REPORTs get no response, nothing to track
     }
-    if (flag === '#') return; // an aborted chunk: the sender gave up on it
+    // the frame broke off (parse error answered by the connection, or the sender gone): no answer
+    if (broken) return;
+    // RFC 4975 7.1 / 7.2 (RFC 4976 7.3): a chunk its sender aborted with '#' is still a SEND transaction and gets its response
     let untracked: Forwarded | undefined;
     if (fields.failureReport !== 'no') {
       const fwd: Forwarded = {
