@@ -43,7 +43,10 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
       contentType: 'application/sdp',
       headers: { contact: [ctx.contact(s, to.flows[0] ?? { protocol: 'UDP' })] },
     });
-    const rs = await deps.stack().request(rq, { targets: to.flows });
+    // cancelable: release() ends it if the session goes while the other side holds its answer
+    const call = deps.stack().inviteCancelable(rq, { targets: to.flows });
+    s.cancelReinvite = call.cancel;
+    const rs = await call.response;
     // The session ended while the other side held its answer (BYE, timeout, MSRP loss): the
     // re-INVITE was answered 487 by release(); the late answer changes nothing and is stored nowhere.
     if (s.released) return lateReinviteAnswer(ctx, s, to, d, rq, rs);
@@ -68,7 +71,10 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
     deps.log.info({ session: s.id, from, acceptTypes: offer.media.acceptTypes }, 'session modified by re-INVITE');
   } finally {
     s.modifying = false;
-    if (s.pendingReinvite === req) s.pendingReinvite = undefined;
+    if (s.pendingReinvite === req) {
+      s.pendingReinvite = undefined;
+      s.cancelReinvite = undefined;
+    }
   }
 }
 

@@ -29,11 +29,19 @@ export function releaseSession(ctx: B2bContext, s: B2bSession, reason: string, s
   step('answer caller INVITE', () => {
     if (s.invite && !s.invite.replied) s.invite.reply(wasEarly ? callerStatus : 500);
   });
-  // RFC 3261 15.1.2: requests still pending in the dialog get 487.
-  step('answer pending re-INVITE', () => {
+  // RFC 3261 15.1.2 / 9.1: the caller's pending re-INVITE gets 487 and ours to the other leg a CANCEL.
+  step('end pending re-INVITE', () => {
     const p = s.pendingReinvite;
+    const cancel = s.cancelReinvite;
     s.pendingReinvite = undefined;
-    if (p && !p.replied) p.reply(487, 'Request Terminated');
+    s.cancelReinvite = undefined;
+    // an INVITE client transaction past its provisional has no timer (17.1.1.2): only a CANCEL
+    // (and the stack's 64*T1 give-up after it) ends it
+    try {
+      cancel?.();
+    } finally {
+      if (p && !p.replied) p.reply(487, 'Request Terminated');
+    }
   });
   // BYE first, then the legs: a client then learns the end from signalling, not from a
   // closed MSRP socket.

@@ -42,6 +42,8 @@ export class B2bSession {
   setupTimer?: NodeJS.Timeout;
   /** A re-INVITE from a client being relayed; answered 487 if the session ends first (RFC 3261 15.1.2). */
   pendingReinvite?: IncomingRequest;
+  /** Cancels our re-INVITE relaying pendingReinvite to the other leg (RFC 3261 9.1), while it is pending. */
+  cancelReinvite?: () => void;
   /** A session row was queued for the store: release removes it. */
   persisted = false;
   /** The caller asked for privacy (RFC 3323/3325): the callee leg carries an anonymous From. */
