@@ -704,8 +704,9 @@ export class SipStack {
       else slot = undefined;
     }
     let trying: NodeJS.Timeout | undefined;
-    const branch = String(msg.headers.via?.[0]?.params.branch ?? '');
     const merge = verdict.ok && !headerError ? mergeKey(raw.method, msg.headers.to?.params.tag, msg.headers.from?.params.tag, msg.headers['call-id'], msg.headers.cseq?.seq) : undefined;
+    // read only for a tracked INVITE: every other request skips it
+    const branch = merge === undefined ? '' : String(msg.headers.via?.[0]?.params.branch ?? '');
     const req = new IncomingRequest(msg, flow, (rs) => {
       if (trying !== undefined) {
         clearTimeout(trying);

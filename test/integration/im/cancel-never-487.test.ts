@@ -2,27 +2,10 @@
 // any final response) kept imedge's INVITE client transaction forever: sip@0.0.6 has no timer
 // for it. RFC 3261 9.1: "If no final response is received ... within 64*T1 seconds after the
 // CANCEL, the client transaction is destroyed". The callee is SIPp; T1 comes from the config.
-import * as http from 'node:http';
+import { sipFigures } from '../../helpers/figures';
 import { startServer } from '../../helpers/server';
 import { RawUa } from '../../helpers/raw-ua';
 import { requireSipp, sipp, sippPort } from '../../helpers/sipp';
-
-/** imedge_sip_* figures of a running server: transactions by kind, in-flight by direction, counters. */
-async function sipFigures(port: number): Promise<Record<string, number>> {
-  const text = await new Promise<string>((resolve, reject) =>
-    http.get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
-      let t = '';
-      res.on('data', (d) => (t += d));
-      res.on('end', () => resolve(t));
-    }).on('error', reject),
-  );
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^imedge_sip_transactions\{kind="(\w+)"\} (\d+)/gm)) out[`transactions_${m[1]}`] = Number(m[2]);
-  for (const m of text.matchAll(/^imedge_sip_in_flight\{direction="(\w+)"\} (\d+)/gm)) out[`in_flight_${m[1]}`] = Number(m[2]);
-  for (const m of text.matchAll(/^imedge_sip_cancelled_invites_abandoned_total (\d+)/gm)) out.abandoned = Number(m[1]);
-  for (const m of text.matchAll(/^imedge_sessions\{kind="1-1"\} (\d+)/gm)) out.sessions = Number(m[1]);
-  return out;
-}
 
 const until = async (pred: () => Promise<boolean>, what: string, ms = 15_000) => {
   const end = Date.now() + ms;

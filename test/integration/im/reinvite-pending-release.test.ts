@@ -4,27 +4,10 @@
 // {outgoing} and imedge_sip_transactions{client} grew by one per such session. RFC 3261 9.1 /
 // 15.1.2: the release CANCELs the pending re-INVITE (and answers the caller's one 487); a callee
 // that never answers even the CANCEL loses the transaction 64*T1 after it. Real server, loopback.
-import * as http from 'node:http';
+import { sipFigures } from '../../helpers/figures';
 import { startServer, type ServerHandle } from '../../helpers/server';
 import { RawUa, msrpOffer } from '../../helpers/raw-ua';
 import { header, type SipPeer, type WireMessage } from '../../helpers/sip-peer';
-
-/** imedge_sip_* figures of a running server: transactions by kind, in-flight by direction, sessions. */
-async function sipFigures(port: number): Promise<Record<string, number>> {
-  const text = await new Promise<string>((resolve, reject) =>
-    http.get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
-      let t = '';
-      res.on('data', (d) => (t += d));
-      res.on('end', () => resolve(t));
-    }).on('error', reject),
-  );
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^imedge_sip_transactions\{kind="(\w+)"\} (\d+)/gm)) out[`transactions_${m[1]}`] = Number(m[2]);
-  for (const m of text.matchAll(/^imedge_sip_in_flight\{direction="(\w+)"\} (\d+)/gm)) out[`in_flight_${m[1]}`] = Number(m[2]);
-  for (const m of text.matchAll(/^imedge_sip_cancelled_invites_abandoned_total (\d+)/gm)) out.abandoned = Number(m[1]);
-  for (const m of text.matchAll(/^imedge_sessions\{kind="1-1"\} (\d+)/gm)) out.sessions = Number(m[1]);
-  return out;
-}
 
 const until = async (pred: () => boolean | Promise<boolean>, what: string, ms = 15_000) => {
   const end = Date.now() + ms;

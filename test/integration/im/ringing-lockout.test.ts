@@ -1,20 +1,13 @@
 // Attack finding: ten INVITEs a callee never answers used to fill that user's session limit,
 // so nobody else could call it (486) until the set-up timeout. A session still ringing toward a
 // user now counts only against the caller that placed it.
-import * as http from 'node:http';
+import { metricsText } from '../../helpers/figures';
 import { startServer } from '../../helpers/server';
 import { RawUa } from '../../helpers/raw-ua';
 import { sipp, sippPort } from '../../helpers/sipp';
 
 async function liveSessions(port: number): Promise<number> {
-  const text = await new Promise<string>((resolve, reject) =>
-    http.get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
-      let t = '';
-      res.on('data', (d) => (t += d));
-      res.on('end', () => resolve(t));
-    }).on('error', reject),
-  );
-  return Number(/^imedge_sessions\{kind="1-1"\} (\d+)/m.exec(text)?.[1] ?? -1);
+  return Number(/^imedge_sessions\{kind="1-1"\} (\d+)/m.exec(await metricsText(port))?.[1] ?? -1);
 }
 
 test('sessions.maxPerUser: unanswered INVITEs from one caller fill only that caller\'s slots; another caller still reaches the callee', async () => {
