@@ -149,21 +149,32 @@ export class Fanout {
     }
   }
 
-  onEnd(p: Participant, flag: MsrpFlag): void {
+  /**
+   * The sender's frame ended. `broken` (no end-line read: parse error or connection lost) leaves
+   * nothing to answer; a '#' read from the wire is the sender aborting the chunk, still a
+   * transaction that gets its response.
+   */
+  onEnd(p: Participant, flag: MsrpFlag, broken: boolean): void {
     const c = p.cur;
     p.cur = undefined;
     if (c === undefined) return;
-    const conn = p.session.connection;
+    const conn = broken ? undefined : p.session.connection;
     if (c.mode === Mode.Bind) {
       this.ctx.counts.bindSends++;
       if (conn !== undefined) this.ctx.reporter.answer(conn, c.head, c.fields, 200);
     } else if (c.mode === Mode.AwaitCpim) {
       // the message headers did not end within the first chunk
       if (flag !== '#') this.refuse(p, c, 400, 'CPIM headers must end in the first chunk');
-      else this.dropMessage(p, c);
+      else this.abortUnsent(p, c, conn);
     } else if (c.mode === Mode.Forward) {
       this.endChunk(p, c, flag, conn);
     }
+  }
+
+  /** RFC 4975 7.1 / 7.2: the sender aborted a message whose CPIM headers had not all arrived. */
+  private abortUnsent(p: Participant, c: Chunk, conn: MsrpConnection | undefined): void {
+    this.dropMessage(p, c);
+    if (conn !== undefined) this.ctx.reporter.answer(conn, c.head, c.fields, 200);
   }
 
   /**
@@ -442,7 +453,8 @@ export class Fanout {
       outcome.ended = true;
       if (flag === '#') outcome.failed = true;
     }
-    if (conn !== undefined && flag !== '#') this.ctx.reporter.answer(conn, c.head, c.fields, 200);
+    // RFC 4975 7.1 / 7.2: a chunk its sender aborted with '#' is still a SEND transaction and gets its response
+    if (conn !== undefined) this.ctx.reporter.answer(conn, c.head, c.fields, 200);
     for (const [q, status, reason] of missed) this.ctx.reporter.receiverFailed(fate, q, status, reason);
     this.ctx.reporter.maybeSucceed(outcome);
   }

@@ -13,7 +13,8 @@ import type { MsrpConnection, MsrpSession, MsrpSessionHandler, OutboundProducer 
 export interface ParticipantHooks {
   onHead(p: Participant, head: MsrpRequestHead, fields: MsrpFields): void;
   onBody(p: Participant, chunk: Buffer): void;
-  onEnd(p: Participant, flag: MsrpFlag): void;
+  /** `broken`: the frame broke off without an end-line (MsrpSessionHandler.onRequestEnd). */
+  onEnd(p: Participant, flag: MsrpFlag, broken: boolean): void;
   onBound(p: Participant, conn: MsrpConnection): void;
   onDisconnected(p: Participant, conn: MsrpConnection): void;
   onHeld(): void;
@@ -178,8 +179,8 @@ export class Participant implements MsrpSessionHandler {
     this.hooks.onBody(this, chunk);
   }
 
-  onRequestEnd(_s: MsrpSession, flag: MsrpFlag): void {
-    this.hooks.onEnd(this, flag);
+  onRequestEnd(_s: MsrpSession, flag: MsrpFlag, broken: boolean): void {
+    this.hooks.onEnd(this, flag, broken);
   }
 
   onBound(_s: MsrpSession, conn: MsrpConnection): void {

@@ -103,7 +103,7 @@ export class MsrpSwitch {
   private readonly hooks: ParticipantHooks = {
     onHead: (p, head, fields) => this.fanout.onHead(p, head, fields),
     onBody: (p, chunk) => this.fanout.onBody(p, chunk),
-    onEnd: (p, flag) => this.fanout.onEnd(p, flag),
+    onEnd: (p, flag, broken) => this.fanout.onEnd(p, flag, broken),
     onBound: (p, conn) => this.onBound(p, conn),
     onDisconnected: (p, conn) => this.onDisconnected(p, conn),
     onHeld: () => void this.counts.framesHeld++,
