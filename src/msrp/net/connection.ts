@@ -114,9 +114,11 @@ export class MsrpConnection implements MsrpParserHandler {
       // the peer sends requests faster than it reads our answers: stop reading it
       onControlPressure: (high) => (high ? this.pauseReading() : this.resumeReading()),
       onHoldExpired: (writer) => {
+        // an endpoint's own SEND has no hook: it interrupts itself at its next piece (endpoint.ts)
+        if (writer.onHoldingOthers === undefined) return;
         ctx.counters.framesCut++;
         try {
-          writer.onHoldingOthers?.();
+          writer.onHoldingOthers();
         } catch (err) {
           this.fail(err, 'frame hold expired');
         }

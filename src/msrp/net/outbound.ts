@@ -14,7 +14,7 @@ export interface OutboundEvents {
   /** Locally generated frames pile up (true) or drained (false): pause whoever causes them. */
   onControlPressure(high: boolean): void;
   /**
-   * The open frame of `writer` has kept other frames waiting for frameHoldMs while the leg was
+   * The open frame of `writer` has kept other frames (or responses/REPORTs) waiting for frameHoldMs while the leg was
    * not congested: ask it to end the frame (OutboundProducer.onHoldingOthers), inside the
    * owner's error boundary (this runs from a timer).
    */
@@ -282,6 +282,9 @@ export class Outbound {
     } else if (!this.controls.push(frame)) {
       this.controlDropped++;
       return false;
+    } else {
+      // a response or REPORT waits for the open frame's end-line: it too is held back by it
+      this.watchHold();
     }
     this.levels();
     this.scheduleFlush();
@@ -403,7 +406,7 @@ export class Outbound {
   holdCheck(): void {
     this.holdTimer = undefined;
     const w = this.writer;
-    if (this.destroyed || w === undefined || (this.held.length === 0 && this.turnWaiters.length === 0)) return;
+    if (this.destroyed || w === undefined || !this.othersWait()) return;
     // a new frame gets its own full period; a congested leg waits for its reader, not the
     // writer (such a period does not count); a writer that streamed a ring's worth meanwhile is slow, not stalling (a sender
     // paced by another slow leg, or on a slow link: attack findings F1, F3), until the frames
@@ -418,7 +421,16 @@ export class Outbound {
         this.events.onHoldExpired?.(w);
       }
     }
-    if (!this.destroyed && this.writer !== undefined && (this.held.length > 0 || this.turnWaiters.length > 0)) this.watchHold(true);
+    if (!this.destroyed && this.writer !== undefined && this.othersWait()) this.watchHold(true);
+  }
+
+  /**
+   * Something waits for the open frame's end-line: another producer's frame, or a response or
+   * REPORT (their own transactions time out at the peer just the same: outside attack t12, a
+   * sender stalled mid-frame kept the other peer's hop-by-hop 200s from it for good).
+   */
+  private othersWait(): boolean {
+    return this.held.length > 0 || this.turnWaiters.length > 0 || this.controls.length > 0;
   }
 
   private releaseTurnWaiters(): void {
