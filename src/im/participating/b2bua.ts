@@ -25,7 +25,7 @@ import { newStats, type ParticipatingDeps, type ParticipatingOptions, type Parti
 import { SessionTable } from './table';
 import type { B2bContext } from './context';
 import { releaseSession } from './release';
-import { relayReinvite } from './reinvite';
+import { cancelPendingReinvite, relayReinvite } from './reinvite';
 import { confirmCaller } from './confirm';
 
 export type { ParticipatingDeps, ParticipatingOptions, ParticipatingStats } from './options';
@@ -150,6 +150,7 @@ export class ParticipatingFunction {
     const branch = req.msg.headers.via?.[0]?.params.branch;
     const s = branch ? this.table.byBranchId(String(branch)) : undefined;
     if (!s || !s.invite || s.invite.replied) {
+      if (cancelPendingReinvite(this.ctx, req)) return;
       req.reply(481, 'Call/Transaction Does Not Exist');
       return;
     }

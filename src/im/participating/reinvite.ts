@@ -1,5 +1,6 @@
 // OMA IM 7.1.1.5: a session is modified by re-INVITE only; imedge relays it to the other leg
 // with its own path and answers with the intersection, keeping each leg's MSRP connection.
+import { randomInt } from 'node:crypto';
 import type { IncomingRequest } from '../../sip/stack';
 import type { SipRequest, SipResponse } from '../../sip/message/types';
 import { acceptRemoteSeq, inDialogRequest, mediaType, refreshTarget, type DialogState } from '../../sip/message/dialog';
@@ -22,7 +23,12 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
     req.reply(500, 'Server Internal Error (CSeq out of order)');
     return;
   }
+  if (s.modifying && s.reinviteFrom === from) {
+    refuseOverlapping(req);
+    return;
+  }
   if (s.state !== 'confirmed' || s.modifying) {
+    // RFC 3261 14.2: imedge's own re-INVITE on this dialog (relaying the other side's) is in progress
     req.reply(491, 'Request Pending');
     return;
   }
@@ -34,6 +40,7 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
   const { opts, deps } = ctx;
   s.modifying = true;
   s.pendingReinvite = req;
+  s.reinviteFrom = from;
   try {
     refreshTarget(leg.dialog as DialogState, req.msg);
     const d = to.dialog as DialogState;
@@ -47,6 +54,8 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
     const call = deps.stack().inviteCancelable(rq, { targets: to.flows });
     s.cancelReinvite = call.cancel;
     const rs = await call.response;
+    // the caller's CANCEL reached the other side too late (cancelPendingReinvite): its 2xx is
+    // relayed like any, so both legs keep the same session description (as a proxy, 16.7)
     // The session ended while the other side held its answer (BYE, timeout, MSRP loss): the
     // re-INVITE was answered 487 by release(); the late answer changes nothing and is stored nowhere.
     if (s.released) return lateReinviteAnswer(ctx, s, to, d, rq, rs);
@@ -73,9 +82,36 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
     s.modifying = false;
     if (s.pendingReinvite === req) {
       s.pendingReinvite = undefined;
+      s.reinviteFrom = undefined;
       s.cancelReinvite = undefined;
     }
   }
+}
+
+// RFC 3261 14.2: a second INVITE on a dialog before the first got its final answer: 500 with a random Retry-After of 0-10 s
+function refuseOverlapping(req: IncomingRequest): void {
+  req.reply(500, 'Server Internal Error (previous re-INVITE pending)', { headers: { 'retry-after': String(randomInt(0, 11)) } });
+}
+
+/**
+ * RFC 3261 9.2: a CANCEL for a re-INVITE still being relayed. It matches that re-INVITE's
+ * transaction (same dialog, top Via branch); it is answered 200 here and passed on to the other
+ * leg, whose final answer (487, or a 2xx that crossed the CANCEL) goes back to the client as the
+ * re-INVITE's answer, the way a proxy does (16.10). Returns false when nothing matches.
+ */
+export function cancelPendingReinvite(ctx: B2bContext, req: IncomingRequest): boolean {
+  const found = ctx.table.findDialog(req.msg);
+  if (!found) return false;
+  const [s, from] = found;
+  const p = s.pendingReinvite;
+  const branch = req.msg.headers.via?.[0]?.params.branch;
+  if (p === undefined || p.replied || s.reinviteFrom !== from || branch === undefined || String(p.msg.headers.via?.[0]?.params.branch) !== String(branch)) {
+    return false;
+  }
+  req.reply(200);
+  s.cancelReinvite?.();
+  ctx.deps.log.info({ session: s.id, from }, 're-INVITE cancelled: CANCEL passed to the other side');
+  return true;
 }
 
 /** RFC 3261 13.2.2.4: every 2xx to an INVITE is ACKed; a dialog no BYE ended yet gets one (15). */

@@ -42,6 +42,8 @@ export class B2bSession {
   setupTimer?: NodeJS.Timeout;
   /** A re-INVITE from a client being relayed; answered 487 if the session ends first (RFC 3261 15.1.2). */
   pendingReinvite?: IncomingRequest;
+  /** The leg pendingReinvite came from. */
+  reinviteFrom?: LegName;
   /** Cancels our re-INVITE relaying pendingReinvite to the other leg (RFC 3261 9.1), while it is pending. */
   cancelReinvite?: () => void;
   /** A session row was queued for the store: release removes it. */
@@ -50,7 +52,7 @@ export class B2bSession {
   anonymous = false;
   /** o= version of our SDP, one up for every description we send. */
   sdpVersion = 0;
-  /** A re-INVITE is being relayed; a second one gets 491 (RFC 3261 14.2). */
+  /** A re-INVITE is being relayed; a second one gets 500 or 491 (RFC 3261 14.2, reinvite.ts). */
   modifying = false;
   readonly createdAt = Date.now();
 

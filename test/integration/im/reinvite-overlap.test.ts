@@ -1,0 +1,135 @@
+// Outside attack findings on a re-INVITE imedge is still relaying (the other side has answered
+// 100 only): a CANCEL of it got 481, and a second re-INVITE from the same side got 491.
+// RFC 3261 9.2: the CANCEL is answered 200 and the re-INVITE ends 487 (imedge passes the CANCEL
+// on and relays the other side's final answer); 14.2: a second INVITE on a dialog before the
+// first one's final answer gets 500 with a Retry-After of 0-10 s, while an INVITE that crosses
+// the one imedge itself sent on that dialog gets 491. Real server, loopback, raw UAs.
+import { startServer, type ServerHandle } from '../../helpers/server';
+import { RawUa, msrpOffer } from '../../helpers/raw-ua';
+import { header, type SipPeer, type WireMessage } from '../../helpers/sip-peer';
+
+const until = async (pred: () => boolean, what: string, ms = 10_000) => {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`condition not met in time: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+const branchOf = (m: WireMessage | string) => /;branch=([^;,\s]+)/.exec(typeof m === 'string' ? m : header(m, 'via') ?? '')?.[1];
+
+/** The callee answers re-INVITEs 100 only; a CANCEL 200 and then the re-INVITE it names 487 (RFC 3261 9.2). */
+function holdWithTrying(bob: RawUa): { reinvites: WireMessage[]; cancels: WireMessage[]; restore(): void } {
+  const reinvites: WireMessage[] = [];
+  const cancels: WireMessage[] = [];
+  const orig = bob.peer.onRequest;
+  bob.peer.onRequest = (m: WireMessage, p: SipPeer) => {
+    if (m.method === 'INVITE' && /;tag=/.test(header(m, 'to') ?? '')) {
+      if (!reinvites.some((r) => branchOf(r) === branchOf(m))) reinvites.push(m);
+      p.answer(m, 100, 'Trying');
+      return;
+    }
+    if (m.method === 'CANCEL') {
+      cancels.push(m);
+      p.answer(m, 200);
+      const inv = reinvites.find((r) => branchOf(r) === branchOf(m));
+      if (inv) p.answer(inv, 487, 'Request Terminated');
+      return;
+    }
+    orig(m, p);
+  };
+  return { reinvites, cancels, restore: () => (bob.peer.onRequest = orig) };
+}
+
+/** A re-INVITE from `ua` with its bytes, so a CANCEL can name its transaction (same Via, CSeq number). */
+function reinviteOf(ua: RawUa): { bytes: Buffer; cseq: number; answer: Promise<WireMessage> } {
+  const d = ua.dialog!;
+  d.cseq += 1;
+  const body = Buffer.from(msrpOffer(ua['msrpUri' as never], { acceptTypes: ['text/plain'] }));
+  const bytes = (ua as unknown as { inDialogBytes(m: string, c: number, e: string[], b: Buffer): Buffer }).inDialogBytes('INVITE', d.cseq, ['Content-Type: application/sdp'], body);
+  const answer = ua.peer.requestRaw(bytes, `${d.callId}|${d.cseq} INVITE`, 15_000);
+  return { bytes, cseq: d.cseq, answer };
+}
+
+function cancelOf(ua: RawUa, inv: { bytes: Buffer; cseq: number }): Promise<WireMessage> {
+  const d = ua.dialog!;
+  const text = inv.bytes.toString('latin1');
+  const line = (name: string) => new RegExp(`^${name}: .*$`, 'm').exec(text)![0];
+  const raw = [
+    `CANCEL ${d.remoteTarget} SIP/2.0`,
+    line('Via'),
+    'Max-Forwards: 70',
+    line('From'),
+    line('To'),
+    line('Call-ID'),
+    `CSeq: ${inv.cseq} CANCEL`,
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+  return ua.peer.requestRaw(Buffer.from(raw), `${d.callId}|${inv.cseq} CANCEL`);
+}
+
+describe('RFC 3261 9.2 / 14.2: requests that meet a re-INVITE imedge is still relaying', () => {
+  let s: ServerHandle;
+  const uas: RawUa[] = [];
+  beforeAll(async () => {
+    s = await startServer({ env: { IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000' } });
+  });
+  afterAll(async () => {
+    for (const u of uas) await u.close();
+    expect(await s.stop()).toBe(0);
+  });
+
+  async function session(tag: string): Promise<[RawUa, RawUa]> {
+    const alice = await RawUa.open(`alice-ov${tag}`, s.sipPort);
+    const bob = await RawUa.open(`bob-ov${tag}`, s.sipPort);
+    uas.push(alice, bob);
+    expect((await alice.invite(bob.user)).status).toBe(200);
+    await bob.incomingReady;
+    return [alice, bob];
+  }
+
+  test('RFC 3261 9.2: CANCEL of a pending re-INVITE gets 200, the other side gets a CANCEL, the re-INVITE ends 487; the session goes on', async () => {
+    const [alice, bob] = await session('c');
+    const seen = holdWithTrying(bob);
+    const inv = reinviteOf(alice);
+    await until(() => seen.reinvites.length === 1, 're-INVITE at the callee');
+    await new Promise((r) => setTimeout(r, 100)); // its 100 reached imedge
+    const cancel = await cancelOf(alice, inv);
+    expect(cancel.status).toBe(200);
+    expect((await inv.answer).status).toBe(487);
+    expect(seen.cancels).toHaveLength(1);
+    expect(branchOf(seen.cancels[0])).toBe(branchOf(seen.reinvites[0]));
+    // the session is still up: a later re-INVITE the callee answers goes through
+    seen.restore();
+    expect((await alice.requestInDialog('INVITE', ['Content-Type: application/sdp'], Buffer.from(msrpOffer(alice['msrpUri' as never], { acceptTypes: ['text/plain'] })))).status).toBe(200);
+    expect(bob.byes).toHaveLength(0);
+  });
+
+  test('RFC 3261 9.2: a CANCEL naming no pending transaction of the dialog still gets 481', async () => {
+    const [alice] = await session('n');
+    const inv = { bytes: Buffer.from(`INVITE x SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${alice.peer.port};branch=z9hG4bKnone${Date.now()}\r\nFrom: <${alice.dialog!.localUri}>;tag=${alice.dialog!.localTag}\r\nTo: <${alice.dialog!.remoteUri}>;tag=${alice.dialog!.remoteTag}\r\nCall-ID: ${alice.dialog!.callId}\r\n`), cseq: alice.dialog!.cseq + 1 };
+    expect((await cancelOf(alice, inv)).status).toBe(481);
+  });
+
+  test('RFC 3261 14.2: a second re-INVITE from the same side before the first one\'s answer gets 500 with Retry-After 0-10; from the other side 491', async () => {
+    const [alice, bob] = await session('o');
+    bob.holdReinvite = true;
+    const first = reinviteOf(alice);
+    await until(() => bob.heldReinvites.length === 1, 're-INVITE held at the callee');
+    const second = await reinviteOf(alice).answer;
+    expect(second.status).toBe(500);
+    const ra = header(second, 'retry-after');
+    expect(ra).toMatch(/^\d+$/);
+    expect(Number(ra)).toBeGreaterThanOrEqual(0);
+    expect(Number(ra)).toBeLessThanOrEqual(10);
+    // the callee's own re-INVITE crosses the one imedge sent it: glare, 491
+    const crossing = await reinviteOf(bob).answer;
+    expect(crossing.status).toBe(491);
+    // the first one still completes
+    bob.answerHeldReinvite();
+    expect((await first.answer).status).toBe(200);
+    alice.sendInDialog('ACK', first.cseq);
+  });
+});
