@@ -375,7 +375,12 @@ export class MsrpConnection implements MsrpParserHandler {
     }
     if (session.connection !== this) {
       // RFC 6135 / RFC 4975 5.4: a passive session is bound by the first request on a connection
-      if (session.connection !== undefined || session.setup !== 'passive') {
+      // RFC 4975 10.5 (status 506): a session bound to another connection takes nothing on this one
+      if (session.connection !== undefined) {
+        this.reject(head, 506);
+        return;
+      }
+      if (session.setup !== 'passive') {
         this.reject(head, 481);
         return;
       }

@@ -34,7 +34,7 @@ async function rawBRig(transactionTimeoutMs = 30_000) {
 }
 
 describe('RFC 4975 section 7.3 / RFC 6135 connection <-> session binding at the relay', () => {
-  test('RFC 4975 7.3: a To-Path naming a session bound to another connection gets 481 and never reaches B', async () => {
+  test('RFC 4975 7.3 / 10.5: a To-Path naming a session bound to another connection gets 506 and never reaches B', async () => {
     const rig = await relayRig();
     const intruder = await RawClient.open(rig.port);
     try {
@@ -44,7 +44,8 @@ describe('RFC 4975 section 7.3 / RFC 6135 connection <-> session binding at the 
       const t2 = tid();
       intruder.write(sendText(t2, 'msrp://127.0.0.1:1/nosuchsession;tcp', rig.bUri, 'lost'));
       await until(() => intruder.responses().length === 2, 'two answers');
-      expect(intruder.responses(t1)[0].head).toMatchObject({ kind: 'response', status: 481 });
+      // 506 Session Bound Elsewhere (outside attack: it was 481, the status for a session that does not exist)
+      expect(intruder.responses(t1)[0].head).toMatchObject({ kind: 'response', status: 506 });
       expect(intruder.responses(t2)[0].head).toMatchObject({ kind: 'response', status: 481 });
       // B gets nothing; A and B still talk
       expect((await rig.a.send(Buffer.from('after'))).status).toBe(200);
