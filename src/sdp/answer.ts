@@ -106,6 +106,8 @@ export function answerFor(
     path: local.path,
     ...(role.attribute !== undefined ? { setup: role.attribute } : {}),
     direction: answerDirection(offer.direction),
+    // RFC 3264 6: the other streams of the offer are answered too, rejected
+    ...(offer.streams.length > 1 ? { streams: offer.streams, streamIndex: offer.index } : {}),
   };
   return {
     ok: true,

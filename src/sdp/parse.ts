@@ -37,8 +37,10 @@ export function parseSdp(text: string | Buffer, options: Partial<ParseSdpOptions
   const sessionMsrp = readMsrpAttributes(sessionAttrs);
   const sessionConnection = connectionOf(sections.session);
 
+  const mLines = sections.media.map((lines) => parseMediaLine(lines[0]));
+  const streams = mLines.length > 1 ? mLines.map(rejectedStream) : NO_STREAMS;
   const media = sections.media.map((lines, index): MediaDescription => {
-    const mLine = parseMediaLine(lines[0]);
+    const mLine = mLines[index];
     const attrs = lines.filter((l) => l.type === 'a').map(locate);
     const msrp = readMsrpAttributes(attrs);
     // RFC 4566 section 5.7: c= at session level or in every media description
@@ -62,6 +64,7 @@ export function parseSdp(text: string | Buffer, options: Partial<ParseSdpOptions
       // RFC 3264 section 5.1: media level, else session level, else sendrecv
       direction: msrp.direction ?? sessionMsrp.direction ?? 'sendrecv',
       fileSelector: msrp.fileSelector,
+      streams,
       attributes: attrs.map(({ name, value }) => ({ name, value })),
       lines: lines.map(({ type, value }) => ({ type, value })),
     };
@@ -75,6 +78,13 @@ export function parseSdp(text: string | Buffer, options: Partial<ParseSdpOptions
     media,
     lines: sections.session.map(({ type, value }) => ({ type, value })),
   };
+}
+
+const NO_STREAMS: readonly string[] = [];
+
+// RFC 3264 6: a rejected stream is answered with port 0; its formats are ignored but at least one is written
+function rejectedStream(m: { type: string; proto: string; formats: readonly string[] }): string {
+  return `${m.type} 0 ${m.proto} ${m.formats.length > 0 ? m.formats.join(' ') : '*'}`;
 }
 
 function decodeUtf8(bytes: Buffer): string {

@@ -67,6 +67,12 @@ export interface MediaDescription {
   readonly direction: Direction;
   /** a=file-selector value as received (RFC 5547), when present. */
   readonly fileSelector: string | undefined;
+  /**
+   * Every m= section of the same body as an answer rejects it (RFC 3264 6: "<type> 0 <proto>
+   * <formats>"), this one included at `index`; empty when this is the body's only one. An
+   * answer carries as many m= lines as its offer, in the same order.
+   */
+  readonly streams: readonly string[];
   /** Every media-level a= line in order, including the ones above. */
   readonly attributes: readonly SdpAttribute[];
   /** The m= line and every line after it up to the next m=, as received, in order. */

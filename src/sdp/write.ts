@@ -29,6 +29,12 @@ export interface MsrpMediaOptions {
   readonly path: readonly string[];
   readonly setup?: SetupRole;
   readonly direction?: Direction;
+  /**
+   * An answer to an offer of several m= sections (MediaDescription.streams): every one is
+   * written, rejected with port 0, and ours in its place `streamIndex` (RFC 3264 6).
+   */
+  readonly streams?: readonly string[];
+  readonly streamIndex?: number;
 }
 
 export interface BuildMsrpSdpOptions extends MsrpMediaOptions {
@@ -58,16 +64,23 @@ export function buildMsrpSdp(opts: BuildMsrpSdpOptions): string {
     { type: 's', value: opts.sessionName ?? '-' },
     { type: 'c', value: `IN ${addressType(opts.address)} ${opts.address}` },
     { type: 't', value: '0 0' },
+  ];
+  // RFC 3264 6: as many m= lines as the offer, in its order; the ones not taken have port 0
+  const streams = opts.streams ?? [];
+  const at = opts.streamIndex ?? 0;
+  for (let i = 0; i < at && i < streams.length; i++) lines.push({ type: 'm', value: streams[i] });
+  lines.push(
     // RFC 4975 section 8.1: the format list of an MSRP m-line is "*"
     { type: 'm', value: `message ${opts.port} ${opts.proto} *` },
     { type: 'a', value: `accept-types:${opts.acceptTypes.join(' ')}` },
-  ];
+  );
   const wrapped = opts.acceptWrappedTypes ?? [];
   if (wrapped.length > 0) lines.push({ type: 'a', value: `accept-wrapped-types:${wrapped.join(' ')}` });
   if (opts.maxSize !== undefined) lines.push({ type: 'a', value: `max-size:${opts.maxSize}` });
   lines.push({ type: 'a', value: `path:${opts.path.join(' ')}` });
   if (opts.setup !== undefined) lines.push({ type: 'a', value: `setup:${opts.setup}` });
   if (opts.direction !== undefined) lines.push({ type: 'a', value: opts.direction });
+  for (let i = at + 1; i < streams.length; i++) lines.push({ type: 'm', value: streams[i] });
   return formatLines(lines);
 }
 
@@ -93,6 +106,11 @@ function checkBuildOptions(o: BuildMsrpSdpOptions): void {
     if (!isMediaTypeEntry(t)) fail(`"${t}" is not a media type entry`);
   }
   if (o.maxSize !== undefined && (!Number.isSafeInteger(o.maxSize) || o.maxSize < 0)) fail('maxSize must be a non-negative integer');
+  const streams = o.streams ?? [];
+  if (streams.length > 0 && !(Number.isInteger(o.streamIndex) && (o.streamIndex as number) >= 0 && (o.streamIndex as number) < streams.length)) {
+    fail('streamIndex must name one of streams');
+  }
+  for (const m of streams) if (!/^[\x21-\x7e]+ 0 [\x21-\x7e]+( [\x21-\x7e]+)+$/.test(m)) fail(`"${m}" is not a rejected m= value`);
   if (o.path.length === 0) fail('path is empty');
   for (const uri of o.path) if (!isMsrpUri(uri)) fail(`"${uri}" is not an MSRP URI`);
   // RFC 4975 section 8.1 / 6: TCP/TLS/MSRP goes with an msrps: URI, TCP/MSRP with msrp:

@@ -85,6 +85,7 @@ function keptMedia(m: MediaDescription): MediaFields {
     setup: m.setup,
     direction: m.direction,
     fileSelector: m.fileSelector === undefined ? undefined : detached(m.fileSelector),
+    streams: m.streams.length === 0 ? m.streams : m.streams.map(detached),
   };
 }
 

@@ -93,6 +93,25 @@ describe.each(['UDP', 'TCP'] as const)('1-1 session over SIP %s', (transport) =>
     expect((await alice.requestInDialog('BYE')).status).toBe(200);
   });
 
+  test('RFC 3264 6: an offer of audio + message is answered with both m= lines, audio rejected (port 0) in its place; the re-INVITE answer too', async () => {
+    const alice = await ua(`av-a${transport}`);
+    const bob = await ua(`av-b${transport}`);
+    const withAudio = (offer: string) => offer.replace('m=message', 'm=audio 49170 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\nm=message');
+    const rs = await alice.invite(bob.user, { wrap: (offer) => ({ contentType: 'application/sdp', body: Buffer.from(withAudio(offer)) }) });
+    expect(rs.status).toBe(200);
+    const mLines = (body: Buffer) => body.toString().split('\r\n').filter((l) => l.startsWith('m='));
+    expect(mLines(rs.body)).toEqual(['m=audio 0 RTP/AVP 0 8', expect.stringMatching(/^m=message [1-9]\d* TCP\/MSRP \*$/)]);
+    await bob.incomingReady;
+    // the callee was offered the message stream only (imedge relays MSRP, not audio)
+    expect(mLines(bob.invites[bob.invites.length - 1].body)).toHaveLength(1);
+    const re = await alice.requestInDialog('INVITE', ['Content-Type: application/sdp'], Buffer.from(withAudio(msrpOffer(alice['msrpUri' as never], { acceptTypes: ['text/plain'] }))));
+    expect(re.status).toBe(200);
+    expect(mLines(re.body)).toEqual(['m=audio 0 RTP/AVP 0 8', expect.stringMatching(/^m=message [1-9]\d* TCP\/MSRP \*$/)]);
+    await alice.endpoint!.send(Buffer.from('still chatting'), { contentType: 'text/plain' });
+    await until(() => bob.messages.length === 1);
+    expect((await alice.requestInDialog('BYE')).status).toBe(200);
+  });
+
   test('callee busy (486), unregistered (480), unknown (404), no common type (488)', async () => {
     const alice = await ua(`err-a${transport}`);
     const busy = await ua(`busy${transport}`);

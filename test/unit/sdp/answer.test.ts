@@ -171,3 +171,43 @@ describe('RFC 4975 section 8 / DESIGN 7.2.1.5: the answer media', () => {
     expect(back).toMatchObject({ acceptTypes: ['text/plain'], path: LOCAL.path, setup: 'passive', direction: 'sendrecv' });
   });
 });
+
+describe('RFC 3264 section 6: the answer has as many m= lines as the offer, in its order', () => {
+  test('audio, a rejected message stream and the MSRP one: the two others answered with port 0 around ours', () => {
+    const offer = findMsrpMedia(parseSdp(fixture('audio-then-message-offer.sdp')))!;
+    const a = answered(offer);
+    const text = buildMsrpSdp({ ...a.media, origin: ORIGIN });
+    const back = parseSdp(text);
+    const offered = parseSdp(fixture('audio-then-message-offer.sdp')).media;
+    expect(back.media).toHaveLength(offered.length);
+    back.media.forEach((m, i) => {
+      expect(m.type).toBe(offered[i].type);
+      expect(m.proto).toBe(offered[i].proto);
+      expect(m.port).toBe(i === offer.index ? 2855 : 0);
+    });
+    // a rejected stream keeps the offer's formats (at least one is required) and carries no attributes
+    expect(back.media[0].formats).toEqual(offered[0].formats);
+    expect(back.media[0].attributes).toEqual([]);
+    expect(findMsrpMedia(back)?.index).toBe(offer.index);
+  });
+
+  test('a message stream followed by audio: ours first, the audio after our attributes', () => {
+    const offer = findMsrpMedia(parseSdp(sdp(...BASE, 'm=audio 49170 RTP/AVP 0 8 101', 'a=rtpmap:101 telephone-event/8000')))!;
+    const text = buildMsrpSdp({ ...answered(offer).media, origin: ORIGIN });
+    expect(text.split('\r\n').filter((l) => l.startsWith('m='))).toEqual(['m=message 2855 TCP/MSRP *', 'm=audio 0 RTP/AVP 0 8 101']);
+    expect(text.endsWith('a=sendrecv\r\nm=audio 0 RTP/AVP 0 8 101\r\n')).toBe(true);
+  });
+
+  test('a single-stream offer is answered with one m= line', () => {
+    expect(offerMedia().streams).toEqual([]);
+    const text = buildMsrpSdp({ ...answered(offerMedia()).media, origin: ORIGIN });
+    expect(text.split('\r\n').filter((l) => l.startsWith('m='))).toHaveLength(1);
+  });
+
+  test('buildMsrpSdp refuses a streamIndex outside the streams and a stream that is not a rejected m= value', () => {
+    const base = { ...answered(offerMedia()).media, origin: ORIGIN };
+    expect(() => buildMsrpSdp({ ...base, streams: ['audio 0 RTP/AVP 0', 'message 0 TCP/MSRP *'], streamIndex: 2 })).toThrow(RangeError);
+    expect(() => buildMsrpSdp({ ...base, streams: ['audio 5 RTP/AVP 0', 'message 0 TCP/MSRP *'], streamIndex: 1 })).toThrow(RangeError);
+    expect(() => buildMsrpSdp({ ...base, streams: ['audio 0 RTP/AVP 0\r\na=x', 'message 0 TCP/MSRP *'], streamIndex: 1 })).toThrow(RangeError);
+  });
+});
