@@ -1,4 +1,5 @@
 /** Choosing the MSRP stream of an offer and building our answer to it (RFC 3264, RFC 4975 8, RFC 6135). */
+import { parseMsrpUri } from '../msrp/wire/uri';
 import { answererRole } from './connection-role';
 import { negotiateAcceptTypes } from './negotiate';
 import type { MsrpMediaOptions } from './write';
@@ -20,6 +21,16 @@ export function msrpMediaProblem(media: MediaFields, protos: readonly MsrpProto[
   if (media.path.length === 0) return 'no a=path';
   // RFC 4975 section 8.6: an MSRP media line carries a=accept-types
   if (media.acceptTypes.length === 0) return 'no a=accept-types';
+  return firstHopProblem(media.path[0], media.proto as MsrpProto);
+}
+
+// RFC 4975 6 / 8.1: the hop a connection is opened to is reached over TCP, with TLS exactly
+// when the stream is TCP/TLS/MSRP (msrps:); a ";udp" or a scheme the m= line contradicts is no usable path
+function firstHopProblem(uri: string, proto: MsrpProto): string | undefined {
+  const hop = parseMsrpUri(uri);
+  if (hop === undefined) return 'a=path URI out of grammar';
+  if (hop.transport.toLowerCase() !== 'tcp') return `a=path transport "${hop.transport}" is not tcp`;
+  if ((hop.scheme === 'msrps') !== (proto === 'TCP/TLS/MSRP')) return `a=path scheme ${hop.scheme}: does not match ${proto}`;
   return undefined;
 }
 

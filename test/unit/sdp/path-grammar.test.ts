@@ -2,6 +2,7 @@
 // the offer/answer check lets through makes the relay throw later (session leak).
 import fc from 'fast-check';
 import { parseSdp, findMsrpMedia, isMsrpUri } from '../../../src/sdp';
+import { msrpMediaProblem } from '../../../src/sdp/answer';
 import { parseMsrpUri } from '../../../src/msrp/wire/uri';
 import { SdpError } from '../../../src/sdp/errors';
 import { BASE, replaced } from './helpers';
@@ -25,7 +26,22 @@ describe('RFC 4975 section 9 / 8.2: one MSRP URI grammar for a=path', () => {
     'msrp://[::ffff:192.0.2.1]/s;tcp',
   ])('RFC 4975 section 9: %s is accepted by both', (uri) => {
     expect(parseMsrpUri(uri)).toBeDefined();
-    expect(findMsrpMedia(parseSdp(pathLine(uri)))?.path).toEqual([uri]);
+    expect(parseSdp(pathLine(uri)).media[0].path).toEqual([uri]);
+  });
+
+  test.each([
+    ['msrp://h:9/s;udp', 'a=path transport "udp" is not tcp'],
+    ['msrps://h:9/s;tcp', 'a=path scheme msrps: does not match TCP/MSRP'],
+  ])('RFC 4975 6 / 8.1: a first hop %s on an m=message TCP/MSRP line is no usable stream (%s)', (uri, why) => {
+    const m = parseSdp(pathLine(uri)).media[0];
+    expect(msrpMediaProblem(m)).toBe(why);
+    expect(findMsrpMedia(parseSdp(pathLine(uri)))).toBeUndefined();
+  });
+
+  test('RFC 4975 8.1: msrp: on a TCP/TLS/MSRP line is refused too; msrps: there is taken', () => {
+    const tls = (uri: string) => parseSdp(replaced('a=path:', `a=path:${uri}`).replace('TCP/MSRP', 'TCP/TLS/MSRP')).media[0];
+    expect(msrpMediaProblem(tls('msrp://h:9/s;tcp'))).toBe('a=path scheme msrp: does not match TCP/TLS/MSRP');
+    expect(msrpMediaProblem(tls('msrps://h:9/s;TCP'))).toBeUndefined();
   });
 
   test('RFC 4975 section 9: isMsrpUri agrees with the MSRP URI parser on arbitrary URI-shaped text', () => {
