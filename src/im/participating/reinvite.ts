@@ -5,8 +5,8 @@ import type { IncomingRequest } from '../../sip/stack';
 import type { SipRequest, SipResponse } from '../../sip/message/types';
 import { acceptRemoteSeq, inDialogRequest, mediaType, refreshTarget, type DialogState } from '../../sip/message/dialog';
 import type { B2bContext } from './context';
-import { msrpMediaOf, relayAnswer, relayOffer } from './media';
-import type { B2bSession, Leg } from './session';
+import { msrpMediaOf, relayAnswer, relayOffer, transportChange } from './media';
+import type { B2bSession, Leg, LegName } from './session';
 
 const sdpHeaders = { 'content-type': 'application/sdp' };
 
@@ -30,6 +30,10 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
   if (s.state !== 'confirmed' || s.modifying) {
     // RFC 3261 14.2: imedge's own re-INVITE on this dialog (relaying the other side's) is in progress
     req.reply(491, 'Request Pending');
+    return;
+  }
+  if (req.msg.body.length === 0) {
+    offerInAnswer(ctx, s, from, req);
     return;
   }
   const offer = msrpMediaOf(mediaType(req.msg), req.msg.body, ctx.opts.msrp.tlsPort !== undefined);
@@ -86,6 +90,41 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
       s.cancelReinvite = undefined;
     }
   }
+}
+
+/**
+ * RFC 3261 14.1 / 13.2.1: a re-INVITE without an offer (a session refresh, say) is answered 200
+ * with imedge's current description of the leg as the offer; the client's answer comes in the
+ * ACK (ackAnswer). Nothing goes to the other leg: the session is unchanged until that answer.
+ */
+function offerInAnswer(ctx: B2bContext, s: B2bSession, from: LegName, req: IncomingRequest): void {
+  const leg = s.leg(from);
+  const to = s.leg(s.other(from));
+  if (to.media === undefined) {
+    req.reply(500, 'Server Internal Error (no description to offer)');
+    return;
+  }
+  refreshTarget(leg.dialog as DialogState, req.msg);
+  const body = relayOffer(to.media, leg.ourUri, ctx.opts.msrp, s.id, ++s.sdpVersion, leg.msrpRole ?? 'passive');
+  s.ackAnswer = { leg: from, seq: req.msg.headers.cseq?.seq ?? 0 };
+  req.reply(200, 'OK', { headers: { contact: [ctx.contact(s, req.flow)], ...sdpHeaders }, body });
+}
+
+/**
+ * The ACK to a 200 that carried imedge's offer (offerInAnswer) brings the answer (RFC 3264 5,
+ * RFC 3261 13.2.1). A usable MSRP answer becomes the leg's description; none (an empty ACK, no
+ * common stream) leaves the session as it was: the running MSRP connection is kept either way.
+ */
+export function takeAckAnswer(ctx: B2bContext, s: B2bSession, from: LegName, ack: SipRequest): void {
+  const want = s.ackAnswer;
+  if (want === undefined || want.leg !== from || want.seq !== (ack.headers.cseq?.seq ?? -1)) return;
+  s.ackAnswer = undefined;
+  const answer = msrpMediaOf(mediaType(ack), ack.body, ctx.opts.msrp.tlsPort !== undefined);
+  if (answer.ok && transportChange(answer.media, s.leg(from).ourUri) === undefined) {
+    s.leg(from).media = answer.media;
+    return;
+  }
+  ctx.deps.log.info({ session: s.id, from, reason: answer.ok ? 'transport change' : answer.reason }, 'ACK brought no usable answer to our offer: session kept as it was');
 }
 
 // RFC 3261 14.2: a second INVITE on a dialog before the first got its final answer: 500 with a random Retry-After of 0-10 s

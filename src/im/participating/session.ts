@@ -42,6 +42,8 @@ export class B2bSession {
   setupTimer?: NodeJS.Timeout;
   /** A re-INVITE from a client being relayed; answered 487 if the session ends first (RFC 3261 15.1.2). */
   pendingReinvite?: IncomingRequest;
+  /** A 200 to an offerless re-INVITE carried our offer: its ACK (this leg, this CSeq) brings the answer. */
+  ackAnswer?: { readonly leg: LegName; readonly seq: number };
   /** The leg pendingReinvite came from. */
   reinviteFrom?: LegName;
   /** Cancels our re-INVITE relaying pendingReinvite to the other leg (RFC 3261 9.1), while it is pending. */

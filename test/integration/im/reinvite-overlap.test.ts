@@ -51,6 +51,11 @@ function reinviteOf(ua: RawUa): { bytes: Buffer; cseq: number; answer: Promise<W
   return { bytes, cseq: d.cseq, answer };
 }
 
+/** imedge's a=path in the answer a UA got to its INVITE (the MSRP URI it connected to). */
+function sdpPathOf(ua: RawUa): string {
+  return (ua.endpoint as unknown as { opts: { remotePath: readonly string[] } }).opts.remotePath[0];
+}
+
 function cancelOf(ua: RawUa, inv: { bytes: Buffer; cseq: number }): Promise<WireMessage> {
   const d = ua.dialog!;
   const text = inv.bytes.toString('latin1');
@@ -131,5 +136,39 @@ describe('RFC 3261 9.2 / 14.2: requests that meet a re-INVITE imedge is still re
     bob.answerHeldReinvite();
     expect((await first.answer).status).toBe(200);
     alice.sendInDialog('ACK', first.cseq);
+  });
+
+  test.each([
+    ['an answer in the ACK', true],
+    ['an ACK without a body', false],
+  ])('RFC 3261 14.1 / 13.2.1: a re-INVITE without an offer gets 200 with imedge\'s offer (same path); %s keeps the session working', async (_what, withAnswer) => {
+    const [alice, bob] = await session(withAnswer ? 'da' : 'de');
+    const before = sdpPathOf(alice);
+    const raw = (ua: RawUa) => ua as unknown as { inDialogBytes(m: string, c: number, e: string[], b?: Buffer): Buffer };
+    const d = alice.dialog!;
+    d.cseq += 1;
+    const rs = await alice.peer.requestRaw(raw(alice).inDialogBytes('INVITE', d.cseq, []), `${d.callId}|${d.cseq} INVITE`);
+    expect(rs.status).toBe(200);
+    expect(header(rs, 'content-type')).toBe('application/sdp');
+    const offer = rs.body.toString();
+    expect(offer).toContain('m=message ');
+    expect(offer).toContain('a=accept-types:text/plain message/cpim');
+    // the running MSRP connection is kept: imedge offers the path the client already uses
+    expect(/a=path:(\S+)/.exec(offer)?.[1]).toBe(before);
+    // RFC 3264 5: the answer comes in the ACK (here narrowing alice's accept-types to text/plain)
+    const answer = withAnswer ? Buffer.from(msrpOffer(alice['msrpUri' as never], { acceptTypes: ['text/plain'], setup: 'active' })) : Buffer.alloc(0);
+    alice.peer.sendRaw(raw(alice).inDialogBytes('ACK', d.cseq, withAnswer ? ['Content-Type: application/sdp'] : [], answer));
+    await alice.endpoint!.send(Buffer.from('after the refresh'), { contentType: 'text/plain' });
+    await until(() => bob.messages.length === 1, 'message at bob');
+    expect(bob.messages[0].body.toString()).toBe('after the refresh');
+    // what alice answered is now her description: imedge's offer to bob carries her accept-types
+    const bd = bob.dialog!;
+    bd.cseq += 1;
+    const toBob = await bob.peer.requestRaw(raw(bob).inDialogBytes('INVITE', bd.cseq, []), `${bd.callId}|${bd.cseq} INVITE`);
+    expect(toBob.status).toBe(200);
+    bob.sendInDialog('ACK', bd.cseq);
+    expect(toBob.body.toString()).toContain(withAnswer ? 'a=accept-types:text/plain\r\n' : 'a=accept-types:text/plain message/cpim');
+    expect(bob.byes).toHaveLength(0);
+    expect((await alice.requestInDialog('BYE')).status).toBe(200);
   });
 });
