@@ -7,6 +7,8 @@
 import { startServer, type ServerHandle } from '../../helpers/server';
 import { RawUa, msrpOffer } from '../../helpers/raw-ua';
 import { header, type SipPeer, type WireMessage } from '../../helpers/sip-peer';
+import { requireSipp, sipp, sippPort } from '../../helpers/sipp';
+import { RawMsrpPeer } from '../../helpers/msrp-peer';
 
 const until = async (pred: () => boolean, what: string, ms = 10_000) => {
   const end = Date.now() + ms;
@@ -170,5 +172,30 @@ describe('RFC 3261 9.2 / 14.2: requests that meet a re-INVITE imedge is still re
     expect(toBob.body.toString()).toContain(withAnswer ? 'a=accept-types:text/plain\r\n' : 'a=accept-types:text/plain message/cpim');
     expect(bob.byes).toHaveLength(0);
     expect((await alice.requestInDialog('BYE')).status).toBe(200);
+  });
+
+  test('RFC 3261 9.2 with a peer we did not write: SIPp as the callee holds the re-INVITE at 100, gets the CANCEL (same branch), answers 487; the caller\'s re-INVITE ends 487 and the session then ends with BYE', async () => {
+    requireSipp();
+    const peer = await RawMsrpPeer.listen();
+    const bob = 'bob-ovsipp';
+    const port = sippPort();
+    const reg = await sipp(s.sipPort, 'register-expect-200.xml', { service: bob, localPort: port });
+    expect(reg.code).toBe(0);
+    const callee = sipp(s.sipPort, 'invite-uas-200-msrp-reinvite-100-expect-cancel.xml', { service: bob, localPort: port, timeoutS: 20, keys: { msrp_path: peer.uri } });
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // SIPp binds its port after start-up
+      const alice = await RawUa.open('alice-ovsipp', s.sipPort);
+      uas.push(alice);
+      expect((await alice.invite(bob)).status).toBe(200);
+      const inv = reinviteOf(alice);
+      await new Promise((r) => setTimeout(r, 300)); // relayed, and held at 100 by SIPp
+      expect((await cancelOf(alice, inv)).status).toBe(200);
+      expect((await inv.answer).status).toBe(487);
+      expect((await alice.requestInDialog('BYE')).status).toBe(200);
+      const done = await callee;
+      expect({ code: done.code, out: done.code === 0 ? '' : done.out }).toEqual({ code: 0, out: '' });
+    } finally {
+      await peer.close();
+    }
   });
 });
