@@ -144,7 +144,8 @@ export class ParticipatingFunction {
     req.reply(200);
     // debug: 'session released' follows at info with the reason
     this.deps.log.debug({ session: s.id, from, privacy: headerText(req.msg, 'privacy') }, 'BYE received: releasing the session');
-    this.release(s, `bye-from-${from}`, from);
+    // RFC 3261 15.1.2: a BYE in the caller's early dialog ends its INVITE with 487, as a CANCEL would
+    this.release(s, `bye-from-${from}`, from, s.state === 'early' && from === 'caller' ? 487 : 480);
   };
 
   cancel = (req: IncomingRequest): void => {
@@ -328,7 +329,9 @@ export class ParticipatingFunction {
     };
     return forkInvite(this.deps.stack(), owner, bindings, branchFor, {
       onProvisional: (rs) => {
-        if (s.invite && !s.invite.replied) s.invite.reply(rs.status, rs.reason);
+        // RFC 3261 12.1.1: a provisional with a To tag makes an early dialog, so it carries our Contact
+        const inv = s.invite;
+        if (inv && !inv.replied) inv.reply(rs.status, rs.reason, rs.status > 100 ? { headers: { contact: [this.contact(s, inv.flow)] } } : {});
       },
       onAnswered: (branch, rs) => this.calleeAnswered(s, branch.request, rs, branch.targets),
       onLateAnswer: (branch, rs) => this.ackAndBye(branch.request, rs, branch.targets),
