@@ -25,7 +25,7 @@ import { newStats, type ParticipatingDeps, type ParticipatingOptions, type Parti
 import { SessionTable } from './table';
 import type { B2bContext } from './context';
 import { releaseSession } from './release';
-import { cancelPendingReinvite, relayReinvite, takeAckAnswer } from './reinvite';
+import { cancelPendingReinvite, relayReinvite, reinviteAcked } from './reinvite';
 import { confirmCaller } from './confirm';
 
 export type { ParticipatingDeps, ParticipatingOptions, ParticipatingStats } from './options';
@@ -118,7 +118,7 @@ export class ParticipatingFunction {
     const found = this.table.findDialog(req.msg);
     if (!found) return;
     const [s, leg] = found;
-    if (s.ackAnswer !== undefined) takeAckAnswer(this.ctx, s, leg, req.msg);
+    if (s.reinviteAck !== undefined) reinviteAcked(this.ctx, s, leg, req.msg);
     if (leg !== 'caller' || !s.ackWait) return;
     s.ackWait.acked();
     s.ackWait = undefined;

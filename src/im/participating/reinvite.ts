@@ -1,7 +1,7 @@
 // OMA IM 7.1.1.5: a session is modified by re-INVITE only; imedge relays it to the other leg
 // with its own path and answers with the intersection, keeping each leg's MSRP connection.
 import { randomInt } from 'node:crypto';
-import type { IncomingRequest } from '../../sip/stack';
+import { awaitAck, type IncomingRequest } from '../../sip/stack';
 import type { SipRequest, SipResponse } from '../../sip/message/types';
 import { acceptRemoteSeq, inDialogRequest, mediaType, refreshTarget, type DialogState } from '../../sip/message/dialog';
 import type { B2bContext } from './context';
@@ -81,6 +81,7 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
     // the new dialog state is committed before the 200 that acknowledges it
     await ctx.rows.save(s).catch((err: unknown) => deps.log.error({ err, session: s.id }, 'cannot persist session'));
     req.reply(200, 'OK', { headers: { contact: [ctx.contact(s, req.flow)], ...sdpHeaders }, body: ours.body });
+    keepUntilAck(ctx, s, from, req, false);
     deps.log.info({ session: s.id, from, acceptTypes: offer.media.acceptTypes }, 'session modified by re-INVITE');
   } finally {
     s.modifying = false;
@@ -106,8 +107,31 @@ function offerInAnswer(ctx: B2bContext, s: B2bSession, from: LegName, req: Incom
   }
   refreshTarget(leg.dialog as DialogState, req.msg);
   const body = relayOffer(to.media, leg.ourUri, ctx.opts.msrp, s.id, ++s.sdpVersion, leg.msrpRole ?? 'passive');
-  s.ackAnswer = { leg: from, seq: req.msg.headers.cseq?.seq ?? 0 };
   req.reply(200, 'OK', { headers: { contact: [ctx.contact(s, req.flow)], ...sdpHeaders }, body });
+  keepUntilAck(ctx, s, from, req, true);
+}
+
+/**
+ * RFC 3261 13.3.1.4: the 2xx to a re-INVITE is the UAS core's to keep alive: resent over UDP
+ * (T1 doubling to T2) until the ACK; none within 64*T1 ends the session (the dialog is
+ * confirmed, the session SHOULD be terminated).
+ */
+function keepUntilAck(ctx: B2bContext, s: B2bSession, from: LegName, req: IncomingRequest, wantsAnswer: boolean): void {
+  if (s.released) return;
+  s.reinviteAck?.wait.cancel();
+  const wait = awaitAck({
+    timers: ctx.timers,
+    reliable: req.flow.protocol !== 'UDP',
+    resend: () => req.resendFinal(),
+    onTimeout: () => {
+      if (s.reinviteAck?.wait !== wait) return;
+      s.reinviteAck = undefined;
+      if (s.released) return;
+      ctx.deps.log.warn({ session: s.id, from }, 'no ACK for our 2xx to a re-INVITE: releasing the session');
+      ctx.release(s, 'no-ack');
+    },
+  });
+  s.reinviteAck = { leg: from, seq: req.msg.headers.cseq?.seq ?? 0, wait, wantsAnswer };
 }
 
 /**
@@ -115,10 +139,15 @@ function offerInAnswer(ctx: B2bContext, s: B2bSession, from: LegName, req: Incom
  * RFC 3261 13.2.1). A usable MSRP answer becomes the leg's description; none (an empty ACK, no
  * common stream) leaves the session as it was: the running MSRP connection is kept either way.
  */
-export function takeAckAnswer(ctx: B2bContext, s: B2bSession, from: LegName, ack: SipRequest): void {
-  const want = s.ackAnswer;
+export function reinviteAcked(ctx: B2bContext, s: B2bSession, from: LegName, ack: SipRequest): void {
+  const want = s.reinviteAck;
   if (want === undefined || want.leg !== from || want.seq !== (ack.headers.cseq?.seq ?? -1)) return;
-  s.ackAnswer = undefined;
+  s.reinviteAck = undefined;
+  want.wait.acked();
+  if (want.wantsAnswer) takeAckAnswer(ctx, s, from, ack);
+}
+
+function takeAckAnswer(ctx: B2bContext, s: B2bSession, from: LegName, ack: SipRequest): void {
   const answer = msrpMediaOf(mediaType(ack), ack.body, ctx.opts.msrp.tlsPort !== undefined);
   if (answer.ok && transportChange(answer.media, s.leg(from).ourUri) === undefined) {
     s.leg(from).media = answer.media;

@@ -42,8 +42,11 @@ export class B2bSession {
   setupTimer?: NodeJS.Timeout;
   /** A re-INVITE from a client being relayed; answered 487 if the session ends first (RFC 3261 15.1.2). */
   pendingReinvite?: IncomingRequest;
-  /** A 200 to an offerless re-INVITE carried our offer: its ACK (this leg, this CSeq) brings the answer. */
-  ackAnswer?: { readonly leg: LegName; readonly seq: number };
+  /**
+   * Our 2xx to a client's re-INVITE, kept alive until its ACK (this leg, this CSeq; RFC 3261
+   * 13.3.1.4). `wantsAnswer`: the 200 carried our offer, the ACK brings the answer (14.1).
+   */
+  reinviteAck?: { readonly leg: LegName; readonly seq: number; readonly wait: AckWait; readonly wantsAnswer: boolean };
   /** The leg pendingReinvite came from. */
   reinviteFrom?: LegName;
   /** Cancels our re-INVITE relaying pendingReinvite to the other leg (RFC 3261 9.1), while it is pending. */
@@ -81,6 +84,8 @@ export class B2bSession {
 
   clearTimers(): void {
     this.ackWait?.cancel();
+    this.reinviteAck?.wait.cancel();
+    this.reinviteAck = undefined;
     clearTimeout(this.connectTimer);
     clearTimeout(this.setupTimer);
     this.ackWait = undefined;

@@ -199,3 +199,51 @@ describe('RFC 3261 9.2 / 14.2: requests that meet a re-INVITE imedge is still re
     }
   });
 });
+
+describe('RFC 3261 13.3.1.4: the 2xx to a re-INVITE over UDP is resent until its ACK', () => {
+  let s: ServerHandle;
+  const uas: RawUa[] = [];
+  beforeAll(async () => {
+    // T1 = 20 ms: 64*T1 is 1.28 s
+    s = await startServer({ env: { IMEDGE_SIP__T1_MS: '20', IMEDGE_SIP__T2_MS: '80', IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000' } });
+  });
+  afterAll(async () => {
+    for (const u of uas) await u.close();
+    expect(await s.stop()).toBe(0);
+  });
+
+  test.each([
+    ['with an offer, ACKed after its first copy: the copies stop, the session goes on', true, true],
+    ['without an offer, ACKed after its first copy: the copies stop, the session goes on', false, true],
+    ['with an offer, never ACKed: resent, then the session is released with BYE after 64*T1', true, false],
+  ])('%s', async (_what, withOffer, acked) => {
+    const tag = `${withOffer ? 'o' : 'n'}${acked ? 'a' : 'x'}`;
+    const alice = await RawUa.open(`alice-2xx${tag}`, s.sipPort);
+    const bob = await RawUa.open(`bob-2xx${tag}`, s.sipPort);
+    uas.push(alice, bob);
+    expect((await alice.invite(bob.user)).status).toBe(200);
+    await bob.incomingReady;
+    const d = alice.dialog!;
+    d.cseq += 1;
+    const raw = alice as unknown as { inDialogBytes(m: string, c: number, e: string[], b?: Buffer): Buffer };
+    const body = withOffer ? Buffer.from(msrpOffer(alice['msrpUri' as never], { acceptTypes: ['text/plain'] })) : Buffer.alloc(0);
+    const key = `${d.callId}|${d.cseq} INVITE`;
+    const copies = () => alice.peer.responses.filter((m) => `${header(m, 'call-id')}|${header(m, 'cseq')}` === key && m.status === 200).length;
+    expect((await alice.peer.requestRaw(raw.inDialogBytes('INVITE', d.cseq, withOffer ? ['Content-Type: application/sdp'] : [], body), key)).status).toBe(200);
+    if (acked) {
+      alice.peer.sendRaw(raw.inDialogBytes('ACK', d.cseq, []));
+      await new Promise((r) => setTimeout(r, 400));
+      const n = copies();
+      await new Promise((r) => setTimeout(r, 400));
+      expect(copies()).toBe(n);
+      await alice.endpoint!.send(Buffer.from('still here'), { contentType: 'text/plain' });
+      await until(() => bob.messages.length === 1, 'message at bob');
+      expect(bob.byes).toHaveLength(0);
+      expect((await alice.requestInDialog('BYE')).status).toBe(200);
+    } else {
+      await until(() => copies() >= 3, 'the 200 resent');
+      await until(() => bob.byes.length === 1, 'BYE to the other side once 64*T1 passed', 5000);
+      await s.waitForLog((l) => l.msg === 'no ACK for our 2xx to a re-INVITE: releasing the session');
+    }
+  });
+});
