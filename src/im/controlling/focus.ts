@@ -23,7 +23,7 @@ import { Conference, Member, type ConferenceKind } from './conference';
 import type { FocusContext } from './context';
 import { readFactoryBody, type Invitee } from './factory-body';
 import { inviteMember, openLeg, type Invitation } from './invite';
-import { focusAnswer, GROUP_ACCEPT_TYPES, participantMedia } from './media';
+import { focusAnswer, focusOffer, GROUP_ACCEPT_TYPES, participantMedia } from './media';
 import { newControllingStats, type ControllingDeps, type ControllingOptions, type ControllingStats, type ReplacedSession } from './options';
 import { applyRelease, armMaxLength, removeMember } from './release';
 import { GroupRows, storedLeg } from './persistence';
@@ -453,19 +453,7 @@ export class ControllingFunction {
       body: answer.body,
     });
     this.stats.joins++;
-    // RFC 3261 13.3.1.4: the 2xx resent over UDP until the ACK; none in 64*T1 removes the member
-    m.ackWait = awaitAck({
-      timers: this.opts.sipTimers,
-      reliable: req.flow.protocol !== 'UDP',
-      resend: () => req.resendFinal(),
-      onTimeout: () => {
-        m.ackWait = undefined;
-        if (m.state === 'gone') return;
-        this.deps.log.warn({ conference: conf.id, participant: pid }, 'no ACK for the focus 2xx: participant removed');
-        removeMember(this.ctx, conf, m, 'no ACK');
-        this.ctx.applyRelease(conf, { kind: 'participant-removed', uri: m.uri });
-      },
-    });
+    this.keepUntilAck(conf, m, req);
     // an active leg dials after the ACK (a failure then ends a confirmed dialog the proper way)
     if (answer.weConnect) {
       m.msrpRole = 'active';
@@ -530,12 +518,20 @@ export class ControllingFunction {
       req.reply(500, 'Server Internal Error (CSeq out of order)');
       return;
     }
-    if (req.msg.body.length === 0 || mediaType(req.msg) !== 'application/sdp') {
-      req.reply(488, 'Not Acceptable Here (a re-INVITE to the focus carries an SDP offer)');
+    const session = conf.sw.participantPath(m.pid);
+    if (req.msg.body.length === 0 && session !== undefined) {
+      // RFC 3261 14.1: no offer (a refresh): the 200 carries ours, the running session's path and
+      // role; the answer in the ACK cannot move the session and changes nothing
+      const offer = focusOffer(this.opts.msrp, session.localUri, conf.id, this.opts.maxMessageSize, m.msrpRole, 2);
+      req.reply(200, 'OK', { headers: { contact: [focusContact(conf.identity, req.flow.protocol)], allow: ALLOW_HEADER, ...sdpType }, body: offer });
+      this.keepUntilAck(conf, m, req);
+      return;
+    }
+    if (mediaType(req.msg) !== 'application/sdp') {
+      req.reply(415, 'Unsupported Media Type', { headers: { accept: 'application/sdp' } });
       return;
     }
     const media = participantMedia(req.msg.body);
-    const session = conf.sw.participantPath(m.pid);
     if (!media.ok || session === undefined || media.media.path.join(' ') !== session.remotePath.join(' ')) {
       req.reply(488, 'Not Acceptable Here (the MSRP session of a group participant cannot move)');
       return;
@@ -546,6 +542,26 @@ export class ControllingFunction {
       return;
     }
     req.reply(200, 'OK', { headers: { contact: [focusContact(conf.identity, req.flow.protocol)], allow: ALLOW_HEADER, ...sdpType }, body: answer.body });
+    this.keepUntilAck(conf, m, req);
+  }
+
+  /** RFC 3261 13.3.1.4: the focus's 2xx is resent over UDP until the ACK; none in 64*T1 removes the member. */
+  private keepUntilAck(conf: Conference, m: Member, req: IncomingRequest): void {
+    m.ackWait?.cancel();
+    const wait = awaitAck({
+      timers: this.opts.sipTimers,
+      reliable: req.flow.protocol !== 'UDP',
+      resend: () => req.resendFinal(),
+      onTimeout: () => {
+        if (m.ackWait !== wait) return;
+        m.ackWait = undefined;
+        if (m.state === 'gone') return;
+        this.deps.log.warn({ conference: conf.id, participant: m.pid }, 'no ACK for the focus 2xx: participant removed');
+        removeMember(this.ctx, conf, m, 'no ACK');
+        this.ctx.applyRelease(conf, { kind: 'participant-removed', uri: m.uri });
+      },
+    });
+    m.ackWait = wait;
   }
 
   // ---- MSRP switch events -------------------------------------------------------------------

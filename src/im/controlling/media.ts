@@ -39,11 +39,21 @@ function origin(listen: FocusListen, sessionId: string, version: number) {
   return { username: 'imedge', sessionId: numeric, version, address: listen.address };
 }
 
-/** The focus's offer to an invitee (it is the offerer, a=setup:actpass, RFC 6135). */
-export function focusOffer(listen: FocusListen, ourUri: string, conferenceId: string, maxSize: number | undefined): Buffer {
+/**
+ * The focus's offer to an invitee (it is the offerer, a=setup:actpass, RFC 6135); in a 200 to a
+ * re-INVITE without an offer, the role the focus already has on the running connection.
+ */
+export function focusOffer(
+  listen: FocusListen,
+  ourUri: string,
+  conferenceId: string,
+  maxSize: number | undefined,
+  setup: 'actpass' | 'active' | 'passive' = 'actpass',
+  version = 1,
+): Buffer {
   return Buffer.from(
     buildMsrpSdp({
-      origin: origin(listen, conferenceId, 1),
+      origin: origin(listen, conferenceId, version),
       address: listen.address,
       port: listen.port,
       proto: 'TCP/MSRP',
@@ -51,7 +61,7 @@ export function focusOffer(listen: FocusListen, ourUri: string, conferenceId: st
       acceptWrappedTypes: WRAPPED,
       ...(maxSize !== undefined ? { maxSize } : {}),
       path: [ourUri],
-      setup: 'actpass',
+      setup,
       direction: 'sendrecv',
     }),
     'utf8',
