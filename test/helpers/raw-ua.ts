@@ -264,7 +264,8 @@ export class RawUa {
     return rs;
   }
 
-  private inDialogBytes(method: string, cseq: number, extra: string[] = [], body: Buffer = Buffer.alloc(0)): Buffer {
+  /** An in-dialog request as bytes (tests send them raw: CANCEL, ACK with a body, no auto-ACK). */
+  inDialogBytes(method: string, cseq: number, extra: string[] = [], body: Buffer = Buffer.alloc(0)): Buffer {
     const d = this.dialog!;
     return Buffer.concat([
       Buffer.from([

@@ -6,7 +6,8 @@
 // the one imedge itself sent on that dialog gets 491. Real server, loopback, raw UAs.
 import { startServer, type ServerHandle } from '../../helpers/server';
 import { RawUa, msrpOffer } from '../../helpers/raw-ua';
-import { header, type SipPeer, type WireMessage } from '../../helpers/sip-peer';
+import { header, type WireMessage } from '../../helpers/sip-peer';
+import { branchOf, holdWithTrying } from '../../helpers/reinvite';
 import { requireSipp, sipp, sippPort } from '../../helpers/sipp';
 import { RawMsrpPeer } from '../../helpers/msrp-peer';
 
@@ -18,37 +19,12 @@ const until = async (pred: () => boolean, what: string, ms = 10_000) => {
   }
 };
 
-const branchOf = (m: WireMessage | string) => /;branch=([^;,\s]+)/.exec(typeof m === 'string' ? m : header(m, 'via') ?? '')?.[1];
-
-/** The callee answers re-INVITEs 100 only; a CANCEL 200 and then the re-INVITE it names 487 (RFC 3261 9.2). */
-function holdWithTrying(bob: RawUa): { reinvites: WireMessage[]; cancels: WireMessage[]; restore(): void } {
-  const reinvites: WireMessage[] = [];
-  const cancels: WireMessage[] = [];
-  const orig = bob.peer.onRequest;
-  bob.peer.onRequest = (m: WireMessage, p: SipPeer) => {
-    if (m.method === 'INVITE' && /;tag=/.test(header(m, 'to') ?? '')) {
-      if (!reinvites.some((r) => branchOf(r) === branchOf(m))) reinvites.push(m);
-      p.answer(m, 100, 'Trying');
-      return;
-    }
-    if (m.method === 'CANCEL') {
-      cancels.push(m);
-      p.answer(m, 200);
-      const inv = reinvites.find((r) => branchOf(r) === branchOf(m));
-      if (inv) p.answer(inv, 487, 'Request Terminated');
-      return;
-    }
-    orig(m, p);
-  };
-  return { reinvites, cancels, restore: () => (bob.peer.onRequest = orig) };
-}
-
 /** A re-INVITE from `ua` with its bytes, so a CANCEL can name its transaction (same Via, CSeq number). */
 function reinviteOf(ua: RawUa): { bytes: Buffer; cseq: number; answer: Promise<WireMessage> } {
   const d = ua.dialog!;
   d.cseq += 1;
   const body = Buffer.from(msrpOffer(ua['msrpUri' as never], { acceptTypes: ['text/plain'] }));
-  const bytes = (ua as unknown as { inDialogBytes(m: string, c: number, e: string[], b: Buffer): Buffer }).inDialogBytes('INVITE', d.cseq, ['Content-Type: application/sdp'], body);
+  const bytes = ua.inDialogBytes('INVITE', d.cseq, ['Content-Type: application/sdp'], body);
   const answer = ua.peer.requestRaw(bytes, `${d.callId}|${d.cseq} INVITE`, 15_000);
   return { bytes, cseq: d.cseq, answer };
 }
@@ -99,7 +75,7 @@ describe('RFC 3261 9.2 / 14.2: requests that meet a re-INVITE imedge is still re
 
   test('RFC 3261 9.2: CANCEL of a pending re-INVITE gets 200, the other side gets a CANCEL, the re-INVITE ends 487; the session goes on', async () => {
     const [alice, bob] = await session('c');
-    const seen = holdWithTrying(bob);
+    const seen = holdWithTrying(bob, true);
     const inv = reinviteOf(alice);
     await until(() => seen.reinvites.length === 1, 're-INVITE at the callee');
     await new Promise((r) => setTimeout(r, 100)); // its 100 reached imedge
@@ -146,10 +122,9 @@ describe('RFC 3261 9.2 / 14.2: requests that meet a re-INVITE imedge is still re
   ])('RFC 3261 14.1 / 13.2.1: a re-INVITE without an offer gets 200 with imedge\'s offer (same path); %s keeps the session working', async (_what, withAnswer) => {
     const [alice, bob] = await session(withAnswer ? 'da' : 'de');
     const before = sdpPathOf(alice);
-    const raw = (ua: RawUa) => ua as unknown as { inDialogBytes(m: string, c: number, e: string[], b?: Buffer): Buffer };
     const d = alice.dialog!;
     d.cseq += 1;
-    const rs = await alice.peer.requestRaw(raw(alice).inDialogBytes('INVITE', d.cseq, []), `${d.callId}|${d.cseq} INVITE`);
+    const rs = await alice.peer.requestRaw(alice.inDialogBytes('INVITE', d.cseq, []), `${d.callId}|${d.cseq} INVITE`);
     expect(rs.status).toBe(200);
     expect(header(rs, 'content-type')).toBe('application/sdp');
     const offer = rs.body.toString();
@@ -159,14 +134,14 @@ describe('RFC 3261 9.2 / 14.2: requests that meet a re-INVITE imedge is still re
     expect(/a=path:(\S+)/.exec(offer)?.[1]).toBe(before);
     // RFC 3264 5: the answer comes in the ACK (here narrowing alice's accept-types to text/plain)
     const answer = withAnswer ? Buffer.from(msrpOffer(alice['msrpUri' as never], { acceptTypes: ['text/plain'], setup: 'active' })) : Buffer.alloc(0);
-    alice.peer.sendRaw(raw(alice).inDialogBytes('ACK', d.cseq, withAnswer ? ['Content-Type: application/sdp'] : [], answer));
+    alice.peer.sendRaw(alice.inDialogBytes('ACK', d.cseq, withAnswer ? ['Content-Type: application/sdp'] : [], answer));
     await alice.endpoint!.send(Buffer.from('after the refresh'), { contentType: 'text/plain' });
     await until(() => bob.messages.length === 1, 'message at bob');
     expect(bob.messages[0].body.toString()).toBe('after the refresh');
     // what alice answered is now her description: imedge's offer to bob carries her accept-types
     const bd = bob.dialog!;
     bd.cseq += 1;
-    const toBob = await bob.peer.requestRaw(raw(bob).inDialogBytes('INVITE', bd.cseq, []), `${bd.callId}|${bd.cseq} INVITE`);
+    const toBob = await bob.peer.requestRaw(bob.inDialogBytes('INVITE', bd.cseq, []), `${bd.callId}|${bd.cseq} INVITE`);
     expect(toBob.status).toBe(200);
     bob.sendInDialog('ACK', bd.cseq);
     expect(toBob.body.toString()).toContain(withAnswer ? 'a=accept-types:text/plain\r\n' : 'a=accept-types:text/plain message/cpim');
@@ -225,13 +200,12 @@ describe('RFC 3261 13.3.1.4: the 2xx to a re-INVITE over UDP is resent until its
     await bob.incomingReady;
     const d = alice.dialog!;
     d.cseq += 1;
-    const raw = alice as unknown as { inDialogBytes(m: string, c: number, e: string[], b?: Buffer): Buffer };
-    const body = withOffer ? Buffer.from(msrpOffer(alice['msrpUri' as never], { acceptTypes: ['text/plain'] })) : Buffer.alloc(0);
+      const body = withOffer ? Buffer.from(msrpOffer(alice['msrpUri' as never], { acceptTypes: ['text/plain'] })) : Buffer.alloc(0);
     const key = `${d.callId}|${d.cseq} INVITE`;
     const copies = () => alice.peer.responses.filter((m) => `${header(m, 'call-id')}|${header(m, 'cseq')}` === key && m.status === 200).length;
-    expect((await alice.peer.requestRaw(raw.inDialogBytes('INVITE', d.cseq, withOffer ? ['Content-Type: application/sdp'] : [], body), key)).status).toBe(200);
+    expect((await alice.peer.requestRaw(alice.inDialogBytes('INVITE', d.cseq, withOffer ? ['Content-Type: application/sdp'] : [], body), key)).status).toBe(200);
     if (acked) {
-      alice.peer.sendRaw(raw.inDialogBytes('ACK', d.cseq, []));
+      alice.peer.sendRaw(alice.inDialogBytes('ACK', d.cseq, []));
       await new Promise((r) => setTimeout(r, 400));
       const n = copies();
       await new Promise((r) => setTimeout(r, 400));

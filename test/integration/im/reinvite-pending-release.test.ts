@@ -7,7 +7,8 @@
 import { sipFigures } from '../../helpers/figures';
 import { startServer, type ServerHandle } from '../../helpers/server';
 import { RawUa, msrpOffer } from '../../helpers/raw-ua';
-import { header, type SipPeer, type WireMessage } from '../../helpers/sip-peer';
+import { header, type WireMessage } from '../../helpers/sip-peer';
+import { branchOf, holdWithTrying } from '../../helpers/reinvite';
 
 const until = async (pred: () => boolean | Promise<boolean>, what: string, ms = 15_000) => {
   const end = Date.now() + ms;
@@ -16,34 +17,6 @@ const until = async (pred: () => boolean | Promise<boolean>, what: string, ms = 
     await new Promise((r) => setTimeout(r, 50));
   }
 };
-
-const branchOf = (m: WireMessage) => /;branch=([^;,\s]+)/.exec(header(m, 'via') ?? '')?.[1];
-
-/**
- * The callee answers every re-INVITE with 100 Trying only; a CANCEL gets 200 and, when
- * `polite`, the re-INVITE its 487 (RFC 3261 9.2). Everything else as RawUa does.
- */
-function holdWithTrying(bob: RawUa, polite: boolean): { reinvites: WireMessage[]; cancels: WireMessage[] } {
-  const reinvites: WireMessage[] = [];
-  const cancels: WireMessage[] = [];
-  const orig = bob.peer.onRequest;
-  bob.peer.onRequest = (m: WireMessage, p: SipPeer) => {
-    if (m.method === 'INVITE' && /;tag=/.test(header(m, 'to') ?? '')) {
-      if (!reinvites.some((r) => branchOf(r) === branchOf(m))) reinvites.push(m);
-      p.answer(m, 100, 'Trying');
-      return;
-    }
-    if (m.method === 'CANCEL') {
-      cancels.push(m);
-      p.answer(m, 200);
-      const inv = reinvites.find((r) => branchOf(r) === branchOf(m));
-      if (polite && inv) p.answer(inv, 487, 'Request Terminated');
-      return;
-    }
-    orig(m, p);
-  };
-  return { reinvites, cancels };
-}
 
 async function byeFrom(alice: RawUa): Promise<WireMessage> {
   const d = alice.dialog!;
