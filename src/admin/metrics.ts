@@ -8,6 +8,7 @@ import type { SipStats, TcpConnectionStats, TransactionCounts } from '../sip/sta
 export interface ParticipatingCounters {
   setupFailures: number;
   setupTimeouts: number;
+  reinviteTimeouts: number;
   lateAnswers: number;
   asyncErrors: number;
   releaseErrors: number;
@@ -183,6 +184,7 @@ export function buildMetrics(src: MetricSources): { registry: client.Registry; h
     const pf = src.participating;
     mirror(registry, 'imedge_im_setup_failures_total', 'IM session set-ups that threw (caller 500, callee released)', [], () => single(pf().setupFailures));
     mirror(registry, 'imedge_im_setup_timeouts_total', 'IM sessions released because they were not established within sessions.setupTimeoutMs', [], () => single(pf().setupTimeouts));
+    mirror(registry, 'imedge_im_reinvite_timeouts_total', 'relayed re-INVITEs with no final answer within sessions.setupTimeoutMs (CANCELed, client 408)', [], () => single(pf().reinviteTimeouts));
     mirror(registry, 'imedge_im_late_answers_total', '2xx answers that arrived for an IM session already released', [], () => single(pf().lateAnswers));
     mirror(registry, 'imedge_im_async_errors_total', 'fire-and-forget steps of the IM function that failed', [], () => single(pf().asyncErrors));
     mirror(registry, 'imedge_im_release_errors_total', 'IM session release steps that threw (the other steps still ran)', [], () => single(pf().releaseErrors));

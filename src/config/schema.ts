@@ -160,7 +160,7 @@ export const configSchema = v.strictObject({
     maxPerUser: int(10, 1, 10_000, 'IM sessions per user at once'),
     maxPendingPerSource: int(32, 1, 100_000, 'sessions still being set up (INVITE not yet answered) from one source address at once; beyond: 503 + Retry-After, so unanswered INVITEs under made-up names cannot fill sessions.maxTotal'),
     retryAfterS: int(30, 1, 3600, 'Retry-After sent with 503 when a limit is hit, in s'),
-    setupTimeoutMs: int(120_000, 100, 3_600_000, 'a session not established this long after the INVITE is released (caller 408, callee CANCEL/BYE), in ms'),
+    setupTimeoutMs: int(120_000, 100, 3_600_000, 'a session not established this long after the INVITE is released (caller 408, callee CANCEL/BYE), and a relayed re-INVITE unanswered this long is CANCELed (client 408), in ms'),
   }),
   groups: section('group sessions: the controlling IM function (OMA IM 7.2)', {
     maxAdhocSize: int(10, 1, 1000, 'MAX-ADHOC-GROUP-SIZE (OMA IM 7.1.1.6 step 5): invited users one ad-hoc list may name; beyond: 403 with a Warning'),

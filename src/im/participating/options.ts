@@ -45,6 +45,8 @@ export interface ParticipatingStats {
   setupFailures: number;
   /** Sessions still early when setupTimeoutMs ran out. */
   setupTimeouts: number;
+  /** Relayed re-INVITEs with no final answer within setupTimeoutMs: CANCELed, the client got 408. */
+  reinviteTimeouts: number;
   /** 2xx answers that arrived for a released session (ACKed, written nowhere). */
   lateAnswers: number;
   /** A fire-and-forget promise (BYE, MSRP wait, handler) rejected. */
@@ -58,7 +60,7 @@ export interface ParticipatingStats {
 }
 
 export function newStats(): ParticipatingStats {
-  return { setupFailures: 0, setupTimeouts: 0, lateAnswers: 0, asyncErrors: 0, releaseErrors: 0, admissionRefusals: 0, dialFailures: 0 };
+  return { setupFailures: 0, setupTimeouts: 0, reinviteTimeouts: 0, lateAnswers: 0, asyncErrors: 0, releaseErrors: 0, admissionRefusals: 0, dialFailures: 0 };
 }
 
 export interface ParticipatingDeps {

@@ -45,6 +45,7 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
   s.modifying = true;
   s.pendingReinvite = req;
   s.reinviteFrom = from;
+  let timer: NodeJS.Timeout | undefined;
   try {
     refreshTarget(leg.dialog as DialogState, req.msg);
     const d = to.dialog as DialogState;
@@ -57,14 +58,27 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
     // cancelable: release() ends it if the session goes while the other side holds its answer
     const call = deps.stack().inviteCancelable(rq, { targets: to.flows });
     s.cancelReinvite = call.cancel;
+    // RFC 3261 16.8 (Timer C, as a proxy): a side that answers 100 and nothing more would hold
+    // the dialog's offer/answer for ever (every later re-INVITE 500); the re-INVITE is CANCELed
+    // after sessions.setupTimeoutMs and the client gets 408 (9.1 bounds a CANCEL left unanswered)
+    let timedOut = false;
+    timer = setTimeout(() => {
+      timedOut = true;
+      ctx.stats.reinviteTimeouts++;
+      deps.log.warn({ session: s.id, from, limitMs: opts.setupTimeoutMs }, 're-INVITE got no final answer in time: CANCELed, client answered 408');
+      call.cancel();
+    }, opts.setupTimeoutMs);
+    timer.unref();
     const rs = await call.response;
+    clearTimeout(timer);
     // the caller's CANCEL reached the other side too late (cancelPendingReinvite): its 2xx is
     // relayed like any, so both legs keep the same session description (as a proxy, 16.7)
     // The session ended while the other side held its answer (BYE, timeout, MSRP loss): the
     // re-INVITE was answered 487 by release(); the late answer changes nothing and is stored nowhere.
     if (s.released) return lateReinviteAnswer(ctx, s, to, d, rq, rs);
     if (rs.status < 200 || rs.status >= 300) {
-      req.reply(rs.status, rs.reason);
+      if (timedOut) req.reply(408, 'Request Timeout');
+      else req.reply(rs.status, rs.reason);
       return;
     }
     deps.stack().sendAck(inDialogRequest(d, 'ACK', { seq: rq.headers.cseq?.seq }), to.flows);
@@ -84,6 +98,7 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
     keepUntilAck(ctx, s, from, req, false);
     deps.log.info({ session: s.id, from, acceptTypes: offer.media.acceptTypes }, 'session modified by re-INVITE');
   } finally {
+    clearTimeout(timer);
     s.modifying = false;
     if (s.pendingReinvite === req) {
       s.pendingReinvite = undefined;

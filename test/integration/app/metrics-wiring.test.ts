@@ -120,7 +120,7 @@ describe('/metrics carries the stack, store and IM counters', () => {
     expect(value(f, 'imedge_store_group_commit_writes_total')).toBeGreaterThanOrEqual(1);
     expect(value(f, 'imedge_store_group_commit_failed_total')).toBe(0);
 
-    for (const n of ['imedge_im_setup_failures_total', 'imedge_im_setup_timeouts_total', 'imedge_im_late_answers_total', 'imedge_im_async_errors_total', 'imedge_im_release_errors_total']) {
+    for (const n of ['imedge_im_setup_failures_total', 'imedge_im_setup_timeouts_total', 'imedge_im_reinvite_timeouts_total', 'imedge_im_late_answers_total', 'imedge_im_async_errors_total', 'imedge_im_release_errors_total']) {
       expect({ n, v: value(f, n) }).toEqual({ n, v: 0 });
     }
   });

@@ -221,3 +221,46 @@ describe('RFC 3261 13.3.1.4: the 2xx to a re-INVITE over UDP is resent until its
     }
   });
 });
+
+// Outside attack (session 13, F2): a callee that answers a re-INVITE with 100 and nothing more
+// held the dialog's offer/answer for ever, and every later re-INVITE got 500.
+describe('RFC 3261 16.8 / 9.1: a relayed re-INVITE left at 100 is CANCELed after sessions.setupTimeoutMs', () => {
+  let s: ServerHandle;
+  const uas: RawUa[] = [];
+  beforeAll(async () => {
+    // T1 = 20 ms: a CANCEL left unanswered is given up after 64*T1 = 1.28 s
+    s = await startServer({ env: { IMEDGE_SESSIONS__SETUP_TIMEOUT_MS: '800', IMEDGE_SIP__T1_MS: '20', IMEDGE_SIP__T2_MS: '80', IMEDGE_HEALTH__MAX_LOAD1_PER_CORE: '1000' } });
+  });
+  afterAll(async () => {
+    for (const u of uas) await u.close();
+    expect(await s.stop()).toBe(0);
+  });
+
+  test.each([
+    ['answers the CANCEL and ends the re-INVITE 487', true],
+    ['answers the CANCEL but never ends the re-INVITE', false],
+  ])('RFC 3261 16.8: a callee that %s: the client gets 408, the next re-INVITE goes through', async (_what, polite) => {
+    const tag = polite ? 'tp' : 'tr';
+    const alice = await RawUa.open(`alice-${tag}`, s.sipPort);
+    const bob = await RawUa.open(`bob-${tag}`, s.sipPort);
+    uas.push(alice, bob);
+    expect((await alice.invite(bob.user)).status).toBe(200);
+    await bob.incomingReady;
+    const seen = holdWithTrying(bob, polite);
+    const started = Date.now();
+    const inv = reinviteOf(alice);
+    const rs = await inv.answer;
+    expect(rs.status).toBe(408);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+    expect(seen.cancels).toHaveLength(1);
+    expect(branchOf(seen.cancels[0])).toBe(branchOf(seen.reinvites[0]));
+    alice.sendInDialog('ACK', inv.cseq);
+    await s.waitForLog((l) => l.msg === 're-INVITE got no final answer in time: CANCELed, client answered 408');
+    // the dialog is free again: a re-INVITE the callee answers gets 200, messages still flow
+    seen.restore();
+    expect((await alice.requestInDialog('INVITE', ['Content-Type: application/sdp'], Buffer.from(msrpOffer(alice['msrpUri' as never], { acceptTypes: ['text/plain'] })))).status).toBe(200);
+    await alice.endpoint!.send(Buffer.from('after the timeout'), { contentType: 'text/plain' });
+    await until(() => bob.messages.length === 1, 'message at bob');
+    expect(bob.byes).toHaveLength(0);
+  });
+});
