@@ -1,8 +1,10 @@
 /** The one error the SDP codec throws for malformed input; the SIP layer maps it to 400 (or 488). */
 
 export type SdpErrorCode =
-  /** Body larger than the caller's limit, or more m= sections than allowed. */
+  /** Body larger than the caller's limit. */
   | 'SDP_TOO_LARGE'
+  /** Well-formed, but more m= sections than this side takes: unacceptable, not malformed (488). */
+  | 'SDP_TOO_MANY_MEDIA'
   /** Not UTF-8 (RFC 4566 section 5: the default charset is UTF-8). */
   | 'SDP_ENCODING'
   /** A line that is not `<type>=<value>`, an unknown type letter, or a line out of place. */
@@ -26,6 +28,14 @@ export class SdpError extends Error {
   ) {
     super(line === undefined ? reason : `line ${line}: ${reason}`);
   }
+}
+
+/**
+ * RFC 3261 21.4.26: a description that is well formed but cannot be taken (488) rather than
+ * malformed (400).
+ */
+export function sdpUnacceptable(err: SdpError): boolean {
+  return err.code === 'SDP_TOO_MANY_MEDIA';
 }
 
 /** Keeps echoed input short in reasons (a reason may end up in a SIP Warning header). */

@@ -41,7 +41,7 @@ export function splitSections(text: string, maxMedia: number): SdpSections {
     if (!KNOWN_TYPES.has(m[1])) throw new SdpError('SDP_SYNTAX', `unknown line type "${m[1]}="`, lineNo);
     const line: NumberedLine = { type: m[1] as SdpLineType, value: m[2], lineNo };
     if (line.type === 'm') {
-      if (media.length >= maxMedia) throw new SdpError('SDP_TOO_LARGE', `more than ${maxMedia} m= sections`, lineNo);
+      if (media.length >= maxMedia) throw new SdpError('SDP_TOO_MANY_MEDIA', `more than ${maxMedia} m= sections`, lineNo);
       media.push([line]);
     } else if (media.length > 0) {
       if (!MEDIA_TYPES.has(line.type)) {

@@ -2,7 +2,7 @@
 // Every message a participant receives comes wrapped in message/cpim (RFC 3862) so it can say
 // who sent it: a participant must accept message/cpim (otherwise 488, 7.2.1.5 step 4). What
 // a participant may send: text/plain (the switch wraps it) or message/cpim (From rewritten).
-import { answerFor, buildMsrpSdp, findMsrpMedia, parseSdp, SdpError, negotiateAcceptTypes, type MediaDescription } from '../../sdp';
+import { answerFor, buildMsrpSdp, findMsrpMedia, parseSdp, SdpError, sdpUnacceptable, negotiateAcceptTypes, type MediaDescription } from '../../sdp';
 
 /** What the focus accepts from participants (a=accept-types), and any type inside CPIM. */
 export const GROUP_ACCEPT_TYPES = ['message/cpim', 'text/plain'] as const;
@@ -21,7 +21,7 @@ export function participantMedia(sdp: Buffer): FocusMedia {
   try {
     sd = parseSdp(sdp);
   } catch (err) {
-    if (err instanceof SdpError) return { ok: false, status: 400, reason: `bad SDP: ${err.reason}` };
+    if (err instanceof SdpError) return { ok: false, status: sdpUnacceptable(err) ? 488 : 400, reason: `bad SDP: ${err.reason}` };
     throw err;
   }
   const media = findMsrpMedia(sd, ['TCP/MSRP']);

@@ -4,7 +4,7 @@
 // it) and connects out to peers that answer or offer passive, or answer without a=setup.
 // Each leg has its own transport (RFC 4975 6, 8.1): a TCP/TLS/MSRP offer gets an msrps: URI on
 // the TLS port, a TCP/MSRP one an msrp: URI on the TCP port; a TLS caller may reach a TCP callee.
-import { answerFor, buildMsrpSdp, findMsrpMedia, parseSdp, SdpError, type MediaDescription, type MediaFields, type MsrpProto, type SetupRole } from '../../sdp';
+import { answerFor, buildMsrpSdp, findMsrpMedia, parseSdp, SdpError, sdpUnacceptable, type MediaDescription, type MediaFields, type MsrpProto, type SetupRole } from '../../sdp';
 import { detached } from '../../util/detach';
 
 export interface MsrpListen {
@@ -54,7 +54,7 @@ export function msrpMediaOf(contentType: string | undefined, body: Buffer, tls =
   try {
     sd = parseSdp(body);
   } catch (err) {
-    if (err instanceof SdpError) return { ok: false, status: 400, reason: `bad SDP: ${err.reason}` };
+    if (err instanceof SdpError) return { ok: false, status: sdpUnacceptable(err) ? 488 : 400, reason: `bad SDP: ${err.reason}` };
     throw err;
   }
   // Without TLS, MSRP over TLS (msrps:, TCP/TLS/MSRP) is unacceptable media (RFC 3264 6:

@@ -112,6 +112,15 @@ describe.each(['UDP', 'TCP'] as const)('1-1 session over SIP %s', (transport) =>
     expect((await alice.requestInDialog('BYE')).status).toBe(200);
   });
 
+  test('RFC 3261 21.4.26: an offer with more m= lines than imedge takes (16) is unacceptable, 488, not 400 (outside attack F4)', async () => {
+    const alice = await ua(`mm-a${transport}`);
+    const bob = await ua(`mm-b${transport}`);
+    const audio = 'm=audio 49170 RTP/AVP 0\r\n'.repeat(16);
+    const rs = await alice.invite(bob.user, { wrap: (offer) => ({ contentType: 'application/sdp', body: Buffer.from(offer.replace('m=message', `${audio}m=message`)) }) });
+    expect(rs.status).toBe(488);
+    expect(bob.invites).toHaveLength(0);
+  });
+
   test('callee busy (486), unregistered (480), unknown (404), no common type (488)', async () => {
     const alice = await ua(`err-a${transport}`);
     const busy = await ua(`busy${transport}`);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { SdpError } from '../../../src/sdp/errors';
+import { SdpError, sdpUnacceptable } from '../../../src/sdp/errors';
 import { parseSdp } from '../../../src/sdp/parse';
 import { BASE, replaced, sdp, sdpErrorOf } from './helpers';
 
@@ -118,9 +118,13 @@ describe('limits and encoding', () => {
     expect(sdpErrorOf(() => parseSdp(sdp(...BASE), { maxBytes: 50 })).code).toBe('SDP_TOO_LARGE');
   });
 
-  test('more m= sections than maxMedia are refused', () => {
+  test('RFC 3261 21.4.26: more m= sections than maxMedia are refused as unacceptable (488), not malformed', () => {
     const text = sdp(...BASE, BASE[5], BASE[6], BASE[7]);
-    expect(sdpErrorOf(() => parseSdp(text, { maxMedia: 1 })).reason).toBe('more than 1 m= sections');
+    const err = sdpErrorOf(() => parseSdp(text, { maxMedia: 1 }));
+    expect(err.reason).toBe('more than 1 m= sections');
+    expect(err.code).toBe('SDP_TOO_MANY_MEDIA');
+    expect(sdpUnacceptable(err)).toBe(true);
+    expect(sdpUnacceptable(sdpErrorOf(() => parseSdp(sdp(...BASE), { maxBytes: 50 })))).toBe(false);
     expect(parseSdp(text, { maxMedia: 2 }).media).toHaveLength(2);
   });
 
