@@ -10,6 +10,7 @@ import {
   MsrpResponseEncoder,
   parsePath,
   msrpUriEquals,
+  type MsrpFields,
   type MsrpFlag,
   type MsrpFrameHead,
   type MsrpHeadCheckOptions,
@@ -87,6 +88,9 @@ export class MsrpConnection implements MsrpParserHandler {
   private matchedFromPath: readonly MsrpUri[] | undefined;
   private matchedSession: MsrpSession | undefined;
   private matchedRemote: readonly MsrpUri[] | undefined;
+  /** The request whose head may bind its session here (see deliverBinding), and whether it was refused. */
+  private bindingHead: MsrpRequestHead | undefined;
+  private bindingRefused = false;
 
   constructor(
     readonly socket: Socket,
@@ -170,6 +174,7 @@ export class MsrpConnection implements MsrpParserHandler {
 
   /** Answers a request with an error status (honours Failure-Report: no and REPORT, RFC 4975 7.2). */
   reject(head: MsrpRequestHead, status: number, comment?: string): void {
+    if (head === this.bindingHead) this.bindingRefused = true;
     if (head.method === 'REPORT') return; // section 7.1.2: REPORT requests are never answered
     if ((getHeader(head, 'Failure-Report') ?? '').toLowerCase() === 'no') return;
     const to = getHeader(head, 'To-Path');
@@ -304,6 +309,12 @@ export class MsrpConnection implements MsrpParserHandler {
     if (this.isClosed || session.connection !== undefined) return false;
     if (this.sessions.size >= this.ctx.options.maxSessionsPerConnection) return false;
     session.connection = this;
+    this.bound(session);
+    return true;
+  }
+
+  /** The bookkeeping of a binding: session.connection already points here. */
+  private bound(session: MsrpSession): void {
     this.sessions.add(session);
     if (!this.everBound) {
       this.everBound = true;
@@ -311,7 +322,6 @@ export class MsrpConnection implements MsrpParserHandler {
       this.bindTimer = undefined;
     }
     session.handler.onBound?.(session, this);
-    return true;
   }
 
   unbind(session: MsrpSession): void {
@@ -388,10 +398,18 @@ export class MsrpConnection implements MsrpParserHandler {
         this.reject(head, 481, 'From-Path does not match the session');
         return;
       }
-      if (!this.bind(session)) {
+      // a refused request binds nothing (attack finding: a refused one bound the session here,
+      // and its owner's own connection then got 506): the method first, then the handler's say
+      if (head.method !== 'SEND' && head.method !== 'REPORT') {
+        this.reject(head, 501);
+        return;
+      }
+      if (this.isClosed || this.sessions.size >= this.ctx.options.maxSessionsPerConnection) {
         this.reject(head, 403, 'too many sessions on this connection');
         return;
       }
+      this.deliverBinding(session, head, fields);
+      return;
     } else if (!this.fromPathMatches(session, fields.fromPath)) {
       this.reject(head, 481, 'From-Path does not match the session');
       return;
@@ -441,6 +459,39 @@ export class MsrpConnection implements MsrpParserHandler {
     this.mode = Mode.Idle;
     this.target = undefined;
     if (deliver && t !== undefined) t.handler.onRequestEnd(t, flag, broken);
+  }
+
+  /**
+   * RFC 4975 5.4: the first request for a passive session binds it to this connection, but
+   * only when it is taken. While its handler reads the head the session points here (the
+   * handler answers through session.connection; the same session on another connection
+   * meanwhile gets 506); it is bound (sessions, onBound) once the handler returns without
+   * refusing it. A head the handler refuses (the relay's 481 when the other leg is not up yet,
+   * 413, 403...) leaves the session unbound, and the rest of that frame is discarded.
+   */
+  private deliverBinding(session: MsrpSession, head: MsrpRequestHead, fields: MsrpFields): void {
+    session.connection = this;
+    this.bindingHead = head;
+    this.bindingRefused = false;
+    this.mode = Mode.Deliver;
+    this.target = session;
+    let taken = false;
+    try {
+      session.handler.onRequestHead(session, head, fields);
+      taken = !this.bindingRefused && !this.isClosed && !session.closed && session.connection === this;
+    } finally {
+      this.bindingHead = undefined;
+      // a refusal, a close or a throw (the caller's boundary closes us): never left pointing here
+      if (!taken && session.connection === this) session.connection = undefined;
+    }
+    if (taken) {
+      this.bound(session);
+      return;
+    }
+    if (this.isClosed || this.target !== session) return;
+    this.mode = Mode.Discard;
+    this.target = undefined;
+    session.handler.onRequestEnd(session, '#', true);
   }
 
   /** Section 7.3 check of the sender: the last From-Path URI is the peer's own URI. */
