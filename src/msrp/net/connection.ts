@@ -327,7 +327,19 @@ export class MsrpConnection implements MsrpParserHandler {
   unbind(session: MsrpSession): void {
     if (session === this.matchedSession) this.matchedSession = undefined;
     if (session.connection === this) session.connection = undefined;
+    session.boundFrom = undefined;
     this.sessions.delete(session);
+  }
+
+  /**
+   * Undoes a binding made by a sender the session's peer path (learnt later) does not name
+   * (RFC 4975 7.3): the session is free for its peer's own connection, and this connection
+   * closes when it carries no other session. Counted.
+   */
+  unbindStranger(session: MsrpSession): void {
+    this.ctx.counters.strangerBindingsUndone++;
+    this.unbind(session);
+    if (this.sessions.size === 0) this.closeAfterFlush();
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -485,6 +497,8 @@ export class MsrpConnection implements MsrpParserHandler {
       if (!taken && session.connection === this) session.connection = undefined;
     }
     if (taken) {
+      // section 7.3 could not be checked yet: the sender is kept for when the path is learnt
+      session.boundFrom = session.remote === undefined ? fields.fromPath[fields.fromPath.length - 1] : undefined;
       this.bound(session);
       return;
     }

@@ -38,6 +38,8 @@ export interface MsrpNetCounters {
   handlerErrors: number;
   /** Connections closed because they bound no session within bindTimeoutMs. */
   bindTimeouts: number;
+  /** Bindings made before the peer path was known by a sender that path did not name: undone. */
+  strangerBindingsUndone: number;
   /** Connections closed because no frame went either way for idleTimeoutMs. */
   idleTimeouts: number;
   /** TLS handshakes completed on the MSRP over TLS listener. */
@@ -73,6 +75,7 @@ export function newNetCounters(): MsrpNetCounters {
     transactionTimeouts: 0,
     handlerErrors: 0,
     bindTimeouts: 0,
+    strangerBindingsUndone: 0,
     idleTimeouts: 0,
     tlsAccepted: 0,
     tlsHandshakeFailures: 0,

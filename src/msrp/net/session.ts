@@ -1,4 +1,4 @@
-import { parseMsrpUri, parsePath, type MsrpFields, type MsrpFlag, type MsrpRequestHead, type MsrpUri } from '../wire';
+import { msrpUriEquals, parseMsrpUri, parsePath, type MsrpFields, type MsrpFlag, type MsrpRequestHead, type MsrpUri } from '../wire';
 import type { MsrpConnection } from './connection';
 import { detached } from '../../util/detach';
 
@@ -47,6 +47,12 @@ export class MsrpSession {
   setup: MsrpSetup;
   readonly handler: MsrpSessionHandler;
   connection: MsrpConnection | undefined;
+  /**
+   * The sender (last From-Path URI) of the request that bound this session while its peer
+   * path was still unknown (a callee's connection can beat its SDP answer): checked against
+   * that path once setRemotePath learns it (bindingMatchesRemote).
+   */
+  boundFrom: MsrpUri | undefined;
   closed = false;
 
   constructor(spec: MsrpSessionSpec) {
@@ -76,5 +82,16 @@ export class MsrpSession {
     if (remote === undefined) throw new RangeError(`bad remote MSRP path: ${path.join(' ')}`);
     this.remote = remote;
     this.remotePath = path;
+  }
+
+  /**
+   * RFC 4975 7.3 applied late: false when the session was bound, before its peer path was
+   * known, by a request whose sender is not the peer the answer named.
+   */
+  bindingMatchesRemote(): boolean {
+    const from = this.boundFrom;
+    const remote = this.remote;
+    if (this.connection === undefined || from === undefined || remote === undefined) return true;
+    return msrpUriEquals(from, remote[remote.length - 1]);
   }
 }

@@ -136,6 +136,8 @@ export interface MsrpRelayStats extends MsrpRelayCounters {
   /** Network handlers that threw; each closed its own connection only. */
   readonly handlerErrors: number;
   readonly bindTimeouts: number;
+  /** Bindings made before B's path was known by a sender that path did not name: undone. */
+  readonly strangerBindingsUndone: number;
   readonly idleTimeouts: number;
   readonly connectionsLive: number;
   readonly connectionsRejected: number;
@@ -403,7 +405,15 @@ export class MsrpRelay {
   setRemotePath(id: string, side: 'a' | 'b', path: readonly string[]): boolean {
     const p = this.pairs.get(id);
     if (p === undefined) return false;
-    p[side].session.setRemotePath(path);
+    const s = p[side];
+    s.session.setRemotePath(path);
+    const conn = s.session.connection;
+    if (conn !== undefined && !s.session.bindingMatchesRemote()) {
+      // bound by someone else before the answer came (another fork's device, a guess): undone,
+      // quietly (not a leg going down): the peer the answer names binds it from its connection
+      conn.congestionListeners.delete(s.onCongestion);
+      conn.unbindStranger(s.session);
+    }
     return true;
   }
 
@@ -557,6 +567,7 @@ export class MsrpRelay {
       controlDropped: n.controlDropped,
       handlerErrors: n.handlerErrors,
       bindTimeouts: n.bindTimeouts,
+      strangerBindingsUndone: n.strangerBindingsUndone,
       idleTimeouts: n.idleTimeouts,
       connectionsLive: n.connectionsLive,
       connectionsRejected: n.connectionsRejected,

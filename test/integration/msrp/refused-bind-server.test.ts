@@ -220,6 +220,28 @@ describe('RFC 4975 5.4 / 7.3, full server: a request refused on a connection nev
     );
 
     test.each([
+      ['alice’s shared connection, session 1’s From-Path', 'shared'],
+      ['a stranger’s connection, a made-up From-Path', 'stranger'],
+    ] as const)(
+      'RFC 4975 7.3 applied late: an empty binding SEND on %s, before her answer, is taken (nothing to check it against yet) and undone once her answer names another sender',
+      async (_what, who) => {
+        const alice = await ua('alice');
+        const bob = await ua('bob');
+        const carol = await ua('carol');
+        const { one, shared } = await sharedConnection(alice, bob);
+        const stranger = who === 'stranger' ? await client() : shared;
+        const fp = who === 'stranger' ? newUri() : one.alice;
+        const mine = newUri();
+        const { imedge, pending } = await callsAlice(alice, carol, mine, async (offered) => {
+          expect(await ask(stranger, (t) => bindSend(t, offered, fp))).toBe(200);
+        });
+        await ownerTakesOver({ imedge, alice: mine }, carol, callerAnswered(pending), one, shared, bob);
+        // the stranger's connection carried nothing else: closed
+        if (who === 'stranger') await until(() => stranger.closed, 'stranger connection closed');
+      },
+    );
+
+    test.each([
       ['session 1’s From-Path', 'one'],
       ['a made-up From-Path', 'made-up'],
       ['session 2’s own From-Path with another host', 'other-host'],
