@@ -338,6 +338,12 @@ export class MsrpConnection implements MsrpParserHandler {
    */
   unbindStranger(session: MsrpSession): void {
     this.ctx.counters.strangerBindingsUndone++;
+    if (this.target === session && this.mode === Mode.Deliver) {
+      // the rest of a frame it is sending goes nowhere (its handler hears it broke off)
+      this.mode = Mode.Discard;
+      this.target = undefined;
+      session.handler.onRequestEnd(session, '#', true);
+    }
     this.unbind(session);
     if (this.sessions.size === 0) this.closeAfterFlush();
   }

@@ -161,6 +161,14 @@ export class MsrpSwitch {
     const p = this.participants.get(id);
     if (p === undefined) return false;
     p.session.setRemotePath(path);
+    const conn = p.session.connection;
+    if (conn !== undefined && !p.session.bindingMatchesRemote()) {
+      // bound before the answer by a sender it does not name (RFC 4975 7.3 applied late):
+      // undone, so the participant's own connection binds it; nothing more goes to the stranger
+      this.leaveLeg(p, conn);
+      p.learnedPath = undefined;
+      conn.unbindStranger(p.session);
+    }
     return true;
   }
 

@@ -3,9 +3,11 @@
 // names registered to catch a group's requests, a silent invitee holding an invitation past
 // groups.inviteTimeoutMs, one user holding every group session, stale switch gauges.
 import { startServer, type ServerHandle } from '../../helpers/server';
-import { RawUa } from '../../helpers/raw-ua';
-import { SipPeer } from '../../helpers/sip-peer';
-import { FACTORY, factoryBody, focusIdentity, putGroup, until } from '../../helpers/group';
+import { randomBytes } from 'node:crypto';
+import { RawUa, sdpPath } from '../../helpers/raw-ua';
+import { header, SipPeer, type WireMessage } from '../../helpers/sip-peer';
+import { delivered, FACTORY, factoryBody, focusIdentity, putGroup, until } from '../../helpers/group';
+import { bindSend, RawClient } from '../msrp/helpers';
 import { sessionFigures } from '../../helpers/figures';
 
 let s: ServerHandle;
@@ -112,4 +114,33 @@ test('RFC 4975 7.3: a participant SENDing a type the focus did not accept (accep
   expect(ok.status).toBe(200);
   await until(() => b!.messages.length === 1, 'the text/plain one arrives');
   expect(b!.messages).toHaveLength(1);
+});
+
+test('RFC 4975 7.3 applied late: an invitee leg bound by a stranger before the invitee answered is undone; the invitee binds, gets the messages, the stranger nothing', async () => {
+  const [a, b] = await users('sb-a', 'sb-b');
+  const stranger = await RawClient.open(s.msrpPort!);
+  const tid = randomBytes(6).toString('hex');
+  const usual = b!.peer.onRequest;
+  b!.peer.onRequest = (m: WireMessage, p: SipPeer) => {
+    if (m.method !== 'INVITE' || /;tag=/.test(header(m, 'to') ?? '')) return usual(m, p);
+    // before answering: someone else binds the focus's URI for b (it cannot be checked yet)
+    stranger.write(bindSend(tid, sdpPath(m.body)[0], 'msrp://127.0.0.1:9/stranger;tcp'));
+    void until(() => stranger.responses(tid).length === 1, 'stranger bind answered').then(() => usual(m, p));
+  };
+  try {
+    const rs = await a!.invite('conference-factory', { requestUri: FACTORY, wrap: factoryBody(['sip:sb-b@localhost']) });
+    expect(rs.status).toBe(200);
+    await until(() => b!.incomingReady !== undefined, 'b invited');
+    await b!.incomingReady;
+    expect(b!.msrpError).toBeUndefined();
+    expect(stranger.responses(tid)[0].head).toMatchObject({ status: 200 });
+    await a!.endpoint!.send(Buffer.from('for members only'), { contentType: 'text/plain' });
+    await until(() => b!.messages.length === 1, 'message fanned out to b');
+    expect(delivered(b!.messages[0]!).text).toBe('for members only');
+    await until(() => stranger.closed, 'stranger connection closed');
+    expect(stranger.requests('SEND')).toHaveLength(0);
+  } finally {
+    b!.peer.onRequest = usual;
+    stranger.end();
+  }
 });
