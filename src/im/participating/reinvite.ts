@@ -60,12 +60,15 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
     s.cancelReinvite = call.cancel;
     // RFC 3261 16.8 (Timer C, as a proxy): a side that answers 100 and nothing more would hold
     // the dialog's offer/answer for ever (every later re-INVITE 500); the re-INVITE is CANCELed
-    // after sessions.setupTimeoutMs and the client gets 408 (9.1 bounds a CANCEL left unanswered)
+    // after sessions.setupTimeoutMs and the client gets 408 then, not once the other side ends
+    // it (a side that ignores the CANCEL too is given up 64*T1 later, 9.1: until then the
+    // dialog stays busy, a new re-INVITE 500 + Retry-After)
     let timedOut = false;
     timer = setTimeout(() => {
       timedOut = true;
       ctx.stats.reinviteTimeouts++;
       deps.log.warn({ session: s.id, from, limitMs: opts.setupTimeoutMs }, 're-INVITE got no final answer in time: CANCELed, client answered 408');
+      if (!req.replied) req.reply(408, 'Request Timeout');
       call.cancel();
     }, opts.setupTimeoutMs);
     timer.unref();
@@ -76,9 +79,9 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
     // The session ended while the other side held its answer (BYE, timeout, MSRP loss): the
     // re-INVITE was answered 487 by release(); the late answer changes nothing and is stored nowhere.
     if (s.released) return lateReinviteAnswer(ctx, s, to, d, rq, rs);
+    if (timedOut) return answeredAfterTimeout(ctx, s, to, d, rq, rs);
     if (rs.status < 200 || rs.status >= 300) {
-      if (timedOut) req.reply(408, 'Request Timeout');
-      else req.reply(rs.status, rs.reason);
+      req.reply(rs.status, rs.reason);
       return;
     }
     deps.stack().sendAck(inDialogRequest(d, 'ACK', { seq: rq.headers.cseq?.seq }), to.flows);
@@ -195,6 +198,19 @@ export function cancelPendingReinvite(ctx: B2bContext, req: IncomingRequest): bo
   s.cancelReinvite?.();
   ctx.deps.log.info({ session: s.id, from }, 're-INVITE cancelled: CANCEL passed to the other side');
   return true;
+}
+
+/**
+ * The other side's final answer to a re-INVITE whose client already got 408 (relayReinvite's
+ * timer). RFC 3261 13.2.2.4: a 2xx that crossed our CANCEL is ACKed; the leg keeps the
+ * description imedge last agreed (the other side took the client's own offer, which the client
+ * accepts), nothing else changes.
+ */
+function answeredAfterTimeout(ctx: B2bContext, s: B2bSession, to: Leg, d: DialogState, rq: SipRequest, rs: SipResponse): void {
+  if (rs.status < 200 || rs.status >= 300) return;
+  ctx.deps.stack().sendAck(inDialogRequest(d, 'ACK', { seq: rq.headers.cseq?.seq }), to.flows);
+  refreshTarget(d, rs);
+  ctx.deps.log.info({ session: s.id, status: rs.status }, 're-INVITE answered after its client got 408: ACKed, description kept');
 }
 
 /** RFC 3261 13.2.2.4: every 2xx to an INVITE is ACKed; a dialog no BYE ended yet gets one (15). */
