@@ -457,6 +457,13 @@ export class MsrpRelay {
     const s = p[side];
     const session = s.session;
     const path = session.remotePath;
+    const early = session.connection;
+    if (early !== undefined && early.direction === 'in') {
+      // bound by a connection that dialled us before the answer made us the active side
+      // (RFC 6135: the passive peer never connects): not the peer's, whatever it claimed
+      early.congestionListeners.delete(s.onCongestion);
+      early.unbindStranger(session);
+    }
     if (session.connection !== undefined) return 'connected';
     if (path === undefined || path.length === 0) throw new RangeError(`MSRP pair ${id} side ${side}: no remote path to connect to`);
     // from now on only the connection we dial binds this side, never an inbound request

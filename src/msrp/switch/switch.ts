@@ -212,6 +212,14 @@ export class MsrpSwitch {
   async connectOut(id: string, timeoutMs: number): Promise<'connected' | 'released' | 'rejected' | MsrpConnectFailure> {
     const p = this.participants.get(id);
     if (p === undefined) return 'released';
+    const early = p.session.connection;
+    if (early !== undefined && early.direction === 'in') {
+      // bound by a connection that dialled us before the answer made us the active side
+      // (RFC 6135: the passive peer never connects): not the participant's
+      this.leaveLeg(p, early);
+      p.learnedPath = undefined;
+      early.unbindStranger(p.session);
+    }
     if (p.session.connection !== undefined) return 'connected';
     const path = p.session.remotePath;
     if (path === undefined || path.length === 0) return 'rejected';

@@ -18,6 +18,7 @@ import { startServer, type ServerHandle } from '../../helpers/server';
 import { RawUa, msrpOffer, sdpPath } from '../../helpers/raw-ua';
 import { header, headers, rid, type WireMessage } from '../../helpers/sip-peer';
 import { scaled } from '../../helpers/node-exe';
+import { RawMsrpPeer } from '../../helpers/msrp-peer';
 import { bindSend, RawClient, sendText, until } from './helpers';
 
 const tid = (): string => randomBytes(6).toString('hex');
@@ -100,7 +101,7 @@ async function sharedConnection(alice: RawUa, bob: RawUa): Promise<{ one: AliceS
  * Resolves with imedge's URI for alice and the caller's pending INVITE, once imedge's ACK to
  * alice's 200 came (imedge has read her answer and learnt her a=path).
  */
-async function callsAlice(alice: RawUa, caller: RawUa, uri: string, beforeAnswer?: (imedge: string) => Promise<void>) {
+async function callsAlice(alice: RawUa, caller: RawUa, uri: string, beforeAnswer?: (imedge: string) => Promise<void>, setup = 'active') {
   const invites: WireMessage[] = [];
   const usual = alice.peer.onRequest;
   alice.peer.onRequest = (m, p) => {
@@ -113,7 +114,7 @@ async function callsAlice(alice: RawUa, caller: RawUa, uri: string, beforeAnswer
   const m = invites[0];
   const imedge = sdpPath(m.body)[0];
   if (beforeAnswer) await beforeAnswer(imedge);
-  const body = Buffer.from(msrpOffer(uri, { setup: 'active' }));
+  const body = Buffer.from(msrpOffer(uri, { setup }));
   const lines = [
     'SIP/2.0 200 OK', ...headers(m, 'via').map((v) => `Via: ${v}`), `From: ${header(m, 'from')}`, `To: ${header(m, 'to')};tag=${rid()}`,
     `Call-ID: ${header(m, 'call-id')}`, `CSeq: ${header(m, 'cseq')}`, `Contact: <${alice.peer.contactUri}>`, 'Content-Type: application/sdp', `Content-Length: ${body.length}`, '', '',
@@ -218,6 +219,25 @@ describe('RFC 4975 5.4 / 7.3, full server: a request refused on a connection nev
         await ownerTakesOver({ imedge, alice: mine }, carol, callerAnswered(pending), one, shared, bob);
       },
     );
+
+    test('RFC 6135: alice answers a=setup:passive; a connection that bound her leg before the answer, even with her right From-Path, is dropped and imedge dials her (attack t14 #1)', async () => {
+      const alice = await ua('alice');
+      const carol = await ua('carol');
+      const listener = await RawMsrpPeer.listen();
+      closers.push(() => listener.close());
+      const stranger = await client();
+      const { pending } = await callsAlice(alice, carol, listener.uri, async (offered) => {
+        expect(await ask(stranger, (t) => bindSend(t, offered, listener.uri))).toBe(200);
+      }, 'passive');
+      expect((await pending).status).toBe(200);
+      // imedge dialled alice's listener and bound the leg there
+      await until(() => listener.bindSends.length === 1, 'imedge binding SEND at alice');
+      await carol.endpoint!.send(Buffer.from('to alice'), { contentType: 'text/plain' });
+      await until(() => listener.messages.length === 1, 'message at alice');
+      expect(listener.messages[0].body.toString()).toBe('to alice');
+      await until(() => stranger.closed, 'stranger connection closed');
+      expect(stranger.requests('SEND').filter((f) => f.body.length > 0)).toHaveLength(0);
+    });
 
     test.each([
       ['alice’s shared connection, session 1’s From-Path', 'shared'],

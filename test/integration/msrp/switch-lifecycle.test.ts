@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { MsrpEndpoint, type ReceivedMessage } from '../../../src/msrp/endpoint';
 import { MsrpNet } from '../../../src/msrp/net';
 import { parseCpim } from '../../../src/msrp/wire';
-import { headerOf, until } from './helpers';
+import { bindSend, headerOf, RawClient, until } from './helpers';
 import { cpimOf, RawPeer, reassemble, senderOf, switchRig, textOf, uriOf } from './switch-helpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -88,6 +88,36 @@ describe('MSRP switch participants: binding, loss, removal (OMA IM 7.2.1.5, 7.2.
       expect(senderOf(a.received[0])).toBe('sip:callee@imedge.test');
       await expect(rig.sw.connect(a.id)).rejects.toThrow(/passive/);
     } finally {
+      await rig.close();
+      await peerNet.close();
+    }
+  });
+
+  test('RFC 6135: an invitee that answers passive is dialled even when a connection bound its leg before the answer, with its right From-Path; that connection is dropped (attack t14 #1)', async () => {
+    const rig = await switchRig(1);
+    const peerNet = new MsrpNet();
+    const stranger = await RawClient.open(rig.net.address!.port);
+    try {
+      const [a] = rig.members;
+      await peerNet.listen('127.0.0.1', 0);
+      const own = peerNet.localUri();
+      // the focus offers first: the invitee's session waits (passive) with no path yet
+      const local = rig.sw.addParticipant({ id: 'invitee', setup: 'passive', identity: { uri: 'sip:invitee@imedge.test' } });
+      const t = randomBytes(6).toString('hex');
+      stranger.write(bindSend(t, local, own));
+      await until(() => stranger.responses(t).length === 1, 'early bind answered');
+      expect(stranger.responses(t)[0].head).toMatchObject({ status: 200 });
+      // the answer: passive, so the focus dials
+      rig.sw.setRemotePath('invitee', [own]);
+      const got: ReceivedMessage[] = [];
+      new MsrpEndpoint(peerNet, { localUri: own, remotePath: [local], setup: 'passive' }, { onMessage: (m) => got.push(m) });
+      expect(await rig.sw.connectOut('invitee', 5000)).toBe('connected');
+      expect((await a.ep.send(Buffer.from('to the invitee'))).status).toBe(200);
+      await until(() => got.length === 1, 'message at the invitee');
+      await until(() => stranger.closed, 'stranger connection closed');
+      expect(stranger.requests('SEND')).toHaveLength(0);
+    } finally {
+      stranger.end();
       await rig.close();
       await peerNet.close();
     }
