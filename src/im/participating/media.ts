@@ -5,6 +5,7 @@
 // Each leg has its own transport (RFC 4975 6, 8.1): a TCP/TLS/MSRP offer gets an msrps: URI on
 // the TLS port, a TCP/MSRP one an msrp: URI on the TCP port; a TLS caller may reach a TCP callee.
 import { answerFor, buildMsrpSdp, findMsrpMedia, parseSdp, SdpError, sdpUnacceptable, type MediaDescription, type MediaFields, type MsrpProto, type SetupRole } from '../../sdp';
+import { msrpUriEquals, parseMsrpUri } from '../../msrp/wire';
 import { detached } from '../../util/detach';
 
 export interface MsrpListen {
@@ -39,6 +40,20 @@ function legPort(ourUri: string, listen: MsrpListen): number {
 export function transportChange(media: Pick<MediaDescription, 'proto'>, ourUri: string): string | undefined {
   const want = legProto(ourUri);
   return media.proto === want ? undefined : `MSRP transport ${media.proto} where ${want} was set up`;
+}
+
+/**
+ * RFC 4975 7.3 / 8.2: a running leg checks every request's sender against the peer's own URI
+ * (the last a=path entry); imedge does not move a running leg to a new URI, so a re-offer that
+ * names another one is refused (488) rather than answered 200 and not followed. The reason, or
+ * undefined.
+ */
+export function pathChange(offer: Pick<MediaDescription, 'path'>, running: Pick<MediaDescription, 'path'> | undefined): string | undefined {
+  if (running === undefined || running.path.length === 0 || offer.path.length === 0) return undefined;
+  const now = parseMsrpUri(running.path[running.path.length - 1]);
+  const next = parseMsrpUri(offer.path[offer.path.length - 1]);
+  if (now === undefined || next === undefined || msrpUriEquals(now, next)) return undefined;
+  return 'a re-offer may not change the MSRP URI of a running session (a=path)';
 }
 
 export type MediaResult = { ok: true; media: MediaFields } | { ok: false; status: 400 | 415 | 488; reason: string };

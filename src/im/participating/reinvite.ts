@@ -5,7 +5,7 @@ import { awaitAck, type IncomingRequest } from '../../sip/stack';
 import type { SipRequest, SipResponse } from '../../sip/message/types';
 import { acceptRemoteSeq, inDialogRequest, mediaType, refreshTarget, type DialogState } from '../../sip/message/dialog';
 import type { B2bContext } from './context';
-import { msrpMediaOf, relayAnswer, relayOffer, transportChange } from './media';
+import { msrpMediaOf, pathChange, relayAnswer, relayOffer, transportChange } from './media';
 import type { B2bSession, Leg, LegName } from './session';
 
 const sdpHeaders = { 'content-type': 'application/sdp' };
@@ -39,6 +39,11 @@ export async function relayReinvite(ctx: B2bContext, req: IncomingRequest): Prom
   const offer = msrpMediaOf(mediaType(req.msg), req.msg.body, ctx.opts.msrp.tlsPort !== undefined);
   if (!offer.ok) {
     req.reply(offer.status, offer.reason);
+    return;
+  }
+  const moved = pathChange(offer.media, leg.media);
+  if (moved !== undefined) {
+    req.reply(488, moved);
     return;
   }
   const { opts, deps } = ctx;
@@ -167,7 +172,7 @@ export function reinviteAcked(ctx: B2bContext, s: B2bSession, from: LegName, ack
 
 function takeAckAnswer(ctx: B2bContext, s: B2bSession, from: LegName, ack: SipRequest): void {
   const answer = msrpMediaOf(mediaType(ack), ack.body, ctx.opts.msrp.tlsPort !== undefined);
-  if (answer.ok && transportChange(answer.media, s.leg(from).ourUri) === undefined) {
+  if (answer.ok && transportChange(answer.media, s.leg(from).ourUri) === undefined && pathChange(answer.media, s.leg(from).media) === undefined) {
     s.leg(from).media = answer.media;
     return;
   }

@@ -90,6 +90,18 @@ describe('RFC 3261 9.2 / 14.2: requests that meet a re-INVITE imedge is still re
     expect(bob.byes).toHaveLength(0);
   });
 
+  test('RFC 4975 7.3 / 8.2: a re-INVITE whose a=path names a new MSRP URI gets 488 (not 200 and ignored); the session goes on on the old one (attack t14 #3)', async () => {
+    const [alice, bob] = await session('p');
+    const moved = `msrp://127.0.0.1:9/moved${Date.now()};tcp`;
+    const rs = await alice.requestInDialog('INVITE', ['Content-Type: application/sdp'], Buffer.from(msrpOffer(moved, { acceptTypes: ['text/plain'] })));
+    expect(rs.status).toBe(488);
+    expect(bob.invites.filter((m) => /;tag=/.test(header(m, 'to') ?? ''))).toHaveLength(0);
+    await alice.endpoint!.send(Buffer.from('same path still'), { contentType: 'text/plain' });
+    await until(() => bob.messages.length === 1, 'message at bob');
+    // the same URI again is a plain re-offer: 200
+    expect((await alice.requestInDialog('INVITE', ['Content-Type: application/sdp'], Buffer.from(msrpOffer(alice['msrpUri' as never], { acceptTypes: ['text/plain'] })))).status).toBe(200);
+  });
+
   test('RFC 3261 9.2: a CANCEL naming no pending transaction of the dialog still gets 481', async () => {
     const [alice] = await session('n');
     const inv = { bytes: Buffer.from(`INVITE x SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${alice.peer.port};branch=z9hG4bKnone${Date.now()}\r\nFrom: <${alice.dialog!.localUri}>;tag=${alice.dialog!.localTag}\r\nTo: <${alice.dialog!.remoteUri}>;tag=${alice.dialog!.remoteTag}\r\nCall-ID: ${alice.dialog!.callId}\r\n`), cseq: alice.dialog!.cseq + 1 };
