@@ -306,11 +306,15 @@ export class MsrpConnection implements MsrpParserHandler {
   /** Binds a session to this connection (RFC 4975 section 5.4); false over the per-connection limit. */
   bind(session: MsrpSession): boolean {
     if (session.connection === this) return true;
-    if (this.isClosed || session.connection !== undefined) return false;
-    if (this.sessions.size >= this.ctx.options.maxSessionsPerConnection) return false;
+    if (session.connection !== undefined || !this.hasRoom()) return false;
     session.connection = this;
     this.bound(session);
     return true;
+  }
+
+  /** Open and under msrp.maxSessionsPerConnection: one more session may bind here. */
+  private hasRoom(): boolean {
+    return !this.isClosed && this.sessions.size < this.ctx.options.maxSessionsPerConnection;
   }
 
   /** The bookkeeping of a binding: session.connection already points here. */
@@ -345,6 +349,7 @@ export class MsrpConnection implements MsrpParserHandler {
       session.handler.onRequestEnd(session, '#', true);
     }
     this.unbind(session);
+    session.handler.onUnbound?.(session, this);
     if (this.sessions.size === 0) this.closeAfterFlush();
   }
 
@@ -422,7 +427,7 @@ export class MsrpConnection implements MsrpParserHandler {
         this.reject(head, 501);
         return;
       }
-      if (this.isClosed || this.sessions.size >= this.ctx.options.maxSessionsPerConnection) {
+      if (!this.hasRoom()) {
         this.reject(head, 403, 'too many sessions on this connection');
         return;
       }

@@ -21,6 +21,11 @@ export interface MsrpSessionHandler {
    */
   onRequestEnd(session: MsrpSession, flag: MsrpFlag, broken: boolean): void;
   onBound?(session: MsrpSession, connection: MsrpConnection): void;
+  /**
+   * A binding the net undid because it was not the peer's (dropStrangerBinding): the session
+   * is free again, the peer binds it; unlike onDisconnected, not a leg going down.
+   */
+  onUnbound?(session: MsrpSession, connection: MsrpConnection): void;
   onDisconnected?(session: MsrpSession, connection: MsrpConnection): void;
 }
 
@@ -75,23 +80,31 @@ export class MsrpSession {
     this.handler = spec.handler;
   }
 
-  /** Learns the peer's a=path after the session opened (a B2BUA offers before it is answered). */
+  /**
+   * Learns the peer's a=path after the session opened (a B2BUA offers before it is answered).
+   * RFC 4975 7.3 applied late: a binding made before, by a sender this path does not name
+   * (another fork's device, a guessed URI), is undone so the peer binds from its connection.
+   */
   setRemotePath(given: readonly string[]): void {
     const path = given.map(detached);
     const remote = parsePath(path.join(' '));
     if (remote === undefined) throw new RangeError(`bad remote MSRP path: ${path.join(' ')}`);
     this.remote = remote;
     this.remotePath = path;
+    const from = this.boundFrom;
+    if (from !== undefined && !msrpUriEquals(from, remote[remote.length - 1])) this.dropStrangerBinding();
   }
 
   /**
-   * RFC 4975 7.3 applied late: false when the session was bound, before its peer path was
-   * known, by a request whose sender is not the peer the answer named.
+   * RFC 6135: once the answer makes this side the active one (the peer is passive and never
+   * connects), a connection that dialled in and bound the session before is not the peer's,
+   * whatever From-Path it gave: undone, so the session can dial.
    */
-  bindingMatchesRemote(): boolean {
-    const from = this.boundFrom;
-    const remote = this.remote;
-    if (this.connection === undefined || from === undefined || remote === undefined) return true;
-    return msrpUriEquals(from, remote[remote.length - 1]);
+  dropInboundBinding(): void {
+    if (this.connection?.direction === 'in') this.dropStrangerBinding();
+  }
+
+  private dropStrangerBinding(): void {
+    this.connection?.unbindStranger(this);
   }
 }

@@ -304,6 +304,11 @@ class Side implements MsrpSessionHandler, OutboundProducer {
     if (waiters) for (const w of waiters) w(true);
   }
 
+  /** A stranger's binding undone (MsrpSession.setRemotePath, dropInboundBinding): quietly, no leg down. */
+  onUnbound(_s: MsrpSession, conn: MsrpConnection): void {
+    conn.congestionListeners.delete(this.onCongestion);
+  }
+
   onDisconnected(_s: MsrpSession, conn: MsrpConnection): void {
     conn.congestionListeners.delete(this.onCongestion);
     this.hooks.onDisconnected(this, conn);
@@ -405,15 +410,7 @@ export class MsrpRelay {
   setRemotePath(id: string, side: 'a' | 'b', path: readonly string[]): boolean {
     const p = this.pairs.get(id);
     if (p === undefined) return false;
-    const s = p[side];
-    s.session.setRemotePath(path);
-    const conn = s.session.connection;
-    if (conn !== undefined && !s.session.bindingMatchesRemote()) {
-      // bound by someone else before the answer came (another fork's device, a guess): undone,
-      // quietly (not a leg going down): the peer the answer names binds it from its connection
-      conn.congestionListeners.delete(s.onCongestion);
-      conn.unbindStranger(s.session);
-    }
+    p[side].session.setRemotePath(path);
     return true;
   }
 
@@ -457,13 +454,7 @@ export class MsrpRelay {
     const s = p[side];
     const session = s.session;
     const path = session.remotePath;
-    const early = session.connection;
-    if (early !== undefined && early.direction === 'in') {
-      // bound by a connection that dialled us before the answer made us the active side
-      // (RFC 6135: the passive peer never connects): not the peer's, whatever it claimed
-      early.congestionListeners.delete(s.onCongestion);
-      early.unbindStranger(session);
-    }
+    session.dropInboundBinding();
     if (session.connection !== undefined) return 'connected';
     if (path === undefined || path.length === 0) throw new RangeError(`MSRP pair ${id} side ${side}: no remote path to connect to`);
     // from now on only the connection we dial binds this side, never an inbound request

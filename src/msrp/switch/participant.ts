@@ -16,6 +16,7 @@ export interface ParticipantHooks {
   /** `broken`: the frame broke off without an end-line (MsrpSessionHandler.onRequestEnd). */
   onEnd(p: Participant, flag: MsrpFlag, broken: boolean): void;
   onBound(p: Participant, conn: MsrpConnection): void;
+  onUnbound(p: Participant, conn: MsrpConnection): void;
   onDisconnected(p: Participant, conn: MsrpConnection): void;
   onHeld(): void;
   onHoldingOthers(p: Participant): void;
@@ -185,6 +186,10 @@ export class Participant implements MsrpSessionHandler {
 
   onBound(_s: MsrpSession, conn: MsrpConnection): void {
     this.hooks.onBound(this, conn);
+  }
+
+  onUnbound(_s: MsrpSession, conn: MsrpConnection): void {
+    this.hooks.onUnbound(this, conn);
   }
 
   onDisconnected(_s: MsrpSession, conn: MsrpConnection): void {

@@ -106,6 +106,11 @@ export class MsrpSwitch {
     onEnd: (p, flag, broken) => this.fanout.onEnd(p, flag, broken),
     onBound: (p, conn) => this.onBound(p, conn),
     onDisconnected: (p, conn) => this.onDisconnected(p, conn),
+    // a stranger's binding undone (MsrpSession): its leg left, nothing more goes to it
+    onUnbound: (p, conn) => {
+      this.leaveLeg(p, conn);
+      p.learnedPath = undefined;
+    },
     onHeld: () => void this.counts.framesHeld++,
     onHoldingOthers: (p) => {
       // a sender slowed by another receiver's congested leg is not at fault (attack finding F1)
@@ -161,14 +166,6 @@ export class MsrpSwitch {
     const p = this.participants.get(id);
     if (p === undefined) return false;
     p.session.setRemotePath(path);
-    const conn = p.session.connection;
-    if (conn !== undefined && !p.session.bindingMatchesRemote()) {
-      // bound before the answer by a sender it does not name (RFC 4975 7.3 applied late):
-      // undone, so the participant's own connection binds it; nothing more goes to the stranger
-      this.leaveLeg(p, conn);
-      p.learnedPath = undefined;
-      conn.unbindStranger(p.session);
-    }
     return true;
   }
 
@@ -212,14 +209,7 @@ export class MsrpSwitch {
   async connectOut(id: string, timeoutMs: number): Promise<'connected' | 'released' | 'rejected' | MsrpConnectFailure> {
     const p = this.participants.get(id);
     if (p === undefined) return 'released';
-    const early = p.session.connection;
-    if (early !== undefined && early.direction === 'in') {
-      // bound by a connection that dialled us before the answer made us the active side
-      // (RFC 6135: the passive peer never connects): not the participant's
-      this.leaveLeg(p, early);
-      p.learnedPath = undefined;
-      early.unbindStranger(p.session);
-    }
+    p.session.dropInboundBinding();
     if (p.session.connection !== undefined) return 'connected';
     const path = p.session.remotePath;
     if (path === undefined || path.length === 0) return 'rejected';

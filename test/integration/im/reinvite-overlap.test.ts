@@ -279,4 +279,29 @@ describe('RFC 3261 16.8 / 9.1: a relayed re-INVITE left at 100 is CANCELed after
     await until(() => bob.messages.length === 1, 'message at bob');
     expect(bob.byes).toHaveLength(0);
   });
+
+  test('RFC 3261 16.8 with a peer we did not write: SIPp as a passive callee (imedge dials its MSRP path) holds the re-INVITE at 100, gets imedge\'s CANCEL (same branch), answers 487; the client got 408', async () => {
+    requireSipp();
+    const peer = await RawMsrpPeer.listen();
+    const bob = 'bob-tosipp';
+    const port = sippPort();
+    expect((await sipp(s.sipPort, 'register-expect-200.xml', { service: bob, localPort: port })).code).toBe(0);
+    const callee = sipp(s.sipPort, 'invite-uas-200-msrp-reinvite-100-expect-cancel.xml', { service: bob, localPort: port, timeoutS: 20, keys: { msrp_path: peer.uri } });
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // SIPp binds its port after start-up
+      const alice = await RawUa.open('alice-tosipp', s.sipPort);
+      uas.push(alice);
+      expect((await alice.invite(bob)).status).toBe(200);
+      const inv = reinviteOf(alice);
+      expect((await inv.answer).status).toBe(408);
+      alice.sendInDialog('ACK', inv.cseq);
+      // the 408 goes before SIPp's 487 to the CANCEL: let imedge ACK that 487 before the BYE
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await alice.requestInDialog('BYE')).status).toBe(200);
+      const done = await callee;
+      expect({ code: done.code, out: done.code === 0 ? '' : done.out }).toEqual({ code: 0, out: '' });
+    } finally {
+      await peer.close();
+    }
+  });
 });
