@@ -53,6 +53,24 @@ function cancelOf(ua: RawUa, inv: { bytes: Buffer; cseq: number }): Promise<Wire
   return ua.peer.requestRaw(Buffer.from(raw), `${d.callId}|${inv.cseq} CANCEL`);
 }
 
+/**
+ * SIPp registered as bob-<tag>, a passive callee (its a=path is a listening RawMsrpPeer that
+ * imedge dials) that holds the re-INVITE at 100 and expects a CANCEL; alice-<tag> has called it.
+ */
+async function sippHoldingCallee(s: ServerHandle, tag: string, uas: RawUa[]) {
+  requireSipp();
+  const peer = await RawMsrpPeer.listen();
+  const bob = `bob-${tag}`;
+  const port = sippPort();
+  expect((await sipp(s.sipPort, 'register-expect-200.xml', { service: bob, localPort: port })).code).toBe(0);
+  const callee = sipp(s.sipPort, 'invite-uas-200-msrp-reinvite-100-expect-cancel.xml', { service: bob, localPort: port, timeoutS: 20, keys: { msrp_path: peer.uri } });
+  await new Promise((r) => setTimeout(r, 300)); // SIPp binds its port after start-up
+  const alice = await RawUa.open(`alice-${tag}`, s.sipPort);
+  uas.push(alice);
+  expect((await alice.invite(bob)).status).toBe(200);
+  return { peer, callee, alice };
+}
+
 describe('RFC 3261 9.2 / 14.2: requests that meet a re-INVITE imedge is still relaying', () => {
   let s: ServerHandle;
   const uas: RawUa[] = [];
@@ -162,18 +180,8 @@ describe('RFC 3261 9.2 / 14.2: requests that meet a re-INVITE imedge is still re
   });
 
   test('RFC 3261 9.2 with a peer we did not write: SIPp as the callee holds the re-INVITE at 100, gets the CANCEL (same branch), answers 487; the caller\'s re-INVITE ends 487 and the session then ends with BYE', async () => {
-    requireSipp();
-    const peer = await RawMsrpPeer.listen();
-    const bob = 'bob-ovsipp';
-    const port = sippPort();
-    const reg = await sipp(s.sipPort, 'register-expect-200.xml', { service: bob, localPort: port });
-    expect(reg.code).toBe(0);
-    const callee = sipp(s.sipPort, 'invite-uas-200-msrp-reinvite-100-expect-cancel.xml', { service: bob, localPort: port, timeoutS: 20, keys: { msrp_path: peer.uri } });
+    const { peer, callee, alice } = await sippHoldingCallee(s, 'ovsipp', uas);
     try {
-      await new Promise((r) => setTimeout(r, 300)); // SIPp binds its port after start-up
-      const alice = await RawUa.open('alice-ovsipp', s.sipPort);
-      uas.push(alice);
-      expect((await alice.invite(bob)).status).toBe(200);
       const inv = reinviteOf(alice);
       await new Promise((r) => setTimeout(r, 300)); // relayed, and held at 100 by SIPp
       expect((await cancelOf(alice, inv)).status).toBe(200);
@@ -281,17 +289,8 @@ describe('RFC 3261 16.8 / 9.1: a relayed re-INVITE left at 100 is CANCELed after
   });
 
   test('RFC 3261 16.8 with a peer we did not write: SIPp as a passive callee (imedge dials its MSRP path) holds the re-INVITE at 100, gets imedge\'s CANCEL (same branch), answers 487; the client got 408', async () => {
-    requireSipp();
-    const peer = await RawMsrpPeer.listen();
-    const bob = 'bob-tosipp';
-    const port = sippPort();
-    expect((await sipp(s.sipPort, 'register-expect-200.xml', { service: bob, localPort: port })).code).toBe(0);
-    const callee = sipp(s.sipPort, 'invite-uas-200-msrp-reinvite-100-expect-cancel.xml', { service: bob, localPort: port, timeoutS: 20, keys: { msrp_path: peer.uri } });
+    const { peer, callee, alice } = await sippHoldingCallee(s, 'tosipp', uas);
     try {
-      await new Promise((r) => setTimeout(r, 300)); // SIPp binds its port after start-up
-      const alice = await RawUa.open('alice-tosipp', s.sipPort);
-      uas.push(alice);
-      expect((await alice.invite(bob)).status).toBe(200);
       const inv = reinviteOf(alice);
       expect((await inv.answer).status).toBe(408);
       alice.sendInDialog('ACK', inv.cseq);
